@@ -1,0 +1,1 @@
+"""Staff accounts, roles, sign-in and the access policy of every route."""

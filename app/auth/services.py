@@ -1,0 +1,93 @@
+"""Staff account services. They flush; the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+
+from app.audit.services import record
+from app.auth.models import Role, User
+from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
+from app.councils.models import Council
+from app.database import utcnow
+from app.errors import InvalidInput
+from app.extensions import db
+
+_DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalars(
+        select(User).where(func.lower(User.email) == normalise_email(email))
+    ).first()
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, or None. Rehashes outdated hashes.
+
+    Records ``login`` or ``login-failed`` in the audit log. Flushes.
+    """
+    user = find_user(email)
+    if user is None or not user.active:
+        verify_password(_DUMMY_HASH, password)  # same work whether or not the user exists
+        record("login-failed", actor="anonymous", details={"reason": "unknown or inactive"})
+        return None
+    if not verify_password(user.password_hash, password):
+        record("login-failed", actor=user, object_type="user", object_id=user.id)
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    record("login", actor=user, object_type="user", object_id=user.id)
+    return user
+
+
+def sign_out(user: User) -> None:
+    """End every session of the user (server-side). Flushes."""
+    user.rotate_session_token()
+    record("logout", actor=user, object_type="user", object_id=user.id)
+    db.session.flush()
+
+
+def create_user(
+    email: str,
+    role: Role | str,
+    password: str,
+    *,
+    name: str = "",
+    councils: Iterable[Council] = (),
+    by: User | str | None = None,
+) -> User:
+    """Create a staff account. Raises InvalidInput naming the field at fault. Flushes."""
+    problems = []
+    email_n = normalise_email(email)
+    if "@" not in email_n or len(email_n) > 254 or email_n.startswith("@"):
+        problems.append(f"email: {email!r} is not an e-mail address")
+    try:
+        role = Role(role)
+    except ValueError:
+        problems.append(f"role: {role!r} is not one of {', '.join(r.value for r in Role)}")
+    why = password_problem(password)
+    if why:
+        problems.append(f"password: {why}")
+    if not problems and find_user(email_n) is not None:
+        problems.append(f"email: a user with {email_n} exists already")
+    if problems:
+        raise InvalidInput("the user was not created", problems)
+    user = User(email=email_n, role=Role(role), password_hash=hash_password(password), name=name)
+    user.councils = list(councils)
+    db.session.add(user)
+    db.session.flush()
+    record(
+        "user-created",
+        actor=by or "system",
+        object_type="user",
+        object_id=user.id,
+        details={"role": user.role.value},
+    )
+    return user

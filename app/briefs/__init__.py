@@ -1,0 +1,1 @@
+"""Sector briefs: drafted, reviewed, published, superseded."""

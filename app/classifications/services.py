@@ -1,0 +1,116 @@
+"""Loading classifications into the database. Services flush; the caller commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.classifications.models import OccupationGroup, Sector
+from app.classifications.nace import NACE_SECTIONS
+from app.classifications.parse import parse_esco_isco_groups, parse_nace_ramon
+from app.errors import InvalidInput
+from app.extensions import db
+
+NACE = "nace-rev2"
+ISCO = "isco-08"
+
+#: How many problems an error message lists before summarising the rest.
+MAX_PROBLEMS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    classification: str
+    added: int
+    updated: int
+    by_level: dict[int, int]
+
+
+def ensure_builtin_sectors() -> int:
+    """Add the 21 NACE Rev. 2 sections that are missing; return how many were added."""
+    existing = set(
+        db.session.scalars(
+            select(Sector.code).where(Sector.classification == NACE, Sector.level == 1)
+        )
+    )
+    added = 0
+    for entry in NACE_SECTIONS:
+        if entry.code in existing:
+            continue
+        db.session.add(
+            Sector(
+                classification=NACE,
+                code=entry.code,
+                level=1,
+                parent_code=None,
+                label=entry.display_label,
+                labels=dict(entry.labels),
+                description=entry.description or "",
+                isic_ref=entry.isic_ref,
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
+
+
+def _problems_or_raise(path: Path, problems) -> None:
+    if not problems:
+        return
+    shown = [str(p) for p in problems[:MAX_PROBLEMS_SHOWN]]
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        shown.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more problems")
+    raise InvalidInput(
+        f"{path.name}: {len(problems)} problem(s) found; nothing was imported", shown
+    )
+
+
+def import_classification(kind: str, path: str | Path) -> ImportSummary:
+    """Load a whole classification file: all records or none.
+
+    ``kind`` is ``nace`` (Eurostat RAMON export) or ``isco`` (ESCO ISCOGroups CSV).
+    Raises InvalidInput listing each problem by row and column. Flushes.
+    """
+    path = Path(path)
+    if kind not in ("nace", "isco"):
+        raise InvalidInput(f"classification must be nace or isco, not {kind!r}")
+    if not path.is_file():
+        raise InvalidInput(f"{path}: no such file")
+    parser = parse_nace_ramon if kind == "nace" else parse_esco_isco_groups
+    result = parser(path)
+    _problems_or_raise(path, list(result.problems))
+    if not result.records:
+        raise InvalidInput(f"{path.name}: the file holds no records; nothing was imported")
+
+    model = Sector if kind == "nace" else OccupationGroup
+    scheme = NACE if kind == "nace" else ISCO
+    existing = {
+        row.code: row
+        for row in db.session.scalars(select(model).where(model.classification == scheme))
+    }
+    added = updated = 0
+    by_level: dict[int, int] = {}
+    for rec in result.records:
+        by_level[rec.level] = by_level.get(rec.level, 0) + 1
+        row = existing.get(rec.code)
+        if row is None:
+            row = model(classification=scheme, code=rec.code)
+            db.session.add(row)
+            added += 1
+        else:
+            updated += 1
+        row.level = rec.level
+        row.parent_code = rec.parent_code
+        row.description = rec.description or ""
+        if kind == "nace":
+            builtin_labels = row.labels or {}
+            row.label = rec.display_label if rec.level == 1 else rec.label
+            row.labels = {**builtin_labels, **dict(rec.labels)}
+            row.isic_ref = rec.isic_ref
+        else:
+            row.label = rec.label
+            row.uri = rec.uri
+    db.session.flush()
+    return ImportSummary(scheme, added, updated, dict(sorted(by_level.items())))

@@ -1,0 +1,72 @@
+"""Configuration defaults.
+
+Load order (later wins): this class, ``instance/config.py``, environment variables with the
+``FLASK_`` prefix (``FLASK_SECRET_KEY``, ``FLASK_ENVIRONMENT``, ...), the conventional
+``DATABASE_URL``, then the ``test_config`` given to ``create_app``. Nothing here is a secret.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+
+class Config:
+    #: ``development``, ``testing`` or ``production``. Production refuses missing secrets,
+    #: debug mode and per-process rate-limit storage.
+    ENVIRONMENT = "production"
+
+    #: Signs sessions and CSRF tokens. Required outside development (set
+    #: ``FLASK_SECRET_KEY`` or ``SECRET_KEY`` in ``instance/config.py``).
+    SECRET_KEY: str | None = None
+
+    #: Key for the HMAC of invitation tokens; kept outside the database. Required outside
+    #: development (``FLASK_INVITATION_PEPPER``).
+    INVITATION_PEPPER: str | None = None
+
+    #: SQLAlchemy URL. Empty means SQLite at ``instance/skillsdelphi.db``. The environment
+    #: variable ``DATABASE_URL`` overrides it (e.g. ``postgresql+psycopg://user@host/db``).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    #: Public address used to build every link sent out (never the request's Host header).
+    BASE_URL = "http://127.0.0.1:5000"
+
+    #: Interface languages; the first is the default.
+    LANGUAGES = ("en", "de", "fr")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    #: Staff sessions: idle timeout; the absolute limit is STAFF_SESSION_MAX_AGE.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    STAFF_SESSION_MAX_AGE = timedelta(hours=12)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    #: Set to ``__Host-session`` and Secure outside development (see create_app).
+    SESSION_COOKIE_NAME = "session"
+    SESSION_COOKIE_SECURE = False
+
+    #: CSRF tokens live as long as the session, so a long idle form does not lose answers.
+    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_ENABLED = True
+
+    #: Rate-limit storage: ``memory://`` serves one process only; use
+    #: ``redis://127.0.0.1:6379`` with several workers (production refuses memory://).
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Failed staff sign-ins allowed per client address.
+    LOGIN_RATE_LIMIT = "10 per 15 minutes"
+
+    #: Uploads larger than this are refused before parsing (bytes).
+    MAX_CONTENT_LENGTH = 10 * 1024 * 1024
+
+    #: Outgoing mail (invitations, reminders).
+    MAIL_SERVER = "127.0.0.1"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_FROM = "SkillsDelphi <no-reply@localhost>"
+
+    #: Folder of questionnaire files; empty means ``surveys/`` beside the ``app`` package.
+    SURVEYS_DIR: str | None = None

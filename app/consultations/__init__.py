@@ -1,0 +1,1 @@
+"""Consultations, their rounds, items, anonymous responses and themes."""

@@ -1,0 +1,274 @@
+"""Consultation -> Round -> Item; Response -> Answer (anonymous); Theme.
+
+Anonymity (SECURITY.md 2.3): ``response`` and ``answer`` have no foreign key or column that
+leads to a panellist, an invitation or a participation, and no timestamps. A response is
+keyed by a random UUID and found again only through the respondent's pseudonym.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import utcnow
+from app.errors import PlanLockedError, RoundStateError
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.auth.models import User
+    from app.councils.models import Council
+    from app.questionnaires.models import QuestionnaireVersion
+
+
+class StakeholderGroup(enum.StrEnum):
+    employers = "employers"
+    workers_representatives = "workers-representatives"
+    education_providers = "education-providers"
+    public_authorities = "public-authorities"
+    other_experts = "other-experts"
+
+
+class ConsultationStatus(enum.StrEnum):
+    draft = "draft"
+    running = "running"
+    finished = "finished"
+
+
+class RoundStatus(enum.StrEnum):
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    released = "released"
+
+
+class ResponseStatus(enum.StrEnum):
+    draft = "draft"
+    submitted = "submitted"
+
+
+class Consultation(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    council_id: Mapped[int] = mapped_column(ForeignKey("council.id"), index=True)
+    questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(default="")
+    status: Mapped[ConsultationStatus] = mapped_column(default=ConsultationStatus.draft)
+    #: The analysis plan (METHOD.md 3) as a JSON object.
+    plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: SHA-256 of the plan's canonical JSON, fixed when the plan locks.
+    plan_hash: Mapped[str | None] = mapped_column(String(64))
+    #: When round 1 opened; the plan cannot change afterwards. NULL while editable.
+    plan_locked_at: Mapped[datetime | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    council: Mapped[Council] = relationship(back_populates="consultations")
+    questionnaire: Mapped[QuestionnaireVersion] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="consultation", order_by="Round.number", cascade="all, delete-orphan"
+    )
+    themes: Mapped[list[Theme]] = relationship(
+        back_populates="consultation", order_by="Theme.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def plan_locked(self) -> bool:
+        return self.plan_locked_at is not None
+
+    def set_plan(self, plan: dict[str, Any]) -> None:
+        """Replace the plan. Raises PlanLockedError once round 1 has opened."""
+        if self.plan_locked:
+            raise PlanLockedError(
+                f"the analysis plan of consultation {self.id} is locked since round 1 opened"
+            )
+        self.plan = plan
+
+    def lock_plan(self, plan_hash: str, as_of: datetime) -> None:
+        if self.plan_locked:
+            return
+        self.plan_hash = plan_hash
+        self.plan_locked_at = as_of
+
+
+class Round(db.Model):
+    __table_args__ = (UniqueConstraint("consultation_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    status: Mapped[RoundStatus] = mapped_column(default=RoundStatus.draft)
+    #: Announced deadline; answering stops at close, not automatically at the deadline.
+    deadline: Mapped[datetime | None]
+    opened_at: Mapped[datetime | None]
+    #: When answering stopped; None while draft or open.
+    closed_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
+    #: Statistics frozen at close (METHOD.md 9): the basis of feedback and reports.
+    results: Mapped[dict[str, Any] | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="rounds")
+    items: Mapped[list[Item]] = relationship(
+        back_populates="round",
+        order_by="Item.position",
+        cascade="all, delete-orphan",
+        foreign_keys="Item.round_id",
+    )
+
+    def _require(self, *allowed: RoundStatus, action: str) -> None:
+        if self.status not in allowed:
+            raise RoundStateError(
+                f"round {self.number} is {self.status}; it cannot be {action} "
+                f"(only when {' or '.join(allowed)})"
+            )
+
+    def open(self, as_of: datetime, deadline: datetime | None = None) -> None:
+        self._require(RoundStatus.draft, action="opened")
+        if deadline is not None and deadline <= as_of:
+            raise RoundStateError("the deadline must lie in the future")
+        self.status, self.opened_at = RoundStatus.open, as_of
+        if deadline is not None:
+            self.deadline = deadline
+
+    def extend(self, deadline: datetime, as_of: datetime) -> None:
+        self._require(RoundStatus.open, action="extended")
+        if deadline <= as_of or (self.deadline is not None and deadline <= self.deadline):
+            raise RoundStateError("the new deadline must be later than the current one")
+        self.deadline = deadline
+
+    def close(self, as_of: datetime) -> None:
+        self._require(RoundStatus.open, action="closed")
+        self.status, self.closed_at = RoundStatus.closed, as_of
+
+    def release(self, as_of: datetime) -> None:
+        self._require(RoundStatus.closed, action="released")
+        self.status, self.released_at = RoundStatus.released, as_of
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is RoundStatus.open
+
+
+class ItemType(enum.StrEnum):
+    likert = "likert"
+    estimate = "estimate"
+    ranking = "ranking"
+    choice = "choice"
+    text = "text"
+
+
+class Item(db.Model):
+    """A question as asked in one round."""
+
+    __table_args__ = (UniqueConstraint("round_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    type: Mapped[ItemType]
+    position: Mapped[int] = mapped_column(default=0)
+    #: Question text per language: {"en": "...", "de": "..."}.
+    text: Mapped[dict[str, str]]
+    #: The full item definition (questionnaire item ``to_dict()``): scale, options, codes...
+    spec: Mapped[dict[str, Any]]
+    #: The same question in the previous round, when carried forward.
+    carried_from_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    #: The approved theme this item was made from.
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id"))
+
+    round: Mapped[Round] = relationship(back_populates="items", foreign_keys=[round_id])
+    carried_from: Mapped[Item | None] = relationship(remote_side=[id])
+    theme: Mapped[Theme | None] = relationship(foreign_keys=[theme_id])
+
+    def text_for(self, lang: str, default: str = "en") -> str:
+        return self.text.get(lang) or self.text.get(default) or next(iter(self.text.values()), "")
+
+
+def _new_response_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Response(db.Model):
+    """One panellist's answers to one round, without any link to who they are."""
+
+    __table_args__ = (
+        UniqueConstraint("round_id", "respondent_pseudonym"),
+        {"sqlite_with_rowid": False},
+    )
+
+    #: Random UUID (version 4): carries no time or order.
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_new_response_id)
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    #: HMAC-SHA256(study key, panellist id); lets a panellist find their own answers.
+    respondent_pseudonym: Mapped[str] = mapped_column(String(64))
+    #: Copied from the panellist when the response is made; fixed for the round.
+    stakeholder_group: Mapped[StakeholderGroup]
+    status: Mapped[ResponseStatus] = mapped_column(default=ResponseStatus.draft)
+    #: Last form submission applied (idempotent replays) and a hash of its payload.
+    submission_id: Mapped[str | None] = mapped_column(String(36))
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+
+    answers: Mapped[list[Answer]] = relationship(
+        back_populates="response", cascade="all, delete-orphan"
+    )
+
+
+class Answer(db.Model):
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    response_id: Mapped[str] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), primary_key=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("item.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    #: Likert point or estimate value, in the item's scale or unit.
+    value: Mapped[float | None]
+    low: Mapped[float | None]
+    high: Mapped[float | None]
+    #: 0-100.
+    confidence: Mapped[int | None]
+    #: The panellist chose "cannot assess".
+    dont_know: Mapped[bool] = mapped_column(default=False)
+    #: Option keys chosen (choice items).
+    choices: Mapped[list[Any] | None]
+    #: Option keys in order, best first (ranking items).
+    ranking: Mapped[list[Any] | None]
+    text: Mapped[str | None]
+    rationale: Mapped[str | None]
+    #: The secretariat hid this rationale from feedback (moderation).
+    rationale_hidden: Mapped[bool] = mapped_column(default=False)
+
+    response: Mapped[Response] = relationship(back_populates="answers")
+    item: Mapped[Item] = relationship()
+
+
+class Theme(db.Model):
+    """A theme curated from free-text answers; approved themes become rating items."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    #: The round whose free text the theme came from.
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"))
+    #: Label per language: {"en": "...", "de": "..."}.
+    label: Mapped[dict[str, str]]
+    #: Anonymised statements supporting the theme (text only, no respondent).
+    statements: Mapped[list[Any]] = mapped_column(default=list)
+    #: Linked ESCO skill URIs.
+    esco_uris: Mapped[list[Any]] = mapped_column(default=list)
+    approved: Mapped[bool] = mapped_column(default=False)
+    #: Key of the rating item made from this theme in the next round.
+    item_key: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="themes")

@@ -1,0 +1,1 @@
+"""Demonstration data: a complete, clearly labelled example."""

@@ -1,0 +1,19 @@
+import click
+from flask.cli import with_appcontext
+
+from app.cli import commit_or_fail
+from app.demo.seed import seed_demo
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command() -> None:
+    """Create the labelled demonstration data (councils, staff, questionnaires...)."""
+    summary = commit_or_fail(seed_demo)
+    for name in summary.created:
+        click.echo(f"created  {name}")
+    for name in summary.skipped:
+        click.echo(f"exists   {name}")
+    click.echo("\nDemo staff sign-ins (demonstration only; change or remove in real use):")
+    for email, role, _name, password in summary.users:
+        click.echo(f"  {role.value:<12} {email:<36} password: {password}")

@@ -1,0 +1,155 @@
+"""Domain errors and the one handler that answers them as HTML or JSON."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule refused an action. ``status_code`` says how the web answers it."""
+
+    status_code = 409
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(DomainError):
+    status_code = 403
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class InvalidInput(DomainError):
+    """Bad input; ``problems`` lists each field, row or column at fault."""
+
+    status_code = 422
+
+    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = list(problems or [])
+
+
+class StateError(DomainError):
+    """An object is not in a state that allows the action (e.g. closing a draft round)."""
+
+
+class RoundStateError(StateError):
+    pass
+
+
+class BriefStateError(StateError):
+    pass
+
+
+class PlanLockedError(StateError):
+    pass
+
+
+def wants_json() -> bool:
+    if request.path.startswith("/api/") or request.path == "/healthz":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def _title(code: int) -> str:
+    titles = {
+        400: _("Bad request"),
+        401: _("Please sign in"),
+        403: _("Not allowed"),
+        404: _("Page not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("Upload too large"),
+        422: _("Please check your input"),
+        429: _("Too many attempts"),
+        500: _("Something went wrong"),
+        503: _("Temporarily unavailable"),
+    }
+    return titles.get(code, _("Error"))
+
+
+def _explanation(code: int) -> str:
+    texts = {
+        403: _(
+            "You do not have permission to open this page. If you think you should, "
+            "ask your council's secretariat or an administrator."
+        ),
+        404: _("We could not find this page. It may have moved, or the address may be mistyped."),
+        429: _(
+            "There were too many attempts in a short time. Please wait a few minutes and try again."
+        ),
+        500: _(
+            "An unexpected error occurred. Nothing you entered has been saved twice; "
+            "please try again in a moment. The error has been logged."
+        ),
+        503: _("The service is briefly unavailable. Please try again in a moment."),
+        400: _(
+            "The request could not be understood. If you were filling in a form, go "
+            "back, reload the page and try again."
+        ),
+    }
+    return texts.get(code, "")
+
+
+def render_error(code: int, message: str | None = None, problems: list[str] | None = None):
+    title = _title(code)
+    if wants_json():
+        body: dict[str, object] = {"error": {"status": code, "title": title}}
+        if message:
+            body["error"]["message"] = message  # type: ignore[index]
+        if problems:
+            body["error"]["problems"] = problems  # type: ignore[index]
+        return jsonify(body), code
+    return (
+        render_template(
+            "errors/error.html",
+            code=code,
+            title=title,
+            message=message or _explanation(code),
+            problems=problems or [],
+        ),
+        code,
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        return render_error(exc.status_code, exc.message, getattr(exc, "problems", None))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        code = exc.code or 500
+        message = None
+        if code in (400, 405, 413, 422) and exc.description:
+            message = exc.description
+        response, status = render_error(code, message)
+        if code == 503 or code == 429:
+            response = app.make_response((response, status))
+            response.headers.setdefault("Retry-After", "60")
+            return response
+        return response, status
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        if isinstance(exc, HTTPException):  # pragma: no cover - handled above
+            return _http_error(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        from app.extensions import db
+
+        db.session.rollback()
+        return render_error(InternalServerError.code)

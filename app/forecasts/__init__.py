@@ -1,0 +1,1 @@
+"""Statistical labour-market forecasts with their provenance."""

@@ -1,0 +1,1 @@
+"""Home page, staff start page and health check."""

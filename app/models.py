@@ -1,0 +1,54 @@
+"""Import every model so that the metadata is complete (migrations, tests)."""
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User, user_council
+from app.briefs.models import Brief, BriefStatus, BriefVersion
+from app.classifications.models import OccupationGroup, Sector
+from app.consultations.models import (
+    Answer,
+    Consultation,
+    ConsultationStatus,
+    Item,
+    ItemType,
+    Response,
+    ResponseStatus,
+    Round,
+    RoundStatus,
+    StakeholderGroup,
+    Theme,
+)
+from app.councils.models import Council
+from app.forecasts.models import ForecastDataset, ForecastValue
+from app.panels.models import GroupQuota, Invitation, Panellist, Participation
+from app.questionnaires.models import QuestionnaireVersion
+
+__all__ = [
+    "Answer",
+    "AuditEvent",
+    "Brief",
+    "BriefStatus",
+    "BriefVersion",
+    "Consultation",
+    "ConsultationStatus",
+    "Council",
+    "ForecastDataset",
+    "ForecastValue",
+    "GroupQuota",
+    "Invitation",
+    "Item",
+    "ItemType",
+    "OccupationGroup",
+    "Panellist",
+    "Participation",
+    "QuestionnaireVersion",
+    "Response",
+    "ResponseStatus",
+    "Role",
+    "Round",
+    "RoundStatus",
+    "Sector",
+    "StakeholderGroup",
+    "Theme",
+    "User",
+    "user_council",
+]

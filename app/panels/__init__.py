@@ -1,0 +1,1 @@
+"""Panellists (identity), their invitations and their participation per round."""

@@ -1,0 +1,86 @@
+"""Who is on a panel. Nothing here points to a response or an answer."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.consultations.models import StakeholderGroup
+from app.database import utcnow
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.consultations.models import Consultation, Round
+
+
+class Panellist(db.Model):
+    __table_args__ = (UniqueConstraint("consultation_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    organisation: Mapped[str] = mapped_column(String(300), default="")
+    stakeholder_group: Mapped[StakeholderGroup]
+    #: Language of invitations and of the questionnaire (ISO 639-1).
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship()
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="panellist", cascade="all, delete-orphan", order_by="Invitation.id"
+    )
+
+
+class Invitation(db.Model):
+    """A personal link. Only the HMAC of the token is stored; the token is in the e-mail."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panellist_id: Mapped[int] = mapped_column(
+        ForeignKey("panellist.id", ondelete="CASCADE"), index=True
+    )
+    #: HMAC-SHA256(INVITATION_PEPPER, token), hex.
+    token_hmac: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+    last_sent_at: Mapped[datetime | None]
+
+    panellist: Mapped[Panellist] = relationship(back_populates="invitations")
+
+
+class Participation(db.Model):
+    """That a panellist took part in a round, by date only (never linked to answers)."""
+
+    __table_args__ = (UniqueConstraint("panellist_id", "round_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    panellist_id: Mapped[int] = mapped_column(
+        ForeignKey("panellist.id", ondelete="CASCADE"), index=True
+    )
+    round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    invited_on: Mapped[date | None]
+    started_on: Mapped[date | None]
+    completed_on: Mapped[date | None]
+    reminded_on: Mapped[date | None]
+
+    panellist: Mapped[Panellist] = relationship()
+    round: Mapped[Round] = relationship()
+
+
+class GroupQuota(db.Model):
+    """Target number of panellists per stakeholder group."""
+
+    __table_args__ = (UniqueConstraint("consultation_id", "stakeholder_group"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    stakeholder_group: Mapped[StakeholderGroup]
+    target: Mapped[int]

@@ -1,0 +1,60 @@
+"""Blueprints and per-request wiring: access policy, request ids, security headers."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from flask import Flask, g, request
+from flask_babel import get_locale
+from flask_login import current_user
+
+from app.auth.policy import enforce_policy
+from app.i18n import LANGUAGE_NAMES
+
+
+def register_web(app: Flask) -> None:
+    from app.auth.views import bp as auth_bp
+    from app.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    @app.before_request
+    def _request_id() -> None:
+        g.request_id = uuid.uuid4().hex
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    app.before_request(enforce_policy)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, object]:
+        return {
+            "csp_nonce": g.get("csp_nonce", ""),
+            "current_locale": str(get_locale()),
+            "languages": [(c, LANGUAGE_NAMES.get(c, c)) for c in app.config["LANGUAGES"]],
+        }
+
+    @app.after_request
+    def _security_headers(response):
+        nonce = g.get("csp_nonce", "")
+        headers = response.headers
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            f"style-src 'self' 'nonce-{nonce}'; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+            "form-action 'self'",
+        )
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        if app.config["ENVIRONMENT"] == "production":
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if current_user.is_authenticated or request.path.startswith(("/staff", "/i", "/r/")):
+            headers["Cache-Control"] = "no-store"
+        headers["X-Request-Id"] = g.get("request_id", "")
+        return response

@@ -1,0 +1,70 @@
+import pytest
+
+from app import ConfigurationError, create_app
+
+
+def test_instance_config_overrides_defaults(tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        "SECRET_KEY = 'from-instance'\nINVITATION_PEPPER = 'p'\nBASE_URL = 'https://skills.example.eu'\n"
+    )
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    made = create_app({"ENVIRONMENT": "testing"}, instance_path=str(instance))
+    assert made.config["SECRET_KEY"] == "from-instance"
+    assert made.config["BASE_URL"] == "https://skills.example.eu"
+    # the embedded default database lives in the instance folder
+    assert made.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{instance}/skillsdelphi.db"
+
+
+def test_environment_variables_override_instance(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    monkeypatch.setenv("FLASK_INVITATION_PEPPER", "pepper-env")
+    monkeypatch.setenv("DATABASE_URL", "postgres://someone@db.example/skills")
+    made = create_app({"ENVIRONMENT": "testing"})
+    assert made.config["SECRET_KEY"] == "from-env"
+    assert (
+        made.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://someone@db.example/skills"
+    )
+
+
+def test_test_config_wins_over_environment(monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from-env")
+    made = create_app({"ENVIRONMENT": "testing", "SECRET_KEY": "x", "INVITATION_PEPPER": "y"})
+    assert made.config["SECRET_KEY"] == "x"
+
+
+def test_missing_secret_in_production_is_a_clear_startup_error(monkeypatch):
+    monkeypatch.delenv("FLASK_SECRET_KEY", raising=False)
+    with pytest.raises(ConfigurationError, match="SECRET_KEY must be set outside development"):
+        create_app({"ENVIRONMENT": "production", "SECRET_KEY": None, "INVITATION_PEPPER": "p"})
+
+
+def test_production_refuses_per_process_rate_limit_storage():
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
+        create_app({"ENVIRONMENT": "production", "SECRET_KEY": "s", "INVITATION_PEPPER": "p"})
+
+
+def test_production_uses_host_prefixed_secure_cookies():
+    made = create_app(
+        {
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": "s",
+            "INVITATION_PEPPER": "p",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        }
+    )
+    assert made.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    assert made.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_generates_temporary_secrets(caplog):
+    made = create_app({"ENVIRONMENT": "development", "SECRET_KEY": None, "INVITATION_PEPPER": None})
+    assert len(made.config["SECRET_KEY"]) >= 32
+    assert "temporary" in caplog.text
+
+
+def test_unknown_environment_is_refused():
+    with pytest.raises(ConfigurationError, match="ENVIRONMENT"):
+        create_app({"ENVIRONMENT": "staging", "SECRET_KEY": "s"})

@@ -1,0 +1,154 @@
+"""Shared fixtures: an app per test on a schema made once per run.
+
+The database is SQLite in a temporary folder, or the server named by ``TEST_DATABASE_URL``
+(e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), which CI sets for the second run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def shared_file(*parts: str) -> Path:
+    """A file of ../shared/data, or skip the test with the reason when it is absent."""
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"reference data {path} is not available (../shared is not checked out)")
+    return path
+
+
+def _compile_translations() -> None:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in (ROOT / "app" / "translations").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        with mo.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or (
+        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    )
+
+
+def base_config(database_url: str, **overrides) -> dict:
+    config = {
+        "ENVIRONMENT": "testing",
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "INVITATION_PEPPER": "test-pepper",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "BASE_URL": "http://skillsdelphi.test",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url):
+    _compile_translations()
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_tables(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                names = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+            else:
+                for table in reversed(db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(_schema, database_url):
+    """Build apps with config overrides; every table is emptied after the test."""
+    made = []
+
+    def factory(**overrides):
+        app = create_app(base_config(database_url, **overrides))
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+    if made:
+        _empty_tables(create_app(base_config(database_url)))
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make_user(app):
+    """Create a committed staff user: ``make_user("secretariat", councils=[...])``."""
+    from app.auth.services import create_user
+
+    counter = iter(range(1, 10_000))
+
+    def factory(role="secretariat", *, email=None, password="correct horse battery", councils=()):
+        with app.app_context():
+            user = create_user(
+                email or f"{role}{next(counter)}@example.org",
+                role,
+                password,
+                councils=[db.session.merge(c) for c in councils],
+            )
+            db.session.commit()
+            return user.id, user.email, password
+
+    return factory
+
+
+def login(client, email: str, password: str):
+    return client.post("/login", data={"email": email, "password": password})
