@@ -1,0 +1,170 @@
+import sqlite3
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from app.audit.models import AuditEvent
+from app.classifications.models import OccupationGroup, Sector
+from app.extensions import db
+from tests.conftest import base_config, shared_file
+
+
+@pytest.fixture
+def fresh_database_url(database_url, tmp_path):
+    """An empty database of the kind under test (SQLite file, or a new PostgreSQL database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"fresh_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def fresh_app(fresh_database_url):
+    app = create_app(base_config(fresh_database_url))
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_init_db_applies_migrations_that_match_the_models(fresh_app):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    result = fresh_app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "21 built-in sectors added" in result.output
+    with fresh_app.app_context():
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+        sections = db.session.scalars(select(Sector.code).where(Sector.level == 1)).all()
+        assert sorted(sections) == [chr(c) for c in range(ord("A"), ord("U") + 1)]
+    again = fresh_app.test_cli_runner().invoke(args=["init-db"])
+    assert again.exit_code == 0 and "0 built-in sectors added" in again.output
+
+
+def test_audit_log_is_append_only_in_the_migrated_schema(fresh_app):
+    from app.audit.services import record
+
+    assert fresh_app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    with fresh_app.app_context():
+        record("test", actor="system")
+        db.session.commit()
+        with pytest.raises(Exception, match="append-only"):
+            db.session.execute(text("UPDATE audit_event SET action = 'edited'"))
+            db.session.flush()
+        db.session.rollback()
+        with pytest.raises(Exception, match="append-only"):
+            db.session.execute(text("DELETE FROM audit_event"))
+        db.session.rollback()
+
+
+def test_audit_verify_detects_an_edited_event(app, runner, make_user):
+    make_user("admin")
+    make_user("official")
+    ok = runner.invoke(args=["audit", "verify"])
+    assert ok.exit_code == 0 and "intact: 2 events" in ok.output
+    with app.app_context():
+        first = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).first()
+        first.details = {"role": "publisher"}
+        first_id = first.id
+        db.session.commit()
+    broken = runner.invoke(args=["audit", "verify"])
+    assert broken.exit_code == 1
+    assert f"broken at event {first_id}" in broken.output
+
+
+def test_import_the_full_eurostat_nace_file(app, runner):
+    path = shared_file("classifications", "nace_rev2_ramon_full_noheader.csv")
+    result = runner.invoke(args=["import-classification", "nace", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "21 sections, 88 divisions, 272 groups, 615 classes" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sector)) == 996
+        bricklaying = db.session.scalars(select(Sector).where(Sector.code == "43.99")).one()
+        assert bricklaying.level == 4 and bricklaying.parent_code == "43.9"
+    # importing again updates, never duplicates
+    again = runner.invoke(args=["import-classification", "nace", str(path)])
+    assert "0 added, 996 updated" in again.output
+
+
+def test_import_keeps_the_builtin_translations_of_sections(app, runner):
+    from app.classifications.services import ensure_builtin_sectors
+
+    with app.app_context():
+        ensure_builtin_sectors()
+        db.session.commit()
+    path = shared_file("classifications", "nace_rev2_ramon_full_noheader.csv")
+    assert runner.invoke(args=["import-classification", "nace", str(path)]).exit_code == 0
+    with app.app_context():
+        f = db.session.scalars(select(Sector).where(Sector.code == "F")).one()
+        assert f.label_for("de") == "Baugewerbe/Bau"
+
+
+def test_a_malformed_nace_file_imports_nothing_and_says_why(app, runner, tmp_path):
+    path = shared_file("classifications", "nace_rev2_ramon_full_noheader.csv")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    broken = tmp_path / "nace_broken.csv"
+    # one good record, then a class whose parent does not exist
+    broken.write_text(
+        lines[0] + '"999999","4","99.99","99.9","Made-up class",,,,,"9999"\n', encoding="utf-8"
+    )
+    result = runner.invoke(args=["import-classification", "nace", str(broken)])
+    assert result.exit_code == 2
+    assert "nothing was imported" in result.output
+    assert "row 2" in result.output and "99.9" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sector)) == 0
+
+
+def test_import_isco_groups_from_the_esco_file(app, runner):
+    path = shared_file("classifications", "esco_v1.0_ISCOGroups_en.csv")
+    result = runner.invoke(args=["import-classification", "isco", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "10 major, 43 sub-major, 130 minor, 436 unit groups" in result.output
+    with app.app_context():
+        electricians = db.session.scalars(
+            select(OccupationGroup).where(OccupationGroup.code == "7411")
+        ).one()
+        assert electricians.uri == "http://data.europa.eu/esco/isco/C7411"
+
+
+def test_import_of_a_missing_file_is_a_clear_error(runner):
+    result = runner.invoke(args=["import-classification", "nace", "/no/such/file.csv"])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_backup_of_the_embedded_database(make_app, tmp_path, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the SQLite backup path; PostgreSQL backups use pg_dump")
+    app = make_app()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        from app.classifications.services import ensure_builtin_sectors
+
+        ensure_builtin_sectors()
+        db.session.commit()
+    target = tmp_path / "backup.db"
+    result = runner.invoke(args=["backup", str(target)])
+    assert result.exit_code == 0, result.output
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert copy.execute("SELECT count(*) FROM sector").fetchone()[0] == 21
+    finally:
+        copy.close()
+    refused = runner.invoke(args=["backup", str(target)])
+    assert refused.exit_code == 2 and "exists already" in refused.output
