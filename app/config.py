@@ -36,8 +36,10 @@ class Config:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
-    #: Staff sessions: idle timeout; the absolute limit is STAFF_SESSION_MAX_AGE.
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    #: Session cookie lifetime: a panellist's session ends after this much idleness.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    #: Staff sessions end after this much idleness, and in any case after STAFF_SESSION_MAX_AGE.
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)
     STAFF_SESSION_MAX_AGE = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -70,3 +72,7 @@ class Config:
 
     #: Folder of questionnaire files; empty means ``surveys/`` beside the ``app`` package.
     SURVEYS_DIR: str | None = None
+
+    #: Folder of per-consultation study keys (respondent pseudonyms). Keep it out of database
+    #: backups; empty means ``instance/study-keys``.
+    STUDY_KEY_DIR: str | None = None

@@ -75,14 +75,18 @@ def policy_of(app: Flask, endpoint: str) -> Policy | None:
 
 
 def _staff_session_expired() -> bool:
-    started = session.get("login_at")
-    if not started:
-        return True
+    """Absolute (12 h) and idle (30 min) limits of a staff session; refreshes the idle clock."""
+    now = utcnow()
     try:
-        began = datetime.fromisoformat(started)
-    except ValueError:
+        began = datetime.fromisoformat(session["login_at"])
+        seen = datetime.fromisoformat(session.get("seen_at", session["login_at"]))
+    except (KeyError, ValueError):
         return True
-    return utcnow() - began > current_app.config["STAFF_SESSION_MAX_AGE"]
+    cfg = current_app.config
+    if now - began > cfg["STAFF_SESSION_MAX_AGE"] or now - seen > cfg["STAFF_IDLE_TIMEOUT"]:
+        return True
+    session["seen_at"] = now.isoformat()
+    return False
 
 
 def enforce_policy() -> Any:

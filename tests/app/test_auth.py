@@ -142,3 +142,30 @@ def test_create_user_command_rejects_bad_input_with_the_field_named(runner, app)
     assert bad_role.exit_code == 2
     with app.app_context():
         assert db.session.scalars(select(User)).all() == []
+
+
+def test_staff_sessions_end_after_30_idle_minutes(app, make_user):
+    from datetime import timedelta
+
+    from app.database import utcnow
+
+    _, email, password = make_user("official")
+    client = app.test_client()
+    login(client, email, password)
+    assert client.get("/staff").status_code == 200
+    with client.session_transaction() as sess:
+        sess["seen_at"] = (utcnow() - timedelta(minutes=31)).isoformat()
+    assert client.get("/staff").status_code == 302
+
+
+def test_staff_sessions_end_after_12_hours_whatever_the_activity(app, make_user):
+    from datetime import timedelta
+
+    from app.database import utcnow
+
+    _, email, password = make_user("official")
+    client = app.test_client()
+    login(client, email, password)
+    with client.session_transaction() as sess:
+        sess["login_at"] = (utcnow() - timedelta(hours=12, minutes=1)).isoformat()
+    assert client.get("/staff").status_code == 302

@@ -1,0 +1,69 @@
+"""Per-consultation study keys for respondent pseudonyms (SECURITY.md 2.3).
+
+A study key lives in a file outside the database and its backups (``STUDY_KEY_DIR``,
+default ``instance/study-keys``). Without it, nobody — not even with a full database dump —
+can tell which response belongs to which panellist. Destroying it after the study's
+retention period makes the link impossible for good.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+
+from app.errors import StateError
+
+
+class StudyKeyMissing(StateError):
+    status_code = 410
+
+
+def key_dir() -> Path:
+    configured = current_app.config.get("STUDY_KEY_DIR")
+    return Path(configured) if configured else Path(current_app.instance_path) / "study-keys"
+
+
+def _key_path(consultation_id: int) -> Path:
+    return key_dir() / f"consultation-{int(consultation_id)}.key"
+
+
+def ensure_study_key(consultation_id: int) -> None:
+    """Create the consultation's key file when it does not exist yet (mode 0600)."""
+    path = _key_path(consultation_id)
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(secrets.token_hex(32))
+
+
+def _study_key(consultation_id: int) -> bytes:
+    path = _key_path(consultation_id)
+    try:
+        return bytes.fromhex(path.read_text(encoding="ascii").strip())
+    except FileNotFoundError as exc:
+        raise StudyKeyMissing(
+            f"the study key of consultation {consultation_id} is missing (destroyed after "
+            "the retention period, or STUDY_KEY_DIR points elsewhere)"
+        ) from exc
+
+
+def pseudonym(consultation_id: int, panellist_id: int) -> str:
+    """HMAC-SHA256(study key, panellist id): the same for a panellist in every round."""
+    key = _study_key(consultation_id)
+    return hmac.new(key, str(int(panellist_id)).encode(), hashlib.sha256).hexdigest()
+
+
+def destroy_study_key(consultation_id: int) -> bool:
+    """Delete the key for good; returns whether a key was there."""
+    path = _key_path(consultation_id)
+    if not path.exists():
+        return False
+    path.unlink()
+    return True

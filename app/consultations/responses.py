@@ -1,0 +1,337 @@
+"""Saving and submitting a panellist's answers, anonymously and idempotently.
+
+The response row carries only a pseudonym (HMAC of the panellist id under the study key), the
+round, the stakeholder group and the answers: no timestamps, no identity. Participation (who
+took part, by date) is written separately by ``record_participation``, in its own transaction
+after the response, so that commit order cannot pair the two.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.consultations.keys import pseudonym
+from app.consultations.models import (
+    Answer,
+    Item,
+    ItemType,
+    Response,
+    ResponseStatus,
+    Round,
+    RoundStatus,
+)
+from app.errors import DomainError, InvalidInput, NotAllowed, StateError
+from app.extensions import db
+from app.panels.models import Panellist, Participation
+
+#: Longest rationale or free-text answer accepted when an item sets no limit.
+DEFAULT_TEXT_LIMIT = 4000
+
+
+class RoundNotOpen(StateError):
+    """The round is not open (closed meanwhile, or not yet opened)."""
+
+
+class SubmissionConflict(DomainError):
+    """The same form submission was sent again with different answers."""
+
+
+@dataclass(frozen=True)
+class AnswerInput:
+    """One answer as entered; which fields apply depends on the item type."""
+
+    value: float | None = None
+    low: float | None = None
+    high: float | None = None
+    confidence: int | None = None
+    dont_know: bool = False
+    choices: tuple[str, ...] | None = None
+    ranking: tuple[str, ...] | None = None
+    text: str | None = None
+    rationale: str | None = None
+
+    def is_blank(self) -> bool:
+        return (
+            self.value is None
+            and not self.dont_know
+            and not self.choices
+            and not self.ranking
+            and not (self.text or "").strip()
+        )
+
+    def canonical(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("choices", "ranking"):
+            if data[key] is not None:
+                data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_answer(cls, answer: Answer) -> AnswerInput:
+        return cls(
+            value=answer.value,
+            low=answer.low,
+            high=answer.high,
+            confidence=answer.confidence,
+            dont_know=answer.dont_know,
+            choices=tuple(answer.choices) if answer.choices is not None else None,
+            ranking=tuple(answer.ranking) if answer.ranking is not None else None,
+            text=answer.text,
+            rationale=answer.rationale,
+        )
+
+
+@dataclass(frozen=True)
+class SaveResult:
+    #: ``saved`` (draft), ``submitted``, or ``replayed`` (the same submission seen before).
+    outcome: str
+    status: ResponseStatus
+
+
+def _option_keys(spec: dict[str, Any]) -> list[str]:
+    return [o["key"] for o in spec.get("options", [])]
+
+
+def answer_problems(item: Item, answer: AnswerInput) -> list[str]:
+    """What is wrong with an answer to ``item``; each message names the item. Blank is fine."""
+    spec, key = item.spec, item.key
+    problems: list[str] = []
+    limit = int(spec.get("max_length") or DEFAULT_TEXT_LIMIT)
+    if answer.rationale is not None and len(answer.rationale) > DEFAULT_TEXT_LIMIT:
+        problems.append(f"{key}: the reason is longer than {DEFAULT_TEXT_LIMIT} characters")
+    if answer.is_blank():
+        return problems
+    kind = item.type
+    if kind is ItemType.likert:
+        k = int(spec.get("scale", 5))
+        if answer.dont_know:
+            if not spec.get("dont_know"):
+                problems.append(f"{key}: this question has no 'cannot assess' option")
+        elif (
+            answer.value is None
+            or not float(answer.value).is_integer()
+            or not 1 <= answer.value <= k
+        ):
+            problems.append(f"{key}: choose a whole number from 1 to {k}")
+    elif kind is ItemType.estimate:
+        lo_bound, hi_bound = spec.get("min"), spec.get("max")
+        value = answer.value
+        if value is None or not math.isfinite(value):
+            problems.append(f"{key}: enter a number")
+            return problems
+        if lo_bound is not None and value < lo_bound:
+            problems.append(f"{key}: the value must be at least {lo_bound:g}")
+        if hi_bound is not None and value > hi_bound:
+            problems.append(f"{key}: the value must be at most {hi_bound:g}")
+        if (answer.low is None) != (answer.high is None):
+            problems.append(f"{key}: give both the low and the high end of the range, or neither")
+        elif answer.low is not None and answer.high is not None:
+            if not spec.get("range"):
+                problems.append(f"{key}: this question does not ask for a range")
+            elif not (answer.low <= value <= answer.high):
+                problems.append(f"{key}: the range must include your estimate (low ≤ value ≤ high)")
+            elif (lo_bound is not None and answer.low < lo_bound) or (
+                hi_bound is not None and answer.high > hi_bound
+            ):
+                problems.append(f"{key}: the range must lie within {lo_bound:g} to {hi_bound:g}")
+        if answer.confidence is not None and not 0 <= answer.confidence <= 100:
+            problems.append(f"{key}: confidence must be between 0 and 100")
+    elif kind is ItemType.choice:
+        chosen = list(answer.choices or ())
+        known = set(_option_keys(spec))
+        if len(set(chosen)) != len(chosen) or not set(chosen) <= known:
+            problems.append(f"{key}: choose among the options shown")
+        elif not spec.get("multiple") and len(chosen) != 1:
+            problems.append(f"{key}: choose one option")
+        else:
+            lo, hi = spec.get("min_selections"), spec.get("max_selections")
+            if lo and len(chosen) < lo:
+                problems.append(f"{key}: choose at least {lo} options")
+            if hi and len(chosen) > hi:
+                problems.append(f"{key}: choose at most {hi} options")
+    elif kind is ItemType.ranking:
+        order = list(answer.ranking or ())
+        options = _option_keys(spec)
+        top_m = int(spec.get("top_m") or len(options))
+        if len(set(order)) != len(order) or not set(order) <= set(options):
+            problems.append(f"{key}: each option can take only one place")
+        elif len(order) < min(top_m, len(options)):
+            problems.append(f"{key}: rank at least {min(top_m, len(options))} options")
+    elif kind is ItemType.text and answer.text is not None and len(answer.text) > limit:
+        problems.append(f"{key}: the answer is longer than {limit} characters")
+    return problems
+
+
+def _payload_hash(answers: dict[str, AnswerInput], submit: bool) -> str:
+    body = {"submit": submit, "answers": {k: answers[k].canonical() for k in sorted(answers)}}
+    blob = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _locked_round(round_id: int) -> Round:
+    # On PostgreSQL the row lock orders this submission against a concurrent close; SQLite
+    # serialises writers with BEGIN IMMEDIATE.
+    return db.session.scalars(select(Round).where(Round.id == round_id).with_for_update()).one()
+
+
+def own_response(round_: Round, panellist: Panellist) -> Response | None:
+    """The panellist's response to the round, found through their pseudonym."""
+    alias = pseudonym(round_.consultation_id, panellist.id)
+    return db.session.scalars(
+        select(Response).where(
+            Response.round_id == round_.id, Response.respondent_pseudonym == alias
+        )
+    ).first()
+
+
+def own_answers(round_: Round, panellist: Panellist) -> dict[str, AnswerInput]:
+    """The panellist's stored answers to the round by item key (empty when none)."""
+    response = own_response(round_, panellist)
+    if response is None:
+        return {}
+    return {a.item.key: AnswerInput.from_answer(a) for a in response.answers}
+
+
+def save_response(
+    round_: Round,
+    panellist: Panellist,
+    answers: dict[str, AnswerInput],
+    *,
+    submission_id: str,
+    submit: bool,
+) -> SaveResult:
+    """Store the panellist's answers as a draft or submit them. Flushes; the caller commits.
+
+    Idempotent: the same ``submission_id`` with the same answers returns the first result;
+    with other answers it raises SubmissionConflict. Raises RoundNotOpen when the round is not
+    open (the stored draft is left as it was), InvalidInput naming each item at fault,
+    NotAllowed when the panellist is not on this consultation's panel.
+    """
+    if panellist.consultation_id != round_.consultation_id or not panellist.active:
+        raise NotAllowed("you are not on the panel of this consultation")
+    round_ = _locked_round(round_.id)
+    if round_.status is not RoundStatus.open:
+        raise RoundNotOpen(
+            f"round {round_.number} is {round_.status.value}: answers can no longer be sent. "
+            "Your saved draft is kept."
+        )
+    items = {item.key: item for item in round_.items}
+    unknown = sorted(set(answers) - set(items))
+    if unknown:
+        raise InvalidInput(
+            "answers to unknown questions", [f"{k}: not a question of this round" for k in unknown]
+        )
+    problems = [p for key, a in answers.items() for p in answer_problems(items[key], a)]
+    if problems:
+        raise InvalidInput("some answers need attention", problems)
+
+    alias = pseudonym(round_.consultation_id, panellist.id)
+    payload = _payload_hash(answers, submit)
+    response = db.session.scalars(
+        select(Response).where(
+            Response.round_id == round_.id, Response.respondent_pseudonym == alias
+        )
+    ).first()
+    if response is not None and response.submission_id == submission_id:
+        if response.payload_hash == payload:
+            return SaveResult("replayed", response.status)
+        raise SubmissionConflict(
+            "this form was already sent with other answers; reload the page to see what is saved"
+        )
+    if response is not None and response.status is ResponseStatus.submitted and not submit:
+        raise StateError("your answers are already submitted; use 'Submit changes' to revise them")
+    if response is None:
+        response = _insert_response(round_, alias, panellist)
+
+    db.session.execute(delete(Answer).where(Answer.response_id == response.id))
+    for key, given in sorted(answers.items()):
+        if given.is_blank() and not given.rationale:
+            continue
+        db.session.add(
+            Answer(
+                response_id=response.id,
+                item_id=items[key].id,
+                value=given.value,
+                low=given.low,
+                high=given.high,
+                confidence=given.confidence,
+                dont_know=given.dont_know,
+                choices=list(given.choices) if given.choices is not None else None,
+                ranking=list(given.ranking) if given.ranking is not None else None,
+                text=given.text,
+                rationale=(given.rationale or "").strip() or None,
+            )
+        )
+    if submit:
+        response.status = ResponseStatus.submitted
+    response.submission_id = submission_id
+    response.payload_hash = payload
+    db.session.flush()
+    db.session.expire(response, ["answers"])
+    return SaveResult("submitted" if submit else "saved", response.status)
+
+
+def _insert_response(round_: Round, alias: str, panellist: Panellist) -> Response:
+    """Create the response row, tolerating a concurrent first save of the same panellist."""
+    values = {
+        "round_id": round_.id,
+        "respondent_pseudonym": alias,
+        "stakeholder_group": panellist.stakeholder_group,
+        "status": ResponseStatus.draft,
+    }
+    dialect = db.session.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        stmt = insert(Response.__table__).values(
+            id=str(uuid.uuid4()),
+            round_id=values["round_id"],
+            respondent_pseudonym=alias,
+            stakeholder_group=panellist.stakeholder_group.value,
+            status=ResponseStatus.draft.value,
+        )
+        db.session.execute(
+            stmt.on_conflict_do_nothing(index_elements=["round_id", "respondent_pseudonym"])
+        )
+        return db.session.scalars(
+            select(Response).where(
+                Response.round_id == round_.id, Response.respondent_pseudonym == alias
+            )
+        ).one()
+    response = Response(**values)
+    db.session.add(response)
+    db.session.flush()
+    return response
+
+
+def record_participation(
+    round_: Round, panellist: Panellist, *, as_of: datetime, submitted: bool
+) -> Participation:
+    """Note by date that the panellist started or completed the round. Flushes.
+
+    Call it in its own transaction, after the response was committed.
+    """
+    part = db.session.scalars(
+        select(Participation).where(
+            Participation.round_id == round_.id, Participation.panellist_id == panellist.id
+        )
+    ).first()
+    if part is None:
+        part = Participation(round_id=round_.id, panellist_id=panellist.id)
+        db.session.add(part)
+    today = as_of.date()
+    if part.started_on is None:
+        part.started_on = today
+    if submitted:
+        part.completed_on = today
+    db.session.flush()
+    return part

@@ -1,0 +1,345 @@
+"""Consultation and round services. They flush and return objects; the edge commits."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import update
+
+from app.audit.services import record
+from app.auth.models import Role, User
+from app.consensus import AnalysisPlan
+from app.consultations.keys import ensure_study_key
+from app.consultations.models import (
+    Consultation,
+    ConsultationStatus,
+    Item,
+    ItemType,
+    Round,
+    RoundStatus,
+    Theme,
+)
+from app.councils.models import Council
+from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
+from app.extensions import db
+from app.questionnaires.services import store_questionnaire
+
+
+def require_secretariat(user: User, council: Council) -> None:
+    """Raise NotFound unless ``user`` is secretariat staff of ``council``.
+
+    Out-of-scope objects answer 404, so their existence is not revealed.
+    """
+    if user.role is not Role.secretariat or council.id not in {c.id for c in user.councils}:
+        raise NotFound("no such consultation")
+
+
+def get_consultation_for(user: User, consultation_id: int) -> Consultation:
+    """The consultation if ``user`` runs it (secretariat of its council); else NotFound."""
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise NotFound("no such consultation")
+    require_secretariat(user, consultation.council)
+    return consultation
+
+
+def get_round_for(user: User, consultation_id: int, number: int) -> Round:
+    consultation = get_consultation_for(user, consultation_id)
+    for round_ in consultation.rounds:
+        if round_.number == number:
+            return round_
+    raise NotFound(f"consultation {consultation_id} has no round {number}")
+
+
+def plan_from_dict(data: dict[str, Any]) -> AnalysisPlan:
+    """Validate a plan; raises InvalidInput naming the field at fault."""
+    try:
+        return AnalysisPlan.from_dict(data)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("the analysis plan is not valid", [str(exc)]) from exc
+
+
+def plan_of(consultation: Consultation) -> AnalysisPlan:
+    return plan_from_dict(consultation.plan or {})
+
+
+def _languages(spec: dict[str, Any]) -> list[str]:
+    return list(spec.get("languages") or [spec.get("default_language", "en")])
+
+
+def _item_from_spec(round_: Round, spec: dict[str, Any], position: int) -> Item:
+    return Item(
+        round=round_,
+        key=spec["key"],
+        type=ItemType(spec["type"]),
+        position=position,
+        text=dict(spec["text"]),
+        spec=spec,
+    )
+
+
+def create_consultation(
+    council: Council,
+    questionnaire_file: str | Path,
+    *,
+    title: str,
+    by: User,
+    description: str = "",
+    plan: dict[str, Any] | None = None,
+) -> Consultation:
+    """Create a consultation from a questionnaire file, with round 1 as a draft.
+
+    Stores (or reuses) the questionnaire version, validates the plan (defaults of METHOD.md
+    when None), creates the study key. Raises InvalidInput, NotFound. Flushes.
+    """
+    require_secretariat(by, council)
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("the consultation needs a title", ["title: enter a title"])
+    if len(title) > 300:
+        raise InvalidInput("the title is too long", ["title: at most 300 characters"])
+    checked = plan_from_dict(plan or {})
+    stored = store_questionnaire(questionnaire_file)
+    consultation = Consultation(
+        council=council,
+        questionnaire=stored,
+        title=title,
+        description=description.strip(),
+        plan=checked.to_dict(),
+        created_by=by,
+    )
+    db.session.add(consultation)
+    first = Round(consultation=consultation, number=1)
+    db.session.add(first)
+    for position, item_spec in enumerate(stored.spec["items"]):
+        db.session.add(_item_from_spec(first, item_spec, position))
+    db.session.flush()
+    ensure_study_key(consultation.id)
+    record(
+        "consultation-created",
+        actor=by,
+        object_type="consultation",
+        object_id=consultation.id,
+        details={"questionnaire": stored.key, "version": stored.version},
+    )
+    return consultation
+
+
+def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -> AnalysisPlan:
+    """Replace the analysis plan before round 1 opens.
+
+    Once locked, the attempt is recorded in the audit log and PlanLockedError raised (the
+    caller commits the audit event). Raises InvalidInput naming the field. Flushes.
+    """
+    require_secretariat(by, consultation.council)
+    if consultation.plan_locked:
+        record(
+            "plan-change-refused",
+            actor=by,
+            object_type="consultation",
+            object_id=consultation.id,
+            details={"locked_at": consultation.plan_locked_at.isoformat()},
+        )
+        raise PlanLockedError(
+            "the analysis plan was locked when round 1 opened and cannot be changed"
+        )
+    checked = plan_from_dict(data)
+    consultation.set_plan(checked.to_dict())
+    record(
+        "plan-updated",
+        actor=by,
+        object_type="consultation",
+        object_id=consultation.id,
+        details={"sha256": checked.sha256()},
+    )
+    db.session.flush()
+    return checked
+
+
+def open_round(round_: Round, *, by: User, as_of: datetime, deadline: datetime | None) -> Round:
+    """Open a draft round; opening round 1 locks the analysis plan. Flushes."""
+    consultation = round_.consultation
+    require_secretariat(by, consultation.council)
+    if not round_.items:
+        raise RoundStateError(f"round {round_.number} has no questions to answer")
+    earlier = [r for r in consultation.rounds if r.number < round_.number]
+    if any(r.status not in (RoundStatus.closed, RoundStatus.released) for r in earlier):
+        raise RoundStateError("close the previous round before opening the next one")
+    round_.open(as_of, deadline)
+    if round_.number == 1 and not consultation.plan_locked:
+        plan = plan_of(consultation)
+        consultation.lock_plan(plan.sha256(), as_of)
+        record(
+            "plan-locked",
+            actor=by,
+            object_type="consultation",
+            object_id=consultation.id,
+            details={"sha256": plan.sha256()},
+        )
+    consultation.status = ConsultationStatus.running
+    record(
+        "round-opened",
+        actor=by,
+        object_type="round",
+        object_id=round_.id,
+        details={"number": round_.number, "deadline": deadline.isoformat() if deadline else None},
+    )
+    db.session.flush()
+    return round_
+
+
+def extend_round(round_: Round, deadline: datetime, *, by: User, as_of: datetime) -> Round:
+    require_secretariat(by, round_.consultation.council)
+    round_.extend(deadline, as_of)
+    record(
+        "round-extended",
+        actor=by,
+        object_type="round",
+        object_id=round_.id,
+        details={"deadline": deadline.isoformat()},
+    )
+    db.session.flush()
+    return round_
+
+
+def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
+    """Close an open round and freeze its results. Atomic against concurrent submissions.
+
+    Raises RoundStateError when the round is not open (e.g. closed by someone else meanwhile).
+    Flushes.
+    """
+    from app.consultations.results import compute_round_results
+
+    require_secretariat(by, round_.consultation.council)
+    changed = db.session.execute(
+        update(Round)
+        .where(Round.id == round_.id, Round.status == RoundStatus.open)
+        .values(status=RoundStatus.closed, closed_at=as_of)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.refresh(round_)
+        raise RoundStateError(
+            f"round {round_.number} is {round_.status.value}; it cannot be closed"
+        )
+    db.session.refresh(round_)
+    round_.results = compute_round_results(round_)
+    record(
+        "round-closed",
+        actor=by,
+        object_type="round",
+        object_id=round_.id,
+        details={"number": round_.number},
+    )
+    db.session.flush()
+    return round_
+
+
+def release_round(round_: Round, *, by: User, as_of: datetime) -> Round:
+    """Release a closed round's results to the panel (feedback in the next round). Flushes."""
+    require_secretariat(by, round_.consultation.council)
+    round_.release(as_of)
+    record(
+        "round-released",
+        actor=by,
+        object_type="round",
+        object_id=round_.id,
+        details={"number": round_.number},
+    )
+    db.session.flush()
+    return round_
+
+
+def _theme_item_key(theme: Theme, taken: set[str]) -> str:
+    base = "theme-" + hashlib.sha256(str(theme.id).encode()).hexdigest()[:6]
+    key, n = base, 2
+    while key in taken:
+        key, n = f"{base}-{n}", n + 1
+    return key
+
+
+def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
+    """Create the next round as a draft from the last released round.
+
+    Likert items that are settled (METHOD.md 4) are frozen (not carried) unless the plan
+    says ``carry_settled``; estimate, ranking and choice items are carried; open text items are
+    not; each approved theme not yet used becomes a new 5-point rating item with its label in
+    every language of the questionnaire. Raises RoundStateError. Flushes.
+    """
+    require_secretariat(by, consultation.council)
+    plan = plan_of(consultation)
+    if not consultation.rounds:
+        raise RoundStateError("the consultation has no round yet")
+    last = consultation.rounds[-1]
+    if last.status is not RoundStatus.released:
+        raise RoundStateError(
+            f"release the results of round {last.number} before preparing the next round"
+        )
+    if last.number >= plan.max_rounds:
+        raise RoundStateError(
+            f"the plan allows at most {plan.max_rounds} rounds; the consultation is complete"
+        )
+    results = (last.results or {}).get("items", {})
+    nxt = Round(consultation=consultation, number=last.number + 1)
+    db.session.add(nxt)
+    position = 0
+    taken: set[str] = set()
+    for item in last.items:
+        if item.type is ItemType.text:
+            continue
+        settled = bool(results.get(item.key, {}).get("settled"))
+        if item.type is ItemType.likert and settled and not plan.carry_settled:
+            continue
+        carried = _item_from_spec(nxt, dict(item.spec), position)
+        carried.carried_from = item
+        carried.theme_id = item.theme_id
+        db.session.add(carried)
+        taken.add(item.key)
+        position += 1
+    languages = _languages(consultation.questionnaire.spec)
+    for theme in consultation.themes:
+        if not theme.approved or theme.item_key:
+            continue
+        key = _theme_item_key(theme, taken)
+        default = consultation.questionnaire.spec.get("default_language", "en")
+        text = {
+            lang: theme.label.get(lang)
+            or theme.label.get(default)
+            or next(iter(theme.label.values()))
+            for lang in languages
+        }
+        spec = {
+            "key": key,
+            "type": "likert",
+            "text": text,
+            "scale": 5,
+            "rationale": "optional",
+            "codes": {"esco": list(theme.esco_uris)},
+        }
+        item = _item_from_spec(nxt, spec, position)
+        item.theme_id = theme.id
+        db.session.add(item)
+        theme.item_key = key
+        taken.add(key)
+        position += 1
+    db.session.flush()
+    record(
+        "round-prepared",
+        actor=by,
+        object_type="round",
+        object_id=nxt.id,
+        details={"number": nxt.number, "items": position},
+    )
+    return nxt
+
+
+def ensure_staff_can_see_results(by: User, round_: Round) -> None:
+    """No aggregate of an open round is shown to anyone (SECURITY.md P3)."""
+    require_secretariat(by, round_.consultation.council)
+    if round_.status in (RoundStatus.draft, RoundStatus.open):
+        raise NotAllowed(
+            f"round {round_.number} is {round_.status.value}: results are shown after it closes"
+        )

@@ -1,0 +1,242 @@
+"""Consultation lifecycle through the services: plan lock, rounds, answers, frozen results."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.auth.models import User
+from app.classifications.models import Sector
+from app.classifications.services import ensure_builtin_sectors
+from app.consultations import services
+from app.consultations.models import (
+    Answer,
+    Consultation,
+    Response,
+    ResponseStatus,
+    RoundStatus,
+    StakeholderGroup,
+    Theme,
+)
+from app.consultations.responses import (
+    AnswerInput,
+    RoundNotOpen,
+    SubmissionConflict,
+    own_answers,
+    record_participation,
+    save_response,
+)
+from app.councils.models import Council
+from app.errors import InvalidInput, NotFound, PlanLockedError, RoundStateError
+from app.extensions import db
+from app.panels.models import Panellist
+from tests.conftest import ROOT
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
+GROUPS = list(StakeholderGroup)[:4]
+
+
+@pytest.fixture
+def study(make_app, tmp_path):
+    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"))
+    with app.app_context():
+        ensure_builtin_sectors()
+        sectors = {s.code: s for s in db.session.scalars(select(Sector))}
+        council = Council(name="Construction council", sector=sectors["F"], geography="EU")
+        other = Council(name="Care council", sector=sectors["Q"], geography="EU")
+        db.session.add_all([council, other])
+        db.session.flush()
+        from app.auth.services import create_user
+
+        sec = create_user("sec@example.org", "secretariat", "a long password!", councils=[council])
+        outsider = create_user(
+            "out@example.org", "secretariat", "a long password!", councils=[other]
+        )
+        consultation = services.create_consultation(
+            council, SURVEY, title="Construction skills 2030", by=sec
+        )
+        for i in range(24):
+            db.session.add(
+                Panellist(
+                    consultation=consultation,
+                    name=f"Person {i}",
+                    email=f"p{i}@example.org",
+                    stakeholder_group=GROUPS[i % 4],
+                    language="de" if i % 3 == 0 else "en",
+                )
+            )
+        db.session.commit()
+        ids = {"consultation": consultation.id, "sec": sec.id, "outsider": outsider.id}
+    return app, ids
+
+
+def _get(ids):
+    return (
+        db.session.get(Consultation, ids["consultation"]),
+        db.session.get(User, ids["sec"]),
+    )
+
+
+def test_create_consultation_copies_the_questionnaire_into_round_one(study):
+    app, ids = study
+    with app.app_context():
+        c, _ = _get(ids)
+        assert c.questionnaire.key == "future-skill-needs"
+        assert len(c.rounds) == 1 and c.rounds[0].status is RoundStatus.draft
+        keys = [i.key for i in c.rounds[0].items]
+        assert keys == [i["key"] for i in c.questionnaire.spec["items"]]
+        assert c.plan["consensus_in"] == "iqr <= 1 and agreement >= 0.70"
+
+
+def test_another_councils_secretariat_cannot_reach_the_consultation(study):
+    app, ids = study
+    with app.app_context():
+        outsider = db.session.get(User, ids["outsider"])
+        with pytest.raises(NotFound):
+            services.get_consultation_for(outsider, ids["consultation"])
+
+
+def test_plan_locks_when_round_one_opens_and_later_changes_are_audited(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        with pytest.raises(InvalidInput, match="analysis plan"):
+            services.update_plan(c, {**c.plan, "min_group_n": 2}, by=sec)
+        services.update_plan(c, {**c.plan, "min_group_n": 4}, by=sec)
+        services.open_round(c.rounds[0], by=sec, as_of=T0, deadline=T0 + timedelta(days=14))
+        db.session.commit()
+        assert c.plan_locked_at == T0 and len(c.plan_hash) == 64
+        with pytest.raises(PlanLockedError):
+            services.update_plan(c, {**c.plan, "min_group_n": 6}, by=sec)
+        db.session.commit()  # the edge commits the audit event of the refusal
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "plan-locked" in actions and "plan-change-refused" in actions
+        assert db.session.get(Consultation, ids["consultation"]).plan["min_group_n"] == 4
+
+
+def _likert_answers(round_, value):
+    return {i.key: AnswerInput(value=value) for i in round_.items if i.type.value == "likert"}
+
+
+def test_answers_are_saved_as_draft_then_submitted_idempotently(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        db.session.commit()
+        p = c_panellist = db.session.scalars(select(Panellist)).first()
+        answers = _likert_answers(r1, 4)
+        first = save_response(r1, p, answers, submission_id="s-1", submit=False)
+        db.session.commit()
+        assert first.outcome == "saved"
+        assert own_answers(r1, p)[next(iter(answers))].value == 4
+        done = save_response(r1, p, answers, submission_id="s-2", submit=True)
+        db.session.commit()
+        replay = save_response(r1, p, answers, submission_id="s-2", submit=True)
+        assert (done.outcome, replay.outcome) == ("submitted", "replayed")
+        with pytest.raises(SubmissionConflict):
+            save_response(r1, p, _likert_answers(r1, 2), submission_id="s-2", submit=True)
+        db.session.rollback()
+        record_participation(r1, c_panellist, as_of=T0, submitted=True)
+        db.session.commit()
+        assert db.session.scalars(select(Response)).all()[0].status is ResponseStatus.submitted
+        assert len(db.session.scalars(select(Response)).all()) == 1
+
+
+def test_invalid_answers_name_the_item(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        p = db.session.scalars(select(Panellist)).first()
+        key = next(i.key for i in r1.items if i.type.value == "likert")
+        with pytest.raises(InvalidInput) as err:
+            save_response(r1, p, {key: AnswerInput(value=9)}, submission_id="x", submit=True)
+        assert err.value.problems == [f"{key}: choose a whole number from 1 to 5"]
+
+
+def test_full_round_closes_with_frozen_results_and_refuses_late_answers(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        db.session.commit()
+        panel = db.session.scalars(select(Panellist).order_by(Panellist.id)).all()
+        for i, p in enumerate(panel[:-1]):
+            save_response(
+                r1, p, _likert_answers(r1, 4 + (i % 2)), submission_id=f"s{i}", submit=True
+            )
+            db.session.commit()
+        services.close_round(r1, by=sec, as_of=T0 + timedelta(days=10))
+        db.session.commit()
+        with pytest.raises(RoundNotOpen):
+            save_response(r1, panel[-1], _likert_answers(r1, 1), submission_id="late", submit=True)
+        db.session.rollback()
+        assert len(db.session.scalars(select(Response)).all()) == 23
+        results = r1.results
+        assert results["submitted"] == 23
+        likert_key = next(i.key for i in r1.items if i.type.value == "likert")
+        item = results["items"][likert_key]
+        assert item["n"] == 23 and item["median"] == 4.0 and item["consensus_status"] == "in"
+        assert {g["group"] for g in item["groups"]} >= {g.value for g in GROUPS}
+        with pytest.raises(RoundStateError):
+            services.close_round(r1, by=sec, as_of=T0 + timedelta(days=11))
+
+
+def test_next_round_carries_unsettled_items_and_adds_approved_themes(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        panel = db.session.scalars(select(Panellist).order_by(Panellist.id)).all()
+        likert = [i for i in r1.items if i.type.value == "likert"]
+        for i, p in enumerate(panel):
+            answers = {likert[0].key: AnswerInput(value=5)}  # consensus: settled
+            answers[likert[1].key] = AnswerInput(value=float(1 + i % 5))  # spread: not settled
+            save_response(r1, p, answers, submission_id=f"s{i}", submit=True)
+        services.close_round(r1, by=sec, as_of=T0 + timedelta(days=7))
+        with pytest.raises(RoundStateError, match="release"):
+            services.prepare_next_round(c, by=sec)
+        services.release_round(r1, by=sec, as_of=T0 + timedelta(days=8))
+        theme = Theme(
+            consultation=c,
+            round_id=r1.id,
+            label={"en": "Drone surveying of sites", "de": "Vermessung mit Drohnen"},
+            approved=True,
+            esco_uris=["http://data.europa.eu/esco/skill/S5"],
+        )
+        db.session.add(theme)
+        r2 = services.prepare_next_round(c, by=sec)
+        db.session.commit()
+        keys = [i.key for i in r2.items]
+        assert likert[0].key not in keys  # settled: frozen
+        assert likert[1].key in keys
+        assert not [i for i in r2.items if i.type.value == "text"]
+        new = [i for i in r2.items if i.theme_id == theme.id]
+        assert len(new) == 1 and new[0].text["de"] == "Vermessung mit Drohnen"
+        assert set(new[0].text) == set(c.questionnaire.spec["languages"])
+        carried = next(i for i in r2.items if i.key == likert[1].key)
+        assert carried.carried_from_id == likert[1].id
+
+
+def test_answers_never_store_identity(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        p = db.session.scalars(select(Panellist)).first()
+        save_response(r1, p, _likert_answers(r1, 3), submission_id="a", submit=True)
+        db.session.commit()
+        response = db.session.scalars(select(Response)).one()
+        import hashlib
+
+        assert len(response.respondent_pseudonym) == 64
+        assert response.respondent_pseudonym != hashlib.sha256(str(p.id).encode()).hexdigest()
+        assert p.email not in str([a.__dict__ for a in db.session.scalars(select(Answer))])
