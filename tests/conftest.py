@@ -131,8 +131,12 @@ def runner(app):
 
 @pytest.fixture
 def make_user(app):
-    """Create a committed staff user: ``make_user("secretariat", councils=[...])``."""
+    """Create a committed staff user: ``make_user("secretariat", councils=[council_id])``.
+
+    Returns (user id, e-mail, password).
+    """
     from app.auth.services import create_user
+    from app.councils.models import Council
 
     counter = iter(range(1, 10_000))
 
@@ -142,7 +146,10 @@ def make_user(app):
                 email or f"{role}{next(counter)}@example.org",
                 role,
                 password,
-                councils=[db.session.merge(c) for c in councils],
+                councils=[
+                    db.session.get(Council, c) if isinstance(c, int) else db.session.merge(c)
+                    for c in councils
+                ],
             )
             db.session.commit()
             return user.id, user.email, password

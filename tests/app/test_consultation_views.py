@@ -1,0 +1,166 @@
+"""The secretariat's pages: create a consultation, fix the plan, run the rounds."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.classifications.models import Sector
+from app.classifications.services import ensure_builtin_sectors
+from app.consultations.models import Consultation, RoundStatus
+from app.councils.models import Council
+from app.extensions import db
+from tests.conftest import login
+
+
+@pytest.fixture
+def setup(make_app, make_user, tmp_path):
+    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"))
+    with app.app_context():
+        ensure_builtin_sectors()
+        sectors = {s.code: s for s in db.session.scalars(select(Sector))}
+        mine = Council(name="Construction council", sector=sectors["F"], geography="DE")
+        theirs = Council(name="Care council", sector=sectors["Q"], geography="FR")
+        db.session.add_all([mine, theirs])
+        db.session.commit()
+        mine_id, theirs_id = mine.id, theirs.id
+    _, sec_email, pw = make_user("secretariat", councils=[mine_id])
+    _, other_email, _ = make_user("secretariat", councils=[theirs_id])
+    client = app.test_client()
+    login(client, sec_email, pw)
+    return app, client, mine_id, other_email, pw
+
+
+def _create(client, council_id):
+    return client.post(
+        "/staff/consultations/new",
+        data={
+            "council": council_id,
+            "questionnaire": "future-skill-needs.yaml",
+            "title": "Construction skills 2030",
+            "description": "What will the sector need?",
+        },
+    )
+
+
+def test_create_a_consultation_from_a_questionnaire_file(setup):
+    app, client, council_id, *_ = setup
+    page = client.get("/staff/consultations/new").get_data(as_text=True)
+    assert "future-skill-needs.yaml" in page and "follow-up-round.yaml" in page
+    response = _create(client, council_id)
+    assert response.status_code == 303
+    overview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Construction skills 2030" in overview
+    assert "Round 1" in overview and "in preparation" in overview
+    with app.app_context():
+        c = db.session.scalars(select(Consultation)).one()
+        assert len(c.rounds[0].items) == len(c.questionnaire.spec["items"])
+
+
+def test_missing_title_is_reported_on_the_field(setup):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new",
+        data={"council": council_id, "questionnaire": "future-skill-needs.yaml", "title": ""},
+    )
+    assert response.status_code == 422
+    assert 'href="#title"' in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
+
+
+def _plan_data(**changes):
+    data = {
+        "consensus_in": "iqr <= 1 and agreement >= 0.75",
+        "consensus_out": "iqr <= 1 and disagreement >= 0.70",
+        "min_n": 5,
+        "stability_rule": "net_change < 0.15 and wilcoxon_p >= 0.05",
+        "max_rounds": 3,
+        "scope": "panel",
+        "min_group_n": 5,
+        "contested_alpha": "0.05",
+        "contested_median_diff": "2",
+        "weighting": "balanced",
+        "bootstrap_b": 2000,
+        "bootstrap_seed": 12345,
+    }
+    data.update(changes)
+    return data
+
+
+def test_plan_is_edited_validated_and_locked_when_round_one_opens(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    bad = client.post(
+        f"/staff/consultations/{cid}/plan",
+        data=_plan_data(consensus_in="iqr <= 1 and __import__('os')"),
+    )
+    assert bad.status_code == 422
+    assert "consensus_in" in bad.get_data(as_text=True)
+    unknown = client.post(
+        f"/staff/consultations/{cid}/plan", data=_plan_data(consensus_in="happiness > 3")
+    )
+    assert unknown.status_code == 422 and "happiness" in unknown.get_data(as_text=True)
+    ok = client.post(f"/staff/consultations/{cid}/plan", data=_plan_data())
+    assert ok.status_code == 303
+    with app.app_context():
+        assert (
+            db.session.get(Consultation, int(cid)).plan["consensus_in"]
+            == "iqr <= 1 and agreement >= 0.75"
+        )
+
+    deadline = (date.today() + timedelta(days=14)).isoformat()
+    opened = client.post(f"/staff/consultations/{cid}/rounds/1/open", data={"deadline": deadline})
+    assert opened.status_code == 303
+    page = client.get(f"/staff/consultations/{cid}/plan").get_data(as_text=True)
+    assert "locked when round 1 opened" in page
+    refused = client.post(f"/staff/consultations/{cid}/plan", data=_plan_data(min_group_n=3))
+    assert refused.status_code == 303
+    assert "cannot be changed" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        c = db.session.get(Consultation, int(cid))
+        assert c.plan["min_group_n"] == 5 and c.rounds[0].status is RoundStatus.open
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "plan-locked" in actions and "plan-change-refused" in actions
+
+
+def test_round_lifecycle_buttons(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    base = f"/staff/consultations/{cid}/rounds/1"
+    past = client.post(f"{base}/open", data={"deadline": "2001-01-01"})
+    assert "deadline must lie in the future" in client.get(past.headers["Location"]).get_data(
+        as_text=True
+    )
+    missing = client.post(f"{base}/open", data={})
+    assert "Deadline" in client.get(missing.headers["Location"]).get_data(as_text=True)
+    later = (date.today() + timedelta(days=10)).isoformat()
+    assert client.post(f"{base}/open", data={"deadline": later}).status_code == 303
+    even_later = (date.today() + timedelta(days=20)).isoformat()
+    client.post(f"{base}/extend", data={"deadline": even_later})
+    assert even_later in client.get(f"/staff/consultations/{cid}").get_data(as_text=True)
+    # releasing an open round is refused with the reason
+    refused = client.post(f"{base}/release")
+    assert "cannot be released" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    client.post(f"{base}/close")
+    client.post(f"{base}/release")
+    with app.app_context():
+        r = db.session.get(Consultation, int(cid)).rounds[0]
+        assert r.status is RoundStatus.released and r.results["submitted"] == 0
+    nxt = client.post(f"/staff/consultations/{cid}/rounds/next")
+    assert "Round 2 is prepared" in client.get(nxt.headers["Location"]).get_data(as_text=True)
+
+
+def test_other_councils_and_other_roles_cannot_reach_it(setup, make_user):
+    app, client, council_id, other_email, pw = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    other = app.test_client()
+    login(other, other_email, pw)
+    assert other.get(f"/staff/consultations/{cid}").status_code == 404
+    assert other.post(f"/staff/consultations/{cid}/rounds/1/close").status_code == 404
+    _, official_email, official_pw = make_user("official")
+    official = app.test_client()
+    login(official, official_email, official_pw)
+    assert official.get(f"/staff/consultations/{cid}").status_code == 403
+    assert app.test_client().get(f"/staff/consultations/{cid}").status_code == 302
