@@ -17,3 +17,5 @@ def seed_demo_command() -> None:
     click.echo("\nDemo staff sign-ins (demonstration only; change or remove in real use):")
     for email, role, _name, password in summary.users:
         click.echo(f"  {role.value:<12} {email:<36} password: {password}")
+    for name, lang, link in summary.links:
+        click.echo(f"\nTry answering as {name} ({lang}), an invented panellist:\n  {link}")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -10,8 +12,20 @@ from app.auth.models import Role, User
 from app.auth.services import create_user
 from app.classifications.models import Sector
 from app.classifications.services import NACE, ensure_builtin_sectors
+from app.consultations.models import Consultation, StakeholderGroup, Theme
+from app.consultations.responses import record_participation, save_response
+from app.consultations.services import (
+    close_round,
+    create_consultation,
+    open_round,
+    prepare_next_round,
+    release_round,
+)
 from app.councils.models import Council
+from app.database import utcnow
+from app.demo.answers import DEMO_THEMES, TEXT_STATEMENTS, demo_answers
 from app.extensions import db
+from app.panels.models import GroupQuota, Panellist, Participation
 from app.questionnaires.services import store_questionnaire, surveys_dir
 
 DEMO_PREFIX = "[Demo]"
@@ -45,6 +59,8 @@ class DemoSummary:
     created: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     users: tuple = DEMO_USERS
+    #: (panellist name, language, invitation link) to try the answering pages.
+    links: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _council(name: str, sector_code: str, geography: str, description: str) -> tuple[Council, bool]:
@@ -91,4 +107,149 @@ def seed_demo() -> DemoSummary:
     for path in sorted(surveys_dir().glob("*.yaml")):
         stored = store_questionnaire(path)
         summary.created.append(f"questionnaire {stored.key} {stored.version}")
+
+    secretariat = db.session.scalars(select(User).where(User.email == DEMO_USERS[1][0])).one()
+    if construction.id not in {c.id for c in secretariat.councils}:
+        secretariat.councils.append(construction)
+    _consultation_with_three_rounds(construction, secretariat, summary)
+    _open_follow_up(construction, secretariat, summary)
     return summary
+
+
+DEMO_GROUPS = (
+    (StakeholderGroup.employers, 12),
+    (StakeholderGroup.workers_representatives, 10),
+    (StakeholderGroup.education_providers, 10),
+    (StakeholderGroup.public_authorities, 8),
+)
+DEMO_CONSULTATION = f"{DEMO_PREFIX} Construction skills 2030"
+DEMO_FOLLOW_UP = f"{DEMO_PREFIX} Follow-up on site digitalisation"
+LANGUAGES = ("en", "de", "fr")
+
+
+def _existing(council: Council, title: str) -> Consultation | None:
+    return db.session.scalars(
+        select(Consultation).where(
+            Consultation.council_id == council.id, Consultation.title == title
+        )
+    ).first()
+
+
+def _demo_panel(consultation: Consultation, languages: tuple[str, ...]) -> list[Panellist]:
+    panel = []
+    number = 0
+    for group, size in DEMO_GROUPS:
+        db.session.add(
+            GroupQuota(consultation_id=consultation.id, stakeholder_group=group, target=size + 2)
+        )
+        for _ in range(size):
+            number += 1
+            panellist = Panellist(
+                consultation=consultation,
+                name=f"Demo Panellist {number:02d}",
+                email=f"panellist{number:02d}.c{consultation.id}@demo.skillsdelphi.eu",
+                organisation=f"Demo organisation {number:02d} ({group.value})",
+                stakeholder_group=group,
+                language=languages[number % len(languages)],
+            )
+            db.session.add(panellist)
+            panel.append(panellist)
+    db.session.flush()
+    return panel
+
+
+def _consultation_with_three_rounds(council: Council, sec: User, summary: DemoSummary) -> None:
+    """Three closed rounds with generated answers showing every kind of outcome."""
+    if _existing(council, DEMO_CONSULTATION) is not None:
+        summary.skipped.append(DEMO_CONSULTATION)
+        return
+    consultation = create_consultation(
+        council,
+        surveys_dir() / "future-skill-needs.yaml",
+        title=DEMO_CONSULTATION,
+        description="Demonstration data: the panel and every answer are generated, not real.",
+        by=sec,
+    )
+    panel = _demo_panel(consultation, LANGUAGES)
+    rng = random.Random(2030)  # noqa: S311 - invented demonstration data
+    personal = {p.id: rng.gauss(0, 0.6) for p in panel}
+    start = utcnow() - timedelta(days=130)
+    response_rate = (0.92, 0.85, 0.8)
+    for number in (1, 2, 3):
+        round_ = consultation.rounds[-1]
+        opened = start + timedelta(days=40 * (number - 1))
+        open_round(round_, by=sec, as_of=opened, deadline=opened + timedelta(days=21))
+        for panellist in panel:
+            db.session.add(
+                Participation(panellist=panellist, round=round_, invited_on=opened.date())
+            )
+        db.session.flush()
+        for i, panellist in enumerate(panel):
+            if rng.random() > response_rate[number - 1]:
+                continue
+            answers = demo_answers(
+                round_.items, panellist.stakeholder_group.value, number, rng, personal[panellist.id]
+            )
+            save_response(
+                round_, panellist, answers, submission_id=f"demo-{number}-{i}", submit=True
+            )
+            record_participation(
+                round_, panellist, as_of=opened + timedelta(days=1 + i % 14), submitted=True
+            )
+        close_round(round_, by=sec, as_of=opened + timedelta(days=21))
+        release_round(round_, by=sec, as_of=opened + timedelta(days=23))
+        if number == 1:
+            for theme in DEMO_THEMES:
+                db.session.add(
+                    Theme(
+                        consultation=consultation,
+                        round_id=round_.id,
+                        label=dict(theme["label"]),
+                        statements=[
+                            TEXT_STATEMENTS["skills-needed-most"][s] for s in theme["statements"]
+                        ],
+                        esco_uris=list(theme["esco"]),
+                        approved=True,
+                    )
+                )
+            db.session.flush()
+        if number < 3:
+            prepare_next_round(consultation, by=sec)
+    summary.created.append(f"{DEMO_CONSULTATION} (3 closed rounds, {len(panel)} panellists)")
+
+
+def _open_follow_up(council: Council, sec: User, summary: DemoSummary) -> None:
+    """A consultation whose round 1 is open, with one invitation link to try the answering."""
+    consultation = _existing(council, DEMO_FOLLOW_UP)
+    if consultation is None:
+        consultation = create_consultation(
+            council,
+            surveys_dir() / "follow-up-round.yaml",
+            title=DEMO_FOLLOW_UP,
+            description="Demonstration data: a round that is open now, to try answering.",
+            by=sec,
+        )
+        panel = _demo_panel(consultation, ("en", "de"))
+        opened = utcnow() - timedelta(days=2)
+        open_round(
+            consultation.rounds[0], by=sec, as_of=opened, deadline=opened + timedelta(days=30)
+        )
+        for panellist in panel:
+            db.session.add(
+                Participation(
+                    panellist=panellist, round=consultation.rounds[0], invited_on=opened.date()
+                )
+            )
+        summary.created.append(f"{DEMO_FOLLOW_UP} (round 1 open)")
+    else:
+        summary.skipped.append(DEMO_FOLLOW_UP)
+    try:
+        from app.panels.tokens import invitation_link, issue_invitation
+    except ImportError:  # pragma: no cover - installations without the panel package
+        return
+    first = db.session.scalars(
+        select(Panellist).where(Panellist.consultation_id == consultation.id).order_by(Panellist.id)
+    ).first()
+    _, token = issue_invitation(first, by="seed-demo")
+    summary.links.append((first.name, first.language, invitation_link(token)))
+    db.session.flush()
