@@ -54,9 +54,13 @@ class Config:
     #: Rate-limit storage: ``memory://`` serves one process only; use
     #: ``redis://127.0.0.1:6379`` with several workers (production refuses memory://).
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    #: Retry-After is set by the error handler on 429 answers only.
+    RATELIMIT_HEADERS_ENABLED = False
     #: Failed staff sign-ins allowed per client address.
     LOGIN_RATE_LIMIT = "10 per 15 minutes"
+    #: Failed invitation-link redemptions (unknown, revoked or malformed tokens) allowed per
+    #: client address; counted apart from staff sign-ins.
+    INVITATION_RATE_LIMIT = "20 per 10 minutes"
 
     #: Uploads larger than this are refused before parsing (bytes).
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
@@ -76,3 +80,8 @@ class Config:
     #: Folder of per-consultation study keys (respondent pseudonyms). Keep it out of database
     #: backups; empty means ``instance/study-keys``.
     STUDY_KEY_DIR: str | None = None
+
+    #: ESCO skill CSV files (as downloaded from ESCO, e.g. the transversal and ICT skills
+    #: collections) used to suggest ESCO skills for themes; relative paths are read from the
+    #: project folder (beside ``app``). Empty means no ESCO suggestions.
+    ESCO_SKILLS_FILES: list[str] = []

@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,17 @@ def register_error_handlers(app: Flask) -> None:
             response.headers.setdefault("Retry-After", "60")
             return response
         return response, status
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError):
+        # Database down, restarting or locked beyond the busy timeout: ask to retry, never 500.
+        from app.extensions import db
+
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        db.session.rollback()
+        response = app.make_response(render_error(503))
+        response.headers["Retry-After"] = "10"
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -67,3 +67,11 @@ def test_security_headers_on_every_page(client):
         assert directive in csp
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_answer_503_with_retry_after_while_the_database_is_down(make_app, make_user):
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    response = app.test_client().post("/login", data={"email": "a@b.eu", "password": "x" * 12})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "10"
+    assert b"Temporarily unavailable" in response.data
