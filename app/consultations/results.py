@@ -105,7 +105,6 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         disagree = {i.key: disagree.get(i.key, tuple(plan.disagreement_band)) for i in items}
     band_args = {"agreement_band": agree or None, "disagreement_band": disagree or None}
     stats = item_statistics(frame, scale=scale, quantile_method=plan.quantile_method, **band_args)
-    status = consensus_status(stats, plan.consensus_in, plan.consensus_out, plan.min_n)
     previous = _previous_round(round_)
     stability = None
     if previous is not None:
@@ -127,6 +126,13 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         contested_median_diff=plan.contested_median_diff,
         quantile_method=plan.quantile_method,
         **band_args,
+    )
+    status = consensus_status(
+        stats,
+        plan.consensus_in,
+        plan.consensus_out,
+        plan.min_n,
+        groups=groups.cells if plan.scope == "panel_and_groups" else None,
     )
     balanced = (
         balanced_statistics(frame, plan.min_group_n, scale=scale, **band_args)
@@ -150,9 +156,6 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         confirm_consensus=plan.confirm_consensus,
         carry_settled=plan.carry_settled,
     )
-    if plan.scope == "panel_and_groups":
-        status = _require_groups_too(status, groups, plan)
-
     out: dict[str, dict] = {}
     cells = groups.cells
     for key in stats.index:
@@ -198,23 +201,6 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         out[key] = entry
     out["__stopping__"] = {"decision": stop.decision, "reason": stop.reason}
     return out
-
-
-def _require_groups_too(status: pd.Series, groups, plan: AnalysisPlan) -> pd.Series:
-    """Scope ``panel_and_groups``: in/out only if the rule holds in every published group."""
-    cells = groups.cells[groups.cells["status"] == "published"].set_index(["item", "group"])
-    if cells.empty:
-        return status
-    group_status = consensus_status(cells, plan.consensus_in, plan.consensus_out, plan.min_n)
-    result = status.copy()
-    for item in status.index:
-        if (
-            status[item] in ("in", "out")
-            and item in group_status.index.get_level_values(0)
-            and (group_status.loc[item] != status[item]).any()
-        ):
-            result[item] = "none"
-    return result
 
 
 def _group_cells(cells: pd.DataFrame) -> list[dict[str, Any]]:
