@@ -1,0 +1,1 @@
+"""Curating themes from open answers: engine suggestions, merge, split, rename, ESCO, approval."""

@@ -1,0 +1,1 @@
+"""Results of closed rounds for the secretariat: figures, charts, downloads, moderation."""

@@ -1,0 +1,265 @@
+"""The secretariat's view of a closed round: frozen results, charts, rationale moderation.
+
+Every figure comes from ``Round.results`` (frozen at close); nothing is recomputed here. The
+secretariat sees statistics and authorless rationales only: no response id, pseudonym or
+name leaves this module. A rationale is addressed by an opaque HMAC of (response id, item id)
+under the application's secret key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from app.audit.services import record
+from app.auth.models import User
+from app.consensus import AnalysisPlan
+from app.consultations.models import (
+    Answer,
+    Item,
+    ItemType,
+    Response,
+    ResponseStatus,
+    Round,
+)
+from app.consultations.queries import text_answers
+from app.consultations.results import shuffled_rationales
+from app.consultations.services import (
+    ensure_staff_can_see_results,
+    get_round_for,
+    plan_of,
+)
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+
+
+def closed_round_for(user: User, consultation_id: int, number: int) -> Round:
+    """The round if ``user`` runs the consultation and the round is closed or released.
+
+    Raises NotFound (out of scope, no such round, no frozen results) or NotAllowed (the round
+    is draft or open: no aggregate of an open round is ever shown).
+    """
+    round_ = get_round_for(user, consultation_id, number)
+    ensure_staff_can_see_results(user, round_)
+    if not round_.results:
+        raise NotFound(f"round {number} has no frozen results")
+    return round_
+
+
+def item_by_key(round_: Round, key: str) -> Item:
+    for item in round_.items:
+        if item.key == key:
+            return item
+    raise NotFound(f"round {round_.number} has no question {key!r}")
+
+
+def entry_of(round_: Round, item: Item) -> dict[str, Any]:
+    """The item's frozen entry (``{}`` when the round stored nothing for it)."""
+    return dict(((round_.results or {}).get("items") or {}).get(item.key) or {})
+
+
+def panel_suppressed(entry: dict[str, Any], min_group_n: int) -> bool:
+    """The panel total is shown only with at least ``min_group_n`` answers (METHOD.md 5.4)."""
+    if entry.get("suppressed"):
+        return True
+    n = entry.get("n")
+    return n is not None and 0 < n < min_group_n
+
+
+def published_groups(entry: dict[str, Any]) -> set[str]:
+    """Groups whose cell is published for the item (label rationales with these only)."""
+    return {
+        g["group"]
+        for g in entry.get("groups") or []
+        if not g.get("suppressed") and not g.get("no_answers") and g.get("n")
+    }
+
+
+def text_answer_counts(round_: Round) -> dict[str, int]:
+    """Non-empty free-text answers per text item of a closed round."""
+    frame = text_answers(round_)
+    if frame.empty:
+        return {}
+    return {str(k): int(v) for k, v in frame.groupby("item").size().items()}
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """One item's frozen results as shown to the secretariat."""
+
+    item: Item
+    entry: dict[str, Any]
+    #: The panel figures are withheld (fewer than ``min_group_n`` answers).
+    suppressed: bool
+    #: A chart exists for the item (Likert, ranking, choice with answers, not suppressed).
+    chartable: bool
+    #: Free-text answers (text items only).
+    text_count: int | None = None
+
+    @property
+    def key(self) -> str:
+        return self.item.key
+
+    @property
+    def type(self) -> str:
+        return self.item.type.value
+
+
+def item_result(
+    round_: Round, item: Item, plan: AnalysisPlan, text_count: int | None = None
+) -> ItemResult:
+    """One item's frozen entry with its disclosure state."""
+    entry = entry_of(round_, item)
+    suppressed = item.type is not ItemType.text and panel_suppressed(entry, plan.min_group_n)
+    chartable = (
+        item.type in (ItemType.likert, ItemType.ranking, ItemType.choice)
+        and bool(entry.get("n"))
+        and not suppressed
+        and (item.type is not ItemType.likert or bool(entry.get("counts")))
+    )
+    return ItemResult(
+        item=item,
+        entry=entry,
+        suppressed=suppressed,
+        chartable=chartable,
+        text_count=(text_count or 0) if item.type is ItemType.text else None,
+    )
+
+
+def item_results(round_: Round, plan: AnalysisPlan | None = None) -> list[ItemResult]:
+    """Every item of a closed round with its frozen entry, in questionnaire order."""
+    plan = plan or plan_of(round_.consultation)
+    has_text = any(i.type is ItemType.text for i in round_.items)
+    counts = text_answer_counts(round_) if has_text else {}
+    return [item_result(round_, item, plan, counts.get(item.key)) for item in round_.items]
+
+
+def option_labels(item: Item, lang: str, default: str = "en") -> dict[str, str]:
+    """Option key -> option text in ``lang`` (ranking and choice items)."""
+    labels = {}
+    for option in item.spec.get("options") or []:
+        text = option.get("text") or {}
+        labels[str(option["key"])] = (
+            text.get(lang) or text.get(default) or next(iter(text.values()), option["key"])
+        )
+    return labels
+
+
+def scale_labels(item: Item, lang: str, default: str = "en") -> list[str] | None:
+    """Labels of the scale points of a Likert item in ``lang``, or None."""
+    labels = item.spec.get("labels")
+    if isinstance(labels, dict):
+        chosen = labels.get(lang) or labels.get(default) or next(iter(labels.values()), None)
+        return list(chosen) if chosen else None
+    if isinstance(labels, list):
+        return [str(label) for label in labels]
+    return None
+
+
+# --- rationale moderation ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RationaleView:
+    #: Opaque handle for the form: HMAC of (response id, item id); reveals neither.
+    token: str
+    text: str
+    #: The author's stakeholder group, only when that group's cell is published.
+    group: str | None
+    hidden: bool
+
+
+def rationale_token(secret: str | bytes, response_id: str, item_id: int) -> str:
+    key = secret.encode("utf-8") if isinstance(secret, str) else secret
+    message = f"rationale:{response_id}:{item_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _rationale_rows(item: Item):
+    return db.session.execute(
+        select(
+            Answer.response_id,
+            Answer.rationale,
+            Answer.rationale_hidden,
+            Response.stakeholder_group,
+        )
+        .join(Response, Response.id == Answer.response_id)
+        .where(
+            Answer.item_id == item.id,
+            Response.status == ResponseStatus.submitted,
+            Answer.rationale.is_not(None),
+        )
+        .order_by(Response.respondent_pseudonym)
+    ).all()
+
+
+def item_rationales(
+    round_: Round,
+    item: Item,
+    *,
+    secret: str | bytes,
+    include_hidden: bool = True,
+    plan: AnalysisPlan | None = None,
+) -> list[RationaleView]:
+    """The item's rationales in the plan's seeded random order (never by time or author).
+
+    Blank rationales are left out; the group is named only where its cell is published.
+    """
+    plan = plan or plan_of(round_.consultation)
+    published = published_groups(entry_of(round_, item))
+    views = [
+        RationaleView(
+            token=rationale_token(secret, response_id, item.id),
+            text=text.strip(),
+            group=group.value if group.value in published else None,
+            hidden=bool(hidden),
+        )
+        for response_id, text, hidden, group in _rationale_rows(item)
+        if (text or "").strip() and (include_hidden or not hidden)
+    ]
+    return shuffled_rationales(views, plan.bootstrap_seed, item.key)  # type: ignore[arg-type]
+
+
+def set_rationale_hidden(
+    round_: Round,
+    item_key: str,
+    token: str,
+    hidden: bool,
+    *,
+    by: User,
+    secret: str | bytes,
+) -> Item:
+    """Hide a rationale from feedback (or show it again). Audited without any response id.
+
+    Raises NotFound (unknown item or rationale), NotAllowed (round open or draft). Flushes.
+    """
+    ensure_staff_can_see_results(by, round_)
+    item = item_by_key(round_, item_key)
+    if not token or len(token) != 64:
+        raise InvalidInput("the rationale could not be identified", ["rationale: unknown"])
+    target = None
+    for response_id, _text, _hidden, _group in _rationale_rows(item):
+        if hmac.compare_digest(rationale_token(secret, response_id, item.id), token):
+            target = response_id
+            break
+    if target is None:
+        raise NotFound("no such rationale")
+    answer = db.session.get(Answer, (target, item.id))
+    if answer is None:  # pragma: no cover - found just above
+        raise NotFound("no such rationale")
+    changed = answer.rationale_hidden != hidden
+    answer.rationale_hidden = hidden
+    if changed:
+        record(
+            "rationale-hidden" if hidden else "rationale-shown",
+            actor=by,
+            object_type="item",
+            object_id=item.id,
+            details={"round": round_.number, "item": item.key},
+        )
+    db.session.flush()
+    return item

@@ -1,0 +1,398 @@
+"""Secretariat pages of a closed round: results, charts, downloads, rationale moderation."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from babel.numbers import get_decimal_symbol
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from app.auth.models import Role
+from app.auth.policy import staff
+from app.charts import (
+    ChartText,
+    choice_chart,
+    figure_png,
+    figure_svg,
+    likert_distribution,
+    ranking_chart,
+)
+from app.consultations.models import ItemType, Round
+from app.consultations.services import plan_of
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from app.results import exports
+from app.results.services import (
+    ItemResult,
+    closed_round_for,
+    item_by_key,
+    item_rationales,
+    item_result,
+    item_results,
+    option_labels,
+    scale_labels,
+    set_rationale_hidden,
+)
+
+bp = Blueprint("results", __name__, url_prefix="/staff/consultations")
+
+ROUND_URL = "/<int:consultation_id>/rounds/<int:number>"
+
+GROUP_LABELS = {
+    "employers": _l("Employers"),
+    "workers-representatives": _l("Workers' representatives"),
+    "education-providers": _l("Education and training providers"),
+    "public-authorities": _l("Public authorities"),
+    "other-experts": _l("Other experts"),
+}
+CONSENSUS_WORDS = {
+    "in": _l("Consensus: the panel agrees that this matters (in)"),
+    "out": _l("Consensus: the panel agrees that this does not matter (out)"),
+    "none": _l("No consensus"),
+    "insufficient": _l("Too few answers for a consensus decision"),
+    "conflict": _l("Both consensus rules hold (conflict, treated as no consensus)"),
+}
+LABEL_WORDS = {
+    "consensus-in": _l("Consensus in"),
+    "consensus-out": _l("Consensus out"),
+    "dissent": _l("Dissent (stable without consensus)"),
+    "unresolved": _l("Unresolved"),
+}
+DECISION_WORDS = {
+    "continue": _l("Continue: run another round with the items that are not settled."),
+    "stop-all-settled": _l("Stop: every item is settled."),
+    "stop-max-rounds": _l("Stop: the plan's maximum number of rounds is reached."),
+}
+TYPE_WORDS = {
+    "likert": _l("rating scale"),
+    "estimate": _l("estimate"),
+    "ranking": _l("ranking"),
+    "choice": _l("choice"),
+    "text": _l("open question"),
+}
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _default_language(round_: Round) -> str:
+    return round_.consultation.questionnaire.spec.get("default_language", "en")
+
+
+def _optional_url(endpoint: str, **values) -> str | None:
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def fmt(value: Any, places: int = 2) -> str:
+    """A statistic with ``places`` decimals in the interface language ("–" when undefined)."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return {"inf": "∞", "-inf": "−∞"}.get(value, value)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "–"
+    text = f"{value:.{places}f}"
+    symbol = get_decimal_symbol(_lang())
+    return text.replace(".", symbol) if symbol != "." else text
+
+
+def pct(value: Any) -> str:
+    """A 0..1 share as a whole per cent (halves up), "–" when undefined."""
+    if value is None or isinstance(value, str) or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{math.floor(value * 100 + 0.5):d}%"
+
+
+def pvalue(value: Any) -> str:
+    """A p-value with 3 decimals, or "< 0.001"."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 0.001:
+        return "< " + fmt(0.001, 3)
+    return fmt(value, 3)
+
+
+def points(value: Any) -> str:
+    """Points or scores shown without trailing zeros (Borda 13, 10.5)."""
+    if value is None or isinstance(value, str):
+        return fmt(value)
+    text = fmt(float(value), 2)
+    symbol = get_decimal_symbol(_lang())
+    return text.rstrip("0").rstrip(symbol) if symbol in text else text
+
+
+def count(value: Any) -> str:
+    return "–" if value is None else f"{int(value):d}"
+
+
+def group_label(group: str) -> str:
+    return str(GROUP_LABELS.get(group, group))
+
+
+def stability_words(entry: dict[str, Any]) -> str:
+    stable = entry.get("stable")
+    if stable is True:
+        return _("Stable: answers hardly moved since the previous round")
+    if stable is False:
+        return _("Not stable: answers are still moving between rounds")
+    return _("Stability not assessable (first round or too few paired answers)")
+
+
+def _helpers(round_: Round) -> dict[str, Any]:
+    return {
+        "fmt": fmt,
+        "pct": pct,
+        "pvalue": pvalue,
+        "points": points,
+        "count": count,
+        "group_label": group_label,
+        "stability_words": stability_words,
+        "consensus_words": CONSENSUS_WORDS,
+        "label_words": LABEL_WORDS,
+        "type_words": TYPE_WORDS,
+        "lang": _lang(),
+        "default_language": _default_language(round_),
+    }
+
+
+@bp.route(ROUND_URL + "/results")
+@staff(Role.secretariat)
+def results(consultation_id: int, number: int):
+    round_ = closed_round_for(_user(), consultation_id, number)
+    plan = plan_of(round_.consultation)
+    lang, default = _lang(), _default_language(round_)
+    items = item_results(round_, plan)
+    extra = {
+        r.key: {
+            "scale_labels": scale_labels(r.item, lang, default),
+            "option_labels": option_labels(r.item, lang, default),
+        }
+        for r in items
+    }
+    return render_template(
+        "results/results.html",
+        r=round_,
+        c=round_.consultation,
+        plan=plan,
+        items=items,
+        extra=extra,
+        stopping=(round_.results or {}).get("stopping") or {},
+        decision_words=DECISION_WORDS,
+        themes_url=_optional_url("curation.themes", consultation_id=consultation_id, number=number),
+        back_url=_optional_url("consultations.show", consultation_id=consultation_id),
+        has_text=any(r.item.type is ItemType.text for r in items),
+        **_helpers(round_),
+    )
+
+
+def _chart(consultation_id: int, number: int, item_key: str):
+    round_ = closed_round_for(_user(), consultation_id, number)
+    plan = plan_of(round_.consultation)
+    result = item_result(round_, item_by_key(round_, item_key), plan)
+    if not result.chartable:
+        raise NotFound(f"question {item_key!r} has no chart")
+    return build_chart(round_, result, _lang())
+
+
+def chart_text() -> ChartText:
+    """The words drawn on charts, in the interface language."""
+    return ChartText(
+        answers_axis=_("Number of answers"),
+        median=_("Median %(value)s"),
+        iqr=_("Interquartile range %(low)s–%(high)s"),
+        total=_("n = %(n)s"),
+        no_answers=_("No answers"),
+        mean_rank=_("mean rank %(value)s"),
+        borda=_("Borda %(value)s"),
+        first=_("first %(value)s"),
+        borda_axis=_("Borda points (longer bar = ranked higher)"),
+        no_rankings=_("No rankings"),
+        share_axis=_("Share of panellists choosing the option (%%)"),
+    )
+
+
+def build_chart(round_: Round, result: ItemResult, lang: str):
+    """The figure of an item from its frozen entry."""
+    item, entry = result.item, result.entry
+    default = _default_language(round_)
+    title = item.text_for(lang, default)
+    words = chart_text()
+    if item.type is ItemType.likert:
+        return likert_distribution(
+            entry["counts"],
+            scale_labels(item, lang, default),
+            title,
+            median=entry.get("median"),
+            q1=entry.get("q1"),
+            q3=entry.get("q3"),
+            text=words,
+        )
+    labels = option_labels(item, lang, default)
+    if item.type is ItemType.ranking:
+        return ranking_chart(entry.get("options") or [], title=title, labels=labels, text=words)
+    shares = {k: entry["shares"].get(k) for k in labels if k in (entry.get("shares") or {})}
+    return choice_chart(shares, title=title, labels=labels, counts=entry.get("counts"), text=words)
+
+
+def _download(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data)
+    response.headers["Content-Type"] = mimetype
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route(ROUND_URL + "/results/charts/<item_key>.svg")
+@staff(Role.secretariat)
+def chart_svg(consultation_id: int, number: int, item_key: str):
+    fig = _chart(consultation_id, number, item_key)
+    response = Response(figure_svg(fig))
+    response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route(ROUND_URL + "/results/charts/<item_key>.png")
+@staff(Role.secretariat)
+def chart_png(consultation_id: int, number: int, item_key: str):
+    fig = _chart(consultation_id, number, item_key)
+    response = Response(figure_png(fig))
+    response.headers["Content-Type"] = "image/png"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _records(round_: Round):
+    plan = plan_of(round_.consultation)
+    items = item_results(round_, plan)
+    records = exports.result_records(
+        round_, items, lang=_lang(), secret=current_app.config["SECRET_KEY"], plan=plan
+    )
+    return plan, records
+
+
+def _filename(round_: Round, extension: str) -> str:
+    cid, number = round_.consultation_id, round_.number
+    return f"skillsdelphi-consultation-{cid}-round-{number}-results.{extension}"
+
+
+@bp.route(ROUND_URL + "/results.csv")
+@staff(Role.secretariat)
+def results_csv(consultation_id: int, number: int):
+    round_ = closed_round_for(_user(), consultation_id, number)
+    _plan, records = _records(round_)
+    return _download(exports.results_csv(records), exports.CSV_MIMETYPE, _filename(round_, "csv"))
+
+
+@bp.route(ROUND_URL + "/results.xlsx")
+@staff(Role.secretariat)
+def results_xlsx(consultation_id: int, number: int):
+    round_ = closed_round_for(_user(), consultation_id, number)
+    plan, records = _records(round_)
+    results_doc = round_.results or {}
+    stopping = results_doc.get("stopping") or {}
+    about = [
+        ("consultation", round_.consultation.title),
+        ("round", round_.number),
+        ("status", round_.status.value),
+        ("closed_at", round_.closed_at.isoformat() if round_.closed_at else None),
+        ("submitted_responses", results_doc.get("submitted")),
+        ("plan_sha256", results_doc.get("plan_sha256")),
+        ("quantile_method", plan.quantile_method),
+        ("min_group_n", plan.min_group_n),
+        ("stopping_decision", stopping.get("decision")),
+        ("stopping_reason", stopping.get("reason")),
+        (
+            "note",
+            "Groups with fewer answers than min_group_n, and groups withheld so that a small "
+            "group cannot be derived, are left out. Figures are unrounded.",
+        ),
+    ]
+    return _download(
+        exports.results_xlsx(records, about), exports.XLSX_MIMETYPE, _filename(round_, "xlsx")
+    )
+
+
+@bp.route(ROUND_URL + "/rationales", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def rationales(consultation_id: int, number: int):
+    user = _user()
+    round_ = closed_round_for(user, consultation_id, number)
+    secret = current_app.config["SECRET_KEY"]
+    if request.method == "POST":
+        item_key = request.form.get("item", "")
+        hide = request.form.get("action") == "hide"
+        try:
+            set_rationale_hidden(
+                round_,
+                item_key,
+                request.form.get("rationale", ""),
+                hide,
+                by=user,
+                secret=secret,
+            )
+            db.session.commit()
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            flash(
+                _("The rationale is hidden from feedback.")
+                if hide
+                else _("The rationale is shown in feedback again."),
+                "info",
+            )
+        return redirect(
+            url_for(
+                ".rationales",
+                consultation_id=consultation_id,
+                number=number,
+                _anchor=f"item-{item_key}" if item_key else None,
+            ),
+            code=303,
+        )
+    plan = plan_of(round_.consultation)
+    lang, default = _lang(), _default_language(round_)
+    sections = []
+    for item in round_.items:
+        if item.type is ItemType.text:
+            continue
+        views = item_rationales(round_, item, secret=secret, plan=plan)
+        sections.append(
+            {
+                "item": item,
+                "text": item.text_for(lang, default),
+                "rationales": views,
+            }
+        )
+    return render_template(
+        "results/rationales.html",
+        r=round_,
+        c=round_.consultation,
+        sections=sections,
+        results_url=url_for(".results", consultation_id=consultation_id, number=number),
+        **_helpers(round_),
+    )

@@ -1,0 +1,543 @@
+"""Results of a closed round for the secretariat: page, charts, CSV/XLSX, moderation.
+
+Checks that every figure is the frozen one, that suppressed groups and small panels never
+show a count or a statistic in any format, that nothing is shown while a round is open, that
+exports are safe against formula injection, and that no output pairs anyone with an answer.
+"""
+
+import csv
+import html as htmllib
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.classifications.models import Sector
+from app.classifications.services import ensure_builtin_sectors
+from app.consultations import services
+from app.consultations.models import (
+    Answer,
+    Consultation,
+    Item,
+    Response,
+    StakeholderGroup,
+)
+from app.consultations.queries import rationales
+from app.consultations.responses import AnswerInput, save_response
+from app.consultations.results import shuffled_rationales
+from app.councils.models import Council
+from app.extensions import db
+from app.panels.models import Panellist
+from app.results.services import rationale_token
+from tests.conftest import ROOT, login
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
+PASSWORD = "a long password!"
+#: 10 employers, 8 workers' representatives, 8 education providers, 3 public authorities:
+#: public authorities are suppressed (3 < 5) and, complementarily, workers' representatives.
+SIZES = {
+    StakeholderGroup.employers: 10,
+    StakeholderGroup.workers_representatives: 8,
+    StakeholderGroup.education_providers: 8,
+    StakeholderGroup.public_authorities: 3,
+}
+DIGITAL = {
+    StakeholderGroup.employers: [5, 5, 4, 5, 4, 5, 4, 5, 5, 4],
+    StakeholderGroup.workers_representatives: [3, 2, 3, 4, 3, 2, 2, 3],
+    StakeholderGroup.education_providers: [4, 4, 3, 5, 4, 4, 3, 4],
+    StakeholderGroup.public_authorities: [5, 4, 5],
+}
+DANGEROUS = ['=HYPERLINK("http://evil.example","x")', "+41 22 555", "-2+3 cmd", "@SUM(A1:A9)"]
+MATH = "Share of $\\frac{$ answers"
+KEY = "digital-data-skills"
+
+
+def _answers(group, i):
+    ratio = DIGITAL[group][i]
+    answers = {
+        "digital-data-skills": AnswerInput(value=float(ratio)),
+        "green-transition-skills": AnswerInput(value=float(4 + i % 2)),
+        "automation-maintenance": AnswerInput(value=float(1 + (i * 3) % 5)),
+        "employment-change-2033": AnswerInput(
+            value=float(i % 7) - 3.5, low=float(i % 7) - 6.0, high=float(i % 7), confidence=50
+        ),
+        "training-priorities": AnswerInput(
+            ranking=("digital-data", "green-transition", "automation-maintenance")
+            if i % 3
+            else ("green-transition", "digital-data", "customer-communication")
+        ),
+        "meeting-skill-needs": AnswerInput(
+            choices=("upskilling",) if i % 2 else ("hiring", "technology")
+        ),
+        "skills-needed-most": AnswerInput(text=f"Heat pump installation\nBIM modelling {i}"),
+    }
+    if group is StakeholderGroup.public_authorities:
+        # only this small group answers customer-communication: the panel total is 3 < 5
+        answers["customer-communication"] = AnswerInput(value=4.0)
+    if group is StakeholderGroup.employers and i < len(DANGEROUS):
+        answers["digital-data-skills"] = AnswerInput(value=float(ratio), rationale=DANGEROUS[i])
+    if group is StakeholderGroup.education_providers and i == 0:
+        answers["digital-data-skills"] = AnswerInput(
+            value=float(ratio), rationale="Our college already trains data skills."
+        )
+    return answers
+
+
+def _build(app, *, close=True):
+    with app.app_context():
+        ensure_builtin_sectors()
+        sectors = {s.code: s for s in db.session.scalars(select(Sector))}
+        council = Council(name="Construction council", sector=sectors["F"], geography="EU")
+        other = Council(name="Care council", sector=sectors["Q"], geography="EU")
+        db.session.add_all([council, other])
+        db.session.flush()
+        from app.auth.services import create_user
+
+        sec = create_user("sec@example.org", "secretariat", PASSWORD, councils=[council])
+        create_user("out@example.org", "secretariat", PASSWORD, councils=[other])
+        consultation = services.create_consultation(
+            council, SURVEY, title="Construction skills 2030", by=sec
+        )
+        panel = []
+        for group, size in SIZES.items():
+            for i in range(size):
+                p = Panellist(
+                    consultation=consultation,
+                    name=f"Zelda Quorum{len(panel)}",
+                    email=f"zq{len(panel)}@panel.example",
+                    organisation=f"Orgname{len(panel)}",
+                    stakeholder_group=group,
+                    language="en",
+                )
+                db.session.add(p)
+                panel.append((p, group, i))
+        db.session.commit()
+        r1 = consultation.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=T0 + timedelta(days=14))
+        db.session.commit()
+        for number, (p, group, i) in enumerate(panel):
+            save_response(r1, p, _answers(group, i), submission_id=f"s{number}", submit=True)
+            db.session.commit()
+        if close:
+            services.close_round(r1, by=sec, as_of=T0 + timedelta(days=10))
+            db.session.commit()
+        return consultation.id
+
+
+@pytest.fixture
+def study(make_app, tmp_path):
+    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"))
+    return app, _build(app)
+
+
+def _client(app, email="sec@example.org"):
+    client = app.test_client()
+    assert login(client, email, PASSWORD).status_code in (302, 303)
+    return client
+
+
+def _url(cid, tail="results", number=1):
+    return f"/staff/consultations/{cid}/rounds/{number}/{tail}"
+
+
+def _results(app, cid):
+    with app.app_context():
+        return db.session.get(Consultation, cid).rounds[0].results
+
+
+def _section(html: str, key: str) -> str:
+    start = html.index(f'<section id="item-{key}"')
+    return html[start : html.index("</section>", start)]
+
+
+def _rows(section: str) -> dict[str, str]:
+    """Table rows keyed by their row header text."""
+    rows = {}
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", section, flags=re.S):
+        head = re.search(r'<th scope="row">(.*?)</th>', row, flags=re.S)
+        if head:
+            rows[htmllib.unescape(re.sub(r"<[^>]+>", "", head.group(1))).strip()] = row
+    return rows
+
+
+def _csv(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith("\ufeff".encode())
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+def _xlsx(data: bytes):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+def _sheet_rows(ws) -> list[dict]:
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+# --- the page -------------------------------------------------------------------------------
+
+
+def test_results_page_shows_the_frozen_figures(study):
+    app, cid = study
+    results = _results(app, cid)
+    page = _client(app).get(_url(cid))
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    e = results["items"]["digital-data-skills"]
+    rows = _rows(_section(html, "digital-data-skills"))
+    assert f">{e['n']}<" in rows["Answers"]
+    assert f"{e['median']:.2f}" in rows["Median"]
+    assert f"{e['q1']:.2f} – {e['q3']:.2f}" in rows["Quartiles (Q1 – Q3)"]
+    assert f"{e['mean']:.2f}" in rows["Mean"] and f"{e['sd']:.2f}" in rows["Standard deviation"]
+    assert f"{round(e['agreement'] * 100)}%" in rows["Agreement"]
+    assert f"{round(e['balanced']['balanced_agreement'] * 100)}%" in rows["Agreement"]
+    low, high = e["intervals"]["median"]
+    assert f"{low:.2f} – {high:.2f}" in rows["Median"]
+    employers = next(g for g in e["groups"] if g["group"] == "employers")
+    assert f">{employers['n']}<" in rows["Employers"]
+    assert f"{employers['median']:.2f}" in rows["Employers"]
+    section = _section(html, "digital-data-skills")
+    assert e["contested"] is True
+    assert "Contested between stakeholder groups" in section
+    h, p = e["divergence"]["kw_h"], e["divergence"]["kw_p"]
+    assert f"H = {h:.2f}, p = " + ("&lt; 0.001" if p < 0.001 else f"{p:.3f}") in section
+    green = _section(html, "green-transition-skills")
+    assert results["items"]["green-transition-skills"]["consensus_status"] == "in"
+    assert "the panel agrees that this matters (in)" in green
+    assert "Stability not assessable" in green
+    stopping = results["stopping"]
+    assert stopping["reason"] in html
+    assert "Continue: run another round" in html
+
+
+def test_other_item_types_show_their_statistics(study):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    html = _client(app).get(_url(cid)).get_data(as_text=True)
+    est = results["employment-change-2033"]
+    rows = _rows(_section(html, "employment-change-2033"))
+    assert f"{est['median']:.2f}" in rows["Median"]
+    assert (
+        f"{est['low_median']:.2f} – {est['high_median']:.2f}"
+        in rows["Typical range given (median lowest – median highest)"]
+    )
+    ranking = results["training-priorities"]
+    section = _section(html, "training-priorities")
+    assert f"Kendall's W): {ranking['w']:.2f}" in section.replace("&#39;", "'")
+    first = ranking["options"][0]
+    assert f"{first['mean_rank']:.2f}" in section and f">{first['borda']:g}<" in section
+    choice = results["meeting-skill-needs"]
+    rows = _rows(_section(html, "meeting-skill-needs"))
+    assert f"{round(choice['shares']['upskilling'] * 100)}%" in rows["Training their current staff"]
+    text = _section(html, "skills-needed-most")
+    assert "29 written answers." in text
+
+
+def test_chart_is_an_image_with_alt_text_and_a_data_table(study):
+    app, cid = study
+    html = _client(app).get(_url(cid)).get_data(as_text=True)
+    section = _section(html, "digital-data-skills")
+    img = re.search(r'<img src="([^"]+)" alt="([^"]+)"', section)
+    assert img and img.group(1).endswith("/results/charts/digital-data-skills.svg")
+    assert "median" in img.group(2)
+    assert "<caption>Answers per scale point</caption>" in section
+
+
+def test_suppressed_groups_and_small_panels_never_show_counts_or_statistics(study):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    html = _client(app).get(_url(cid)).get_data(as_text=True)
+    rows = _rows(_section(html, "digital-data-skills"))
+    for group in ("Public authorities", "Workers' representatives"):
+        cells = htmllib.unescape(re.sub(r"<[^>]+>", " ", rows[group]))
+        assert "suppressed (fewer than 5 answers)" in cells
+        assert re.findall(r"\d+", cells) == ["5"]
+    small = _section(html, "customer-communication")
+    assert results["customer-communication"]["suppressed"] is True
+    assert "suppressed (fewer than 5 answers)" in small
+    assert "<table" not in small and "<img" not in small and ">3<" not in small
+    client = _client(app)
+    chart = client.get(_url(cid, "results/charts/customer-communication.svg"))
+    assert chart.status_code == 404
+
+    suppressed = {"public-authorities", "workers-representatives"}
+    records = _csv(client.get(_url(cid, "results.csv")).data)
+    groups = {r["group"] for r in records if r["record"] == "group"}
+    assert groups == {"employers", "education-providers"}
+    assert not suppressed & {r["group"] for r in records}
+    small_row = next(
+        r for r in records if r["record"] == "item" and r["item_key"] == "customer-communication"
+    )
+    assert small_row["suppressed"] == "true" and small_row["n"] == "" and small_row["median"] == ""
+
+    book = _xlsx(client.get(_url(cid, "results.xlsx")).data)
+    group_rows = _sheet_rows(book["Groups"])
+    assert {r["group"] for r in group_rows} == {"employers", "education-providers"}
+    item_rows = {r["item_key"]: r for r in _sheet_rows(book["Items"])}
+    assert item_rows["customer-communication"]["suppressed"] is True
+    assert item_rows["customer-communication"]["n"] is None
+    rationale_groups = {r["group"] for r in _sheet_rows(book["Rationales"])}
+    assert not suppressed & rationale_groups
+
+
+# --- open rounds, scope, sign-in ----------------------------------------------------------
+
+
+def test_open_round_answers_403_everywhere_and_shows_no_figure(make_app, tmp_path):
+    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"))
+    cid = _build(app, close=False)
+    client = _client(app)
+    for tail in (
+        "results",
+        "results.csv",
+        "results.xlsx",
+        "results/charts/digital-data-skills.svg",
+        "results/charts/digital-data-skills.png",
+        "rationales",
+    ):
+        response = client.get(_url(cid, tail))
+        assert response.status_code == 403, tail
+        body = response.get_data(as_text=True)
+        assert "round 1 is open: results are shown after it closes" in body
+        assert "Median" not in body and "29" not in body
+    post = client.post(_url(cid, "rationales"), data={"item": "digital-data-skills"})
+    assert post.status_code == 403
+
+
+def test_another_councils_secretariat_gets_404(study):
+    app, cid = study
+    client = _client(app, "out@example.org")
+    for tail in ("results", "results.csv", "results.xlsx", "rationales"):
+        assert client.get(_url(cid, tail)).status_code == 404, tail
+    assert client.get(_url(cid, "results/charts/digital-data-skills.svg")).status_code == 404
+    assert client.get(_url(cid, "results", number=7)).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(study):
+    app, cid = study
+    client = app.test_client()
+    for tail in ("results", "results.csv", "rationales"):
+        response = client.get(_url(cid, tail))
+        assert response.status_code == 302
+        assert "/login?next=" in response.headers["Location"]
+
+
+# --- downloads ----------------------------------------------------------------------------
+
+
+def test_downloads_have_exact_headers(study):
+    app, cid = study
+    client = _client(app)
+    csv_response = client.get(_url(cid, "results.csv"))
+    assert csv_response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv_response.headers["Content-Disposition"].startswith("attachment; filename=")
+    assert csv_response.headers["X-Content-Type-Options"] == "nosniff"
+    xlsx = client.get(_url(cid, "results.xlsx"))
+    assert xlsx.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert 'filename="' in xlsx.headers["Content-Disposition"]
+    assert xlsx.headers["Content-Disposition"].endswith('.xlsx"')
+    assert xlsx.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_exports_equal_the_frozen_results(study):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    client = _client(app)
+    records = _csv(client.get(_url(cid, "results.csv")).data)
+    items = {r["item_key"]: r for r in records if r["record"] == "item"}
+    e = results["digital-data-skills"]
+    assert float(items["digital-data-skills"]["median"]) == e["median"]
+    assert float(items["digital-data-skills"]["agreement"]) == e["agreement"]
+    assert items["digital-data-skills"]["contested"] == "true"
+    book = _xlsx(client.get(_url(cid, "results.xlsx")).data)
+    rows = {r["item_key"]: r for r in _sheet_rows(book["Items"])}
+    assert rows["digital-data-skills"]["sd"] == e["sd"]
+    assert rows["employment-change-2033"]["median"] == results["employment-change-2033"]["median"]
+    options = [r for r in _sheet_rows(book["Options"]) if r["item_key"] == "training-priorities"]
+    assert [o["option"] for o in options] == [
+        o["option"] for o in results["training-priorities"]["options"]
+    ]
+    assert options[0]["borda"] == results["training-priorities"]["options"][0]["borda"]
+    assert book.sheetnames == ["About", "Items", "Options", "Groups", "Rationales"]
+
+
+def test_exports_neutralise_formulas_and_keep_numbers_numeric(study):
+    app, cid = study
+    with app.app_context():
+        item = db.session.scalars(select(Item).where(Item.key == "green-transition-skills")).one()
+        item.text = {**item.text, "en": "=1+2 green label"}
+        db.session.commit()
+    client = _client(app)
+    records = _csv(client.get(_url(cid, "results.csv")).data)
+    texts = {r["text"] for r in records if r["record"] == "rationale"}
+    for danger in DANGEROUS:
+        assert "'" + danger in texts
+    assert "Our college already trains data skills." in texts
+    green = next(r for r in records if r["item_key"] == "green-transition-skills")
+    assert green["text"] == "'=1+2 green label"
+    estimate = next(
+        r for r in records if r["record"] == "item" and r["item_key"] == "employment-change-2033"
+    )
+    assert float(estimate["low_median"]) < 0 and not estimate["low_median"].startswith("'")
+
+    book = _xlsx(client.get(_url(cid, "results.xlsx")).data)
+    for ws in book.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
+                if isinstance(cell.value, str) and cell.value:
+                    assert cell.value.lstrip(" ")[0] not in "=+-@\t\r", cell.value
+    rationale_texts = {r["text"] for r in _sheet_rows(book["Rationales"])}
+    assert {"'" + d for d in DANGEROUS} <= rationale_texts
+    items = {r["item_key"]: r for r in _sheet_rows(book["Items"])}
+    assert items["green-transition-skills"]["text"] == "'=1+2 green label"
+    assert isinstance(items["digital-data-skills"]["n"], int | float)
+    assert items["employment-change-2033"]["low_median"] < 0
+
+
+# --- charts -------------------------------------------------------------------------------
+
+
+def test_chart_svg_is_valid_xml_and_math_stays_literal(study):
+    app, cid = study
+    with app.app_context():
+        item = db.session.scalars(select(Item).where(Item.key == "digital-data-skills")).one()
+        item.text = {**item.text, "en": MATH}
+        db.session.commit()
+    client = _client(app)
+    response = client.get(_url(cid, "results/charts/digital-data-skills.svg"))
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/svg+xml; charset=utf-8"
+    root = ET.fromstring(response.data)
+    text = " ".join("".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert MATH in text
+    assert "Median" in text
+    for key in ("training-priorities", "meeting-skill-needs"):
+        ET.fromstring(client.get(_url(cid, f"results/charts/{key}.svg")).data)
+    png = client.get(_url(cid, "results/charts/digital-data-skills.png"))
+    assert png.headers["Content-Type"] == "image/png" and png.data.startswith(b"\x89PNG")
+    assert client.get(_url(cid, "results/charts/skills-needed-most.svg")).status_code == 404
+    assert client.get(_url(cid, "results/charts/no-such-item.svg")).status_code == 404
+
+
+# --- anonymity ----------------------------------------------------------------------------
+
+
+def test_no_output_names_anyone_or_carries_a_response_handle(study):
+    app, cid = study
+    client = _client(app)
+    with app.app_context():
+        pseudonyms = db.session.scalars(select(Response.respondent_pseudonym)).all()
+        response_ids = db.session.scalars(select(Response.id)).all()
+    outputs = {
+        "page": client.get(_url(cid)).get_data(as_text=True),
+        "rationales": client.get(_url(cid, "rationales")).get_data(as_text=True),
+        "csv": client.get(_url(cid, "results.csv")).data.decode("utf-8-sig"),
+        "svg": client.get(_url(cid, "results/charts/digital-data-skills.svg")).data.decode(),
+    }
+    with zipfile.ZipFile(io.BytesIO(client.get(_url(cid, "results.xlsx")).data)) as archive:
+        outputs["xlsx"] = " ".join(
+            archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
+        )
+    for name, text in outputs.items():
+        assert "Zelda" not in text and "Quorum" not in text, name
+        assert "panel.example" not in text and "Orgname" not in text, name
+        for handle in pseudonyms + response_ids:
+            assert handle not in text, name
+
+
+# --- moderation ---------------------------------------------------------------------------
+
+
+def test_rationales_are_listed_shuffled_and_can_be_hidden_and_shown_again(study):
+    app, cid = study
+    client = _client(app)
+    html = client.get(_url(cid, "rationales")).get_data(as_text=True)
+    section = _section(html, "digital-data-skills")
+    shown = re.findall(r'<td class="rationale-text"[^>]*>(.*?)</td>', section, flags=re.S)
+    assert len(shown) == 5
+    assert "Education and training providers" in section  # published group label
+    assert "Workers" not in section
+    token = re.search(r'name="rationale" value="([0-9a-f]{64})"', section).group(1)
+    with app.app_context():
+        item = db.session.scalars(select(Item).where(Item.key == "digital-data-skills")).one()
+        answers = db.session.scalars(
+            select(Answer).where(Answer.item_id == item.id, Answer.rationale.is_not(None))
+        ).all()
+        target = next(
+            a
+            for a in answers
+            if rationale_token(app.config["SECRET_KEY"], a.response_id, item.id) == token
+        )
+        target_text, response_id = target.rationale, target.response_id
+    response = client.post(
+        _url(cid, "rationales"),
+        data={"item": "digital-data-skills", "rationale": token, "action": "hide"},
+    )
+    assert response.status_code == 303
+    with app.app_context():
+        assert db.session.get(Answer, (response_id, item.id)).rationale_hidden is True
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rationale-hidden")
+        ).one()
+        assert response_id not in str(event.details) and token not in str(event.details)
+        assert event.details == {"round": 1, "item": "digital-data-skills"}
+    page = client.get(_url(cid, "rationales")).get_data(as_text=True)
+    assert "Show again" in page and "The rationale is hidden from feedback." in page
+    records = _csv(client.get(_url(cid, "results.csv")).data)
+    exported = {r["text"].lstrip("'") for r in records if r["record"] == "rationale"}
+    assert target_text not in exported
+    client.post(
+        _url(cid, "rationales"),
+        data={"item": "digital-data-skills", "rationale": token, "action": "show"},
+    )
+    with app.app_context():
+        assert db.session.get(Answer, (response_id, item.id)).rationale_hidden is False
+        assert db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rationale-shown")
+        ).one()
+
+
+def test_unknown_rationale_token_changes_nothing(study):
+    app, cid = study
+    client = _client(app)
+    response = client.post(
+        _url(cid, "rationales"),
+        data={"item": "digital-data-skills", "rationale": "0" * 64, "action": "hide"},
+        follow_redirects=True,
+    )
+    assert "no such rationale" in response.get_data(as_text=True)
+    with app.app_context():
+        assert not db.session.scalars(select(Answer).where(Answer.rationale_hidden)).all()
+        assert not db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rationale-hidden")
+        ).all()
+
+
+def test_rationale_order_is_the_seeded_feedback_order(study):
+    app, cid = study
+    client = _client(app)
+
+    def shown():
+        section = _section(client.get(_url(cid, "rationales")).get_data(as_text=True), KEY)
+        cells = re.findall(r'<td class="rationale-text"[^>]*>(.*?)</td>', section, flags=re.S)
+        return [htmllib.unescape(c) for c in cells]
+
+    first = shown()
+    assert first == shown()
+    with app.app_context():
+        item = db.session.scalars(select(Item).where(Item.key == KEY)).one()
+        by_pseudonym = [t for t, _g, _h in rationales(item, include_hidden=True)]
+        seed = db.session.get(Consultation, cid).plan["bootstrap_seed"]
+    expected = shuffled_rationales([(t, "", False) for t in by_pseudonym], seed, KEY)
+    assert first == [t for t, _g, _h in expected]
+    assert sorted(first) == sorted(by_pseudonym)
