@@ -9,6 +9,8 @@ APP = Path(__file__).resolve().parent.parent / "app"
 PURE = [
     "consensus",
     "themes",
+    "charts",
+    "panels/parse.py",
     "classifications/parse.py",
     "classifications/nace.py",
     "questionnaires/spec.py",
