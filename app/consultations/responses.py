@@ -102,8 +102,12 @@ def _option_keys(spec: dict[str, Any]) -> list[str]:
     return [o["key"] for o in spec.get("options", [])]
 
 
-def answer_problems(item: Item, answer: AnswerInput) -> list[str]:
-    """What is wrong with an answer to ``item``; each message names the item. Blank is fine."""
+def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> list[str]:
+    """What is wrong with an answer to ``item``; each message names the item. Blank is fine.
+
+    A ``draft`` may be incomplete (a ranking with fewer places than asked, one end of a range,
+    fewer choices than the minimum); values that are wrong in themselves are refused always.
+    """
     spec, key = item.spec, item.key
     problems: list[str] = []
     limit = int(spec.get("max_length") or DEFAULT_TEXT_LIMIT)
@@ -134,7 +138,10 @@ def answer_problems(item: Item, answer: AnswerInput) -> list[str]:
         if hi_bound is not None and value > hi_bound:
             problems.append(f"{key}: the value must be at most {hi_bound:g}")
         if (answer.low is None) != (answer.high is None):
-            problems.append(f"{key}: give both the low and the high end of the range, or neither")
+            if not draft:
+                problems.append(
+                    f"{key}: give both the low and the high end of the range, or neither"
+                )
         elif answer.low is not None and answer.high is not None:
             if not spec.get("range"):
                 problems.append(f"{key}: this question does not ask for a range")
@@ -155,7 +162,7 @@ def answer_problems(item: Item, answer: AnswerInput) -> list[str]:
             problems.append(f"{key}: choose one option")
         else:
             lo, hi = spec.get("min_selections"), spec.get("max_selections")
-            if lo and len(chosen) < lo:
+            if lo and len(chosen) < lo and not draft:
                 problems.append(f"{key}: choose at least {lo} options")
             if hi and len(chosen) > hi:
                 problems.append(f"{key}: choose at most {hi} options")
@@ -165,7 +172,7 @@ def answer_problems(item: Item, answer: AnswerInput) -> list[str]:
         top_m = int(spec.get("top_m") or len(options))
         if len(set(order)) != len(order) or not set(order) <= set(options):
             problems.append(f"{key}: each option can take only one place")
-        elif len(order) < min(top_m, len(options)):
+        elif len(order) < min(top_m, len(options)) and not draft:
             problems.append(f"{key}: rank at least {min(top_m, len(options))} options")
     elif kind is ItemType.text and answer.text is not None and len(answer.text) > limit:
         problems.append(f"{key}: the answer is longer than {limit} characters")
@@ -231,7 +238,9 @@ def save_response(
         raise InvalidInput(
             "answers to unknown questions", [f"{k}: not a question of this round" for k in unknown]
         )
-    problems = [p for key, a in answers.items() for p in answer_problems(items[key], a)]
+    problems = [
+        p for key, a in answers.items() for p in answer_problems(items[key], a, draft=not submit)
+    ]
     if problems:
         raise InvalidInput("some answers need attention", problems)
 

@@ -163,9 +163,6 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         entry: dict[str, Any] = {c: clean(row[c]) for c in LIKERT_STATS}
         entry["scale"] = int(row["k"])
         entry["counts"] = _counts_dict(row["counts"])
-        if entry["n"] is not None and entry["n"] < plan.min_group_n:
-            # the panel total itself is below the disclosure threshold
-            entry = {"n": entry["n"], "scale": entry["scale"], "suppressed": True}
         entry["consensus_status"] = str(status[key])
         entry["consensus"] = status[key] in ("in", "out")
         entry["stability"] = _row(stability, key) if stability is not None else None
@@ -307,7 +304,27 @@ def compute_round_results(round_: Round) -> dict[str, Any]:
     items: dict[str, Any] = {}
     for item in round_.items:
         entry = {"key": item.key, "type": item.type.value, "position": item.position}
-        entry.update(computed.get(item.key, {}))
+        figures = computed.get(item.key, {})
+        n = figures.get("n")
+        if item.type is not ItemType.text and n is not None and n < plan.min_group_n:
+            # METHOD.md 5.4: the panel total is published only from min_group_n answers on;
+            # the consensus decision and stopping advice stay (they reveal no answer).
+            figures = {
+                "suppressed": True,
+                **{
+                    k: figures[k]
+                    for k in (
+                        "consensus_status",
+                        "consensus",
+                        "settled",
+                        "label",
+                        "carry",
+                        "reason",
+                    )
+                    if k in figures
+                },
+            }
+        entry.update(figures)
         if item.type is ItemType.text:
             entry["n"] = None
         items[item.key] = entry

@@ -1,0 +1,1 @@
+"""Panellists answering a round: the questionnaire form, drafts, submission and feedback."""

@@ -1,0 +1,286 @@
+"""Controlled feedback shown beside carried-forward items (METHOD.md 9).
+
+Everything comes from the *frozen* results of the previous round, and only once that round's
+results are released: the figures are identical for every panellist and nothing of the open
+round is ever read. Disclosure control (METHOD.md 5): a suppressed cell shows only that it is
+not shown; a panel total under the plan's ``min_group_n`` is not shown either; rationales are
+authorless, moderated (hidden ones never come back), in a seeded random order, and carry a
+stakeholder group only when that group's cell is published.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+
+from app.consultations.models import Round, RoundStatus
+from app.consultations.queries import rationales
+from app.consultations.responses import AnswerInput, own_answers
+from app.consultations.results import shuffled_rationales
+from app.consultations.services import plan_of
+from app.panels.forms import group_label
+from app.panels.models import Panellist
+from app.questionnaires.spec import Item as SpecItem
+
+#: Bars are drawn in steps of this many per cent (CSS classes, no inline styles: CSP).
+BAR_STEP = 5
+
+
+def number(value: Any) -> str:
+    """A statistic for display: at most 2 decimals, in the interface language."""
+    if value is None or isinstance(value, str):
+        return "–"
+    return format_decimal(value, format="#,##0.##")
+
+
+def share(value: Any) -> str:
+    if value is None or isinstance(value, str):
+        return "–"
+    return format_percent(value)
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    count: int
+    share: str
+    #: Width class of the bar: 0, 5, ..., 100.
+    step: int
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    label: str
+    #: "published", "suppressed" or "no answers".
+    status: str
+    n: int | None = None
+    median: str = ""
+    q1: str = ""
+    q3: str = ""
+    counts: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RankRow:
+    label: str
+    mean_rank: str
+    borda: str
+    share_first: str
+
+
+@dataclass
+class ItemFeedback:
+    kind: str
+    round_number: int
+    #: True when the panel figures are not shown (too few answers).
+    suppressed: bool = False
+    n: int | None = None
+    median: str = ""
+    q1: str = ""
+    q3: str = ""
+    unit: str = ""
+    bars: list[Bar] = field(default_factory=list)
+    scale_points: tuple[str, ...] = ()
+    consensus: str | None = None
+    stability: str | None = None
+    groups: list[GroupRow] = field(default_factory=list)
+    options: list[RankRow] = field(default_factory=list)
+    own: list[str] = field(default_factory=list)
+    own_rationale: str | None = None
+    outside_iqr: bool = False
+    rationales: list[tuple[str, str | None]] = field(default_factory=list)
+
+
+def previous_released_round(round_: Round) -> Round | None:
+    """The round before ``round_`` when its results are released, else None."""
+    earlier = [r for r in round_.consultation.rounds if r.number == round_.number - 1]
+    if not earlier or earlier[0].status is not RoundStatus.released or not earlier[0].results:
+        return None
+    return earlier[0]
+
+
+def _consensus_words(status: str | None) -> str | None:
+    words = {
+        "in": _("Consensus reached: the panel agrees."),
+        "out": _("Consensus reached: the panel disagrees."),
+        "none": _("No consensus yet."),
+        "conflict": _("No clear consensus (the rules point both ways)."),
+        "insufficient": _("Too few answers to judge consensus."),
+    }
+    return words.get(status) if status else None
+
+
+def _stability_words(stable: bool | None) -> str | None:
+    if stable is None:
+        return None
+    if stable:
+        return _("The answers hardly changed since the round before.")
+    return _("The answers changed since the round before.")
+
+
+def _bars(labels: list[str], counts: list[int], n: int) -> list[Bar]:
+    bars = []
+    for label, count in zip(labels, counts, strict=True):
+        fraction = count / n if n else 0.0
+        step = int(round(fraction * 100 / BAR_STEP)) * BAR_STEP
+        bars.append(Bar(label=label, count=count, share=share(fraction), step=step))
+    return bars
+
+
+def _likert_labels(spec: SpecItem, lang: str) -> list[str]:
+    labels = spec.labels_for(lang) or ()
+    return [
+        f"{point} – {labels[point - 1]}" if labels else str(point)
+        for point in range(1, spec.scale + 1)
+    ]
+
+
+def _own_answer(spec: SpecItem, answer: AnswerInput | None, lang: str) -> list[str]:
+    if answer is None or (answer.is_blank()):
+        return [_("You did not answer this question.")]
+    if spec.type == "likert":
+        if answer.dont_know:
+            return [_("Cannot assess")]
+        return [_likert_labels(spec, lang)[int(answer.value) - 1]]
+    if spec.type == "estimate":
+        unit = f" {spec.unit}" if spec.unit else ""
+        lines = [number(answer.value) + unit]
+        if answer.low is not None and answer.high is not None:
+            lines.append(
+                _(
+                    "Realistic range: %(low)s to %(high)s",
+                    low=number(answer.low),
+                    high=number(answer.high),
+                )
+                + unit
+            )
+        if answer.confidence is not None:
+            lines.append(_("How sure: %(c)s of 100", c=answer.confidence))
+        return lines
+    options = {o.key: o.text_for(lang) for o in getattr(spec, "options", ())}
+    if spec.type == "choice":
+        return [options.get(k, k) for k in answer.choices or ()]
+    if spec.type == "ranking":
+        return [f"{n}. {options.get(k, k)}" for n, k in enumerate(answer.ranking or (), 1)]
+    return []
+
+
+def _published_groups(entry: dict[str, Any]) -> set[str]:
+    return {
+        cell["group"]
+        for cell in entry.get("groups") or []
+        if not cell.get("suppressed") and not cell.get("no_answers")
+    }
+
+
+def _group_rows(entry: dict[str, Any], scale: int) -> list[GroupRow]:
+    rows = []
+    for cell in entry.get("groups") or []:
+        label = group_label(cell["group"])
+        if cell.get("suppressed"):
+            rows.append(GroupRow(label=label, status="suppressed"))
+        elif cell.get("no_answers") or not cell.get("n"):
+            rows.append(GroupRow(label=label, status="no answers", n=0))
+        else:
+            counts = cell.get("counts") or {}
+            rows.append(
+                GroupRow(
+                    label=label,
+                    status="published",
+                    n=cell.get("n"),
+                    median=number(cell.get("median")),
+                    q1=number(cell.get("q1")),
+                    q3=number(cell.get("q3")),
+                    counts=tuple(int(counts.get(str(p), 0)) for p in range(1, scale + 1)),
+                )
+            )
+    return rows
+
+
+def item_feedback(
+    spec: SpecItem,
+    entry: dict[str, Any],
+    own: AnswerInput | None,
+    texts: list[tuple[str, str, bool]],
+    *,
+    round_number: int,
+    min_group_n: int,
+    lang: str,
+) -> ItemFeedback:
+    """Feedback for one item from its frozen result ``entry`` (``results["items"][key]``)."""
+    n = entry.get("n")
+    n = int(n) if isinstance(n, int | float) else None
+    suppressed = bool(entry.get("suppressed")) or n is None or n < min_group_n
+    fb = ItemFeedback(kind=spec.type, round_number=round_number, n=n, suppressed=suppressed)
+    fb.own = _own_answer(spec, own, lang)
+    fb.own_rationale = own.rationale if own is not None else None
+    published = _published_groups(entry) if not suppressed else set()
+    fb.rationales = [
+        (text, group_label(group) if group in published else None) for text, group, _h in texts
+    ]
+    if suppressed:
+        return fb
+    if spec.type in ("likert", "estimate"):
+        fb.median, fb.q1, fb.q3 = (number(entry.get(k)) for k in ("median", "q1", "q3"))
+        q1, q3 = entry.get("q1"), entry.get("q3")
+        value = None if own is None or own.dont_know else own.value
+        if value is not None and isinstance(q1, int | float) and isinstance(q3, int | float):
+            fb.outside_iqr = value < q1 or value > q3
+    if spec.type == "likert":
+        labels = _likert_labels(spec, lang)
+        counts = entry.get("counts") or {}
+        fb.bars = _bars(labels, [int(counts.get(str(p), 0)) for p in range(1, spec.scale + 1)], n)
+        fb.scale_points = tuple(str(p) for p in range(1, spec.scale + 1))
+        fb.consensus = _consensus_words(entry.get("consensus_status"))
+        fb.stability = _stability_words(entry.get("stable"))
+        fb.groups = _group_rows(entry, spec.scale)
+    elif spec.type == "estimate":
+        fb.unit = spec.unit or ""
+    elif spec.type == "choice":
+        counts = entry.get("counts") or {}
+        labels = [o.text_for(lang) for o in spec.options]
+        fb.bars = _bars(labels, [int(counts.get(o.key, 0)) for o in spec.options], n)
+    elif spec.type == "ranking":
+        names = {o.key: o.text_for(lang) for o in spec.options}
+        fb.options = [
+            RankRow(
+                label=names.get(row["option"], row["option"]),
+                mean_rank=number(row.get("mean_rank")),
+                borda=number(row.get("borda")),
+                share_first=share(row.get("share_first")),
+            )
+            for row in entry.get("options") or []
+        ]
+    return fb
+
+
+def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, ItemFeedback]:
+    """Feedback per carried-forward item of ``round_``, keyed by the item's key.
+
+    Empty in round 1 and while the previous round's results are not released.
+    """
+    previous = previous_released_round(round_)
+    if previous is None:
+        return {}
+    plan = plan_of(round_.consultation)
+    results = previous.results.get("items", {})
+    mine = own_answers(previous, panellist)
+    out: dict[str, ItemFeedback] = {}
+    for item in round_.items:
+        source = item.carried_from
+        if source is None or source.round_id != previous.id or source.key not in results:
+            continue
+        texts = shuffled_rationales(rationales(source), plan.bootstrap_seed, source.key)
+        out[item.key] = item_feedback(
+            SpecItem.from_dict(source.spec),
+            results[source.key],
+            mine.get(source.key),
+            texts,
+            round_number=previous.number,
+            min_group_n=plan.min_group_n,
+            lang=lang,
+        )
+    return out

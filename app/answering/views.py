@@ -1,0 +1,446 @@
+"""The panellist's page: the open round's questions, drafts, submission and feedback.
+
+``GET /r`` shows the current round of the panellist's consultation; ``POST /r`` saves a draft
+or submits, then answers 303 back to ``/r``. Nothing a panellist typed is ever thrown away:
+a refused request (stale CSRF token, expired session, round closed meanwhile, invalid
+answers) shows the form again with every posted answer filled in (SECURITY.md S9).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from flask_babel import format_date, refresh
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf, same_origin, validate_csrf
+from itsdangerous import BadData, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from wtforms.validators import ValidationError
+
+from app.answering.feedback import round_feedback
+from app.answering.forms import answers_to_formdata, build_round_form, form_to_answers
+from app.auth.policy import panellist as panellist_only
+from app.auth.policy import public
+from app.consultations.keys import StudyKeyMissing
+from app.consultations.models import ConsultationStatus, ResponseStatus, Round, RoundStatus
+from app.consultations.responses import (
+    RoundNotOpen,
+    SubmissionConflict,
+    own_answers,
+    own_response,
+    record_participation,
+    save_response,
+)
+from app.database import utcnow
+from app.errors import InvalidInput, NotAllowed, StateError, render_error
+from app.extensions import csrf, db
+from app.panels.models import Invitation, Panellist
+
+bp = Blueprint("answering", __name__)
+
+# The answering form checks its CSRF token itself (``_csrf_problem``): a missing or stale
+# token must re-show the answers for confirmation, not end in a bare 400 that loses them.
+csrf.exempt(bp)
+
+#: The literal path invitation links redirect to.
+ANSWER_PATH = "/r"
+RESUME_SALT = "answering-resume"
+#: How long a form may sit open and still be saved after its session expired.
+RESUME_MAX_AGE = timedelta(days=7)
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _resume_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=RESUME_SALT)
+
+
+def resume_ticket(panellist_id: int, round_id: int) -> str:
+    """A signed ticket that lets this form be saved after the session expired.
+
+    It names the panellist and round only; it is never the invitation token."""
+    return _resume_serializer().dumps({"p": panellist_id, "r": round_id})
+
+
+def _has_active_invitation(panellist: Panellist) -> bool:
+    return (
+        db.session.scalar(
+            select(Invitation.id).where(
+                Invitation.panellist_id == panellist.id, Invitation.revoked_at.is_(None)
+            )
+        )
+        is not None
+    )
+
+
+def _may_answer(panellist: Panellist | None) -> bool:
+    return panellist is not None and panellist.active and _has_active_invitation(panellist)
+
+
+def _read_resume(ticket: str) -> tuple[Panellist, int] | None:
+    """(panellist, round id) of a valid resume ticket, else None."""
+    if not ticket:
+        return None
+    try:
+        data = _resume_serializer().loads(ticket, max_age=int(RESUME_MAX_AGE.total_seconds()))
+        panellist_id, round_id = int(data["p"]), int(data["r"])
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    panellist = db.session.get(Panellist, panellist_id)
+    return (panellist, round_id) if _may_answer(panellist) else None
+
+
+def _session_panellist() -> Panellist | None:
+    panellist_id = session.get("panellist_id")
+    if panellist_id is None:
+        return None
+    panellist = db.session.get(Panellist, panellist_id)
+    if not _may_answer(panellist) or panellist.consultation_id != session.get("consultation_id"):
+        return None
+    return panellist
+
+
+def _start_session(panellist: Panellist) -> None:
+    lang = session.get("lang")
+    session.clear()
+    session["panellist_id"] = panellist.id
+    session["consultation_id"] = panellist.consultation_id
+    if lang:
+        session["lang"] = lang
+    session.permanent = True
+
+
+def _ended():
+    session.pop("panellist_id", None)
+    session.pop("consultation_id", None)
+    return render_error(
+        403,
+        _(
+            "Your session has ended and this page can no longer be saved. Please open the "
+            "personal link from your invitation e-mail again."
+        ),
+    )
+
+
+def _content_language(panellist: Panellist) -> str:
+    """Language of questions and interface: ?lang=, the one chosen before, the panellist's."""
+    languages = list(current_app.config["LANGUAGES"])
+    wanted = request.args.get("lang")
+    if wanted in languages:
+        session["lang"] = wanted
+    elif session.get("lang") not in languages and panellist.language in languages:
+        session["lang"] = panellist.language
+    refresh()  # the interface locale follows the session from here on
+    return session.get("lang") or panellist.language
+
+
+def _open_round(panellist: Panellist) -> Round | None:
+    return next((r for r in panellist.consultation.rounds if r.status is RoundStatus.open), None)
+
+
+def _posted_round(panellist: Panellist, round_id: Any) -> Round | None:
+    """The round the posted form was made for (one of the panellist's consultation)."""
+    try:
+        wanted = int(round_id)
+    except (TypeError, ValueError):
+        return _open_round(panellist)
+    return next((r for r in panellist.consultation.rounds if r.id == wanted), None)
+
+
+def _localized(values: dict[str, str] | None, lang: str, default: str) -> str:
+    if not values:
+        return ""
+    return values.get(lang) or values.get(default) or next(iter(values.values()), "")
+
+
+def _deadline(round_: Round) -> str | None:
+    return format_date(round_.deadline, format="long") if round_.deadline else None
+
+
+def _csrf_problem() -> str | None:
+    """Why the posted CSRF token is not acceptable, or None when it is."""
+    if not current_app.config.get("WTF_CSRF_ENABLED", True):
+        return None
+    try:
+        validate_csrf(request.form.get("csrf_token"))
+    except ValidationError as exc:
+        return str(exc.args[0]) if exc.args else "invalid"
+    strict = request.is_secure and current_app.config.get("WTF_CSRF_SSL_STRICT", True)
+    if strict and not (
+        request.referrer and same_origin(request.referrer, f"https://{request.host}/")
+    ):
+        return "referrer"
+    return None
+
+
+def _fresh_submission_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _posted_submission_id(value: str | None) -> str:
+    try:
+        return str(uuid.UUID(value or ""))
+    except ValueError:
+        return _fresh_submission_id()
+
+
+@dataclass
+class PageState:
+    """What the page says besides the form."""
+
+    submitted: bool = False
+    has_draft: bool = False
+    #: The round is no longer open: no buttons, the answers are shown to copy.
+    closed: bool = False
+    #: Message asking to press the button again (CSRF / session expiry).
+    confirm: str | None = None
+    notice: str | None = None
+    problems: list[str] | None = None
+
+
+@dataclass
+class Page:
+    """One rendering of the round: the panellist, round, language, feedback and form."""
+
+    panellist: Panellist
+    round_: Round
+    lang: str
+    feedback: dict[str, Any]
+    form: Any
+
+
+def _page(panellist: Panellist, round_: Round, lang: str, formdata) -> Page:
+    feedback = round_feedback(round_, panellist, lang)
+    form_cls = build_round_form(list(round_.items), lang, feedback_keys=frozenset(feedback))
+    return Page(panellist, round_, lang, feedback, form_cls(formdata=formdata))
+
+
+def _render(page: Page, state: PageState, status: int = 200):
+    panellist, round_, form, lang = page.panellist, page.round_, page.form, page.lang
+    consultation = round_.consultation
+    spec = consultation.questionnaire.spec
+    default = spec.get("default_language", "en")
+    form.submission_id.data = _fresh_submission_id()
+    form.round_id.data = str(round_.id)
+    form.resume.data = resume_ticket(panellist.id, round_.id)
+    body = render_template(
+        "answering/round.html",
+        consultation=consultation,
+        round_=round_,
+        form=form,
+        lang=lang,
+        questionnaire_title=_localized(spec.get("title"), lang, default),
+        questionnaire_description=_localized(spec.get("description"), lang, default),
+        deadline=_deadline(round_),
+        feedback=page.feedback,
+        state=state,
+        csrf_value=generate_csrf(),
+    )
+    return body, status
+
+
+# ----------------------------------------------------------------------------- views
+
+
+@bp.errorhandler(403)
+def _forbidden(exc):
+    # GET /r without a panellist session (expired, or never opened through a link).
+    return render_error(
+        403,
+        _(
+            "This page is for panellists. Please open the personal link from your "
+            "invitation e-mail; it brings you back to your answers."
+        ),
+    )
+
+
+@bp.get(ANSWER_PATH)
+@panellist_only
+def show():
+    """The open round's questions, filled with the panellist's saved answers."""
+    panellist = _session_panellist()
+    if panellist is None:
+        return _ended()
+    lang = _content_language(panellist)
+    round_ = _open_round(panellist)
+    if round_ is None:
+        return _no_open_round(panellist, lang)
+    response = own_response(round_, panellist)
+    page = _page(panellist, round_, lang, answers_to_formdata(own_answers(round_, panellist)))
+    state = PageState(
+        submitted=response is not None and response.status is ResponseStatus.submitted,
+        has_draft=response is not None and response.status is ResponseStatus.draft,
+    )
+    return _render(page, state)
+
+
+def _no_open_round(panellist: Panellist, lang: str):
+    consultation = panellist.consultation
+    spec = consultation.questionnaire.spec
+    started = [r for r in consultation.rounds if r.status is not RoundStatus.draft]
+    last = started[-1] if started else None
+    if last is None:
+        state = "not-started"
+    elif last.status is RoundStatus.closed:
+        state = "closed"
+    else:
+        state = "released"
+    return render_template(
+        "answering/no_round.html",
+        consultation=consultation,
+        questionnaire_title=_localized(spec.get("title"), lang, spec.get("default_language", "en")),
+        last=last,
+        state=state,
+        finished=consultation.status is ConsultationStatus.finished,
+    )
+
+
+# POST /r is declared @public on purpose: a panellist whose session expired while the form
+# was open must not lose what they typed. The view itself admits only a live panellist
+# session, or a signed resume ticket from the form (at most 7 days old, panellist active,
+# invitation not revoked), which restores the session and asks to confirm; anything else
+# gets 403. GET /r stays @panellist.
+@bp.post(ANSWER_PATH)
+@public
+def save():
+    """Save a draft or submit; 303 back to /r, or the form again with the reason."""
+    restored = False
+    ticket_round: int | None = None
+    panellist = _session_panellist()
+    if panellist is None:
+        if session.get("panellist_id") is not None:
+            return _ended()  # the session's panellist may no longer answer
+        resumed = _read_resume(request.form.get("resume", ""))
+        if resumed is None:
+            return _ended()
+        panellist, ticket_round = resumed
+        _start_session(panellist)
+        restored = True
+    lang = _content_language(panellist)
+    wanted = ticket_round if restored else request.form.get("round_id")
+    round_ = _posted_round(panellist, wanted)
+    if round_ is None:
+        return redirect(ANSWER_PATH, code=303)
+    stored = own_response(round_, panellist)
+    state = PageState(
+        submitted=stored is not None and stored.status is ResponseStatus.submitted,
+        has_draft=stored is not None and stored.status is ResponseStatus.draft,
+    )
+    page = _page(panellist, round_, lang, request.form)
+    form = page.form
+    action = request.form.get("action")
+    if action not in ("draft", "submit"):
+        action = "submit" if state.submitted else "draft"
+    submit = action == "submit"
+    if not submit:
+        button = _("Save draft")
+    elif state.submitted:
+        button = _("Submit changes")
+    else:
+        button = _("Submit")
+
+    if restored or _csrf_problem() is not None:
+        # Nothing is saved: the same answers come back with a fresh token for one more press.
+        state.confirm = _(
+            "For your security please confirm: press “%(button)s” again.", button=button
+        )
+        return _render(page, state, status=400)
+    if round_.status is not RoundStatus.open:
+        return _closed(page, state)
+    if not form.check(submit=submit):
+        return _render(page, state, status=422)
+
+    answers = form_to_answers(form, list(round_.items))
+    submission_id = _posted_submission_id(form.submission_id.data)
+    try:
+        result = save_response(
+            round_, panellist, answers, submission_id=submission_id, submit=submit
+        )
+        db.session.commit()
+    except RoundNotOpen:
+        db.session.rollback()
+        return _closed(page, state)
+    except InvalidInput as exc:
+        db.session.rollback()
+        state.problems = form.add_problems(exc.problems) or None
+        return _render(page, state, status=422)
+    except SubmissionConflict:
+        db.session.rollback()
+        return render_error(
+            409,
+            _(
+                "This form was already sent with other answers, perhaps from another window. "
+                "Please reload the page to see what is saved."
+            ),
+        )
+    except (StudyKeyMissing, NotAllowed):
+        db.session.rollback()
+        raise
+    except StateError as exc:
+        db.session.rollback()
+        state.notice = exc.message
+        return _render(page, state, status=409)
+
+    # Participation (who, by date) in its own transaction, after the response (SECURITY 2.3).
+    submitted = result.status is ResponseStatus.submitted
+    _note_participation(round_, panellist, submitted=submitted)
+    flash(_saved_message(round_, submitted), "info")
+    return redirect(ANSWER_PATH, code=303)
+
+
+def _note_participation(round_: Round, panellist: Panellist, *, submitted: bool) -> None:
+    """Record participation; a concurrent first record of the same panellist is retried once."""
+    for attempt in (1, 2):
+        try:
+            record_participation(round_, panellist, as_of=utcnow(), submitted=submitted)
+            db.session.commit()
+            return
+        except IntegrityError:
+            db.session.rollback()
+            if attempt == 2:
+                raise
+
+
+def _saved_message(round_: Round, submitted: bool) -> str:
+    if not submitted:
+        return _("Draft saved. You can continue later, on this or another device.")
+    deadline = _deadline(round_)
+    if deadline:
+        return _(
+            "Thank you, your answers are submitted. You can change them until the round "
+            "closes on %(date)s.",
+            date=deadline,
+        )
+    return _("Thank you, your answers are submitted. You can change them until the round closes.")
+
+
+def _closed(page: Page, state: PageState):
+    """The round closed meanwhile: show what was posted (nothing saved), without buttons."""
+    db.session.refresh(page.round_)
+    state.closed = True
+    state.notice = _(
+        "Round %(n)d is closed: answers can no longer be sent. Your saved draft is kept; "
+        "what you see below was not saved.",
+        n=page.round_.number,
+    )
+    return _render(page, state, status=409)
