@@ -99,6 +99,7 @@ def register_cli(app: Flask) -> None:
     from app.auth.cli import create_user_command
     from app.classifications.cli import import_classification_command
     from app.demo.cli import seed_demo_command
+    from app.panels.cli import send_reminders_command
     from app.questionnaires.cli import surveys_cli
 
     for command in (
@@ -109,5 +110,6 @@ def register_cli(app: Flask) -> None:
         seed_demo_command,
         surveys_cli,
         audit_cli,
+        send_reminders_command,
     ):
         app.cli.add_command(command)

@@ -85,3 +85,7 @@ class Config:
     #: collections) used to suggest ESCO skills for themes; relative paths are read from the
     #: project folder (beside ``app``). Empty means no ESCO suggestions.
     ESCO_SKILLS_FILES: list[str] = []
+
+    #: Where uploaded panel files wait between preview and import (deleted after import, on
+    #: cancel, or after 24 hours); empty means ``instance/uploads/panel-files``.
+    PANEL_UPLOAD_DIR: str | None = None

@@ -14,11 +14,21 @@ from app.i18n import LANGUAGE_NAMES
 
 
 def register_web(app: Flask) -> None:
+    from app.answering.views import bp as answering_bp
     from app.auth.views import bp as auth_bp
+    from app.consultations.views import bp as consultations_bp
+    from app.curation.views import bp as curation_bp
     from app.main.views import bp as main_bp
+    from app.panels.views import bp as panels_bp
+    from app.results.views import bp as results_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(answering_bp)
+    app.register_blueprint(panels_bp)
+    app.register_blueprint(consultations_bp)
+    app.register_blueprint(results_bp)
+    app.register_blueprint(curation_bp)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.before_request
@@ -54,7 +64,11 @@ def register_web(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         if app.config["ENVIRONMENT"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if current_user.is_authenticated or request.path.startswith(("/staff", "/i", "/r/")):
+        if (
+            current_user.is_authenticated
+            or request.path.startswith("/staff")
+            or request.path in ("/i", "/r")
+        ):
             headers["Cache-Control"] = "no-store"
         headers["X-Request-Id"] = g.get("request_id", "")
         return response

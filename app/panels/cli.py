@@ -1,0 +1,63 @@
+"""``flask --app app send-reminders``: remind non-responders of every open round (for a timer)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app.cli import fail
+from app.consultations.models import Consultation, Round, RoundStatus
+from app.errors import DomainError
+from app.extensions import db
+from app.panels import services
+from app.panels.services import MailKind
+
+#: Audit actor of reminders sent from the command line.
+CLI_ACTOR = "cli:send-reminders"
+
+
+@click.command("send-reminders")
+@with_appcontext
+def send_reminders_command() -> None:
+    """E-mail a reminder with a fresh link to each panellist of an open round who was
+    invited, has not submitted and was not reminded today. Commits per consultation; exits
+    with status 2 when the mail server fails (what was sent before stays recorded)."""
+    round_ids = list(
+        db.session.scalars(
+            select(Round.id).where(Round.status == RoundStatus.open).order_by(Round.id)
+        )
+    )
+    if not round_ids:
+        click.echo("No open rounds: no reminders to send.")
+        return
+    total = 0
+    for round_id in round_ids:
+        round_ = db.session.get(Round, round_id)
+        consultation = round_.consultation
+        consultation_id = consultation.id
+        label = f"consultation {consultation.id} “{consultation.title}”, round {round_.number}"
+        try:
+            outgoing = services.prepare_reminders(round_)
+        except DomainError as exc:
+            db.session.rollback()
+            fail(f"{label}: {exc.message}")
+        db.session.commit()  # end the read transaction before talking to the mail server
+        delivery = services.deliver(outgoing)
+        report = services.record_delivery(
+            db.session.get(Consultation, consultation_id),
+            db.session.get(Round, round_id),
+            delivery,
+            MailKind.reminder,
+            by=CLI_ACTOR,
+        )
+        db.session.commit()
+        total += report
+        click.echo(f"{label}: {int(report)} reminder(s) sent")
+        for refused in report.refused:
+            click.echo(f"  refused: {refused}", err=True)
+        if report.error:
+            fail(
+                f"{label}: sending stopped: {report.error}; {report.not_tried} reminder(s) not sent"
+            )
+    click.echo(f"{total} reminder(s) sent in all.")

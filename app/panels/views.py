@@ -1,0 +1,580 @@
+"""Panel pages of the secretariat, and the invitation link that starts a panellist session.
+
+Every POST ends in a 303 redirect with a message, or re-renders its form with the errors
+(422). The one exception is the mail-merge download, which answers the file itself: its
+links are made at that moment and cannot be made again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from app.audit.services import record
+from app.auth.models import Role
+from app.auth.policy import public, staff
+from app.consultations.models import Consultation, Round, StakeholderGroup
+from app.consultations.responses import record_participation
+from app.database import utcnow
+from app.errors import DomainError, InvalidInput, NotFound
+from app.extensions import db, limiter
+from app.i18n import LANGUAGE_NAMES
+from app.panels import services
+from app.panels.forms import (
+    GROUP_LABELS,
+    ActionForm,
+    PanellistForm,
+    QuotaForm,
+    UploadForm,
+    group_label,
+    quota_field,
+)
+from app.panels.parse import MAX_ROWS
+from app.panels.services import MailKind
+from app.panels.tokens import redeem, revoke_invitation
+
+bp = Blueprint("panels", __name__)
+
+#: Panellists listed per page.
+PER_PAGE = 100
+#: Where a panellist goes after the invitation link: the answering page.
+ANSWER_PATH = "/r"
+
+_PANEL = "/staff/consultations/<int:consultation_id>/panel"
+
+
+def _by() -> Any:
+    return current_user._get_current_object()
+
+
+#: Ids beyond a 32-bit integer exist nowhere (and PostgreSQL refuses to compare with them).
+MAX_ID = 2**31 - 1
+
+
+def _consultation(consultation_id: int) -> Consultation:
+    if consultation_id > MAX_ID:
+        raise NotFound("no such consultation")
+    return services.get_consultation_for(_by(), consultation_id)
+
+
+def _panellist(consultation: Consultation, panellist_id: int):
+    if panellist_id > MAX_ID:
+        raise NotFound("no such panellist")
+    return services.get_panellist_for(consultation, panellist_id)
+
+
+def _panel_url(consultation_id: int, **anchor: Any) -> str:
+    return url_for("panels.panel", consultation_id=consultation_id, **anchor)
+
+
+def _back_url(consultation: Consultation) -> str | None:
+    try:
+        return url_for("consultations.show", consultation_id=consultation.id)
+    except BuildError:
+        return None
+
+
+def _language_choices(consultation: Consultation) -> list[tuple[str, str]]:
+    return [
+        (code, LANGUAGE_NAMES.get(code, code))
+        for code in services.consultation_languages(consultation)
+    ]
+
+
+def _panellist_form(consultation: Consultation, *, fresh: bool = False) -> PanellistForm:
+    """The add form: as posted, or (``fresh``) empty with the default language."""
+    form = PanellistForm(prefix="add", formdata=None) if fresh else PanellistForm(prefix="add")
+    form.language.choices = _language_choices(consultation)
+    if fresh:
+        form.language.data = services.default_language(consultation)
+    return form
+
+
+def _quota_form(consultation: Consultation, *, fresh: bool = False) -> QuotaForm:
+    """The targets form: as posted, or (``fresh``) filled with the current targets."""
+    form = QuotaForm(prefix="quota", formdata=None) if fresh else QuotaForm(prefix="quota")
+    if fresh:
+        for gap in services.quota_gaps(consultation):
+            quota_field(form, gap.group).data = gap.target
+    return form
+
+
+def _render_panel(
+    consultation: Consultation,
+    *,
+    add_form: PanellistForm | None = None,
+    upload_form: UploadForm | None = None,
+    quota_form: QuotaForm | None = None,
+    status: int = 200,
+):
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), 1_000_000)
+    round_ = services.current_round(consultation)
+    total, rows = services.panel_rows(
+        consultation, round_, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
+    )
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    if page > pages:  # past the end: show the last page
+        page = pages
+        total, rows = services.panel_rows(
+            consultation, round_, offset=(page - 1) * PER_PAGE, limit=PER_PAGE
+        )
+    return (
+        render_template(
+            "panels/panel.html",
+            consultation=consultation,
+            back_url=_back_url(consultation),
+            round_=round_,
+            open_round=services.open_round_of(consultation),
+            rows=rows,
+            total=total,
+            page=page,
+            pages=pages,
+            gaps=services.quota_gaps(consultation),
+            add_form=add_form or _panellist_form(consultation, fresh=True),
+            upload_form=upload_form or UploadForm(prefix="upload", formdata=None),
+            quota_form=quota_form or _quota_form(consultation, fresh=True),
+            action_form=ActionForm(),
+            group_label=group_label,
+            quota_field=quota_field,
+            language_names=LANGUAGE_NAMES,
+            max_rows=MAX_ROWS,
+        ),
+        status,
+    )
+
+
+def _field_errors(form, problems: list[str]) -> None:
+    """Attach ``"field: message"`` problems from a service to the form's fields."""
+    for problem in problems:
+        name, _sep, message = problem.partition(": ")
+        if message and name in form:
+            form[name].errors.append(message)
+        else:
+            form.form_errors.append(problem)
+
+
+# ----------------------------------------------------------------------------- panel
+
+
+@bp.get(_PANEL)
+@staff(Role.secretariat)
+def panel(consultation_id: int):
+    return _render_panel(_consultation(consultation_id))
+
+
+@bp.post(_PANEL + "/add")
+@staff(Role.secretariat)
+def add(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    form = _panellist_form(consultation)
+    if form.validate_on_submit():
+        try:
+            panellist = services.add_panellist(
+                consultation,
+                form.name.data,
+                form.email.data,
+                form.organisation.data or "",
+                form.stakeholder_group.data,
+                form.language.data,
+                by=_by(),
+            )
+        except InvalidInput as exc:
+            db.session.rollback()
+            _field_errors(form, exc.problems)
+        else:
+            name = panellist.name
+            db.session.commit()
+            flash(_("%(name)s was added to the panel.", name=name), "success")
+            return redirect(_panel_url(consultation_id), code=303)
+    return _render_panel(_consultation(consultation_id), add_form=form, status=422)
+
+
+@bp.post(_PANEL + "/quotas")
+@staff(Role.secretariat)
+def quotas(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    form = _quota_form(consultation)
+    if form.validate_on_submit():
+        try:
+            for group in StakeholderGroup:
+                services.set_quota(consultation, group, quota_field(form, group).data, by=_by())
+        except InvalidInput as exc:
+            db.session.rollback()
+            form.form_errors.extend(exc.problems)
+        else:
+            db.session.commit()
+            flash(_("The targets were saved."), "success")
+            return redirect(_panel_url(consultation_id, _anchor="quotas"), code=303)
+    return _render_panel(_consultation(consultation_id), quota_form=form, status=422)
+
+
+# ----------------------------------------------------------------------------- upload
+
+
+def _pending(consultation_id: int, upload_id: str) -> dict[str, Any] | None:
+    pending = session.get("panel_upload")
+    if (
+        isinstance(pending, dict)
+        and pending.get("id") == upload_id
+        and pending.get("consultation_id") == consultation_id
+    ):
+        return pending
+    return None
+
+
+@bp.post(_PANEL + "/upload")
+@staff(Role.secretariat)
+def upload(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    form = UploadForm(prefix="upload")
+    if not form.validate_on_submit():
+        return _render_panel(consultation, upload_form=form, status=422)
+    storage = form.file.data
+    filename = (storage.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
+    data = storage.read()
+    preview = services.preview_panel_file(consultation, filename, data)
+    if not preview.valid_rows:
+        form.file.errors.append(_("Nothing in this file can be imported."))
+        form.file.errors.extend(str(p) for p in preview.problems[:20])
+        if len(preview.problems) > 20:
+            form.file.errors.append(
+                _("… and %(count)d more problems.", count=len(preview.problems) - 20)
+            )
+        return _render_panel(consultation, upload_form=form, status=422)
+    old = session.get("panel_upload")
+    if isinstance(old, dict):
+        services.discard_upload(old.get("id"))
+    upload_id = services.keep_upload(data)
+    session["panel_upload"] = {
+        "id": upload_id,
+        "consultation_id": consultation_id,
+        "filename": filename,
+    }
+    return redirect(
+        url_for("panels.preview", consultation_id=consultation_id, upload_id=upload_id), code=303
+    )
+
+
+def _render_preview(consultation: Consultation, pending: dict[str, Any], status: int = 200):
+    data = services.read_upload(pending["id"])
+    if data is None:
+        session.pop("panel_upload", None)
+        flash(_("The uploaded file has expired. Please upload it again."), "error")
+        return redirect(_panel_url(consultation.id, _anchor="upload"), code=303)
+    preview = services.preview_panel_file(consultation, pending["filename"], data)
+    return (
+        render_template(
+            "panels/preview.html",
+            consultation=consultation,
+            back_url=_back_url(consultation),
+            preview=preview,
+            upload_id=pending["id"],
+            action_form=ActionForm(),
+            group_label=group_label,
+            language_names=LANGUAGE_NAMES,
+            shown_rows=preview.valid_rows[:50],
+            shown_problems=preview.problems[:200],
+        ),
+        status,
+    )
+
+
+@bp.get(_PANEL + "/upload/<upload_id>")
+@staff(Role.secretariat)
+def preview(consultation_id: int, upload_id: str):
+    consultation = _consultation(consultation_id)
+    pending = _pending(consultation_id, upload_id)
+    if pending is None:
+        flash(_("This upload is no longer available. Please upload the file again."), "error")
+        return redirect(_panel_url(consultation_id, _anchor="upload"), code=303)
+    return _render_preview(consultation, pending)
+
+
+@bp.post(_PANEL + "/upload/<upload_id>/import")
+@staff(Role.secretariat)
+def import_rows(consultation_id: int, upload_id: str):
+    consultation = _consultation(consultation_id)
+    pending = _pending(consultation_id, upload_id)
+    form = ActionForm()
+    if pending is None or not form.validate_on_submit():
+        flash(_("This upload is no longer available. Please upload the file again."), "error")
+        return redirect(_panel_url(consultation_id, _anchor="upload"), code=303)
+    data = services.read_upload(upload_id)
+    if data is None:
+        return _render_preview(consultation, pending)
+    preview_ = services.preview_panel_file(consultation, pending["filename"], data)
+    only_valid = request.form.get("mode") == "valid"
+    try:
+        count = services.import_panel(consultation, preview_, only_valid, by=_by())
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(_("Nothing was imported: %(reason)s", reason=exc.message), "error")
+        return _render_preview(_consultation(consultation_id), pending, status=422)
+    db.session.commit()
+    services.discard_upload(upload_id)
+    session.pop("panel_upload", None)
+    flash(
+        ngettext("%(num)d panellist was imported.", "%(num)d panellists were imported.", count),
+        "success",
+    )
+    return redirect(_panel_url(consultation_id), code=303)
+
+
+@bp.post(_PANEL + "/upload/<upload_id>/cancel")
+@staff(Role.secretariat)
+def cancel_upload(consultation_id: int, upload_id: str):
+    _consultation(consultation_id)
+    if _pending(consultation_id, upload_id) is not None and ActionForm().validate_on_submit():
+        services.discard_upload(upload_id)
+        session.pop("panel_upload", None)
+        flash(_("The upload was discarded; nothing was imported."), "info")
+    return redirect(_panel_url(consultation_id, _anchor="upload"), code=303)
+
+
+# ----------------------------------------------------------------------------- invitations
+
+
+def _flash_report(report: services.SendReport, kind: MailKind) -> None:
+    if kind is MailKind.invitation:
+        text = ngettext("%(num)d invitation was sent.", "%(num)d invitations were sent.", report)
+    else:
+        text = ngettext("%(num)d reminder was sent.", "%(num)d reminders were sent.", report)
+    flash(text, "success" if report else "info")
+    if report.refused:
+        flash(
+            _(
+                "The mail server refused these addresses; their earlier links still work: %(list)s",
+                list="; ".join(report.refused[:20]),
+            ),
+            "error",
+        )
+    if report.error:
+        flash(
+            _(
+                "Sending stopped: %(reason)s. %(left)d e-mails were not sent; those panellists' "
+                "earlier links still work.",
+                reason=report.error,
+                left=report.not_tried,
+            ),
+            "error",
+        )
+
+
+def _send(consultation: Consultation, round_: Round, kind: MailKind, panellists=None):
+    """Prepare, then mail with no transaction open (SQLite's write lock is not held while
+    the mail server works), then record what was delivered."""
+    if kind is MailKind.invitation:
+        outgoing = services.prepare_invitations(consultation, round_, panellists)
+    else:
+        outgoing = services.prepare_reminders(round_)
+    consultation_id, round_id = consultation.id, round_.id
+    db.session.commit()  # nothing was written: this only ends the read transaction
+    delivery = services.deliver(outgoing)
+    report = services.record_delivery(
+        db.session.get(Consultation, consultation_id),
+        db.session.get(Round, round_id),
+        delivery,
+        kind,
+        by=_by(),
+    )
+    db.session.commit()
+    return report
+
+
+def _checked_action(consultation_id: int) -> Consultation | None:
+    consultation = _consultation(consultation_id)
+    if not ActionForm().validate_on_submit():
+        flash(_("The form has expired. Please try again."), "error")
+        return None
+    return consultation
+
+
+@bp.post(_PANEL + "/invitations/send")
+@staff(Role.secretariat)
+def send(consultation_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is None:
+        return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+    round_ = services.current_round(consultation)
+    if round_ is None:
+        flash(_("There is no draft or open round to invite panellists to."), "error")
+        return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+    panellists = None
+    if request.form.get("scope") == "selected":
+        ids = {
+            int(v)
+            for v in request.form.getlist("panellist")
+            if v.isascii() and v.isdigit() and len(v) < 10
+        }
+        if not ids:
+            flash(_("Select at least one panellist first."), "error")
+            return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+        panellists = [_panellist(consultation, pid) for pid in sorted(ids)]
+    try:
+        report = _send(consultation, round_, MailKind.invitation, panellists)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_("No invitations were sent: %(reason)s", reason=exc.message), "error")
+    else:
+        _flash_report(report, MailKind.invitation)
+    return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+
+
+@bp.post(_PANEL + "/invitations/remind")
+@staff(Role.secretariat)
+def remind(consultation_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is None:
+        return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+    round_ = services.open_round_of(consultation)
+    if round_ is None:
+        flash(_("Reminders can only be sent while a round is open."), "error")
+        return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+    try:
+        report = _send(consultation, round_, MailKind.reminder)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_("No reminders were sent: %(reason)s", reason=exc.message), "error")
+    else:
+        _flash_report(report, MailKind.reminder)
+    return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+
+
+@bp.post(_PANEL + "/invitations/export")
+@staff(Role.secretariat)
+def export(consultation_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is None:
+        return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
+    data = services.export_invitations_csv(consultation, by=_by())
+    db.session.commit()
+    response = make_response(data)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="invitations-consultation-{consultation_id}.csv"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post(_PANEL + "/<int:panellist_id>/revoke")
+@staff(Role.secretariat)
+def revoke(consultation_id: int, panellist_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is not None:
+        panellist = _panellist(consultation, panellist_id)
+        name = panellist.name
+        count = revoke_invitation(panellist, by=_by())
+        db.session.commit()
+        if count:
+            flash(_("The link of %(name)s no longer works.", name=name), "success")
+        else:
+            flash(_("%(name)s had no active link.", name=name), "info")
+    return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+
+
+@bp.post(_PANEL + "/<int:panellist_id>/reissue")
+@staff(Role.secretariat)
+def reissue(consultation_id: int, panellist_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is None:
+        return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+    panellist = _panellist(consultation, panellist_id)
+    round_ = services.current_round(consultation)
+    if round_ is None:
+        flash(_("There is no draft or open round to invite panellists to."), "error")
+        return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+    if not panellist.active:
+        flash(_("This panellist is inactive."), "error")
+        return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+    try:
+        report = _send(consultation, round_, MailKind.invitation, [panellist])
+    except DomainError as exc:
+        db.session.rollback()
+        flash(_("No invitation was sent: %(reason)s", reason=exc.message), "error")
+    else:
+        _flash_report(report, MailKind.invitation)
+    return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+
+
+# ----------------------------------------------------------------------------- tracking
+
+
+@bp.get("/staff/consultations/<int:consultation_id>/tracking")
+@staff(Role.secretariat)
+def tracking(consultation_id: int):
+    consultation = _consultation(consultation_id)
+    return render_template(
+        "panels/tracking.html",
+        consultation=consultation,
+        back_url=_back_url(consultation),
+        rounds=services.tracking(consultation),
+        groups=list(GROUP_LABELS),
+        group_label=group_label,
+    )
+
+
+# ----------------------------------------------------------------------------- invitation link
+
+
+def _invitation_limit() -> str:
+    return current_app.config["INVITATION_RATE_LIMIT"]
+
+
+@bp.get("/i")
+@public
+@limiter.limit(_invitation_limit, deduct_when=lambda response: response.status_code != 303)
+def redeem_link():
+    """Exchange a personal link for a panellist session; answer 303 to a token-free page."""
+    panellist = redeem(request.args.get("t"))
+    if panellist is None:
+        record("invitation-link-refused", actor="anonymous")
+        db.session.commit()
+        return render_template("panels/invalid_link.html"), 404
+    round_ = services.open_round_of(panellist.consultation)
+    if round_ is not None:
+        record_participation(round_, panellist, as_of=utcnow(), submitted=False)
+    record(
+        "panellist-session-started",
+        actor="panellist",
+        object_type="panellist",
+        object_id=panellist.id,
+        details={"consultation": panellist.consultation_id},
+    )
+    panellist_id, consultation_id, language = (
+        panellist.id,
+        panellist.consultation_id,
+        panellist.language,
+    )
+    db.session.commit()
+    session.clear()
+    session["panellist_id"] = panellist_id
+    session["consultation_id"] = consultation_id
+    if language in current_app.config["LANGUAGES"]:
+        session["lang"] = language
+    session.permanent = True
+    return redirect(ANSWER_PATH, code=303)
+
+
+@bp.after_request
+def _link_headers(response):
+    if request.endpoint == "panels.redeem_link":
+        # The link's URL holds the token: never send it on as a Referer, never cache it.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cache-Control"] = "no-store"
+    return response

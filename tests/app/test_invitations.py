@@ -1,0 +1,229 @@
+"""Invitation links (SECURITY.md 2.2; S6, S7): token exchange, leakage, revocation, throttling."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from app.audit.models import AuditEvent
+from app.consultations.models import ConsultationStatus, RoundStatus
+from app.database import utcnow
+from app.extensions import db
+from app.panels.models import Invitation, Panellist, Participation
+from app.panels.tokens import (
+    invitation_link,
+    issue_invitation,
+    new_token,
+    redeem,
+    revoke_invitation,
+    token_hmac,
+)
+from tests.app.factories import build_study, sign_in
+
+INVALID_TEXT = "This link is not valid any more. Ask the secretariat for a new one."
+
+
+def _issue(app, panellist_id: int) -> str:
+    with app.app_context():
+        _, token = issue_invitation(db.session.get(Panellist, panellist_id), by="test")
+        db.session.commit()
+    return token
+
+
+@pytest.fixture
+def study(app):
+    return build_study(
+        app,
+        panellists=[
+            {"name": "Anna", "email": "anna@example.org", "language": "de"},
+            {"name": "Ben", "email": "ben@example.org"},
+        ],
+    )
+
+
+def test_tokens_are_256_bit_and_stored_only_as_an_hmac(app, study):
+    token = _issue(app, study.panellists[0])
+    assert len(token) == 43  # 32 random bytes, URL-safe base64
+    assert new_token() != new_token()
+    with app.app_context():
+        invitation = db.session.scalars(select(Invitation)).one()
+        assert invitation.token_hmac == token_hmac(token) != token
+        assert len(invitation.token_hmac) == 64
+        assert invitation_link(token) == f"http://skillsdelphi.test/i?t={token}"
+
+
+def test_token_exchange_answers_303_to_a_token_free_page(app, client, study):
+    """S7: 303 to a URL without the token, no Referer, not cached; a panellist session."""
+    token = _issue(app, study.panellists[0])
+    response = client.get(f"/i?t={token}")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/r"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert token not in response.get_data(as_text=True)
+    assert token not in str(response.headers)
+    with client.session_transaction() as sess:
+        assert sess["panellist_id"] == study.panellists[0]
+        assert sess["consultation_id"] == study.consultation
+        assert sess["lang"] == "de"
+        assert sess.permanent
+    with app.app_context():
+        part = db.session.scalars(select(Participation)).one()
+        assert part.started_on == utcnow().date()
+        assert part.round_id == study.rounds[0]
+        assert part.completed_on is None
+
+
+def test_the_link_can_be_used_again_until_revoked(app, client, study):
+    token = _issue(app, study.panellists[0])
+    assert client.get(f"/i?t={token}").status_code == 303
+    assert client.get(f"/i?t={token}").status_code == 303
+    with app.app_context():
+        assert len(db.session.scalars(select(Participation)).all()) == 1
+
+
+def test_redeeming_clears_a_staff_session(app, client, study):
+    sign_in(client, study.secretariat)
+    assert client.get("/staff").status_code == 200
+    token = _issue(app, study.panellists[1])
+    client.get(f"/i?t={token}")
+    assert client.get("/staff").status_code == 302  # signed out of the staff account
+
+
+def test_invalid_revoked_and_unknown_links_look_identical(app, client, study):
+    revoked = _issue(app, study.panellists[0])
+    with app.app_context():
+        revoke_invitation(db.session.get(Panellist, study.panellists[0]), by="test")
+        db.session.commit()
+    bodies = set()
+    for query in (
+        f"?t={revoked}",
+        f"?t={new_token()}",
+        "?t=short",
+        "?t=" + "x" * 5000,
+        "?t=%27%20OR%201%3D1--",
+        "",
+    ):
+        response = client.get("/i" + query)
+        assert response.status_code == 404
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert response.headers["Cache-Control"] == "no-store"
+        body = response.get_data(as_text=True)
+        assert INVALID_TEXT in body
+        assert revoked not in body
+        bodies.add(body)
+    assert len(bodies) == 1
+    with client.session_transaction() as sess:
+        assert "panellist_id" not in sess
+
+
+def test_reissue_kills_the_old_link(app, client, study):
+    old = _issue(app, study.panellists[0])
+    new = _issue(app, study.panellists[0])
+    assert client.get(f"/i?t={old}").status_code == 404
+    assert client.get(f"/i?t={new}").status_code == 303
+    with app.app_context():
+        active = db.session.scalars(select(Invitation).where(Invitation.revoked_at.is_(None)))
+        assert len(active.all()) == 1
+
+
+def test_inactive_panellists_and_finished_consultations_are_refused(app, study):
+    anna, ben = (_issue(app, pid) for pid in study.panellists)
+    with app.app_context():
+        db.session.get(Panellist, study.panellists[0]).active = False
+        db.session.commit()
+        assert redeem(anna) is None
+        assert redeem(ben) is not None
+        db.session.get(
+            Panellist, study.panellists[1]
+        ).consultation.status = ConsultationStatus.finished
+        db.session.commit()
+        assert redeem(ben) is None
+
+
+def test_started_is_not_recorded_without_an_open_round(make_app):
+    app = make_app()
+    study = build_study(app, rounds=[RoundStatus.draft], panellists=[{}])
+    token = _issue(app, study.panellists[0])
+    assert app.test_client().get(f"/i?t={token}").status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(Participation)).all() == []
+
+
+def _dump_every_table() -> str:
+    parts = []
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(select(table)):
+            parts.append(repr(tuple(row)))
+    return "\n".join(parts)
+
+
+def test_the_raw_token_is_in_no_table(app, client, study):
+    """S7: after issuing, using, revoking and re-issuing, no column holds a raw token."""
+    tokens = [_issue(app, pid) for pid in study.panellists]
+    client.get(f"/i?t={tokens[0]}")
+    client.get(f"/i?t={new_token()}")
+    sign_in(client, study.secretariat)
+    client.post(
+        f"/staff/consultations/{study.consultation}/panel/{study.panellists[1]}/revoke",
+    )
+    tokens.append(_issue(app, study.panellists[1]))
+    with app.app_context():
+        dump = _dump_every_table()
+        assert token_hmac(tokens[0]) in dump
+        assert db.session.scalars(select(AuditEvent)).all()
+        for token in tokens:
+            assert token not in dump
+
+
+def test_failed_redemptions_are_rate_limited_per_address(make_app):
+    """S6: after N failures an address gets 429; successes are not counted; other
+    addresses are not affected."""
+    app = make_app(INVITATION_RATE_LIMIT="3 per 10 minutes")
+    study = build_study(app, panellists=[{}, {}])
+    good = _issue(app, study.panellists[0])
+    attacker = app.test_client()
+    assert [attacker.get("/i?t=" + new_token()).status_code for _ in range(4)] == [
+        404,
+        404,
+        404,
+        429,
+    ]
+    throttled = attacker.get(f"/i?t={good}")
+    assert throttled.status_code == 429
+    assert throttled.headers["Referrer-Policy"] == "no-referrer"
+    assert good not in throttled.get_data(as_text=True)
+
+    other = app.test_client()
+    environ = {"REMOTE_ADDR": "10.9.8.7"}
+    for _ in range(5):  # successes do not count
+        assert other.get(f"/i?t={good}", environ_base=environ).status_code == 303
+    # staff sign-in is counted apart
+    assert attacker.get("/login").status_code == 200
+    with app.app_context():
+        refused = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "invitation-link-refused")
+        ).all()
+        assert len(refused) == 3
+
+
+def test_revoke_and_reissue_through_the_panel_page(make_app):
+    from tests.app.factories import LocalSmtp
+
+    with LocalSmtp() as smtp:
+        app = make_app(**smtp.config())
+        study = build_study(app, panellists=[{"email": "anna@example.org"}])
+        old = _issue(app, study.panellists[0])
+        client = app.test_client()
+        sign_in(client, study.secretariat)
+        base = f"/staff/consultations/{study.consultation}/panel/{study.panellists[0]}"
+        assert client.post(base + "/reissue").status_code == 303
+        (mail,) = smtp.received
+        new = mail.text.split("/i?t=")[1].split()[0]
+        assert client.post(base + "/revoke").status_code == 303
+    panellist = app.test_client()
+    assert panellist.get(f"/i?t={old}").status_code == 404
+    assert panellist.get(f"/i?t={new}").status_code == 404
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "invitations-sent" in actions and "invitation-revoked" in actions
