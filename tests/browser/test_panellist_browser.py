@@ -15,19 +15,11 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from tests.browser.conftest import serious_violations as _serious
 from tests.conftest import ROOT, base_config
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
 LIKERT = [
     "digital-data-skills",
@@ -153,30 +145,6 @@ def live_server_round_two(tmp_path):
         yield base, link
     finally:
         stop()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-def _serious(results) -> list[dict]:
-    violations = results.response.get("violations", [])
-    print(
-        f"axe-core {results.response.get('testEngine', {}).get('version')}: "
-        f"{len(violations)} violation(s) on {results.response.get('url')}"
-    )
-    for v in violations:
-        targets = [n.get("target") for n in v.get("nodes", [])][:5]
-        print(f"axe {v.get('impact')}: {v.get('id')} - {v.get('help')} {targets}")
-    return [v for v in violations if v.get("impact") in ("serious", "critical")]
 
 
 def test_panellist_saves_a_draft_reloads_and_submits(live_server, browser):
