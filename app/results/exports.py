@@ -19,6 +19,7 @@ import xlsxwriter
 
 from app.consensus import AnalysisPlan
 from app.consultations.models import ItemType, Round
+from app.consultations.results import LIKERT_STATS
 from app.exports import csv_bytes, safe_cell
 from app.results.services import (
     ItemResult,
@@ -31,23 +32,6 @@ from app.results.services import (
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-LIKERT_STATS = (
-    "n",
-    "n_missing",
-    "n_dk",
-    "median",
-    "q1",
-    "q3",
-    "iqr",
-    "mean",
-    "sd",
-    "cv",
-    "agreement",
-    "disagreement",
-    "top1",
-    "rwg",
-    "ad_md",
-)
 ESTIMATE_STATS = ("low_median", "high_median", "confidence_median", "n_with_range")
 RANKING_STATS = ("w", "chi2", "df", "p")
 CHOICE_STATS = ("top_share", "modal")
