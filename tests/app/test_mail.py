@@ -15,7 +15,6 @@ from app.errors import RoundStateError
 from app.extensions import babel, db
 from app.mail import MailError, send_mail
 from app.panels import services
-from app.panels.cli import send_reminders_command
 from app.panels.models import Invitation, Panellist, Participation
 from app.panels.tokens import redeem
 from tests.app.factories import LocalSmtp, build_study, free_port, sign_in
@@ -248,12 +247,12 @@ def test_reminders_need_an_open_round(make_app, smtp):
 def test_send_reminders_command_reports_counts_per_consultation(make_app, smtp):
     app = make_app(**smtp.config())
     _reminder_study(app)
-    result = app.test_cli_runner().invoke(send_reminders_command)
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
     assert "“Construction skills 2030”, round 1: 2 reminder(s) sent" in result.output
     assert "2 reminder(s) sent in all." in result.output
     assert len(smtp.received) == 2
-    again = app.test_cli_runner().invoke(send_reminders_command)
+    again = app.test_cli_runner().invoke(args=["send-reminders"])
     assert again.exit_code == 0 and "round 1: 0 reminder(s) sent" in again.output
 
 
@@ -261,7 +260,7 @@ def test_send_reminders_command_exits_2_when_the_mail_server_is_down(make_app):
     port = free_port()
     app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
     _reminder_study(app)
-    result = app.test_cli_runner().invoke(send_reminders_command)
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 2
     assert f"the mail server 127.0.0.1:{port} refused the connection" in result.output
     with app.app_context():
@@ -272,7 +271,7 @@ def test_send_reminders_command_exits_2_when_the_mail_server_is_down(make_app):
 def test_send_reminders_command_without_open_rounds(make_app):
     app = make_app()
     build_study(app, rounds=[RoundStatus.draft])
-    result = app.test_cli_runner().invoke(send_reminders_command)
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
     assert result.exit_code == 0 and "No open rounds" in result.output
 
 
