@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -10,24 +12,17 @@ _hasher = PasswordHasher()
 #: Minimum length of a staff password.
 MIN_LENGTH = 12
 
-#: Passwords refused whatever their length (the most common choices and this product's name).
-_COMMON = {
-    "password1234",
-    "123456789012",
-    "qwertyuiopas",
-    "passwordpassword",
-    "111111111111",
-    "skillsdelphi",
-    "skillsdelphi1",
-    "changemechangeme",
-    "administrator",
-    "letmeinletmein",
-    "iloveyou1234",
-    "welcome12345",
-    "password12345",
-    "qwerty123456",
-    "1234567890ab",
-}
+#: How many of the most common passwords (zxcvbn's frequency list) are refused outright.
+COMMON_REFUSED = 3000
+#: Lowest zxcvbn guessability score accepted (0 = very guessable .. 4 = very unguessable).
+MIN_SCORE = 3
+
+
+@lru_cache(maxsize=1)
+def _common() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"][:COMMON_REFUSED])
 
 
 def hash_password(password: str) -> str:
@@ -48,10 +43,20 @@ def needs_rehash(stored_hash: str) -> bool:
         return True
 
 
-def password_problem(password: str) -> str | None:
-    """Why a new password is refused, or None when it is acceptable."""
+def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | None:
+    """Why a new password is refused, or None when it is acceptable.
+
+    Refused: shorter than MIN_LENGTH, one of the 3,000 most common passwords, or easy to guess
+    by zxcvbn's estimate (dictionary words with digits, keyboard runs, repeats, the user's own
+    e-mail address...).
+    """
+    from zxcvbn import zxcvbn
+
     if len(password) < MIN_LENGTH:
         return f"at least {MIN_LENGTH} characters are needed"
-    if password.lower() in _COMMON or len(set(password)) < 4:
-        return "this password is too common or too simple"
+    if password.lower() in _common():
+        return "this is one of the most common passwords"
+    # zxcvbn's cost grows with length; the first 100 characters decide.
+    if zxcvbn(password[:100], user_inputs=list(user_inputs))["score"] < MIN_SCORE:
+        return "this password is too easy to guess; add more unrelated words"
     return None

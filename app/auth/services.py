@@ -72,7 +72,7 @@ def create_user(
         role = Role(role)
     except ValueError:
         problems.append(f"role: {role!r} is not one of {', '.join(r.value for r in Role)}")
-    why = password_problem(password)
+    why = password_problem(password, (email_n, name))
     if why:
         problems.append(f"password: {why}")
     if not problems and find_user(email_n) is not None:

@@ -169,3 +169,28 @@ def test_staff_sessions_end_after_12_hours_whatever_the_activity(app, make_user)
     with client.session_transaction() as sess:
         sess["login_at"] = (utcnow() - timedelta(hours=12, minutes=1)).isoformat()
     assert client.get("/staff").status_code == 302
+
+
+def test_weak_and_common_passwords_are_refused(runner):
+    cases = {
+        "1qaz2wsx3edc": "password: this is one of the most common passwords",
+        "qwertyuiopasdf": "password: this password is too easy to guess",
+        "maria@council.eu1": "password: this password is too easy to guess",
+    }
+    for password, message in cases.items():
+        result = runner.invoke(
+            args=["create-user", "maria@council.eu", "--role", "official", "--password", password]
+        )
+        assert result.exit_code == 2, password
+        assert message in result.output, (password, result.output)
+    ok = runner.invoke(
+        args=[
+            "create-user",
+            "maria@council.eu",
+            "--role",
+            "official",
+            "--password",
+            "violet kettle on the harbour wall",
+        ]
+    )
+    assert ok.exit_code == 0, ok.output
