@@ -195,7 +195,7 @@ def test_three_rounds_end_to_end(world):
             db.session.scalar(select(func.count()).select_from(Answer)),
         )
     late_try = _form_for(app, r1_id, panellists[late][1], 1, rng)
-    refused = panellists[late][0].post("/r", data=late_try)
+    refused = panellists[late][0].post("/r?lang=en", data=late_try)
     assert refused.status_code == 409
     assert "closed" in refused.get_data(as_text=True)
     with app.app_context():
