@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -102,6 +103,10 @@ def _option_keys(spec: dict[str, Any]) -> list[str]:
     return [o["key"] for o in spec.get("options", [])]
 
 
+def _bound(value: float | None) -> str:
+    return "…" if value is None else f"{value:g}"
+
+
 def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> list[str]:
     """What is wrong with an answer to ``item``; each message names the item. Blank is fine.
 
@@ -112,7 +117,9 @@ def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> 
     problems: list[str] = []
     limit = int(spec.get("max_length") or DEFAULT_TEXT_LIMIT)
     if answer.rationale is not None and len(answer.rationale) > DEFAULT_TEXT_LIMIT:
-        problems.append(f"{key}: the reason is longer than {DEFAULT_TEXT_LIMIT} characters")
+        problems.append(
+            f"{key}: " + _("the reason is longer than %(n)s characters", n=DEFAULT_TEXT_LIMIT)
+        )
     if answer.is_blank():
         return problems
     kind = item.type
@@ -120,62 +127,73 @@ def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> 
         k = int(spec.get("scale", 5))
         if answer.dont_know:
             if not spec.get("dont_know"):
-                problems.append(f"{key}: this question has no 'cannot assess' option")
+                problems.append(f"{key}: " + _("this question has no 'cannot assess' option"))
         elif (
             answer.value is None
             or not float(answer.value).is_integer()
             or not 1 <= answer.value <= k
         ):
-            problems.append(f"{key}: choose a whole number from 1 to {k}")
+            problems.append(f"{key}: " + _("choose a whole number from 1 to %(k)s", k=k))
     elif kind is ItemType.estimate:
         lo_bound, hi_bound = spec.get("min"), spec.get("max")
         value = answer.value
         if value is None or not math.isfinite(value):
-            problems.append(f"{key}: enter a number")
+            problems.append(f"{key}: " + _("enter a number"))
             return problems
         if lo_bound is not None and value < lo_bound:
-            problems.append(f"{key}: the value must be at least {lo_bound:g}")
+            problems.append(f"{key}: " + _("the value must be at least %(v)s", v=f"{lo_bound:g}"))
         if hi_bound is not None and value > hi_bound:
-            problems.append(f"{key}: the value must be at most {hi_bound:g}")
+            problems.append(f"{key}: " + _("the value must be at most %(v)s", v=f"{hi_bound:g}"))
         if (answer.low is None) != (answer.high is None):
             if not draft:
                 problems.append(
-                    f"{key}: give both the low and the high end of the range, or neither"
+                    f"{key}: " + _("give both the low and the high end of the range, or neither")
                 )
         elif answer.low is not None and answer.high is not None:
             if not spec.get("range"):
-                problems.append(f"{key}: this question does not ask for a range")
+                problems.append(f"{key}: " + _("this question does not ask for a range"))
             elif not (answer.low <= value <= answer.high):
-                problems.append(f"{key}: the range must include your estimate (low ≤ value ≤ high)")
+                problems.append(
+                    f"{key}: " + _("the range must include your estimate (low ≤ value ≤ high)")
+                )
             elif (lo_bound is not None and answer.low < lo_bound) or (
                 hi_bound is not None and answer.high > hi_bound
             ):
-                problems.append(f"{key}: the range must lie within {lo_bound:g} to {hi_bound:g}")
+                problems.append(
+                    f"{key}: "
+                    + _(
+                        "the range must lie between %(lo)s and %(hi)s",
+                        lo=_bound(lo_bound),
+                        hi=_bound(hi_bound),
+                    )
+                )
         if answer.confidence is not None and not 0 <= answer.confidence <= 100:
-            problems.append(f"{key}: confidence must be between 0 and 100")
+            problems.append(f"{key}: " + _("confidence must be between 0 and 100"))
     elif kind is ItemType.choice:
         chosen = list(answer.choices or ())
         known = set(_option_keys(spec))
         if len(set(chosen)) != len(chosen) or not set(chosen) <= known:
-            problems.append(f"{key}: choose among the options shown")
+            problems.append(f"{key}: " + _("choose among the options shown"))
         elif not spec.get("multiple") and len(chosen) != 1:
-            problems.append(f"{key}: choose one option")
+            problems.append(f"{key}: " + _("choose one option"))
         else:
             lo, hi = spec.get("min_selections"), spec.get("max_selections")
             if lo and len(chosen) < lo and not draft:
-                problems.append(f"{key}: choose at least {lo} options")
+                problems.append(f"{key}: " + _("choose at least %(n)s options", n=lo))
             if hi and len(chosen) > hi:
-                problems.append(f"{key}: choose at most {hi} options")
+                problems.append(f"{key}: " + _("choose at most %(n)s options", n=hi))
     elif kind is ItemType.ranking:
         order = list(answer.ranking or ())
         options = _option_keys(spec)
         top_m = int(spec.get("top_m") or len(options))
         if len(set(order)) != len(order) or not set(order) <= set(options):
-            problems.append(f"{key}: each option can take only one place")
+            problems.append(f"{key}: " + _("each option can take only one place"))
         elif len(order) < min(top_m, len(options)) and not draft:
-            problems.append(f"{key}: rank at least {min(top_m, len(options))} options")
+            problems.append(
+                f"{key}: " + _("rank at least %(n)s options", n=min(top_m, len(options)))
+            )
     elif kind is ItemType.text and answer.text is not None and len(answer.text) > limit:
-        problems.append(f"{key}: the answer is longer than {limit} characters")
+        problems.append(f"{key}: " + _("the answer is longer than %(n)s characters", n=limit))
     return problems
 
 
@@ -229,8 +247,12 @@ def save_response(
     round_ = _locked_round(round_.id)
     if round_.status is not RoundStatus.open:
         raise RoundNotOpen(
-            f"round {round_.number} is {round_.status.value}: answers can no longer be sent. "
-            "Your saved draft is kept."
+            _(
+                "Round %(n)s is closed: answers can no longer be sent. Your saved draft is kept.",
+                n=round_.number,
+            )
+            if round_.status is not RoundStatus.draft
+            else _("Round %(n)s has not opened yet.", n=round_.number)
         )
     items = {item.key: item for item in round_.items}
     unknown = sorted(set(answers) - set(items))

@@ -240,3 +240,28 @@ def test_answers_never_store_identity(study):
         assert len(response.respondent_pseudonym) == 64
         assert response.respondent_pseudonym != hashlib.sha256(str(p.id).encode()).hexdigest()
         assert p.email not in str([a.__dict__ for a in db.session.scalars(select(Answer))])
+
+
+def test_answer_problems_speak_the_panellists_language(app):
+    from app.consultations.models import Item, ItemType
+    from app.consultations.responses import answer_problems
+
+    likert = Item(key="digital", type=ItemType.likert, spec={"scale": 5}, text={})
+    with app.test_request_context("/r?lang=de"):
+        assert answer_problems(likert, AnswerInput(value=9)) == [
+            "digital: wählen Sie eine ganze Zahl von 1 bis 5"
+        ]
+    with app.test_request_context("/r?lang=en"):
+        assert answer_problems(likert, AnswerInput(value=0)) == [
+            "digital: choose a whole number from 1 to 5"
+        ]
+
+
+def test_a_range_outside_a_one_sided_bound_is_reported_not_a_crash(app):
+    from app.consultations.models import Item, ItemType
+    from app.consultations.responses import answer_problems
+
+    estimate = Item(key="jobs", type=ItemType.estimate, spec={"min": -100, "range": True}, text={})
+    with app.test_request_context("/r"):
+        problems = answer_problems(estimate, AnswerInput(value=5, low=-150, high=10))
+    assert problems == ["jobs: the range must lie between -100 and …"]
