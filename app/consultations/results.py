@@ -34,6 +34,7 @@ from app.consultations.queries import (
     likert_answers,
     ranking_answers,
     submitted_count,
+    text_answers,
 )
 
 LIKERT_STATS = (
@@ -301,6 +302,8 @@ def compute_round_results(round_: Round) -> dict[str, Any]:
         **_choice_results(round_, by_type.get(ItemType.choice, [])),
         **_ranking_results(round_, by_type.get(ItemType.ranking, [])),
     }
+    texts = text_answers(round_)
+    text_counts = texts.groupby("item").size().to_dict() if not texts.empty else {}
     items: dict[str, Any] = {}
     for item in round_.items:
         entry = {"key": item.key, "type": item.type.value, "position": item.position}
@@ -326,7 +329,7 @@ def compute_round_results(round_: Round) -> dict[str, Any]:
             }
         entry.update(figures)
         if item.type is ItemType.text:
-            entry["n"] = None
+            entry["n"] = text_counts.get(item.key, 0)
         items[item.key] = entry
     return {
         "plan_sha256": plan.sha256(),

@@ -26,7 +26,6 @@ from app.consultations.models import (
     ResponseStatus,
     Round,
 )
-from app.consultations.queries import text_answers
 from app.consultations.results import shuffled_rationales
 from app.consultations.services import (
     ensure_staff_can_see_results,
@@ -80,11 +79,9 @@ def published_groups(entry: dict[str, Any]) -> set[str]:
 
 
 def text_answer_counts(round_: Round) -> dict[str, int]:
-    """Non-empty free-text answers per text item of a closed round."""
-    frame = text_answers(round_)
-    if frame.empty:
-        return {}
-    return {str(k): int(v) for k, v in frame.groupby("item").size().items()}
+    """Non-empty free-text answers per text item of a closed round (from the frozen results)."""
+    items = (round_.results or {}).get("items", {})
+    return {k: int(v.get("n") or 0) for k, v in items.items() if v.get("type") == "text"}
 
 
 @dataclass(frozen=True)
