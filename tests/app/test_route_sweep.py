@@ -1,0 +1,149 @@
+"""Every GET route, as every kind of visitor, with real and absurd ids (SECURITY.md S4, S8, R7).
+
+Nothing answers 5xx, nobody but the secretariat of the council reaches consultation pages,
+and no GET changes a row.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.consultations.models import Consultation
+from app.extensions import db
+from app.panels.models import Panellist
+from tests.conftest import login
+
+DEMO_PASSWORDS = {
+    "secretariat": ("secretariat@demo.skillsdelphi.eu", "demo-secretariat-2026"),
+    "official": ("official@demo.skillsdelphi.eu", "demo-official-2026"),
+    "publisher": ("publisher@demo.skillsdelphi.eu", "demo-publisher-2026"),
+    "admin": ("admin@demo.skillsdelphi.eu", "demo-admin-2026"),
+}
+
+
+@pytest.fixture
+def demo(make_app, tmp_path):
+    from app.demo.seed import seed_demo
+
+    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"), PANEL_UPLOAD_DIR=str(tmp_path / "up"))
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        demo_id = db.session.scalars(
+            select(Consultation.id).where(Consultation.title.like("%2030"))
+        ).one()
+        panellist = db.session.scalars(
+            select(Panellist).where(Panellist.consultation_id == demo_id)
+        ).first()
+        consultation_id_open = db.session.scalars(
+            select(Consultation.id).where(Consultation.id != demo_id)
+        ).one()
+    return app, demo_id, consultation_id_open, panellist.id
+
+
+def _row_counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {
+            t.name: db.session.scalar(select(func.count()).select_from(t))
+            for t in db.metadata.sorted_tables
+            if t.name != "audit_event"  # sign-ins are audited
+        }
+
+
+def _urls(app, consultation_id: int) -> list[str]:
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "static":
+            continue
+        for values in (
+            {
+                "consultation_id": consultation_id,
+                "number": 1,
+                "item_key": "digital-data-skills",
+                "upload_id": "nope",
+                "panellist_id": 1,
+            },
+            {
+                "consultation_id": 999999,
+                "number": 99,
+                "item_key": "x" * 300,
+                "upload_id": "../../etc/passwd",
+                "panellist_id": 2**40,
+            },
+        ):
+            path = rule.rule
+            for name in rule.arguments:
+                path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(values.get(name, "1")), path)
+            urls.append(path)
+    urls += [
+        "/i?t=",
+        "/i?t=" + "A" * 5000,
+        "/r?lang=%00",
+        "/?lang=" + "x" * 1000,
+        "/staff/consultations/1/rounds/1/results?page=-1",
+    ]
+    return sorted(set(urls))
+
+
+def test_no_get_answers_5xx_or_changes_data(demo):
+    app, demo_id, _open_id, panellist_id = demo
+    visitors = {"anonymous": app.test_client()}
+    for role, (email, password) in DEMO_PASSWORDS.items():
+        client = app.test_client()
+        assert login(client, email, password).status_code == 303
+        visitors[role] = client
+    panellist = app.test_client()
+    with panellist.session_transaction() as sess:
+        sess["panellist_id"] = panellist_id
+        sess["consultation_id"] = demo_id
+    visitors["panellist"] = panellist
+
+    before = _row_counts(app)
+    failures = []
+    for who, client in visitors.items():
+        for url in _urls(app, demo_id):
+            response = client.get(url)
+            response.close()
+            if response.status_code >= 500:
+                failures.append((who, url, response.status_code))
+            staff_page = url.startswith("/staff/consultations/")
+            if staff_page and who != "secretariat" and response.status_code == 200:
+                failures.append((who, url, "reached a secretariat page"))
+    assert failures == []
+    assert _row_counts(app) == before
+
+
+def test_another_councils_secretariat_reaches_nothing(demo, make_user):
+    app, demo_id, *_ = demo
+    _, email, password = make_user("secretariat")
+    client = app.test_client()
+    login(client, email, password)
+    for url in _urls(app, demo_id):
+        if url.startswith(f"/staff/consultations/{demo_id}"):
+            response = client.get(url)
+            assert response.status_code == 404, url
+
+
+def test_the_sweep_covers_every_page_of_the_secretariat(demo):
+    app, demo_id, *_ = demo
+    client = app.test_client()
+    login(client, *DEMO_PASSWORDS["secretariat"])
+    urls = [u for u in _urls(app, demo_id) if u.startswith(f"/staff/consultations/{demo_id}")]
+    reached = [u for u in urls if client.get(u).status_code == 200]
+    assert len(urls) >= 12
+    # every page of a consultation and of its first round opens for its secretariat
+    for page in (
+        "",
+        "/plan",
+        "/panel",
+        "/tracking",
+        "/rounds/1",
+        "/rounds/1/results",
+        "/rounds/1/themes",
+        "/rounds/1/rationales",
+        "/rounds/1/results.csv",
+    ):
+        assert f"/staff/consultations/{demo_id}{page}" in reached, page
