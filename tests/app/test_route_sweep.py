@@ -147,3 +147,57 @@ def test_the_sweep_covers_every_page_of_the_secretariat(demo):
         "/rounds/1/results.csv",
     ):
         assert f"/staff/consultations/{demo_id}{page}" in reached, page
+
+
+def test_no_post_without_a_csrf_token_changes_anything(make_app, tmp_path):
+    """SECURITY.md S8: every unsafe route refuses a request without a valid token."""
+    from app.demo.seed import seed_demo
+
+    app = make_app(
+        STUDY_KEY_DIR=str(tmp_path / "keys"),
+        PANEL_UPLOAD_DIR=str(tmp_path / "up"),
+        WTF_CSRF_ENABLED=True,
+    )
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        demo_id = db.session.scalars(
+            select(Consultation.id).where(Consultation.title.like("%Follow-up%"))
+        ).one()
+        panellist_id = db.session.scalars(
+            select(Panellist.id).where(Panellist.consultation_id == demo_id)
+        ).first()
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    email, password = DEMO_PASSWORDS["secretariat"]
+    assert (
+        client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        ).status_code
+        == 303
+    )
+    panellist = app.test_client()
+    with panellist.session_transaction() as sess:
+        sess["panellist_id"] = panellist_id
+        sess["consultation_id"] = demo_id
+
+    before = _row_counts(app)
+    refused = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods:
+            continue
+        path = rule.rule
+        for name in rule.arguments:
+            value = {
+                "consultation_id": demo_id,
+                "number": 1,
+                "panellist_id": panellist_id,
+                "upload_id": "x",
+            }.get(name, "1")
+            path = re.sub(rf"<(?:[a-z]+:)?{name}>", str(value), path)
+        who = panellist if path == "/r" else client
+        response = who.post(path, data={"action": "submit", "deadline": "2099-01-01"})
+        refused.append((path, response.status_code))
+    assert refused and all(code in (400, 403) for _, code in refused), refused
+    assert _row_counts(app) == before
