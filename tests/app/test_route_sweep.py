@@ -109,6 +109,16 @@ def test_no_get_answers_5xx_or_changes_data(demo):
             response.close()
             if response.status_code >= 500:
                 failures.append((who, url, response.status_code))
+            headers = response.headers
+            csp = headers.get("Content-Security-Policy", "")
+            if "'unsafe-inline'" in csp or "object-src 'none'" not in csp:
+                failures.append((who, url, "content security policy"))
+            if headers.get("X-Content-Type-Options") != "nosniff":
+                failures.append((who, url, "nosniff"))
+            if headers.get("Referrer-Policy") not in ("same-origin", "no-referrer"):
+                failures.append((who, url, "referrer policy"))
+            if who not in ("anonymous", "panellist") and headers.get("Cache-Control") != "no-store":
+                failures.append((who, url, "cache-control for a signed-in visitor"))
             staff_page = url.startswith("/staff/consultations/")
             if staff_page and who != "secretariat" and response.status_code == 200:
                 failures.append((who, url, "reached a secretariat page"))
