@@ -16,6 +16,7 @@ from typing import Any
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from app.consultations.keys import rationale_seed
 from app.consultations.models import Round, RoundStatus
 from app.consultations.queries import rationales
 from app.consultations.responses import AnswerInput, own_answers
@@ -273,7 +274,8 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
         source = item.carried_from
         if source is None or source.round_id != previous.id or source.key not in results:
             continue
-        texts = shuffled_rationales(rationales(source), plan.bootstrap_seed, source.key)
+        seed = rationale_seed(source.round.consultation_id, source.key)
+        texts = shuffled_rationales(rationales(source), seed, source.key)
         out[item.key] = item_feedback(
             SpecItem.from_dict(source.spec),
             results[source.key],

@@ -67,3 +67,13 @@ def destroy_study_key(consultation_id: int) -> bool:
         return False
     path.unlink()
     return True
+
+
+def rationale_seed(consultation_id: int, item_key: str) -> str:
+    """Seed of the order in which an item's rationales are shown, derived from the study key.
+
+    Secret, so nobody can undo the shuffle and line up one respondent's rationales across
+    items and rounds; fixed, so everyone sees the same order.
+    """
+    key = _study_key(consultation_id)
+    return hmac.new(key, f"rationale-order:{item_key}".encode(), hashlib.sha256).hexdigest()

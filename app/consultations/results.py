@@ -341,9 +341,13 @@ def compute_round_results(round_: Round) -> dict[str, Any]:
 
 
 def shuffled_rationales(
-    texts: list[tuple[str, str, bool]], seed: int, item_key: str
+    texts: list[tuple[str, str, bool]], seed: int | str, item_key: str
 ) -> list[tuple[str, str, bool]]:
-    """Rationales in a seeded random order (never by time or author)."""
+    """Rationales in a seeded random order (never by time or author).
+
+    Pass ``app.consultations.keys.rationale_seed(...)``: a public seed would let anyone undo
+    the shuffle and line up one respondent's rationales across items.
+    """
     rng = random.Random(f"{seed}:{item_key}")  # noqa: S311 - ordering, not security
     shuffled = list(texts)
     rng.shuffle(shuffled)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.audit.services import record
 from app.auth.models import User
 from app.consensus import AnalysisPlan
+from app.consultations.keys import rationale_seed
 from app.consultations.models import (
     Answer,
     Item,
@@ -218,7 +219,8 @@ def item_rationales(
         for response_id, text, hidden, group in _rationale_rows(item)
         if (text or "").strip() and (include_hidden or not hidden)
     ]
-    return shuffled_rationales(views, plan.bootstrap_seed, item.key)  # type: ignore[arg-type]
+    seed = rationale_seed(round_.consultation_id, item.key)
+    return shuffled_rationales(views, seed, item.key)  # type: ignore[arg-type]
 
 
 def set_rationale_hidden(

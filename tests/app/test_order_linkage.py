@@ -14,6 +14,7 @@ from sqlalchemy import select
 from app.classifications.models import Sector
 from app.classifications.services import ensure_builtin_sectors
 from app.consultations import services
+from app.consultations.keys import rationale_seed
 from app.consultations.models import Consultation, RoundStatus, StakeholderGroup
 from app.consultations.queries import rationales, text_answers
 from app.consultations.responses import AnswerInput, record_participation, save_response
@@ -92,7 +93,7 @@ def test_reading_order_does_not_follow_answering_order(make_app, make_user, tmp_
         rho_text = spearmanr(read, range(N)).statistic
 
         item = next(i for i in r1.items if i.key == "digital-data-skills")
-        seed = r1.consultation.plan["bootstrap_seed"]
+        seed = rationale_seed(r1.consultation_id, item.key)
         shown = shuffled_rationales(rationales(item), seed, item.key)
         read_reasons = [int(text.rsplit(" ", 1)[1]) for text, _group, _hidden in shown]
         rho_reasons = spearmanr(read_reasons, range(N)).statistic

@@ -21,6 +21,7 @@ from app.audit.models import AuditEvent
 from app.classifications.models import Sector
 from app.classifications.services import ensure_builtin_sectors
 from app.consultations import services
+from app.consultations.keys import rationale_seed
 from app.consultations.models import (
     Answer,
     Consultation,
@@ -538,7 +539,8 @@ def test_rationale_order_is_the_seeded_feedback_order(study):
     with app.app_context():
         item = db.session.scalars(select(Item).where(Item.key == KEY)).one()
         by_pseudonym = [t for t, _g, _h in rationales(item, include_hidden=True)]
-        seed = db.session.get(Consultation, cid).plan["bootstrap_seed"]
+        seed = rationale_seed(cid, KEY)
+        assert seed != str(db.session.get(Consultation, cid).plan["bootstrap_seed"])
     expected = shuffled_rationales([(t, "", False) for t in by_pseudonym], seed, KEY)
     assert first == [t for t, _g, _h in expected]
     assert sorted(first) == sorted(by_pseudonym)
