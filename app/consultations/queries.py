@@ -134,12 +134,25 @@ def ranking_answers(round_: Round) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "panellist", "option", "rank"])
 
 
-def text_answers(round_: Round) -> pd.DataFrame:
+def too_few_to_show_texts(round_: Round) -> bool:
+    """Fewer submitted responses than the plan's smallest publishable group.
+
+    Free text and reasons are then withheld everywhere: the secretariat sees who submitted,
+    so with one or two submissions a text would point to its author.
+    """
+    min_group_n = int((round_.consultation.plan or {}).get("min_group_n", 5))
+    return submitted_count(round_) < min_group_n
+
+
+def text_answers(round_: Round, *, withhold_small: bool = True) -> pd.DataFrame:
     """Columns ``response, item, text``: free-text answers of submitted responses.
 
     ``response`` is a running number within this frame (not a stored id), so statements of
-    one answer can be grouped without any handle on the respondent.
+    one answer can be grouped without any handle on the respondent. Empty while fewer than
+    ``min_group_n`` responses are submitted, unless ``withhold_small`` is False (for counts).
     """
+    if withhold_small and too_few_to_show_texts(round_):
+        return pd.DataFrame(columns=["response", "item", "text"])
     items, responses, answers = _rows(round_, (ItemType.text,))
     rows = []
     for number, resp in enumerate(responses, 1):
@@ -153,8 +166,11 @@ def text_answers(round_: Round) -> pd.DataFrame:
 def rationales(item: Item, *, include_hidden: bool = False) -> list[tuple[str, str, bool]]:
     """(text, stakeholder group, hidden) of the item's rationales in submitted responses.
 
-    Ordered by pseudonym; callers shuffle with the plan's seed before showing them.
+    Ordered by pseudonym; callers shuffle with ``keys.rationale_seed`` before showing them.
+    Empty while fewer than ``min_group_n`` responses are submitted.
     """
+    if too_few_to_show_texts(item.round):
+        return []
     stmt = (
         select(Answer.rationale, Response.stakeholder_group, Answer.rationale_hidden)
         .join(Response, Response.id == Answer.response_id)

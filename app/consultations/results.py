@@ -302,7 +302,7 @@ def compute_round_results(round_: Round) -> dict[str, Any]:
         **_choice_results(round_, by_type.get(ItemType.choice, [])),
         **_ranking_results(round_, by_type.get(ItemType.ranking, [])),
     }
-    texts = text_answers(round_)
+    texts = text_answers(round_, withhold_small=False)
     text_counts = texts.groupby("item").size().to_dict() if not texts.empty else {}
     items: dict[str, Any] = {}
     for item in round_.items:

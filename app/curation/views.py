@@ -14,6 +14,7 @@ from werkzeug.routing import BuildError
 from app.auth.models import Role
 from app.auth.policy import staff
 from app.consultations.models import ItemType, Round
+from app.consultations.queries import too_few_to_show_texts
 from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.curation import services
 from app.errors import DomainError, InvalidInput, NotFound
@@ -166,6 +167,8 @@ def themes(consultation_id: int, number: int):
         candidates=services.theme_candidates(curated, esco, default),
         esco_labels=esco.labels if esco else {},
         esco_state=esco_state,
+        too_few=too_few_to_show_texts(round_),
+        min_group_n=(round_.consultation.plan or {}).get("min_group_n", 5),
         statement_groups=services.statement_groups,
         missing_languages=services.missing_languages,
         label_languages=[(code, LANGUAGE_NAMES.get(code, code)) for code in languages],

@@ -27,6 +27,7 @@ from app.consultations.models import (
     ResponseStatus,
     Round,
 )
+from app.consultations.queries import too_few_to_show_texts
 from app.consultations.results import shuffled_rationales
 from app.consultations.services import (
     ensure_staff_can_see_results,
@@ -208,6 +209,8 @@ def item_rationales(
     Blank rationales are left out; the group is named only where its cell is published.
     """
     plan = plan or plan_of(round_.consultation)
+    if too_few_to_show_texts(round_):
+        return []
     published = published_groups(entry_of(round_, item))
     views = [
         RationaleView(

@@ -544,3 +544,47 @@ def test_rationale_order_is_the_seeded_feedback_order(study):
     expected = shuffled_rationales([(t, "", False) for t in by_pseudonym], seed, KEY)
     assert first == [t for t, _g, _h in expected]
     assert sorted(first) == sorted(by_pseudonym)
+
+
+def test_texts_are_withheld_while_fewer_than_min_group_n_submitted(make_app, tmp_path):
+    """The secretariat sees who submitted: one or two texts would point to their authors."""
+    from app.auth.services import create_user
+    from app.consultations.queries import rationales as rationales_query
+    from app.consultations.queries import text_answers
+    from app.consultations.responses import AnswerInput
+
+    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"))
+    with app.app_context():
+        ensure_builtin_sectors()
+        sector = db.session.scalars(select(Sector).where(Sector.code == "F")).one()
+        council = Council(name="Construction council", sector=sector, geography="EU")
+        db.session.add(council)
+        db.session.flush()
+        sec = create_user("sec@example.org", "secretariat", PASSWORD, councils=[council])
+        consultation = services.create_consultation(council, SURVEY, title="Solo", by=sec)
+        solo = Panellist(
+            consultation=consultation,
+            name="Solo",
+            email="solo@panel.example",
+            stakeholder_group=list(SIZES)[0],
+        )
+        db.session.add(solo)
+        r1 = consultation.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        answers = {
+            "skills-needed-most": AnswerInput(text="only I would write this"),
+            "digital-data-skills": AnswerInput(value=4, rationale="my very own reason"),
+        }
+        save_response(r1, solo, answers, submission_id="solo", submit=True)
+        services.close_round(r1, by=sec, as_of=T0 + timedelta(days=1))
+        db.session.commit()
+        rated = next(i for i in r1.items if i.key == "digital-data-skills")
+        assert text_answers(r1).empty
+        assert rationales_query(rated) == []
+        assert r1.results["items"]["skills-needed-most"]["n"] == 1
+        cid = consultation.id
+    client = _client(app)
+    for tail in ("rationales", "themes", "results.csv"):
+        body = client.get(_url(cid, tail)).get_data(as_text=True)
+        assert "only I would write this" not in body, tail
+        assert "my very own reason" not in body, tail
