@@ -8,12 +8,22 @@ import uuid
 from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from app.auth.policy import enforce_policy
 from app.i18n import LANGUAGE_NAMES
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:...>`` limited to the database's integer range: larger ids are 404, not 500."""
+
+    def __init__(self, url_map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from app.answering.views import bp as answering_bp
     from app.auth.views import bp as auth_bp
     from app.consultations.views import bp as consultations_bp

@@ -10,7 +10,14 @@ from wtforms import (
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+)
 
 
 class NewConsultationForm(FlaskForm):
@@ -21,6 +28,11 @@ class NewConsultationForm(FlaskForm):
         _l("Description for panellists"), validators=[Optional(), Length(max=4000)]
     )
     submit = SubmitField(_l("Create consultation"))
+
+
+def _finite(form, field) -> None:
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("Enter an ordinary number."))
 
 
 class PlanForm(FlaskForm):
@@ -58,12 +70,12 @@ class PlanForm(FlaskForm):
     contested_alpha = DecimalField(
         _l("Significance level for contested items"),
         places=None,
-        validators=[InputRequired(), NumberRange(min=0.0001, max=0.5)],
+        validators=[InputRequired(), _finite, NumberRange(min=0.0001, max=0.5)],
     )
     contested_median_diff = DecimalField(
         _l("Median difference between groups that marks an item contested"),
         places=None,
-        validators=[InputRequired(), NumberRange(min=0.1, max=10)],
+        validators=[InputRequired(), _finite, NumberRange(min=0.1, max=10)],
     )
     weighting = SelectField(
         _l("Stakeholder weighting"),

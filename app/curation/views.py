@@ -70,10 +70,10 @@ def _labels_from_form(languages: list[str], prefix: str = "label-") -> dict[str,
 
 
 def _int(name: str) -> int:
-    try:
-        return int(request.form.get(name, ""))
-    except ValueError as exc:
-        raise NotFound(f"no such {name}") from exc
+    raw = request.form.get(name, "")
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        raise NotFound(f"no such {name}")
+    return int(raw)
 
 
 def _act(round_: Round) -> tuple[str, str | None]:
@@ -104,7 +104,11 @@ def _act(round_: Round) -> tuple[str, str | None]:
         target = services.merge_themes(round_, theme_id, _int("target"), by=user)
         return _("Themes merged into “%(label)s”.", label=_label(target)), f"theme-{target.id}"
     if action == "split":
-        chosen = [int(v) for v in request.form.getlist("statement") if v.isdigit()]
+        chosen = [
+            int(v)
+            for v in request.form.getlist("statement")
+            if v.isascii() and v.isdigit() and len(v) < 10
+        ]
         new = services.split_theme(
             round_, theme_id, chosen, _labels_from_form(languages, "split-label-"), by=user
         )

@@ -211,3 +211,49 @@ def test_no_post_without_a_csrf_token_changes_anything(make_app, tmp_path):
         refused.append((path, response.status_code))
     assert refused and all(code in (400, 403) for _, code in refused), refused
     assert _row_counts(app) == before
+
+
+def test_huge_ids_and_odd_numbers_are_404_or_422_never_500(demo):
+    app, demo_id, *_ = demo
+    client = app.test_client()
+    login(client, *DEMO_PASSWORDS["secretariat"])
+    huge = 2**64
+    for url in (
+        f"/staff/consultations/{huge}",
+        f"/staff/consultations/{huge}/plan",
+        f"/staff/consultations/{demo_id}/rounds/{huge}/results",
+        f"/staff/consultations/{huge}/rounds/1/themes",
+    ):
+        assert client.get(url).status_code == 404, url
+    themes = f"/staff/consultations/{demo_id}/rounds/1/themes"
+    for data in (
+        {"action": "split", "theme": "1", "statement": "²"},
+        {"action": "rename", "theme": str(huge)},
+        {"action": "merge", "theme": "1", "target": str(huge)},
+    ):
+        assert client.post(themes, data=data).status_code < 500, data
+    with app.app_context():
+        council_id = db.session.get(Consultation, demo_id).council_id
+    created = client.post(
+        "/staff/consultations/new",
+        data={"council": council_id, "questionnaire": "follow-up-round.yaml", "title": "New"},
+    )
+    fresh = created.headers["Location"].rsplit("/", 1)[1]
+    plan = client.post(
+        f"/staff/consultations/{fresh}/plan",
+        data={
+            "consensus_in": "iqr <= 1",
+            "stability_rule": "net_change < 0.15",
+            "min_n": 5,
+            "max_rounds": 3,
+            "scope": "panel",
+            "min_group_n": 5,
+            "contested_alpha": "0.05",
+            "contested_median_diff": "sNaN",
+            "weighting": "none",
+            "bootstrap_b": 2000,
+            "bootstrap_seed": 1,
+        },
+    )
+    assert plan.status_code == 422
+    assert "Enter an ordinary number." in plan.get_data(as_text=True)
