@@ -75,39 +75,47 @@ def _resume_serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=RESUME_SALT)
 
 
-def resume_ticket(panellist_id: int, round_id: int) -> str:
+def resume_ticket(panellist_id: int, round_id: int, invitation_id: int | None) -> str:
     """A signed ticket that lets this form be saved after the session expired.
 
-    It names the panellist and round only; it is never the invitation token."""
-    return _resume_serializer().dumps({"p": panellist_id, "r": round_id})
+    It names the panellist, the round and the link's record only; never the invitation token.
+    It stops working when that link is revoked or replaced."""
+    return _resume_serializer().dumps({"p": panellist_id, "r": round_id, "i": invitation_id})
 
 
-def _has_active_invitation(panellist: Panellist) -> bool:
-    return (
-        db.session.scalar(
-            select(Invitation.id).where(
-                Invitation.panellist_id == panellist.id, Invitation.revoked_at.is_(None)
-            )
+def _active_invitation_id(panellist: Panellist) -> int | None:
+    return db.session.scalar(
+        select(Invitation.id).where(
+            Invitation.panellist_id == panellist.id, Invitation.revoked_at.is_(None)
         )
-        is not None
     )
 
 
-def _may_answer(panellist: Panellist | None) -> bool:
-    return panellist is not None and panellist.active and _has_active_invitation(panellist)
+def _may_answer(panellist: Panellist | None, invitation_id: object) -> bool:
+    """Active panellist whose session (or ticket) came from the link that is still active.
+
+    A revoked or replaced link ends the sessions opened with it."""
+    return (
+        panellist is not None
+        and panellist.active
+        and invitation_id is not None
+        and _active_invitation_id(panellist) == invitation_id
+    )
 
 
-def _read_resume(ticket: str) -> tuple[Panellist, int] | None:
-    """(panellist, round id) of a valid resume ticket, else None."""
+def _read_resume(ticket: str) -> tuple[Panellist, int, int] | None:
+    """(panellist, round id, invitation id) of a valid resume ticket, else None."""
     if not ticket:
         return None
     try:
         data = _resume_serializer().loads(ticket, max_age=int(RESUME_MAX_AGE.total_seconds()))
-        panellist_id, round_id = int(data["p"]), int(data["r"])
+        panellist_id, round_id, invitation_id = int(data["p"]), int(data["r"]), int(data["i"])
     except (BadData, KeyError, TypeError, ValueError):
         return None
     panellist = db.session.get(Panellist, panellist_id)
-    return (panellist, round_id) if _may_answer(panellist) else None
+    if not _may_answer(panellist, invitation_id):
+        return None
+    return panellist, round_id, invitation_id
 
 
 def _session_panellist() -> Panellist | None:
@@ -115,16 +123,19 @@ def _session_panellist() -> Panellist | None:
     if panellist_id is None:
         return None
     panellist = db.session.get(Panellist, panellist_id)
-    if not _may_answer(panellist) or panellist.consultation_id != session.get("consultation_id"):
+    if not _may_answer(
+        panellist, session.get("invitation_id")
+    ) or panellist.consultation_id != session.get("consultation_id"):
         return None
     return panellist
 
 
-def _start_session(panellist: Panellist) -> None:
+def _start_session(panellist: Panellist, invitation_id: int) -> None:
     lang = session.get("lang")
     session.clear()
     session["panellist_id"] = panellist.id
     session["consultation_id"] = panellist.consultation_id
+    session["invitation_id"] = invitation_id
     if lang:
         session["lang"] = lang
     session.permanent = True
@@ -242,7 +253,7 @@ def _render(page: Page, state: PageState, status: int = 200):
     default = spec.get("default_language", "en")
     form.submission_id.data = _fresh_submission_id()
     form.round_id.data = str(round_.id)
-    form.resume.data = resume_ticket(panellist.id, round_.id)
+    form.resume.data = resume_ticket(panellist.id, round_.id, session.get("invitation_id"))
     body = render_template(
         "answering/round.html",
         consultation=consultation,
@@ -333,8 +344,8 @@ def save():
         resumed = _read_resume(request.form.get("resume", ""))
         if resumed is None:
             return _ended()
-        panellist, ticket_round = resumed
-        _start_session(panellist)
+        panellist, ticket_round, invitation_id = resumed
+        _start_session(panellist, invitation_id)
         restored = True
     lang = _content_language(panellist)
     wanted = ticket_round if restored else request.form.get("round_id")

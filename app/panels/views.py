@@ -46,7 +46,7 @@ from app.panels.forms import (
 )
 from app.panels.parse import MAX_ROWS
 from app.panels.services import MailKind
-from app.panels.tokens import redeem, revoke_invitation
+from app.panels.tokens import active_invitation, redeem, revoke_invitation
 
 bp = Blueprint("panels", __name__)
 
@@ -561,10 +561,13 @@ def redeem_link():
         panellist.consultation_id,
         panellist.language,
     )
+    # the session lasts only while this link stays the panellist's active one
+    invitation_id = active_invitation(panellist).id
     db.session.commit()
     session.clear()
     session["panellist_id"] = panellist_id
     session["consultation_id"] = consultation_id
+    session["invitation_id"] = invitation_id
     if language in current_app.config["LANGUAGES"]:
         session["lang"] = language
     session.permanent = True

@@ -257,3 +257,29 @@ def test_huge_ids_and_odd_numbers_are_404_or_422_never_500(demo):
     )
     assert plan.status_code == 422
     assert "Enter an ordinary number." in plan.get_data(as_text=True)
+
+
+def test_a_replaced_link_ends_the_sessions_opened_with_it(demo):
+    from app.panels.tokens import issue_invitation
+
+    app, _demo_id, open_id, _ = demo
+    with app.app_context():
+        panellist = db.session.scalars(
+            select(Panellist).where(Panellist.consultation_id == open_id).order_by(Panellist.id)
+        ).all()[3]
+        _, token = issue_invitation(panellist, by="test")
+        panellist_id = panellist.id
+        db.session.commit()
+    client = app.test_client()
+    assert client.get(f"/i?t={token}").status_code == 303
+    page = client.get("/r")
+    assert page.status_code == 200
+    ticket = re.search(r'name="resume" type="hidden" value="([^"]+)"', page.get_data(as_text=True))
+    assert ticket
+    with app.app_context():
+        issue_invitation(db.session.get(Panellist, panellist_id), by="test")  # link replaced
+        db.session.commit()
+    assert client.get("/r").status_code == 403
+    stranger = app.test_client()  # the old page's resume ticket is refused too
+    refused = stranger.post("/r", data={"resume": ticket.group(1), "action": "draft"})
+    assert refused.status_code == 403
