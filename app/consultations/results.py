@@ -159,6 +159,10 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
     )
     out: dict[str, dict] = {}
     cells = groups.cells
+    # submitted responses per item and group, answered or not
+    respondents: dict[str, dict[str, int]] = {}
+    for (item_key, group), size in frame.groupby(["item", "group"]).size().items():
+        respondents.setdefault(item_key, {})[group] = int(size)
     for key in stats.index:
         row = stats.loc[key]
         entry: dict[str, Any] = {c: clean(row[c]) for c in LIKERT_STATS}
@@ -168,7 +172,9 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         entry["consensus"] = status[key] in ("in", "out")
         entry["stability"] = _row(stability, key) if stability is not None else None
         entry["stable"] = entry["stability"]["stable"] if entry["stability"] else None
-        entry["groups"] = _group_cells(cells[cells["item"] == key])
+        entry["groups"] = _group_cells(
+            cells[cells["item"] == key], respondents.get(key, {}), plan.min_group_n
+        )
         div = _row(groups.divergence, key) or {}
         entry["divergence"] = {
             k: div.get(k)
@@ -201,15 +207,28 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
     return out
 
 
-def _group_cells(cells: pd.DataFrame) -> list[dict[str, Any]]:
+#: Counts of non-answers are not published per group: with the panel totals they would let
+#: anyone work out how a small group's members left the item blank or "cannot assess".
+GROUP_STATS = tuple(c for c in LIKERT_STATS if c not in ("n_missing", "n_dk"))
+
+
+def _group_cells(
+    cells: pd.DataFrame, respondents: dict[str, int], min_group_n: int
+) -> list[dict[str, Any]]:
+    """Group cells as published. A group with no valid answer is shown as "no answers" only
+    when nobody of it responded or at least ``min_group_n`` did; otherwise it is suppressed,
+    since "no answers" would tell how its few members answered."""
     published = []
     for _, cell in cells.iterrows():
         if cell["status"] == "suppressed":
             published.append({"group": cell["group"], "suppressed": True})
         elif cell["status"] == "no answers":
-            published.append({"group": cell["group"], "n": 0, "no_answers": True})
+            if 0 < respondents.get(cell["group"], 0) < min_group_n:
+                published.append({"group": cell["group"], "suppressed": True})
+            else:
+                published.append({"group": cell["group"], "n": 0, "no_answers": True})
         else:
-            entry = {c: clean(cell[c]) for c in LIKERT_STATS if c in cell}
+            entry = {c: clean(cell[c]) for c in GROUP_STATS if c in cell}
             entry["group"] = cell["group"]
             entry["counts"] = _counts_dict(cell["counts"])
             published.append(entry)

@@ -265,3 +265,30 @@ def test_a_range_outside_a_one_sided_bound_is_reported_not_a_crash(app):
     with app.test_request_context("/r"):
         problems = answer_problems(estimate, AnswerInput(value=5, low=-150, high=10))
     assert problems == ["jobs: the range must lie between -100 and …"]
+
+
+def test_small_groups_that_left_an_item_blank_are_suppressed_not_revealed(study):
+    """A group with 0 < respondents < min_group_n and no valid answer is suppressed, and no
+    group cell publishes counts of blank or "cannot assess" answers."""
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        panel = db.session.scalars(select(Panellist).order_by(Panellist.id)).all()
+        key = "digital-data-skills"
+        for i, p in enumerate(panel):
+            group = p.stakeholder_group
+            if group is StakeholderGroup.public_authorities and i % 8 < 4:
+                answers = {key: AnswerInput(dont_know=True)}  # 3 of them: cannot assess
+            elif group is StakeholderGroup.public_authorities:
+                continue  # the rest do not respond at all
+            else:
+                answers = {key: AnswerInput(value=4)}
+            save_response(r1, p, answers, submission_id=f"s{i}", submit=True)
+        services.close_round(r1, by=sec, as_of=T0 + timedelta(days=7))
+        cells = {g["group"]: g for g in r1.results["items"][key]["groups"]}
+    assert cells["public-authorities"] == {"group": "public-authorities", "suppressed": True}
+    assert cells["other-experts"]["no_answers"] is True  # nobody of that group responded
+    for cell in cells.values():
+        assert "n_dk" not in cell and "n_missing" not in cell
