@@ -143,6 +143,9 @@ class RoundFormBase(FlaskForm):
         csrf = False
 
     submission_id = HiddenField()
+    #: The stored submission this page was rendered from ("new" when none): a save based on
+    #: an older state (another window, a late retry) is refused instead of overwriting.
+    base_submission = HiddenField()
     round_id = HiddenField()
     resume = HiddenField()
 

@@ -252,6 +252,9 @@ def _render(page: Page, state: PageState, status: int = 200):
     spec = consultation.questionnaire.spec
     default = spec.get("default_language", "en")
     form.submission_id.data = _fresh_submission_id()
+    if not form.base_submission.data:
+        stored = own_response(round_, panellist)
+        form.base_submission.data = (stored.submission_id if stored else None) or "new"
     form.round_id.data = str(round_.id)
     form.resume.data = resume_ticket(panellist.id, round_.id, session.get("invitation_id"))
     body = render_template(
@@ -385,7 +388,12 @@ def save():
     submission_id = _posted_submission_id(form.submission_id.data)
     try:
         result = save_response(
-            round_, panellist, answers, submission_id=submission_id, submit=submit
+            round_,
+            panellist,
+            answers,
+            submission_id=submission_id,
+            submit=submit,
+            base_submission_id=form.base_submission.data or None,
         )
         db.session.commit()
     except RoundNotOpen:

@@ -234,11 +234,15 @@ def save_response(
     *,
     submission_id: str,
     submit: bool,
+    base_submission_id: str | None = None,
 ) -> SaveResult:
     """Store the panellist's answers as a draft or submit them. Flushes; the caller commits.
 
     Idempotent: the same ``submission_id`` with the same answers returns the first result;
-    with other answers it raises SubmissionConflict. Raises RoundNotOpen when the round is not
+    with other answers it raises SubmissionConflict. ``base_submission_id`` names the stored
+    submission the form was rendered from ("new" for none); when given and no longer current
+    (a save from another window, or a late retry of an older submission), SubmissionConflict
+    is raised instead of overwriting newer answers. Raises RoundNotOpen when the round is not
     open (the stored draft is left as it was), InvalidInput naming each item at fault,
     NotAllowed when the panellist is not on this consultation's panel.
     """
@@ -278,6 +282,14 @@ def save_response(
             return SaveResult("replayed", response.status)
         raise SubmissionConflict(
             "this form was already sent with other answers; reload the page to see what is saved"
+        )
+    current = (response.submission_id if response is not None else None) or "new"
+    if base_submission_id is not None and base_submission_id != current:
+        raise SubmissionConflict(
+            _(
+                "Your answers were changed in another window or on another device since this "
+                "page was opened. Please reload the page to see what is saved."
+            )
         )
     if response is not None and response.status is ResponseStatus.submitted and not submit:
         raise StateError("your answers are already submitted; use 'Submit changes' to revise them")

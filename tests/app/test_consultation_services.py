@@ -292,3 +292,50 @@ def test_small_groups_that_left_an_item_blank_are_suppressed_not_revealed(study)
     assert cells["other-experts"]["no_answers"] is True  # nobody of that group responded
     for cell in cells.values():
         assert "n_dk" not in cell and "n_missing" not in cell
+
+
+def test_a_late_retry_of_an_older_submission_does_not_overwrite_newer_answers(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        db.session.commit()
+        p = db.session.scalars(select(Panellist)).first()
+        key = "digital-data-skills"
+        first = {key: AnswerInput(value=2)}
+        save_response(r1, p, first, submission_id="A", submit=True, base_submission_id="new")
+        db.session.commit()
+        save_response(
+            r1,
+            p,
+            {key: AnswerInput(value=5)},
+            submission_id="B",
+            submit=True,
+            base_submission_id="A",
+        )
+        db.session.commit()
+        with pytest.raises(SubmissionConflict, match="another window"):
+            save_response(r1, p, first, submission_id="A", submit=True, base_submission_id="new")
+        db.session.rollback()
+        with pytest.raises(SubmissionConflict):  # a second window opened before B was saved
+            save_response(
+                r1,
+                p,
+                {key: AnswerInput(value=1)},
+                submission_id="C",
+                submit=True,
+                base_submission_id="A",
+            )
+        db.session.rollback()
+        assert own_answers(r1, p)[key].value == 5
+        # a replay of the latest submission is still answered as a replay
+        again = save_response(
+            r1,
+            p,
+            {key: AnswerInput(value=5)},
+            submission_id="B",
+            submit=True,
+            base_submission_id="A",
+        )
+        assert again.outcome == "replayed"
