@@ -26,7 +26,6 @@ from flask_babel import format_date, refresh
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, same_origin, validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
@@ -47,7 +46,8 @@ from app.consultations.responses import (
 from app.database import utcnow
 from app.errors import InvalidInput, NotAllowed, StateError, render_error
 from app.extensions import csrf, db
-from app.panels.models import Invitation, Panellist
+from app.panels.models import Panellist
+from app.panels.tokens import active_invitation
 
 bp = Blueprint("answering", __name__)
 
@@ -83,14 +83,6 @@ def resume_ticket(panellist_id: int, round_id: int, invitation_id: int | None) -
     return _resume_serializer().dumps({"p": panellist_id, "r": round_id, "i": invitation_id})
 
 
-def _active_invitation_id(panellist: Panellist) -> int | None:
-    return db.session.scalar(
-        select(Invitation.id).where(
-            Invitation.panellist_id == panellist.id, Invitation.revoked_at.is_(None)
-        )
-    )
-
-
 def _may_answer(panellist: Panellist | None, invitation_id: object) -> bool:
     """Active panellist whose session (or ticket) came from the link that is still active.
 
@@ -99,7 +91,7 @@ def _may_answer(panellist: Panellist | None, invitation_id: object) -> bool:
         panellist is not None
         and panellist.active
         and invitation_id is not None
-        and _active_invitation_id(panellist) == invitation_id
+        and getattr(active_invitation(panellist), "id", None) == invitation_id
     )
 
 

@@ -163,16 +163,21 @@ def text_answers(round_: Round, *, withhold_small: bool = True) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["response", "item", "text"])
 
 
-def rationales(item: Item, *, include_hidden: bool = False) -> list[tuple[str, str, bool]]:
-    """(text, stakeholder group, hidden) of the item's rationales in submitted responses.
+def rationale_rows(item: Item, *, include_hidden: bool = True) -> list[tuple[str, str, bool, str]]:
+    """(response id, text, hidden, stakeholder group) of the item's rationales.
 
-    Ordered by pseudonym; callers shuffle with ``keys.rationale_seed`` before showing them.
-    Empty while fewer than ``min_group_n`` responses are submitted.
+    For moderation, which needs to address one rationale; never shown as such. Ordered by
+    pseudonym; empty while fewer than ``min_group_n`` responses are submitted.
     """
     if too_few_to_show_texts(item.round):
         return []
     stmt = (
-        select(Answer.rationale, Response.stakeholder_group, Answer.rationale_hidden)
+        select(
+            Answer.response_id,
+            Answer.rationale,
+            Answer.rationale_hidden,
+            Response.stakeholder_group,
+        )
         .join(Response, Response.id == Answer.response_id)
         .where(
             Answer.item_id == item.id,
@@ -183,4 +188,18 @@ def rationales(item: Item, *, include_hidden: bool = False) -> list[tuple[str, s
     )
     if not include_hidden:
         stmt = stmt.where(Answer.rationale_hidden.is_(False))
-    return [(text, group.value, hidden) for text, group, hidden in db.session.execute(stmt)]
+    return [
+        (rid, text, hidden, group.value) for rid, text, hidden, group in db.session.execute(stmt)
+    ]
+
+
+def rationales(item: Item, *, include_hidden: bool = False) -> list[tuple[str, str, bool]]:
+    """(text, stakeholder group, hidden) of the item's rationales in submitted responses.
+
+    Ordered by pseudonym; callers shuffle with ``keys.rationale_seed`` before showing them.
+    Empty while fewer than ``min_group_n`` responses are submitted.
+    """
+    return [
+        (text, group, hidden)
+        for _rid, text, hidden, group in rationale_rows(item, include_hidden=include_hidden)
+    ]

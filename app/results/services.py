@@ -13,8 +13,6 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from app.audit.services import record
 from app.auth.models import User
 from app.consensus import AnalysisPlan
@@ -23,11 +21,9 @@ from app.consultations.models import (
     Answer,
     Item,
     ItemType,
-    Response,
-    ResponseStatus,
     Round,
 )
-from app.consultations.queries import too_few_to_show_texts
+from app.consultations.queries import rationale_rows
 from app.consultations.results import shuffled_rationales
 from app.consultations.services import (
     ensure_staff_can_see_results,
@@ -178,24 +174,6 @@ def rationale_token(secret: str | bytes, response_id: str, item_id: int) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def _rationale_rows(item: Item):
-    return db.session.execute(
-        select(
-            Answer.response_id,
-            Answer.rationale,
-            Answer.rationale_hidden,
-            Response.stakeholder_group,
-        )
-        .join(Response, Response.id == Answer.response_id)
-        .where(
-            Answer.item_id == item.id,
-            Response.status == ResponseStatus.submitted,
-            Answer.rationale.is_not(None),
-        )
-        .order_by(Response.respondent_pseudonym)
-    ).all()
-
-
 def item_rationales(
     round_: Round,
     item: Item,
@@ -209,17 +187,15 @@ def item_rationales(
     Blank rationales are left out; the group is named only where its cell is published.
     """
     plan = plan or plan_of(round_.consultation)
-    if too_few_to_show_texts(round_):
-        return []
     published = published_groups(entry_of(round_, item))
     views = [
         RationaleView(
             token=rationale_token(secret, response_id, item.id),
             text=text.strip(),
-            group=group.value if group.value in published else None,
+            group=group if group in published else None,
             hidden=bool(hidden),
         )
-        for response_id, text, hidden, group in _rationale_rows(item)
+        for response_id, text, hidden, group in rationale_rows(item)
         if (text or "").strip() and (include_hidden or not hidden)
     ]
     seed = rationale_seed(round_.consultation_id, item.key)
@@ -244,7 +220,7 @@ def set_rationale_hidden(
     if not token or len(token) != 64:
         raise InvalidInput("the rationale could not be identified", ["rationale: unknown"])
     target = None
-    for response_id, _text, _hidden, _group in _rationale_rows(item):
+    for response_id, _text, _hidden, _group in rationale_rows(item):
         if hmac.compare_digest(rationale_token(secret, response_id, item.id), token):
             target = response_id
             break
