@@ -95,11 +95,15 @@ def _empty_tables(app) -> None:
 
 
 @pytest.fixture
-def make_app(_schema, database_url):
-    """Build apps with config overrides; every table is emptied after the test."""
+def make_app(_schema, database_url, tmp_path):
+    """Build apps with config overrides; every table is emptied after the test.
+
+    Study keys and kept uploads go to the test's temporary folder unless overridden."""
     made = []
 
     def factory(**overrides):
+        overrides.setdefault("STUDY_KEY_DIR", str(tmp_path / "study-keys"))
+        overrides.setdefault("PANEL_UPLOAD_DIR", str(tmp_path / "uploads"))
         app = create_app(base_config(database_url, **overrides))
         made.append(app)
         return app

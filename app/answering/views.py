@@ -26,7 +26,6 @@ from flask_babel import format_date, refresh
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf, same_origin, validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy.exc import IntegrityError
 from wtforms.validators import ValidationError
 
 from app.answering.feedback import round_feedback
@@ -40,10 +39,8 @@ from app.consultations.responses import (
     SubmissionConflict,
     own_answers,
     own_response,
-    record_participation,
     save_response,
 )
-from app.database import utcnow
 from app.errors import InvalidInput, NotAllowed, StateError, render_error
 from app.extensions import csrf, db
 from app.panels.models import Panellist
@@ -412,24 +409,11 @@ def save():
         state.notice = exc.message
         return _render(page, state, status=409)
 
-    # Participation (who, by date) in its own transaction, after the response (SECURITY 2.3).
+    # Nothing naming the panellist is written beside the response (SECURITY.md 2.3): who has
+    # submitted is worked out from pseudonyms, and written for everyone when the round closes.
     submitted = result.status is ResponseStatus.submitted
-    _note_participation(round_, panellist, submitted=submitted)
     flash(_saved_message(round_, submitted), "info")
     return redirect(ANSWER_PATH, code=303)
-
-
-def _note_participation(round_: Round, panellist: Panellist, *, submitted: bool) -> None:
-    """Record participation; a concurrent first record of the same panellist is retried once."""
-    for attempt in (1, 2):
-        try:
-            record_participation(round_, panellist, as_of=utcnow(), submitted=submitted)
-            db.session.commit()
-            return
-        except IntegrityError:
-            db.session.rollback()
-            if attempt == 2:
-                raise
 
 
 def _saved_message(round_: Round, submitted: bool) -> str:

@@ -56,8 +56,16 @@ def _study_key(consultation_id: int) -> bytes:
 
 def pseudonym(consultation_id: int, panellist_id: int) -> str:
     """HMAC-SHA256(study key, panellist id): the same for a panellist in every round."""
+    return pseudonyms(consultation_id, [panellist_id])[int(panellist_id)]
+
+
+def pseudonyms(consultation_id: int, panellist_ids) -> dict[int, str]:
+    """{panellist id: pseudonym} for many panellists, reading the key once."""
     key = _study_key(consultation_id)
-    return hmac.new(key, str(int(panellist_id)).encode(), hashlib.sha256).hexdigest()
+    return {
+        int(pid): hmac.new(key, str(int(pid)).encode(), hashlib.sha256).hexdigest()
+        for pid in panellist_ids
+    }
 
 
 def destroy_study_key(consultation_id: int) -> bool:

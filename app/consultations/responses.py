@@ -1,9 +1,12 @@
 """Saving and submitting a panellist's answers, anonymously and idempotently.
 
 The response row carries only a pseudonym (HMAC of the panellist id under the study key), the
-round, the stakeholder group and the answers: no timestamps, no identity. Participation (who
-took part, by date) is written separately by ``record_participation``, in its own transaction
-after the response, so that commit order cannot pair the two.
+round, the stakeholder group and the answers: no timestamps, no identity. Nothing that names a
+panellist is written while panellists answer: a write beside each response would pair the two
+through transaction ids (PostgreSQL ``xmin``), row order or the journal, key or no key. Who has
+started or submitted an open round is worked out from the pseudonyms when the secretariat asks
+(``response_states``); participation is written for everyone at once when the round closes
+(``record_round_participation``).
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import json
 import math
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
@@ -21,7 +23,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.consultations.keys import pseudonym
+from app.consultations.keys import pseudonym, pseudonyms
 from app.consultations.models import (
     Answer,
     Item,
@@ -356,25 +358,57 @@ def _insert_response(round_: Round, alias: str, panellist: Panellist) -> Respons
     return response
 
 
-def record_participation(
-    round_: Round, panellist: Panellist, *, as_of: datetime, submitted: bool
-) -> Participation:
-    """Note by date that the panellist started or completed the round. Flushes.
+def response_states(round_: Round, panellist_ids=None) -> dict[int, ResponseStatus]:
+    """{panellist id: draft or submitted} for the panellists who have a response to the
+    round (others are absent), found through their pseudonyms. ``panellist_ids`` defaults
+    to the whole panel, inactive members included. Reads only; needs the study key.
 
-    Call it in its own transaction, after the response was committed.
+    Only whether someone answered is learnt, never what: the secretariat may know who has
+    responded (SECURITY.md 2.1) and needs it for reminders.
     """
-    part = db.session.scalars(
-        select(Participation).where(
-            Participation.round_id == round_.id, Participation.panellist_id == panellist.id
+    if panellist_ids is None:
+        panellist_ids = db.session.scalars(
+            select(Panellist.id).where(Panellist.consultation_id == round_.consultation_id)
+        ).all()
+    ids = list(panellist_ids)
+    if not ids:
+        return {}
+    by_alias = {alias: pid for pid, alias in pseudonyms(round_.consultation_id, ids).items()}
+    states: dict[int, ResponseStatus] = {}
+    for alias, status in db.session.execute(
+        select(Response.respondent_pseudonym, Response.status).where(Response.round_id == round_.id)
+    ):
+        pid = by_alias.get(alias)
+        if pid is not None:
+            states[pid] = status
+    return states
+
+
+def record_round_participation(round_: Round) -> int:
+    """Write who started and who completed the round, for the whole panel at once. Flushes.
+
+    Called when the round closes, in the closing transaction: every participation row is
+    written by that one transaction, in panellist order, so neither transaction ids nor row
+    order say anything about when, or in which order, people answered (rows are added in
+    panellist order, and updated in the order they were made at invitation). Returns how many
+    panellists completed the round.
+    """
+    states = response_states(round_)
+    existing = {
+        part.panellist_id: part
+        for part in db.session.scalars(
+            select(Participation).where(Participation.round_id == round_.id)
         )
-    ).first()
-    if part is None:
-        part = Participation(round_id=round_.id, panellist_id=panellist.id)
-        db.session.add(part)
-    today = as_of.date()
-    if part.started_on is None:
-        part.started_on = today
-    if submitted:
-        part.completed_on = today
+    }
+    completed = 0
+    for pid in sorted(set(states) | set(existing)):
+        part = existing.get(pid)
+        if part is None:
+            part = Participation(panellist_id=pid, round_id=round_.id)
+            db.session.add(part)
+        status = states.get(pid)
+        part.started = status is not None
+        part.completed = status is ResponseStatus.submitted
+        completed += part.completed
     db.session.flush()
-    return part
+    return completed

@@ -22,6 +22,7 @@ from app.consultations.models import (
     RoundStatus,
     Theme,
 )
+from app.consultations.responses import record_round_participation
 from app.councils.models import Council
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
@@ -227,12 +228,13 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
         )
     db.session.refresh(round_)
     round_.results = compute_round_results(round_)
+    completed = record_round_participation(round_)
     record(
         "round-closed",
         actor=by,
         object_type="round",
         object_id=round_.id,
-        details={"number": round_.number},
+        details={"number": round_.number, "completed": completed},
     )
     db.session.flush()
     return round_

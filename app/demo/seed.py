@@ -13,7 +13,7 @@ from app.auth.services import create_user
 from app.classifications.models import Sector
 from app.classifications.services import NACE, ensure_builtin_sectors
 from app.consultations.models import Consultation, StakeholderGroup, Theme
-from app.consultations.responses import record_participation, save_response
+from app.consultations.responses import save_response
 from app.consultations.services import (
     close_round,
     create_consultation,
@@ -192,9 +192,6 @@ def _consultation_with_three_rounds(council: Council, sec: User, summary: DemoSu
             )
             save_response(
                 round_, panellist, answers, submission_id=f"demo-{number}-{i}", submit=True
-            )
-            record_participation(
-                round_, panellist, as_of=opened + timedelta(days=1 + i % 14), submitted=True
             )
         close_round(round_, by=sec, as_of=opened + timedelta(days=21))
         release_round(round_, by=sec, as_of=opened + timedelta(days=23))

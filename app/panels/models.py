@@ -55,7 +55,17 @@ class Invitation(db.Model):
 
 
 class Participation(db.Model):
-    """That a panellist took part in a round, by date only (never linked to answers)."""
+    """Whether a panellist was invited to, started and completed a round.
+
+    Never linked to answers, and never written while panellists answer (SECURITY.md 2.3):
+    while a round is open, who has started or submitted is worked out from the responses'
+    pseudonyms (``app.consultations.responses.response_states``); ``started`` and
+    ``completed`` are written for every panellist at once, in one transaction, when the round
+    closes. A write per submission would sit next to the response's write in the database's
+    transaction ids, row order and journal, and link the two. For the same reason no
+    completion date is kept: day by day completions, read beside the order of the response
+    rows, would narrow each response down to the few people who finished that day.
+    """
 
     __table_args__ = (UniqueConstraint("panellist_id", "round_id"),)
 
@@ -64,9 +74,13 @@ class Participation(db.Model):
         ForeignKey("panellist.id", ondelete="CASCADE"), index=True
     )
     round_id: Mapped[int] = mapped_column(ForeignKey("round.id", ondelete="CASCADE"), index=True)
+    #: Date of the first invitation to this round (a secretariat action).
     invited_on: Mapped[date | None]
-    started_on: Mapped[date | None]
-    completed_on: Mapped[date | None]
+    #: Set when the round closes: the panellist saved at least a draft.
+    started: Mapped[bool] = mapped_column(default=False)
+    #: Set when the round closes: the panellist's answers were submitted.
+    completed: Mapped[bool] = mapped_column(default=False)
+    #: Date of the latest reminder (a secretariat action).
     reminded_on: Mapped[date | None]
 
     panellist: Mapped[Panellist] = relationship()

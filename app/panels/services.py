@@ -1,4 +1,4 @@
-"""Panel services: panellists, uploads, quotas, invitations, reminders, response tracking.
+"""Panel services: panellists, uploads, quotas, invitations and reminders.
 
 Services flush and never commit; the view or CLI command commits once. They take the acting
 user (or a label such as ``"cli"``) as ``by`` and raise DomainError subclasses. Audit details
@@ -18,7 +18,6 @@ import os
 import re
 import secrets
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -48,16 +47,15 @@ from app.panels.parse import (
     text_problem,
 )
 from app.panels.tokens import invitation_link, new_token, store_invitation
+from app.panels.tracking import PanellistProgress, Progress, non_responders, progress_of
 
 __all__ = [
-    "Attrition",
-    "Counts",
     "Delivery",
     "LinkState",
     "MailKind",
     "Outgoing",
+    "Progress",
     "QuotaGap",
-    "RoundTracking",
     "SendReport",
     "add_panellist",
     "compose_message",
@@ -84,7 +82,6 @@ __all__ = [
     "send_invitations",
     "send_reminders",
     "set_quota",
-    "tracking",
 ]
 
 #: How many problems an InvalidInput lists before summarising the rest.
@@ -456,14 +453,16 @@ class PanelRowView:
     link: LinkState
     #: When the active link was last e-mailed or exported; None if never.
     link_sent_at: Any
-    participation: Participation | None
+    #: Progress in the round shown (invited, started, submitted), with the participation
+    #: row (invitation and reminder dates); None without a round.
+    progress: PanellistProgress | None
 
 
 def panel_rows(
     consultation: Consultation, round_: Round | None, *, offset: int = 0, limit: int = 100
 ) -> tuple[int, list[PanelRowView]]:
     """(total, one page of panellists by name) with their link state and their
-    participation in ``round_``. Reads only."""
+    progress in ``round_``. Reads only."""
     total = db.session.scalar(
         select(func.count())
         .select_from(Panellist)
@@ -480,19 +479,12 @@ def panel_rows(
     )
     ids = [p.id for p in people]
     latest: dict[int, Invitation] = {}
-    parts: dict[int, Participation] = {}
     if ids:
         for inv in db.session.scalars(
             select(Invitation).where(Invitation.panellist_id.in_(ids)).order_by(Invitation.id)
         ):
             latest[inv.panellist_id] = inv
-        if round_ is not None:
-            for part in db.session.scalars(
-                select(Participation).where(
-                    Participation.panellist_id.in_(ids), Participation.round_id == round_.id
-                )
-            ):
-                parts[part.panellist_id] = part
+    progress = progress_of(round_, ids) if round_ is not None else {}
     rows = []
     for p in people:
         inv = latest.get(p.id)
@@ -502,7 +494,7 @@ def panel_rows(
             state, sent = LinkState.active, inv.last_sent_at
         else:
             state, sent = LinkState.revoked, None
-        rows.append(PanelRowView(p, state, sent, parts.get(p.id)))
+        rows.append(PanelRowView(p, state, sent, progress.get(p.id)))
     return total or 0, rows
 
 
@@ -692,25 +684,6 @@ def prepare_invitations(
     return out
 
 
-def _non_responders(round_: Round) -> list[Panellist]:
-    today = _today()
-    return list(
-        db.session.scalars(
-            select(Panellist)
-            .join(Participation, Participation.panellist_id == Panellist.id)
-            .where(
-                Participation.round_id == round_.id,
-                Participation.invited_on.is_not(None),
-                Participation.completed_on.is_(None),
-                (Participation.reminded_on.is_(None)) | (Participation.reminded_on != today),
-                Panellist.active.is_(True),
-                Panellist.consultation_id == round_.consultation_id,
-            )
-            .order_by(Panellist.id)
-        )
-    )
-
-
 def prepare_reminders(round_: Round) -> list[Outgoing]:
     """Reminder e-mails with fresh tokens for the round's non-responders: active panellists
     invited to it who have not submitted and were not reminded today. Reads only. Raises
@@ -720,7 +693,7 @@ def prepare_reminders(round_: Round) -> list[Outgoing]:
             f"round {round_.number} is {round_.status}; reminders go out for an open round only"
         )
     out = []
-    for p in _non_responders(round_):
+    for p in non_responders(round_, today=_today()):
         token = new_token()
         out.append(
             Outgoing(p.id, p.email, token, compose_message(p, round_, token, MailKind.reminder))
@@ -897,102 +870,3 @@ def export_invitations_csv(consultation: Consultation, by: Any) -> bytes:
         details={"count": len(rows), "round": round_.number if round_ is not None else None},
     )
     return csv_bytes(("name", "email", "language", "link"), rows)
-
-
-# ----------------------------------------------------------------------------- tracking
-
-
-@dataclass(frozen=True)
-class Counts:
-    invited: int = 0
-    started: int = 0
-    submitted: int = 0
-
-    @property
-    def response_rate(self) -> float | None:
-        """Submitted / invited (0-1); None when nobody was invited."""
-        return self.submitted / self.invited if self.invited else None
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(
-            self.invited + other.invited,
-            self.started + other.started,
-            self.submitted + other.submitted,
-        )
-
-
-@dataclass(frozen=True)
-class Attrition:
-    #: Panellists who submitted the previous round.
-    previous: int
-    #: Of those, how many did not submit this round.
-    dropped: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.dropped / self.previous if self.previous else None
-
-
-@dataclass(frozen=True)
-class RoundTracking:
-    round_id: int
-    number: int
-    status: RoundStatus
-    #: Counts per stakeholder group, every group in the enum's order.
-    groups: dict[StakeholderGroup, Counts]
-    total: Counts
-    #: Attrition from the previous round per group, and overall; None for round 1.
-    attrition: dict[StakeholderGroup, Attrition] | None
-    attrition_total: Attrition | None
-
-
-def tracking(consultation: Consultation) -> list[RoundTracking]:
-    """Per round (in order) and stakeholder group: invited, started and submitted counts
-    and the response rate; attrition between consecutive rounds (submitted the previous
-    round but not this one). From participation dates only: it never touches answers.
-    Groups are the panellists' current groups. Reads only."""
-    counts: dict[int, dict[StakeholderGroup, Counts]] = defaultdict(dict)
-    rows = db.session.execute(
-        select(
-            Participation.round_id,
-            Panellist.stakeholder_group,
-            func.count(Participation.invited_on),
-            func.count(Participation.started_on),
-            func.count(Participation.completed_on),
-        )
-        .join(Panellist, Panellist.id == Participation.panellist_id)
-        .where(Panellist.consultation_id == consultation.id)
-        .group_by(Participation.round_id, Panellist.stakeholder_group)
-    )
-    for round_id, group, invited, started, submitted in rows:
-        counts[round_id][group] = Counts(invited, started, submitted)
-    submitted_by_round: dict[int, dict[int, StakeholderGroup]] = defaultdict(dict)
-    for round_id, panellist_id, group in db.session.execute(
-        select(Participation.round_id, Participation.panellist_id, Panellist.stakeholder_group)
-        .join(Panellist, Panellist.id == Participation.panellist_id)
-        .where(
-            Panellist.consultation_id == consultation.id, Participation.completed_on.is_not(None)
-        )
-    ):
-        submitted_by_round[round_id][panellist_id] = group
-    out = []
-    previous: Round | None = None
-    for round_ in consultation.rounds:
-        groups = {g: counts[round_.id].get(g, Counts()) for g in StakeholderGroup}
-        total = sum(groups.values(), Counts())
-        attrition = attrition_total = None
-        if previous is not None:
-            before = submitted_by_round[previous.id]
-            now = submitted_by_round[round_.id]
-            attrition = {}
-            for g in StakeholderGroup:
-                members = [pid for pid, grp in before.items() if grp is g]
-                attrition[g] = Attrition(len(members), sum(1 for pid in members if pid not in now))
-            attrition_total = Attrition(len(before), sum(1 for pid in before if pid not in now))
-        out.append(
-            RoundTracking(
-                round_.id, round_.number, round_.status, groups, total, attrition, attrition_total
-            )
-        )
-        previous = round_
-    return out

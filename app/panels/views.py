@@ -29,8 +29,6 @@ from app.audit.services import record
 from app.auth.models import Role
 from app.auth.policy import public, staff
 from app.consultations.models import Consultation, Round, StakeholderGroup
-from app.consultations.responses import record_participation
-from app.database import utcnow
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db, limiter
 from app.i18n import LANGUAGE_NAMES
@@ -47,6 +45,7 @@ from app.panels.forms import (
 from app.panels.parse import MAX_ROWS
 from app.panels.services import MailKind
 from app.panels.tokens import active_invitation, redeem, revoke_invitation
+from app.panels.tracking import tracking as tracking_of
 
 bp = Blueprint("panels", __name__)
 
@@ -523,7 +522,7 @@ def tracking(consultation_id: int):
         "panels/tracking.html",
         consultation=consultation,
         back_url=_back_url(consultation),
-        rounds=services.tracking(consultation),
+        rounds=tracking_of(consultation),
         groups=list(GROUP_LABELS),
         group_label=group_label,
     )
@@ -546,15 +545,14 @@ def redeem_link():
         record("invitation-link-refused", actor="anonymous")
         db.session.commit()
         return render_template("panels/invalid_link.html"), 404
-    round_ = services.open_round_of(panellist.consultation)
-    if round_ is not None:
-        record_participation(round_, panellist, as_of=utcnow(), submitted=False)
+    # Nothing that names the panellist is written here: a time-stamped record of who opened
+    # a link just before answering would line up with the order of the anonymous responses
+    # (SECURITY.md P2). Opening a link is not "starting" either: mail scanners open them too.
     record(
         "panellist-session-started",
         actor="panellist",
-        object_type="panellist",
-        object_id=panellist.id,
-        details={"consultation": panellist.consultation_id},
+        object_type="consultation",
+        object_id=panellist.consultation_id,
     )
     panellist_id, consultation_id, language = (
         panellist.id,

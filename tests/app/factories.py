@@ -20,6 +20,7 @@ from app.auth.models import Role, User
 from app.auth.services import create_user
 from app.classifications.models import Sector
 from app.classifications.services import ensure_builtin_sectors
+from app.consultations.keys import ensure_study_key
 from app.consultations.models import Consultation, Round, RoundStatus, StakeholderGroup
 from app.councils.models import Council
 from app.extensions import db
@@ -115,6 +116,7 @@ def make_consultation(
             round_.closed_at = T0 + timedelta(days=30 * (number - 1) + 14)
         db.session.add(round_)
     db.session.flush()
+    ensure_study_key(consultation.id)
     return consultation
 
 

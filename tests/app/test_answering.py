@@ -27,6 +27,7 @@ from app.councils.models import Council
 from app.database import utcnow
 from app.extensions import db
 from app.panels.models import Invitation, Panellist, Participation
+from app.panels.tracking import Progress, progress_of
 from tests.conftest import ROOT
 
 SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
@@ -235,6 +236,15 @@ def enter(app, ids, index=0, client=None):
     return client
 
 
+def progress(app, ids, index=0) -> Progress:
+    """Where the panellist stands in the open round, as the secretariat's pages say."""
+    with app.app_context():
+        consultation = db.session.get(Consultation, ids["consultation"])
+        round_ = next(r for r in consultation.rounds if r.status is RoundStatus.open)
+        pid = ids["panel"][index]
+        return progress_of(round_, [pid])[pid].progress
+
+
 def page(client) -> str:
     response = client.get("/r")
     assert response.status_code == 200, response.get_data(as_text=True)[:2000]
@@ -371,9 +381,7 @@ def test_draft_is_resumed_on_another_device_then_submitted_and_revised(study):
     assert "Draft saved" in page(phone)
     saved, answers = stored(app, ids)
     assert saved.status is ResponseStatus.draft and answers[EST].value == 7.5
-    with app.app_context():
-        part = db.session.scalars(select(Participation)).one()
-        assert part.started_on is not None and part.completed_on is None
+    assert progress(app, ids) is Progress.started
 
     laptop = enter(app, ids)  # a second device, same personal link
     html = page(laptop)
@@ -402,7 +410,8 @@ def test_draft_is_resumed_on_another_device_then_submitted_and_revised(study):
     assert saved.status is ResponseStatus.submitted and answers["digital-data-skills"].value == 2
     with app.app_context():
         assert count(Response) == 1
-        assert db.session.scalars(select(Participation)).one().completed_on is not None
+        assert count(Participation) == 0  # nothing naming the panellist while the round is open
+    assert progress(app, ids) is Progress.submitted
 
 
 def test_submit_needs_every_rating_question_and_names_it(study):
@@ -503,7 +512,7 @@ def test_late_submission_after_close_is_refused_and_changes_nothing(study):
             ).all()
             statuses = db.session.scalars(select(Response.status).order_by(Response.id)).all()
             parts = db.session.execute(
-                select(Participation.panellist_id, Participation.completed_on).order_by(
+                select(Participation.panellist_id, Participation.completed).order_by(
                     Participation.id
                 )
             ).all()

@@ -24,13 +24,12 @@ from app.consultations.responses import (
     RoundNotOpen,
     SubmissionConflict,
     own_answers,
-    record_participation,
     save_response,
 )
 from app.councils.models import Council
 from app.errors import InvalidInput, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
-from app.panels.models import Panellist
+from app.panels.models import Panellist, Participation
 from tests.conftest import ROOT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -127,7 +126,7 @@ def test_answers_are_saved_as_draft_then_submitted_idempotently(study):
         r1 = c.rounds[0]
         services.open_round(r1, by=sec, as_of=T0, deadline=None)
         db.session.commit()
-        p = c_panellist = db.session.scalars(select(Panellist)).first()
+        p = db.session.scalars(select(Panellist)).first()
         answers = _likert_answers(r1, 4)
         first = save_response(r1, p, answers, submission_id="s-1", submit=False)
         db.session.commit()
@@ -140,8 +139,6 @@ def test_answers_are_saved_as_draft_then_submitted_idempotently(study):
         with pytest.raises(SubmissionConflict):
             save_response(r1, p, _likert_answers(r1, 2), submission_id="s-2", submit=True)
         db.session.rollback()
-        record_participation(r1, c_panellist, as_of=T0, submitted=True)
-        db.session.commit()
         assert db.session.scalars(select(Response)).all()[0].status is ResponseStatus.submitted
         assert len(db.session.scalars(select(Response)).all()) == 1
 
@@ -184,6 +181,11 @@ def test_full_round_closes_with_frozen_results_and_refuses_late_answers(study):
         item = results["items"][likert_key]
         assert item["n"] == 23 and item["median"] == 4.0 and item["consensus_status"] == "in"
         assert {g["group"] for g in item["groups"]} >= {g.value for g in GROUPS}
+        # who completed the round is written at close, for the whole panel at once
+        parts = db.session.scalars(select(Participation).order_by(Participation.panellist_id))
+        assert [(p.panellist_id, p.started, p.completed) for p in parts] == [
+            (p.id, True, True) for p in panel[:-1]
+        ]
         with pytest.raises(RoundStateError):
             services.close_round(r1, by=sec, as_of=T0 + timedelta(days=11))
 

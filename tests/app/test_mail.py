@@ -9,7 +9,15 @@ from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from sqlalchemy import select
 
-from app.consultations.models import Consultation, Round, RoundStatus, StakeholderGroup
+from app.consultations.keys import pseudonym
+from app.consultations.models import (
+    Consultation,
+    Response,
+    ResponseStatus,
+    Round,
+    RoundStatus,
+    StakeholderGroup,
+)
 from app.database import utcnow
 from app.errors import RoundStateError
 from app.extensions import babel, db
@@ -194,20 +202,20 @@ def _reminder_study(app):
         done, waiting, started, _new, left = study.panellists
         db.session.add_all(
             [
-                Participation(
-                    panellist_id=done,
-                    round_id=round_id,
-                    invited_on=today,
-                    started_on=today,
-                    completed_on=today,
-                ),
-                Participation(panellist_id=waiting, round_id=round_id, invited_on=today),
-                Participation(
-                    panellist_id=started, round_id=round_id, invited_on=today, started_on=today
-                ),
-                Participation(panellist_id=left, round_id=round_id, invited_on=today),
+                Participation(panellist_id=pid, round_id=round_id, invited_on=today)
+                for pid in (done, waiting, started, left)
             ]
         )
+        # who submitted is known from the responses only, while the round is open
+        for pid, status in ((done, ResponseStatus.submitted), (started, ResponseStatus.draft)):
+            db.session.add(
+                Response(
+                    round_id=round_id,
+                    respondent_pseudonym=pseudonym(study.consultation, pid),
+                    stakeholder_group=StakeholderGroup.employers,
+                    status=status,
+                )
+            )
         db.session.commit()
     return study
 

@@ -94,14 +94,27 @@ def test_response_tables_carry_no_identity_or_time_columns():
         assert table.dialect_options["sqlite"]["with_rowid"] is False
 
 
-def test_participation_records_dates_only():
+def test_participation_keeps_no_time_of_answering():
+    """P2: invitation and reminder dates (secretariat actions) only; started and completed
+    are flags written at close, with no date that could order the answers."""
     from datetime import date
 
     from app import models  # noqa: F401
 
     table = db.metadata.tables["participation"]
-    for column in ("invited_on", "started_on", "completed_on"):
+    for column in ("invited_on", "reminded_on"):
         assert table.c[column].type.python_type is date
+    for column in ("started", "completed"):
+        assert table.c[column].type.python_type is bool
+    assert {c.name for c in table.columns} == {
+        "id",
+        "panellist_id",
+        "round_id",
+        "invited_on",
+        "reminded_on",
+        "started",
+        "completed",
+    }
 
 
 def test_timestamps_are_aware_utc_on_this_database(app):

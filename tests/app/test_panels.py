@@ -13,7 +13,14 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from app.consultations.models import Consultation, RoundStatus, StakeholderGroup
+from app.consultations.keys import pseudonym
+from app.consultations.models import (
+    Consultation,
+    Response,
+    ResponseStatus,
+    RoundStatus,
+    StakeholderGroup,
+)
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.exports import csv_bytes, safe_cell
@@ -28,6 +35,7 @@ from app.panels.parse import (
     parse_panel_file,
 )
 from app.panels.tokens import redeem
+from app.panels.tracking import tracking
 from tests.app.factories import build_study, sign_in
 
 APP = Path(__file__).resolve().parents[2] / "app"
@@ -622,27 +630,34 @@ def test_tracking_counts_per_round_group_and_attrition(make_app):
     p = study.panellists
     with app.app_context():
         rows = [
-            # round 1: all invited; 4 started; 3 submitted (p0, p1 employers; p3 expert)
+            # round 1 (closed): all invited; 3 started and submitted (p0, p1 employers;
+            # p3 expert), as written when the round closed
             *(Participation(panellist_id=i, round_id=r1, invited_on=day) for i in (p[2], p[4])),
-            Participation(
-                panellist_id=p[0], round_id=r1, invited_on=day, started_on=day, completed_on=day
+            *(
+                Participation(
+                    panellist_id=i, round_id=r1, invited_on=day, started=True, completed=True
+                )
+                for i in (p[0], p[1], p[3])
             ),
-            Participation(
-                panellist_id=p[1], round_id=r1, invited_on=day, started_on=day, completed_on=day
+            # round 2 (open): invited p0, p1, p3; what they did is in their responses only
+            *(
+                Participation(panellist_id=i, round_id=r2, invited_on=day)
+                for i in (p[0], p[1], p[3])
             ),
-            Participation(
-                panellist_id=p[3], round_id=r1, invited_on=day, started_on=day, completed_on=day
-            ),
-            # round 2: p0 submitted again, p1 only started, p3 did not come back
-            Participation(
-                panellist_id=p[0], round_id=r2, invited_on=day, started_on=day, completed_on=day
-            ),
-            Participation(panellist_id=p[1], round_id=r2, invited_on=day, started_on=day),
-            Participation(panellist_id=p[3], round_id=r2, invited_on=day),
         ]
         db.session.add_all(rows)
+        # round 2: p0 submitted again, p1 only saved a draft, p3 did not come back
+        for pid, status in ((p[0], ResponseStatus.submitted), (p[1], ResponseStatus.draft)):
+            db.session.add(
+                Response(
+                    round_id=r2,
+                    respondent_pseudonym=pseudonym(study.consultation, pid),
+                    stakeholder_group=StakeholderGroup.employers,
+                    status=status,
+                )
+            )
         db.session.commit()
-        first, second = services.tracking(db.session.get(Consultation, study.consultation))
+        first, second = tracking(db.session.get(Consultation, study.consultation))
     employers, experts = StakeholderGroup.employers, StakeholderGroup.other_experts
     assert first.number == 1 and first.attrition is None
     assert (first.groups[employers].invited, first.groups[employers].submitted) == (3, 2)
@@ -651,6 +666,7 @@ def test_tracking_counts_per_round_group_and_attrition(make_app):
     assert first.groups[StakeholderGroup.public_authorities].response_rate is None
     assert (first.total.invited, first.total.started, first.total.submitted) == (5, 3, 3)
     assert (second.total.invited, second.total.started, second.total.submitted) == (3, 2, 1)
+    assert second.groups[employers].started == 2 and second.groups[experts].started == 0
     assert (second.attrition[employers].previous, second.attrition[employers].dropped) == (2, 1)
     assert (second.attrition[experts].previous, second.attrition[experts].dropped) == (1, 1)
     assert (second.attrition_total.previous, second.attrition_total.dropped) == (3, 2)
