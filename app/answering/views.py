@@ -393,14 +393,20 @@ def save():
         state.problems = form.add_problems(exc.problems) or None
         return _render(page, state, status=422)
     except SubmissionConflict:
+        # Another window or device saved newer answers since this page was opened (or this
+        # very form was sent before with other answers). Nothing is overwritten, and nothing
+        # typed here is lost: the page comes back with these answers, now based on what is
+        # stored, so that pressing the button again replaces the other answers knowingly.
         db.session.rollback()
-        return render_error(
-            409,
-            _(
-                "This form was already sent with other answers, perhaps from another window. "
-                "Please reload the page to see what is saved."
-            ),
+        form.base_submission.data = None
+        state.notice = _(
+            "Your answers were changed in another window or on another device since this "
+            "page was opened. The answers below, from this page, were not saved. Press "
+            "“%(button)s” again to replace the saved answers with them, or reload the page "
+            "to see the saved answers.",
+            button=button,
         )
+        return _render(page, state, status=409)
     except (StudyKeyMissing, NotAllowed):
         db.session.rollback()
         raise

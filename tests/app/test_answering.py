@@ -721,3 +721,27 @@ def test_round_two_shows_the_frozen_round_one_results_and_nothing_else(study):
     assert other.post("/r", data=data).status_code == 303
     after = re.sub(r'name="(submission_id|csrf_token|resume)" [^>]*>', "", page(client))
     assert after == before
+
+
+def test_r1_an_older_window_does_not_overwrite_newer_answers(study):
+    """R1: two windows of the same link; the older page's submit is refused, shown again
+    with what it held, and replaces the stored answers only when sent once more."""
+    app, ids = study()
+    open_round(app, ids)
+    client = enter(app, ids)
+    window_a = page(client)
+    window_b = page(client)
+    assert field(window_a, "base_submission") == ["new"]
+    newer = posted(window_b, **full_answers(action="submit", **{"q_digital-data-skills": "5"}))
+    assert client.post("/r", data=newer).status_code == 303
+    older = posted(window_a, **full_answers(action="submit", **{"q_digital-data-skills": "2"}))
+    refused = client.post("/r", data=older)
+    assert refused.status_code == 409
+    body = refused.get_data(as_text=True)
+    assert "changed in another window" in body
+    assert field(body, "q_digital-data-skills") == ["2"]  # nothing typed here is lost
+    assert stored(app, ids)[1]["digital-data-skills"].value == 5
+    # sending the page that came back replaces the stored answers, on purpose
+    again = client.post("/r", data=posted(body, action="submit"))
+    assert again.status_code == 303
+    assert stored(app, ids)[1]["digital-data-skills"].value == 2
