@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -115,16 +115,53 @@ def render_error(code: int, message: str | None = None, problems: list[str] | No
         if problems:
             body["error"]["problems"] = problems  # type: ignore[index]
         return jsonify(body), code
-    return (
-        render_template(
-            "errors/error.html",
-            code=code,
-            title=title,
-            message=message or _explanation(code),
-            problems=problems or [],
-        ),
-        code,
-    )
+    context = {
+        "code": code,
+        "title": title,
+        "message": message or _explanation(code),
+        "problems": problems or [],
+    }
+    try:
+        return render_template("errors/error.html", **context), code
+    except OperationalError:
+        # The page header asks who is signed in, which needs the database: an error page
+        # must render while the database is down, so it shows as signed out then.
+        _forget_user()
+        return render_template("errors/error.html", **context), code
+
+
+def _forget_user() -> None:
+    from app.extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except OperationalError:  # pragma: no cover - the connection is gone already
+        db.session.remove()
+    g._login_user = login_manager.anonymous_user()
+
+
+#: Form posts that are never shown back (secrets), and fields never echoed.
+_NOT_KEPT_ENDPOINTS = frozenset({"auth.login"})
+
+
+def _kept_form() -> list[tuple[str, str]] | None:
+    """The posted form's fields to show again on the 503 page, or None when there is none.
+
+    A form that could not be saved because the database was down comes back as it was
+    posted, to send again with one press: nothing typed is lost. Password fields and the
+    sign-in form are never echoed; file uploads cannot be kept and must be chosen again."""
+    if request.method != "POST" or request.endpoint in _NOT_KEPT_ENDPOINTS:
+        return None
+    try:
+        pairs = [
+            (name, value)
+            for name, values in request.form.lists()
+            for value in values
+            if "password" not in name.lower()
+        ]
+    except Exception:  # noqa: BLE001 - an unreadable body: nothing to keep
+        return None
+    return pairs or None
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -148,11 +185,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_unavailable(exc: OperationalError):
         # Database down, restarting or locked beyond the busy timeout: ask to retry, never 500.
-        from app.extensions import db
-
         log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
-        db.session.rollback()
-        response = app.make_response(render_error(503))
+        # The page must not look up the signed-in user: that needs the database too.
+        _forget_user()
+        kept = _kept_form()
+        if kept is not None and not wants_json():
+            body = render_template(
+                "errors/unavailable_form.html",
+                code=503,
+                title=_title(503),
+                fields=kept,
+                action=request.path,
+            )
+            response = app.make_response((body, 503))
+        else:
+            response = app.make_response(render_error(503))
         response.headers["Retry-After"] = "10"
         return response
 
@@ -163,5 +210,8 @@ def register_error_handlers(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         from app.extensions import db
 
-        db.session.rollback()
+        try:
+            db.session.rollback()
+        except OperationalError:  # pragma: no cover - the connection is gone already
+            db.session.remove()
         return render_error(InternalServerError.code)

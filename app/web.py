@@ -5,9 +5,8 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_babel import get_locale
-from flask_login import current_user
 from werkzeug.routing import IntegerConverter
 
 from app.auth.policy import enforce_policy
@@ -74,8 +73,10 @@ def register_web(app: Flask) -> None:
         headers.setdefault("X-Frame-Options", "DENY")
         if app.config["ENVIRONMENT"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # The session says whether someone is signed in; asking current_user could need the
+        # database, which may be the very reason this is an error response.
         if (
-            current_user.is_authenticated
+            session.get("_user_id") is not None
             or request.path.startswith("/staff")
             or request.path in ("/i", "/r")
         ):

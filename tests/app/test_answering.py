@@ -745,3 +745,34 @@ def test_r1_an_older_window_does_not_overwrite_newer_answers(study):
     again = client.post("/r", data=posted(body, action="submit"))
     assert again.status_code == 303
     assert stored(app, ids)[1]["digital-data-skills"].value == 2
+
+
+def test_r2_answers_typed_while_the_database_is_down_are_kept_to_send_again(
+    study, make_app, database_url, tmp_path
+):
+    """R2: the panellist's answers come back on the 503 page; once the database answers
+    again, one press of "Send again" saves them."""
+    app, ids = study()
+    open_round(app, ids)
+    client = enter(app, ids)
+    data = posted(page(client), **full_answers(action="submit", **{"q_further-comments": "Ça"}))
+    if database_url.startswith("postgresql"):
+        unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/test"
+    else:
+        unreachable = f"sqlite:///{tmp_path}/no-such-folder/down.db"
+    down = make_app(SQLALCHEMY_DATABASE_URI=unreachable, STUDY_KEY_DIR=str(tmp_path / "keys"))
+    cut_off = down.test_client()
+    cut_off.set_cookie("session", client.get_cookie("session").value)
+    response = cut_off.post("/r", data=data)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "10"
+    body = response.get_data(as_text=True)
+    assert "Send again" in body and "Nothing is lost" in body
+    kept = posted(body)
+    assert kept["q_further-comments"] == ["Ça"]
+    assert kept["q_digital-data-skills_rationale"] == ["Every site now runs on tablets."]
+    assert stored(app, ids)[0] is None
+    # the database is back: the kept form, sent again, saves every answer
+    assert client.post("/r", data=kept).status_code == 303
+    saved, answers = stored(app, ids)
+    assert saved.status is ResponseStatus.submitted
+    assert answers["further-comments"].text == "Ça"

@@ -75,3 +75,40 @@ def test_pages_answer_503_with_retry_after_while_the_database_is_down(make_app, 
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "10"
     assert b"Temporarily unavailable" in response.data
+
+
+def _unreachable_url(database_url: str, tmp_path) -> str:
+    """The same kind of database as the suite's, but out of reach."""
+    if database_url.startswith("postgresql"):
+        return "postgresql+psycopg://postgres@127.0.0.1:1/test"
+    return f"sqlite:///{tmp_path}/no-such-folder/down.db"
+
+
+def test_r2_signed_in_staff_get_the_503_page_while_the_database_is_down(
+    make_app, make_user, database_url, tmp_path
+):
+    """R2: a staff member's session needs the database to be recognised; while it is down
+    every page answers 503 with Retry-After (error pages included), never a bare 500."""
+    from tests.conftest import login
+
+    up = make_app()
+    _uid, email, password = make_user("secretariat")
+    client = up.test_client()
+    assert login(client, email, password).status_code == 303
+    cookie = client.get_cookie("session")
+
+    down = make_app(SQLALCHEMY_DATABASE_URI=_unreachable_url(database_url, tmp_path))
+    staff = down.test_client()
+    staff.set_cookie("session", cookie.value)
+    for path in ("/staff", "/staff/consultations/1", "/", "/login"):
+        response = staff.get(path)
+        assert response.status_code == 503, path
+        assert response.headers["Retry-After"] == "10", path
+        assert b"Temporarily unavailable" in response.data, path
+    assert staff.get("/no/such/page").status_code == 404
+    posted = staff.post("/staff/consultations/new", data={"title": "Kept title"})
+    assert posted.status_code == 503
+    assert b'value="Kept title"' in posted.data  # the form comes back to send again
+    login_again = staff.post("/login", data={"email": email, "password": password})
+    assert login_again.status_code == 503
+    assert password.encode() not in login_again.data  # a password is never echoed
