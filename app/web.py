@@ -5,12 +5,16 @@ from __future__ import annotations
 import secrets
 import uuid
 
-from flask import Flask, g, request, session
+from flask import Flask, flash, g, request, session
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter
 
 from app.auth.policy import enforce_policy
 from app.i18n import LANGUAGE_NAMES
+from app.inputs import InputRequest
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -23,6 +27,7 @@ class BoundedIntConverter(IntegerConverter):
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
+    app.request_class = InputRequest
     from app.answering.views import bp as answering_bp
     from app.auth.views import bp as auth_bp
     from app.consultations.views import bp as consultations_bp
@@ -46,6 +51,20 @@ def register_web(app: Flask) -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
 
     app.before_request(enforce_policy)
+
+    @app.before_request
+    def _note_removed_controls() -> None:
+        # Parse the form now, so that the notice is there for whatever page comes next.
+        if request.method in ("POST", "PUT", "PATCH") and request.mimetype in FORM_TYPES:
+            request.form  # noqa: B018
+        if getattr(request, "controls_removed", 0) and not request.path.startswith("/api/"):
+            flash(
+                _(
+                    "Invisible control characters (such as NUL bytes), which cannot be "
+                    "stored, were removed from what you entered."
+                ),
+                "info",
+            )
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:

@@ -776,3 +776,25 @@ def test_r2_answers_typed_while_the_database_is_down_are_kept_to_send_again(
     saved, answers = stored(app, ids)
     assert saved.status is ResponseStatus.submitted
     assert answers["further-comments"].text == "Ça"
+
+
+def test_r7_nul_bytes_in_free_text_and_reasons_are_removed_not_a_500(study):
+    """R7: free text and a reason with NUL bytes are saved without them, with a notice."""
+    app, ids = study()
+    open_round(app, ids)
+    client = enter(app, ids)
+    data = posted(
+        page(client),
+        **full_answers(
+            action="submit",
+            **{
+                "q_further-comments": "Nul\x00 here",
+                "q_digital-data-skills_rationale": "\x00Tablets\x00 on site",
+            },
+        ),
+    )
+    assert client.post("/r", data=data).status_code == 303
+    assert "Invisible control characters" in page(client)
+    _saved, answers = stored(app, ids)
+    assert answers["further-comments"].text == "Nul here"
+    assert answers["digital-data-skills"].rationale == "Tablets on site"

@@ -164,3 +164,26 @@ def test_other_councils_and_other_roles_cannot_reach_it(setup, make_user):
     login(official, official_email, official_pw)
     assert official.get(f"/staff/consultations/{cid}").status_code == 403
     assert app.test_client().get(f"/staff/consultations/{cid}").status_code == 302
+
+
+def test_r7_nul_bytes_in_title_and_description_are_removed_with_a_notice(setup):
+    """R7: PostgreSQL cannot store NUL in text; the form is accepted without it, and says so."""
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new",
+        data={
+            "council": council_id,
+            "questionnaire": "future-skill-needs.yaml\x00",
+            "title": "Construction\x00 skills 2030",
+            "description": "What will the\x00 sector\x07 need?\nAnd why?",
+        },
+    )
+    assert response.status_code == 303
+    overview = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Invisible control characters" in overview
+    with app.app_context():
+        c = db.session.scalars(select(Consultation)).one()
+        assert c.title == "Construction skills 2030"
+        assert c.description == "What will the sector need?\nAnd why?"
+    # a NUL in a URL parameter is no 500 either
+    assert client.get("/staff/consultations/new?lang=d\x00e").status_code == 200

@@ -7,6 +7,7 @@ and no GET changes a row.
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import func, select
@@ -283,3 +284,79 @@ def test_a_replaced_link_ends_the_sessions_opened_with_it(demo):
     stranger = app.test_client()  # the old page's resume ticket is refused too
     refused = stranger.post("/r", data={"resume": ticket.group(1), "action": "draft"})
     assert refused.status_code == 403
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: (action, [(name, value)], [text field names])."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[tuple[str, list[tuple[str, str]], list[str]]] = []
+        self._current: tuple[str, list[tuple[str, str]], list[str]] | None = None
+        self._choices: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "get").lower() == "post":
+            self._current = (a.get("action") or "", [], [])
+            self.forms.append(self._current)
+        if self._current is None or not a.get("name"):
+            return
+        name = a["name"]
+        kind = (a.get("type") or "text").lower()
+        if tag == "textarea" or (tag == "input" and kind in ("text", "search", "email", "")):
+            self._current[2].append(name)
+        elif tag == "input" and kind in ("hidden", "number", "date", "datetime-local"):
+            self._current[1].append((name, a.get("value") or ""))
+        elif tag == "input" and kind in ("radio", "checkbox") and name not in self._choices:
+            self._choices[name] = a.get("value") or "on"
+            self._current[1].append((name, self._choices[name]))
+        elif tag == "select":
+            self._current[2].append(name)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+            self._choices = {}
+
+
+def test_r7_nul_bytes_in_every_text_field_of_every_form_never_give_a_500(demo):
+    """R7: every POST form of the secretariat's and the panellist's pages, sent with a NUL
+    byte in each of its text fields, answers without a 5xx (the NUL is removed)."""
+    app, demo_id, open_id, _panellist_id = demo
+    staff = app.test_client()
+    assert login(staff, *DEMO_PASSWORDS["secretariat"]).status_code == 303
+    pages = [u for u in _urls(app, demo_id) if u.startswith(f"/staff/consultations/{demo_id}")]
+    pages += [f"/staff/consultations/{open_id}/panel", "/staff/consultations/new"]
+    with app.app_context():
+        from app.panels.tokens import issue_invitation
+
+        person = db.session.scalars(
+            select(Panellist).where(Panellist.consultation_id == open_id)
+        ).first()
+        _invitation, token = issue_invitation(person, by="test")
+        db.session.commit()
+    panellist = app.test_client()
+    assert panellist.get(f"/i?t={token}").status_code == 303
+    failures = []
+    answered = False
+    sent = 0
+    for client, urls in ((staff, pages), (panellist, ["/r"])):
+        for url in urls:
+            page = client.get(url)
+            if page.status_code != 200 or page.mimetype != "text/html":
+                continue
+            reader = _Forms()
+            reader.feed(page.get_data(as_text=True))
+            for action, fixed, texts in reader.forms:
+                if "logout" in action or not texts:
+                    continue
+                data = dict(fixed)
+                data.update({name: "Nul\x00 byte\x00" for name in texts})
+                response = client.post(action or url, data=data)
+                sent += 1
+                answered = answered or client is panellist
+                if response.status_code >= 500:
+                    failures.append((url, action, response.status_code))
+    assert sent >= 10 and answered
+    assert failures == []
