@@ -54,6 +54,11 @@ def create_app(
     register_error_handlers(app)
     register_web(app)
     register_cli(app)
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     return app
 
 
@@ -93,6 +98,13 @@ def _finish_config(app: Flask) -> None:
         raise ConfigurationError(
             f"{names} must be set outside development: set FLASK_{missing[0]} in the "
             f"environment or {missing[0]} in instance/config.py"
+        )
+
+    hops = cfg.get("TRUSTED_PROXIES", 0)
+    if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
+        raise ConfigurationError(
+            f"TRUSTED_PROXIES must be the number of reverse proxies in front of the app "
+            f"(0 to 5), not {hops!r}"
         )
 
     if env == "production":

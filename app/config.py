@@ -51,6 +51,14 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None
     WTF_CSRF_ENABLED = True
 
+    #: How many reverse proxies (a TLS terminator, a load balancer) stand in front of the
+    #: app and append the client's address to ``X-Forwarded-For`` (and set
+    #: ``X-Forwarded-Proto``). 0 trusts no such header: every client then appears with the
+    #: proxy's address, so behind a proxy one client's failed links would lock out everyone.
+    #: Set it to the number of proxies you run, never more: a client could then forge its
+    #: address.
+    TRUSTED_PROXIES = 0
+
     #: Rate-limit storage: ``memory://`` serves one process only; use
     #: ``redis://127.0.0.1:6379`` with several workers (production refuses memory://).
     RATELIMIT_STORAGE_URI = "memory://"

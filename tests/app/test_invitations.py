@@ -237,3 +237,49 @@ def test_revoke_and_reissue_through_the_panel_page(make_app):
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action)).all()
         assert "invitations-sent" in actions and "invitation-revoked" in actions
+
+
+def _fail_through_proxy(client, forwarded_for: str) -> int:
+    return client.get(
+        "/i?t=" + new_token(),
+        headers={"X-Forwarded-For": forwarded_for},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},  # the proxy
+    ).status_code
+
+
+def test_s6_s14_without_trusted_proxies_forwarded_addresses_are_not_believed(make_app):
+    """S6/S14: by default X-Forwarded-For is ignored, so a client cannot escape the limit
+    by inventing addresses; behind a proxy every client then shares the proxy's count."""
+    app = make_app(INVITATION_RATE_LIMIT="3 per 10 minutes")
+    client = app.test_client()
+    codes = [_fail_through_proxy(client, f"198.51.100.{i}") for i in range(1, 5)]
+    assert codes == [404, 404, 404, 429]
+
+
+def test_s6_s14_behind_a_trusted_proxy_each_client_is_counted_apart(make_app):
+    """S6/S14: with TRUSTED_PROXIES = 1 the address the proxy appends is the client's: one
+    client's failures lock out that client only, and a forged left-hand entry is ignored."""
+    app = make_app(INVITATION_RATE_LIMIT="3 per 10 minutes", TRUSTED_PROXIES=1)
+    study = build_study(app, panellists=[{}])
+    good = _issue(app, study.panellists[0])
+    client = app.test_client()
+    attacker = [_fail_through_proxy(client, "198.51.100.7") for _ in range(4)]
+    assert attacker == [404, 404, 404, 429]
+    # forging an earlier hop does not give the attacker a fresh count
+    assert _fail_through_proxy(client, "203.0.113.9, 198.51.100.7") == 429
+    # a panellist behind the same proxy is not locked out
+    assert _fail_through_proxy(client, "192.0.2.33") == 404
+    panellist = app.test_client().get(
+        f"/i?t={good}",
+        headers={"X-Forwarded-For": "192.0.2.34", "X-Forwarded-Proto": "https"},
+        environ_base={"REMOTE_ADDR": "10.0.0.2"},
+    )
+    assert panellist.status_code == 303
+
+
+def test_trusted_proxies_must_be_a_small_number(make_app):
+    from app import ConfigurationError
+
+    for bad in ("one", -1, 99, True):
+        with pytest.raises(ConfigurationError, match="TRUSTED_PROXIES"):
+            make_app(TRUSTED_PROXIES=bad)
