@@ -14,6 +14,9 @@ from app.auth.policy import enforce_policy
 from app.i18n import LANGUAGE_NAMES
 from app.inputs import InputRequest
 
+#: Where browsers send reports of content-security-policy violations.
+CSP_REPORT_PATH = "/csp-report"
+
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
@@ -78,15 +81,27 @@ def register_web(app: Flask) -> None:
     def _security_headers(response):
         nonce = g.get("csp_nonce", "")
         headers = response.headers
+        if response.mimetype.startswith("image/"):
+            # A chart opened on its own: no script at all, and the inline styles that
+            # matplotlib writes into its SVG may apply, or it would render unstyled.
+            policy = (
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                "form-action 'none'; "
+            )
+        else:
+            policy = (
+                "default-src 'self'; "
+                f"script-src 'self' 'nonce-{nonce}'; "
+                f"style-src 'self' 'nonce-{nonce}'; "
+                "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                "form-action 'self'; "
+            )
         headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; "
-            f"script-src 'self' 'nonce-{nonce}'; "
-            f"style-src 'self' 'nonce-{nonce}'; "
-            "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-            "form-action 'self'",
+            "Content-Security-Policy", policy + f"report-uri {CSP_REPORT_PATH}; report-to csp"
         )
+        headers.setdefault("Reporting-Endpoints", f'csp="{CSP_REPORT_PATH}"')
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")

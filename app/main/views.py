@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template
+import json
+import logging
+
+from flask import Blueprint, jsonify, render_template, request
 from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -9,9 +12,10 @@ from app.auth.models import Role
 from app.auth.policy import public, staff
 from app.consultations.models import Consultation
 from app.councils.models import Council
-from app.extensions import db
+from app.extensions import csrf, db, limiter
 
 bp = Blueprint("main", __name__)
+log = logging.getLogger(__name__)
 
 
 @bp.route("/")
@@ -57,3 +61,41 @@ def staff_home():
             else []
         )
     return render_template("main/staff_home.html", councils=councils, consultations=consultations)
+
+
+#: Longest violation report read, in bytes; anything longer is dropped unread.
+MAX_CSP_REPORT = 16 * 1024
+
+
+def _without_query(uri: object) -> str:
+    """A reported address without its query string (it could hold a token), shortened."""
+    text_ = str(uri or "")
+    return text_.split("?", 1)[0].split("#", 1)[0][:200]
+
+
+@bp.post("/csp-report")
+@public
+@csrf.exempt
+@limiter.limit("30 per minute")
+def csp_report():
+    """Content-Security-Policy violation reports (report-uri and report-to): logged, 204."""
+    if (request.content_length or 0) > MAX_CSP_REPORT:
+        return "", 204
+    try:
+        payload = json.loads(request.get_data(cache=False)[:MAX_CSP_REPORT] or b"null")
+    except ValueError:
+        return "", 204
+    reports = payload if isinstance(payload, list) else [payload]
+    for entry in reports[:10]:
+        if not isinstance(entry, dict):
+            continue
+        body = entry.get("csp-report") or entry.get("body") or {}
+        if not isinstance(body, dict):
+            continue
+        log.warning(
+            "content security policy violation: %s blocked %s on %s",
+            str(body.get("effectiveDirective") or body.get("violated-directive") or "?")[:80],
+            _without_query(body.get("blockedURL") or body.get("blocked-uri")),
+            _without_query(body.get("documentURL") or body.get("document-uri")),
+        )
+    return "", 204

@@ -1,3 +1,6 @@
+import json
+
+
 def test_healthz_checks_the_database(client):
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -112,3 +115,59 @@ def test_r2_signed_in_staff_get_the_503_page_while_the_database_is_down(
     login_again = staff.post("/login", data={"email": email, "password": password})
     assert login_again.status_code == 503
     assert password.encode() not in login_again.data  # a password is never echoed
+
+
+def test_s3_csp_names_a_report_endpoint_that_logs_violations(client, caplog):
+    """S3: the policy reports violations to /csp-report (report-uri and report-to); the
+    endpoint logs the directive and addresses without their query strings."""
+    page = client.get("/")
+    assert "report-uri /csp-report" in page.headers["Content-Security-Policy"]
+    assert page.headers["Reporting-Endpoints"] == 'csp="/csp-report"'
+    legacy = {
+        "csp-report": {
+            "document-uri": "http://skillsdelphi.test/r?secret=1",
+            "violated-directive": "script-src-elem",
+            "blocked-uri": "http://evil.example/x.js?t=abc",
+        }
+    }
+    modern = [
+        {
+            "type": "csp-violation",
+            "body": {
+                "documentURL": "http://skillsdelphi.test/staff",
+                "effectiveDirective": "style-src-attr",
+                "blockedURL": "inline",
+            },
+        }
+    ]
+    with caplog.at_level("WARNING", logger="app.main.views"):
+        first = client.post(
+            "/csp-report", data=json.dumps(legacy), content_type="application/csp-report"
+        )
+        second = client.post(
+            "/csp-report", data=json.dumps(modern), content_type="application/reports+json"
+        )
+        junk = client.post("/csp-report", data=b"\xff not json", content_type="text/plain")
+    assert (first.status_code, second.status_code, junk.status_code) == (204, 204, 204)
+    logged = caplog.text
+    assert (
+        "script-src-elem blocked http://evil.example/x.js on http://skillsdelphi.test/r" in logged
+    )
+    assert "style-src-attr blocked inline" in logged
+    assert "secret" not in logged and "t=abc" not in logged
+
+
+def test_s3_a_chart_opened_on_its_own_gets_a_policy_that_lets_it_render(app):
+    """S3: image responses forbid every script but allow the SVG's own inline styles."""
+    from flask import Response
+
+    from app.auth.policy import public
+
+    @app.get("/_test/chart.svg")
+    @public
+    def _chart():
+        return Response('<svg xmlns="http://www.w3.org/2000/svg"/>', mimetype="image/svg+xml")
+
+    csp = app.test_client().get("/_test/chart.svg").headers["Content-Security-Policy"]
+    assert "default-src 'none'" in csp and "style-src 'unsafe-inline'" in csp
+    assert "script-src" not in csp and "frame-ancestors 'none'" in csp
