@@ -42,9 +42,11 @@ def create_app(
     from app.errors import register_error_handlers
     from app.extensions import babel, csrf, db, limiter, migrate
     from app.i18n import select_locale
+    from app.logs import init_app as init_logs
     from app.web import register_web
 
     install_sqlite_pragmas()
+    init_logs(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path) / "migrations"))
     csrf.init_app(app)
