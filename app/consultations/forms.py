@@ -19,13 +19,16 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from app.forms import PlainText, SingleLine
+
 
 class NewConsultationForm(FlaskForm):
     council = SelectField(_l("Council"), coerce=int, validators=[InputRequired()])
     questionnaire = SelectField(_l("Questionnaire"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), validators=[DataRequired(), SingleLine(), Length(max=300)])
     description = TextAreaField(
-        _l("Description for panellists"), validators=[Optional(), Length(max=4000)]
+        _l("Description for panellists"),
+        validators=[Optional(), PlainText(), Length(max=4000)],
     )
     submit = SubmitField(_l("Create consultation"))
 
@@ -38,18 +41,19 @@ def _finite(form, field) -> None:
 class PlanForm(FlaskForm):
     consensus_in = StringField(
         _l("Consensus rule (agreement that an item matters)"),
-        validators=[DataRequired(), Length(max=300)],
+        validators=[DataRequired(), SingleLine(), Length(max=300)],
     )
     consensus_out = StringField(
         _l("Consensus rule (agreement that an item does not matter)"),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), SingleLine(), Length(max=300)],
     )
     min_n = IntegerField(
         _l("Minimum answers for a consensus decision"),
         validators=[InputRequired(), NumberRange(min=1, max=10000)],
     )
     stability_rule = StringField(
-        _l("Stability rule between rounds"), validators=[DataRequired(), Length(max=300)]
+        _l("Stability rule between rounds"),
+        validators=[DataRequired(), SingleLine(), Length(max=300)],
     )
     max_rounds = IntegerField(
         _l("Maximum number of rounds"), validators=[InputRequired(), NumberRange(min=1, max=20)]

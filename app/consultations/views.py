@@ -88,7 +88,10 @@ def new():
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
-            form.title.errors = list(form.title.errors) + list(exc.problems or [exc.message])
+            for problem in exc.problems or [exc.message]:
+                name = problem.split(":", 1)[0]
+                target = form.description if name == "description" else form.title
+                target.errors = list(target.errors) + [problem]
             status = 422
         else:
             flash(_("Consultation created. Check the analysis plan before round 1 opens."), "info")

@@ -70,6 +70,72 @@ def test_missing_title_is_reported_on_the_field(setup):
         assert db.session.scalars(select(Consultation)).all() == []
 
 
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Skills 2030\r\nBcc: everyone@example.org",
+        "Skills\n2030",
+        "Skills\t2030",
+        "Skills\x002030",
+        "Skills\x852030",
+        "Skills\u20282030",
+        "Skills 2030\r\n",
+    ],
+)
+def test_a_title_with_a_line_break_or_control_character_is_refused_at_the_field(setup, title):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new",
+        data={"council": council_id, "questionnaire": "future-skill-needs.yaml", "title": title},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="title-error"' in page
+    assert "Title must be a single line" in page
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
+
+
+def test_the_one_line_message_is_translated(setup):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new?lang=de",
+        data={"council": council_id, "questionnaire": "future-skill-needs.yaml", "title": "a\nb"},
+    )
+    assert response.status_code == 422
+    assert "muss einzeilig sein" in response.get_data(as_text=True)
+
+
+def test_a_description_with_a_control_character_is_refused_at_the_field(setup):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new",
+        data={
+            "council": council_id,
+            "questionnaire": "future-skill-needs.yaml",
+            "title": "Construction skills 2030",
+            "description": "First line\nsecond line\x1b[31m",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="description-error"' in page and "control character" in page
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
+
+
+def test_a_plan_rule_with_a_line_break_is_refused_at_the_field(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    response = client.post(
+        f"/staff/consultations/{cid}/plan",
+        data=_plan_data(stability_rule="net_change < 0.15\nand wilcoxon_p >= 0.05"),
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="stability_rule-error"' in page and "must be a single line" in page
+
+
 def _plan_data(**changes):
     data = {
         "consensus_in": "iqr <= 1 and agreement >= 0.75",
