@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     IntegerField,
     SelectField,
@@ -19,7 +18,7 @@ from wtforms.validators import (
     StopValidation,
 )
 
-from app.forms import PlainText, SingleLine
+from app.forms import DayField, PlainText, SingleLine
 
 
 class NewConsultationForm(FlaskForm):
@@ -128,9 +127,9 @@ class PlanForm(FlaskForm):
 
 
 class DeadlineForm(FlaskForm):
-    deadline = DateField(
+    deadline = DayField(
         _l("Deadline (answers accepted until the end of this day, UTC)"),
-        validators=[DataRequired()],
+        validators=[InputRequired(_l("Enter the date of the deadline."))],
     )
     submit = SubmitField(_l("Confirm"))
 

@@ -193,7 +193,7 @@ def _deadline() -> datetime | None:
         return _end_of_day(form.deadline.data)
     for name, errors in form.errors.items():
         label = form[name].label.text if name in form else name
-        flash(_("%(field)s: %(errors)s", field=label, errors=" ".join(errors)), "error")
+        flash(_("%(field)s: %(errors)s", field=label, errors=" ".join(map(str, errors))), "error")
     return None
 
 

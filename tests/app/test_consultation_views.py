@@ -218,6 +218,43 @@ def test_round_lifecycle_buttons(setup):
     assert "Round 2 is prepared" in client.get(nxt.headers["Location"]).get_data(as_text=True)
 
 
+@pytest.mark.parametrize(
+    ("lang", "deadline", "message"),
+    [
+        ("en", "2026-02-30", "“2026-02-30” is not a date: February 2026 has 28 days."),
+        ("en", "2028-02-30", "“2028-02-30” is not a date: February 2028 has 29 days."),
+        ("en", "2026-13-01", "“2026-13-01” is not a date: there is no month 13."),
+        ("en", "30.02.2026", "“30.02.2026” is not a date: write it as YYYY-MM-DD"),
+        ("en", "   ", "Enter a date as YYYY-MM-DD."),
+        ("de", "2026-02-30", "„2026-02-30“ ist kein Datum: Der Februar 2026 hat 28 Tage."),
+        ("fr", "2026-02-30", "« 2026-02-30 » n’est pas une date : février 2026 compte 28 jours."),
+    ],
+)
+def test_an_impossible_deadline_is_reported_as_not_a_date(setup, lang, deadline, message):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    base = f"/staff/consultations/{cid}/rounds/1"
+    response = client.post(f"{base}/open?lang={lang}", data={"deadline": deadline})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page
+    assert "field is required" not in page
+    with app.app_context():
+        assert db.session.get(Consultation, int(cid)).rounds[0].status is RoundStatus.draft
+
+
+def test_an_impossible_new_deadline_of_an_open_round_is_reported_as_not_a_date(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    base = f"/staff/consultations/{cid}/rounds/1"
+    later = (date.today() + timedelta(days=10)).isoformat()
+    assert client.post(f"{base}/open", data={"deadline": later}).status_code == 303
+    response = client.post(f"{base}/extend", data={"deadline": "2099-04-31"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "“2099-04-31” is not a date: April 2099 has 30 days." in page
+    assert later in page
+
+
 def test_other_councils_and_other_roles_cannot_reach_it(setup, make_user):
     app, client, council_id, other_email, pw = setup
     cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
