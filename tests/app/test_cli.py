@@ -168,3 +168,66 @@ def test_backup_of_the_embedded_database(make_app, tmp_path, database_url):
         copy.close()
     refused = runner.invoke(args=["backup", str(target)])
     assert refused.exit_code == 2 and "exists already" in refused.output
+
+
+PASSWORD = "violet kettle on the harbour wall"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "maria@council",
+        "maria@@council.eu",
+        "maria council@council.eu",
+        "maria@council..eu",
+        ".maria@council.eu",
+        "maria@localhost",
+        "maria@council.test",
+        "maria@-council.eu",
+    ],
+)
+def test_create_user_refuses_an_address_the_sign_in_form_refuses(app, runner, address):
+    from app.auth.models import User
+
+    result = runner.invoke(
+        args=["create-user", address, "--role", "official", "--password", PASSWORD]
+    )
+    assert result.exit_code == 2, result.output
+    assert "email:" in result.output and repr(address.lower()) in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert db.session.scalars(select(User)).all() == []
+    signed_in = app.test_client().post("/login", data={"email": address, "password": PASSWORD})
+    assert signed_in.status_code == 422  # the sign-in form refuses it too
+
+
+@pytest.mark.parametrize(
+    "address", ["Maria@Council.eu", "jürgen@bau.de", "o'brien+staff@sub.council.ie"]
+)
+def test_an_address_create_user_accepts_can_sign_in(app, runner, address):
+    result = runner.invoke(
+        args=["create-user", address, "--role", "official", "--password", PASSWORD]
+    )
+    assert result.exit_code == 0, result.output
+    signed_in = app.test_client().post("/login", data={"email": address, "password": PASSWORD})
+    assert signed_in.status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("Maria\nSchmidt", "name: must be a single line"), ("M" * 201, "name: at most 200")],
+)
+def test_create_user_refuses_a_bad_display_name(app, runner, name, message):
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "maria@council.eu",
+            "--role",
+            "official",
+            "--name",
+            name,
+            "--password",
+            PASSWORD,
+        ]
+    )
+    assert result.exit_code == 2 and message in result.output
