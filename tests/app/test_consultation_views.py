@@ -11,7 +11,7 @@ from app.classifications.services import ensure_builtin_sectors
 from app.consultations.models import Consultation, RoundStatus
 from app.councils.models import Council
 from app.extensions import db
-from tests.conftest import login
+from tests.conftest import ROOT, login
 
 
 @pytest.fixture
@@ -56,6 +56,35 @@ def test_create_a_consultation_from_a_questionnaire_file(setup):
     with app.app_context():
         c = db.session.scalars(select(Consultation)).one()
         assert len(c.rounds[0].items) == len(c.questionnaire.spec["items"])
+
+
+def test_a_hostile_questionnaire_file_is_left_out_of_the_new_consultation_page(setup, tmp_path):
+    app, client, council_id, *_ = setup
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "future-skill-needs.yaml").write_bytes(
+        (ROOT / "surveys" / "future-skill-needs.yaml").read_bytes()
+    )
+    (surveys / "deep.yaml").write_text("[" * 10_000 + "]" * 10_000, encoding="utf-8")
+    (surveys / "deep-mapping.yaml").write_text("{a: " * 10_000 + "}" * 10_000, encoding="utf-8")
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for previous, name in zip("abcdefg", "bcdefgh", strict=True):
+        bomb.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    (surveys / "bomb.yaml").write_text("\n".join(bomb) + "\n", encoding="utf-8")
+    (surveys / "binary.yaml").write_bytes(b"key: \x00\x01\x02")
+    app.config["SURVEYS_DIR"] = str(surveys)
+    page = client.get("/staff/consultations/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "future-skill-needs.yaml" in html
+    assert "deep.yaml" not in html and "bomb.yaml" not in html and "binary.yaml" not in html
+    response = client.post(
+        "/staff/consultations/new",
+        data={"council": council_id, "questionnaire": "deep.yaml", "title": "Skills 2030"},
+    )
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
 
 
 def test_missing_title_is_reported_on_the_field(setup):
