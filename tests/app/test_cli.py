@@ -1,5 +1,6 @@
 import sqlite3
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -231,3 +232,78 @@ def test_create_user_refuses_a_bad_display_name(app, runner, name, message):
         ]
     )
     assert result.exit_code == 2 and message in result.output
+
+
+def _sqlite_app(make_app, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the SQLite backup path; PostgreSQL backups use pg_dump")
+    return make_app()
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        ("/proc/skillsdelphi-backup.db", "no file can be created in /proc"),
+        ("{tmp}/missing/backup.db", "the folder {tmp}/missing does not exist"),
+        ("{tmp}/missing/deeper/backup.db", "the folder {tmp}/missing/deeper does not exist"),
+    ],
+)
+def test_backup_to_an_unwritable_path_is_a_clear_error(
+    make_app, database_url, tmp_path, target, message
+):
+    app = _sqlite_app(make_app, database_url)
+    target = target.format(tmp=tmp_path)
+    result = app.test_cli_runner().invoke(args=["backup", target])
+    assert result.exit_code == 2, result.output
+    assert f"cannot write the backup to {target}" in result.output
+    assert message.format(tmp=tmp_path) in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, sqlite3.Error)
+    assert sorted(p.name for p in tmp_path.rglob("*")) == []
+    assert not list(Path("/proc").glob(".skillsdelphi-backup*"))
+
+
+@pytest.mark.parametrize("target", ["", "   "])
+def test_backup_to_an_empty_path_is_a_clear_error(make_app, database_url, target):
+    app = _sqlite_app(make_app, database_url)
+    result = app.test_cli_runner().invoke(args=["backup", target])
+    assert result.exit_code == 2 and "PATH is empty" in result.output
+
+
+def test_a_backup_that_fails_midway_leaves_no_file(make_app, database_url, tmp_path, monkeypatch):
+    import app.cli as cli
+
+    app = _sqlite_app(make_app, database_url)
+    real_connect = sqlite3.connect
+
+    class FullDisk:
+        """A source connection whose copy fails after writing part of the file."""
+
+        def __init__(self, conn):
+            self.conn = conn
+
+        def backup(self, dest):
+            dest.execute("CREATE TABLE half (x)")
+            dest.commit()
+            raise sqlite3.OperationalError("database or disk is full")
+
+        def close(self):
+            self.conn.close()
+
+    def connect(database, *args, **kwargs):
+        conn = real_connect(database, *args, **kwargs)
+        return FullDisk(conn) if kwargs.get("uri") else conn
+
+    monkeypatch.setattr(cli.sqlite3, "connect", connect)
+    target = tmp_path / "backup.db"
+    result = app.test_cli_runner().invoke(args=["backup", str(target)])
+    assert result.exit_code == 1, result.output
+    assert f"the backup to {target} failed: database or disk is full" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_backup_of_a_database_file_that_does_not_exist_creates_nothing(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'nowhere.db'}")
+    result = app.test_cli_runner().invoke(args=["backup", str(tmp_path / "backup.db")])
+    assert result.exit_code == 1
+    assert "does not exist; check DATABASE_URL" in result.output
+    assert list(tmp_path.iterdir()) == []
