@@ -172,6 +172,7 @@ def test_backup_of_the_embedded_database(make_app, tmp_path, database_url):
 
 
 PASSWORD = "violet kettle on the harbour wall"
+NACE_ROW = '"1","1","A",,"AGRICULTURE, FORESTRY AND FISHING",,,,,"A"\n'
 
 
 @pytest.mark.parametrize(
@@ -307,3 +308,85 @@ def test_backup_of_a_database_file_that_does_not_exist_creates_nothing(make_app,
     assert result.exit_code == 1
     assert "does not exist; check DATABASE_URL" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["create-user", "maria@council.eu", "--role", "official", "--password", PASSWORD],
+        ["audit", "verify"],
+        ["seed-demo"],
+        ["import-classification", "nace", "{nace}"],
+        ["send-reminders"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_commands_on_a_database_without_tables_say_to_run_init_db(fresh_app, tmp_path, args):
+    nace = tmp_path / "nace.csv"
+    nace.write_text(NACE_ROW, encoding="utf-8")
+    args = [arg.format(nace=nace) for arg in args]
+    result = fresh_app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2, result.output
+    assert "has no tables yet; run `flask --app app init-db` first" in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_a_database_that_cannot_be_reached_is_a_message(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody:secret@127.0.0.1:1/none")
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 1
+    assert "cannot use the database postgresql+psycopg://nobody:***@127.0.0.1:1/none" in (
+        result.output
+    )
+    assert "secret" not in result.output and isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (NACE_ROW.replace("FORESTRY", "FOREST\x00RY"), "contains a control character (U+0000)"),
+        (NACE_ROW.replace("AGRICULTURE", "A" * 500), "longer than 400 characters"),
+    ],
+    ids=["nul", "long-title"],
+)
+def test_import_refuses_what_the_database_cannot_store(app, runner, tmp_path, content, message):
+    path = tmp_path / "nace.csv"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(args=["import-classification", "nace", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "row 1, column `Description`" in result.output and message in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sector)) == 0
+
+
+def test_import_of_something_that_is_not_a_regular_file(runner):
+    result = runner.invoke(args=["import-classification", "nace", "/dev/null"])
+    assert result.exit_code == 2 and "/dev/null: not a regular file" in result.output
+
+
+def test_import_of_a_huge_file_is_refused_before_reading(runner, tmp_path):
+    path = tmp_path / "huge.csv"
+    with path.open("wb") as fh:
+        fh.truncate(3 * 1024**3)
+    result = runner.invoke(args=["import-classification", "isco", str(path)])
+    assert result.exit_code == 2 and "larger than 50 MiB" in result.output
+
+
+def test_seed_demo_with_a_study_key_folder_that_cannot_be_written(make_app, tmp_path):
+    from app.councils.models import Council
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the key folder should be")
+    app = make_app(STUDY_KEY_DIR=str(blocker / "keys"))
+    with app.app_context():
+        from app.classifications.services import ensure_builtin_sectors
+
+        ensure_builtin_sectors()
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 1, result.output
+    assert str(blocker / "keys") in result.output
+    assert "nothing was stored in the database" in result.output
+    assert isinstance(result.exception, SystemExit)
+    with app.app_context():
+        assert db.session.scalars(select(Council)).all() == []
