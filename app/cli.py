@@ -101,7 +101,11 @@ def init_db_command() -> None:
 
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create the database folder {folder}: {exc.strerror or exc}")
     upgrade(directory=str(Path(current_app.root_path) / "migrations"))
     added = commit_or_fail(ensure_builtin_sectors)
     click.echo(f"Database ready ({url.get_backend_name()}); {added} built-in sectors added.")

@@ -91,7 +91,7 @@ def create_user(
     if problems:
         raise InvalidInput("the user was not created", problems)
     user = User(email=email_n, role=Role(role), password_hash=hash_password(password), name=name)
-    user.councils = list(councils)
+    user.councils = list(dict.fromkeys(councils))  # a council named twice counts once
     db.session.add(user)
     db.session.flush()
     record(

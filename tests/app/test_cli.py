@@ -390,3 +390,30 @@ def test_seed_demo_with_a_study_key_folder_that_cannot_be_written(make_app, tmp_
     assert isinstance(result.exception, SystemExit)
     with app.app_context():
         assert db.session.scalars(select(Council)).all() == []
+
+
+def test_create_user_with_a_council_named_twice(app, runner):
+    from app.auth.models import User
+    from app.councils.models import Council
+
+    with app.app_context():
+        from app.classifications.services import ensure_builtin_sectors
+
+        ensure_builtin_sectors()
+        sector = db.session.scalars(select(Sector).where(Sector.code == "F")).one()
+        db.session.add(Council(name="Building council", sector=sector, geography="EU"))
+        db.session.commit()
+    args = ["create-user", "maria@council.eu", "--role", "secretariat", "--password", PASSWORD]
+    result = runner.invoke(args=args + ["--council", "Building council"] * 2)
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalars(select(User)).one()
+        assert [c.name for c in user.councils] == ["Building council"]
+
+
+def test_init_db_where_the_database_folder_cannot_be_created(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI="sqlite:////proc/skillsdelphi/app.db")
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 2
+    assert "cannot create the database folder /proc/skillsdelphi" in result.output
+    assert isinstance(result.exception, SystemExit)
