@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import secrets
 import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import ParamSpec, TypeVar
+from urllib.parse import quote
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.errors import DomainError
 from app.extensions import db
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
@@ -26,7 +37,8 @@ def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None
 
 
 def commit_or_fail(action) -> object:
-    """Run ``action()``, commit once; on a DomainError roll back and exit 2."""
+    """Run ``action()``, commit once; on a DomainError roll back and exit 2, on a file that
+    cannot be used (OSError: a study key folder that cannot be written...) exit 1."""
     try:
         result = action()
         db.session.commit()
@@ -34,11 +46,53 @@ def commit_or_fail(action) -> object:
     except DomainError as exc:
         db.session.rollback()
         fail(exc.message, getattr(exc, "problems", None))
+    except OSError as exc:
+        db.session.rollback()
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}; nothing was stored in the database", code=1)
     return None
+
+
+def database_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a command (inside ``with_appcontext``) so that a database error is a message
+    and an exit status, never a traceback: status 2 when the schema is missing (run
+    ``init-db``), 1 when the database cannot be reached or refuses the command."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            _database_failure(exc)
+            raise  # not reached: _database_failure exits
+
+    return wrapper
+
+
+def _database_failure(exc: SQLAlchemyError) -> None:
+    with contextlib.suppress(SQLAlchemyError):
+        db.session.rollback()
+    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    where = url.render_as_string(hide_password=True)
+    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown error"])[0]
+    try:
+        tables = set(inspect(db.engine).get_table_names())
+    except SQLAlchemyError:
+        fail(f"cannot use the database {where}: {reason}", code=1)
+    missing = sorted(set(db.metadata.tables) - tables)
+    if missing and len(missing) == len(db.metadata.tables):
+        fail(f"the database {where} has no tables yet; run `flask --app app init-db` first")
+    if missing:
+        fail(
+            f"the database {where} lacks the tables {', '.join(missing)}; run "
+            "`flask --app app init-db` to upgrade it"
+        )
+    fail(f"the database {where} refused the command: {reason}", code=1)
 
 
 @click.command("init-db")
 @with_appcontext
+@database_errors
 def init_db_command() -> None:
     """Create or upgrade the database schema, then load built-in classifications."""
     from flask_migrate import upgrade
@@ -47,7 +101,11 @@ def init_db_command() -> None:
 
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(url.database).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create the database folder {folder}: {exc.strerror or exc}")
     upgrade(directory=str(Path(current_app.root_path) / "migrations"))
     added = commit_or_fail(ensure_builtin_sectors)
     click.echo(f"Database ready ({url.get_backend_name()}); {added} built-in sectors added.")
@@ -57,41 +115,80 @@ def init_db_command() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, writable=True))
 @with_appcontext
 def backup_command(path: str) -> None:
-    """Write a consistent copy of the database to PATH (SQLite file, or pg_dump archive)."""
+    """Write a consistent copy of the database to PATH (SQLite file, or pg_dump archive).
+
+    The copy is written beside PATH under a temporary name and renamed when complete, so a
+    failed backup leaves no file behind. Exits 2 when PATH cannot be written, 1 when the
+    database cannot be copied."""
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    backend = url.get_backend_name()
+    if not path.strip():
+        fail("PATH is empty; name the file to write the backup to")
     target = Path(path)
-    if target.exists():
+    if target.exists() or target.is_symlink():
         fail(f"{target} exists already; choose a new file name")
-    if url.get_backend_name() == "sqlite":
-        if not url.database or url.database == ":memory:":
-            fail("the database is in memory; there is nothing to back up")
-        source = sqlite3.connect(url.database)
-        dest = sqlite3.connect(target)
-        try:
-            with dest:
-                source.backup(dest)
-            ok = dest.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            dest.close()
-            source.close()
-        if ok != "ok":
-            fail(f"the backup failed its integrity check: {ok}", code=1)
-    elif url.get_backend_name() == "postgresql":
-        pg_dump = shutil.which("pg_dump")
-        if pg_dump is None:
-            fail("pg_dump is not installed; install the PostgreSQL client tools")
-        plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
-        result = subprocess.run(  # noqa: S603
-            [pg_dump, "--format=custom", "--file", str(target), plain],
-            capture_output=True,
-            text=True,
-            check=False,
+    if backend == "sqlite" and (not url.database or url.database == ":memory:"):
+        fail("the database is in memory; there is nothing to back up")
+    if backend == "sqlite" and not Path(url.database).is_file():
+        fail(f"the database file {url.database} does not exist; check DATABASE_URL", code=1)
+    if backend == "postgresql" and shutil.which("pg_dump") is None:
+        fail("pg_dump is not installed; install the PostgreSQL client tools")
+    if backend not in ("sqlite", "postgresql"):
+        fail(f"backups of {backend} databases are not supported")
+    folder = target.parent
+    if not folder.is_dir():
+        fail(f"cannot write the backup to {target}: the folder {folder} does not exist")
+    partial = folder / f".{target.name}.partial-{secrets.token_hex(4)}"
+    try:
+        partial.open("xb").close()
+    except OSError as exc:
+        fail(
+            f"cannot write the backup to {target}: no file can be created in {folder} "
+            f"({exc.strerror or exc})"
         )
-        if result.returncode != 0:
-            fail(f"pg_dump failed: {result.stderr.strip()}", code=1)
-    else:
-        fail(f"backups of {url.get_backend_name()} databases are not supported")
+    try:
+        if backend == "sqlite":
+            _sqlite_backup(url.database, partial, target)
+        else:
+            _pg_dump(url, partial)
+        if target.exists():
+            fail(f"{target} was created while the backup ran; the backup was not kept")
+        partial.replace(target)
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + "-journal")):
+            leftover.unlink(missing_ok=True)
     click.echo(f"Backup written to {target}")
+
+
+def _sqlite_backup(database: str, partial: Path, target: Path) -> None:
+    """Copy ``database`` into ``partial`` with SQLite's backup API and check it."""
+    source = dest = None
+    try:
+        source = sqlite3.connect(f"file:{quote(database)}?mode=ro", uri=True)
+        dest = sqlite3.connect(partial)
+        with dest:
+            source.backup(dest)
+        ok = dest.execute("PRAGMA integrity_check").fetchone()[0]
+    except sqlite3.Error as exc:
+        fail(f"the backup to {target} failed: {exc}", code=1)
+    finally:
+        for conn in (dest, source):
+            if conn is not None:
+                conn.close()
+    if ok != "ok":
+        fail(f"the backup failed its integrity check: {ok}", code=1)
+
+
+def _pg_dump(url, partial: Path) -> None:
+    plain = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    result = subprocess.run(  # noqa: S603
+        [shutil.which("pg_dump"), "--format=custom", "--file", str(partial), plain],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        fail(f"pg_dump failed: {result.stderr.strip()}", code=1)
 
 
 def register_cli(app: Flask) -> None:

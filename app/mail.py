@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from app.errors import DomainError
+from app.text import one_line
 
 #: Seconds to wait for the mail server before giving up.
 SMTP_TIMEOUT = 30
@@ -50,13 +51,15 @@ def build_message(
     """An e-mail from ``MAIL_FROM`` to ``to`` (an address, ``Name <address>`` or an
     ``email.headerregistry.Address``).
 
-    Raises MailError when a header would hold a line break (header injection)."""
+    The subject is put on one line first (line breaks and other control characters become
+    spaces), so a bad stored title cannot end the header early. Raises MailError when an
+    address would hold a line break (header injection)."""
     msg = EmailMessage()
     domain = urlsplit(current_app.config["BASE_URL"]).hostname or "localhost"
     try:
         msg["From"] = current_app.config["MAIL_FROM"]
         msg["To"] = to
-        msg["Subject"] = subject
+        msg["Subject"] = one_line(subject)
     except ValueError as exc:
         raise MailError(f"the e-mail to {to!r} cannot be built: {exc}") from exc
     msg["Date"] = formatdate(localtime=False)

@@ -4,11 +4,13 @@ import click
 from flask.cli import AppGroup
 
 from app.audit.services import verify_chain
+from app.cli import database_errors
 
 audit_cli = AppGroup("audit", help="Inspect the audit log.")
 
 
 @audit_cli.command("verify")
+@database_errors
 def verify_command() -> None:
     """Check the audit log's hash chain; exit 1 at the first edited or missing event."""
     report = verify_chain()

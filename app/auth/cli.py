@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.services import create_user
-from app.cli import commit_or_fail, fail
+from app.cli import commit_or_fail, database_errors, fail
 from app.councils.models import Council
 from app.extensions import db
 
@@ -27,6 +27,7 @@ from app.extensions import db
     help="Prompted when not given (at least 12 characters).",
 )
 @with_appcontext
+@database_errors
 def create_user_command(
     email: str, role: str, name: str, councils: tuple[str, ...], password: str
 ) -> None:

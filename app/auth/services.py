@@ -7,14 +7,18 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 
 from app.audit.services import record
+from app.auth.emails import email_problem
 from app.auth.models import Role, User
 from app.auth.passwords import hash_password, needs_rehash, password_problem, verify_password
 from app.councils.models import Council
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
+from app.text import has_control_characters
 
 _DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
+#: Longest display name (the column's size).
+MAX_NAME_LENGTH = 200
 
 
 def normalise_email(email: str) -> str:
@@ -63,15 +67,22 @@ def create_user(
     councils: Iterable[Council] = (),
     by: User | str | None = None,
 ) -> User:
-    """Create a staff account. Raises InvalidInput naming the field at fault. Flushes."""
+    """Create a staff account. The address must be one the sign-in form accepts
+    (``email_problem``). Raises InvalidInput naming the field at fault. Flushes."""
     problems = []
     email_n = normalise_email(email)
-    if "@" not in email_n or len(email_n) > 254 or email_n.startswith("@"):
-        problems.append(f"email: {email!r} is not an e-mail address")
+    if why := email_problem(email_n):
+        problems.append(f"email: {why}")
     try:
         role = Role(role)
     except ValueError:
         problems.append(f"role: {role!r} is not one of {', '.join(r.value for r in Role)}")
+    if has_control_characters(name):
+        problems.append(
+            "name: must be a single line, without line breaks, tabs or other control characters"
+        )
+    elif len(name) > MAX_NAME_LENGTH:
+        problems.append(f"name: at most {MAX_NAME_LENGTH} characters")
     why = password_problem(password, (email_n, name))
     if why:
         problems.append(f"password: {why}")
@@ -80,7 +91,7 @@ def create_user(
     if problems:
         raise InvalidInput("the user was not created", problems)
     user = User(email=email_n, role=Role(role), password_hash=hash_password(password), name=name)
-    user.councils = list(councils)
+    user.councils = list(dict.fromkeys(councils))  # a council named twice counts once
     db.session.add(user)
     db.session.flush()
     record(

@@ -2,7 +2,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.classifications.services import import_classification
-from app.cli import commit_or_fail
+from app.cli import commit_or_fail, database_errors
 
 _LEVELS = {
     "nace-rev2": {1: "sections", 2: "divisions", 3: "groups", 4: "classes"},
@@ -14,6 +14,7 @@ _LEVELS = {
 @click.argument("kind", type=click.Choice(["nace", "isco"]))
 @click.argument("file", type=click.Path(dir_okay=False))
 @with_appcontext
+@database_errors
 def import_classification_command(kind: str, file: str) -> None:
     """Load a classification FILE: nace (Eurostat RAMON CSV export) or isco (ESCO CSV).
 

@@ -60,8 +60,14 @@ ESCO_ISCO_COLUMNS: tuple[str, ...] = (
 )
 ESCO_ISCO_REQUIRED: tuple[str, ...] = ("conceptType", "conceptUri", "code", "preferredLabel")
 
+#: Longest label and URI that can be stored (the sizes of the database columns).
+MAX_LABEL_LENGTH = 400
+MAX_URI_LENGTH = 255
+
 _BOM = "\ufeff"
 _BAD_BYTE = re.compile("[\udc80-\udcff]")
+#: Control characters other than tab and line breaks (a NUL cannot even be stored).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _NACE_CODE_PATTERNS: dict[int, tuple[re.Pattern[str], str]] = {
     1: (re.compile(r"[A-U]"), "section code (one letter A-U)"),
@@ -165,9 +171,21 @@ def _rows(text: str, report: _Report) -> Iterator[_Row]:
 
 
 def _check_encoding(row: _Row, names: Sequence[str], report: _Report) -> list[str]:
-    """Report fields holding bytes that are not UTF-8; return the fields with U+FFFD instead."""
+    """Report fields holding bytes that are not UTF-8 or control characters other than line
+    breaks and tabs (a NUL cannot be stored); return the fields with U+FFFD instead of bad
+    bytes."""
     cleaned: list[str] = []
     for index, value in enumerate(row.fields):
+        control = _CONTROL.search(value)
+        if control:
+            char = control.group()
+            column = names[index] if index < len(names) else f"field {index + 1}"
+            report.add(
+                row.number,
+                column,
+                f"contains a control character (U+{ord(char):04X}); is this a text file?",
+                row.line,
+            )
         bad = _BAD_BYTE.findall(value)
         if bad:
             shown = " ".join(f"0x{ord(char) - 0xDC00:02x}" for char in bad[:5])
@@ -354,6 +372,8 @@ def _nace_entry(row: _Row, report: _Report, lang: str) -> ClassEntry | None:
     label = value["Description"]
     if not label:
         problem("Description", "the description (title) is missing")
+    elif len(label) > MAX_LABEL_LENGTH:
+        problem("Description", f"the title is longer than {MAX_LABEL_LENGTH} characters")
 
     isic = value["Reference to ISIC Rev. 4"]
     if isic and level is not None:
@@ -534,6 +554,8 @@ def _esco_entry(
         problem("conceptUri", "the concept URI is missing")
     elif not uri.startswith(("http://", "https://")) or any(c.isspace() for c in uri):
         problem("conceptUri", f"{uri!r} is not an http(s) URI")
+    elif len(uri) > MAX_URI_LENGTH:
+        problem("conceptUri", f"the URI is longer than {MAX_URI_LENGTH} characters")
     else:
         match = _ESCO_ISCO_URI_CODE.search(uri)
         if match and code_ok and match.group(1) != code:
@@ -542,6 +564,8 @@ def _esco_entry(
     label = get("preferredLabel")
     if not label:
         problem("preferredLabel", "the preferred label is missing")
+    elif len(label) > MAX_LABEL_LENGTH:
+        problem("preferredLabel", f"the label is longer than {MAX_LABEL_LENGTH} characters")
 
     if not code_ok:
         return None

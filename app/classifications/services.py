@@ -18,6 +18,8 @@ ISCO = "isco-08"
 
 #: How many problems an error message lists before summarising the rest.
 MAX_PROBLEMS_SHOWN = 50
+#: Largest file read: the full NACE and ESCO exports are about 1 MiB.
+MAX_FILE_BYTES = 50 * 1024**2
 
 
 @dataclass(frozen=True)
@@ -71,15 +73,27 @@ def import_classification(kind: str, path: str | Path) -> ImportSummary:
     """Load a whole classification file: all records or none.
 
     ``kind`` is ``nace`` (Eurostat RAMON export) or ``isco`` (ESCO ISCOGroups CSV).
-    Raises InvalidInput listing each problem by row and column. Flushes.
+    Raises InvalidInput listing each problem by row and column, or naming the file when it
+    is missing, not a regular file, larger than MAX_FILE_BYTES or unreadable. Flushes.
     """
     path = Path(path)
     if kind not in ("nace", "isco"):
         raise InvalidInput(f"classification must be nace or isco, not {kind!r}")
-    if not path.is_file():
+    if not path.exists():
         raise InvalidInput(f"{path}: no such file")
+    if not path.is_file():
+        raise InvalidInput(f"{path}: not a regular file")
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InvalidInput(
+            f"{path}: the file is larger than {MAX_FILE_BYTES // 1024**2} MiB ({size} bytes); "
+            "a classification file is about 1 MiB"
+        )
     parser = parse_nace_ramon if kind == "nace" else parse_esco_isco_groups
-    result = parser(path)
+    try:
+        result = parser(path)
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     _problems_or_raise(path, list(result.problems))
     if not result.records:
         raise InvalidInput(f"{path.name}: the file holds no records; nothing was imported")

@@ -2,7 +2,6 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     DecimalField,
     IntegerField,
     SelectField,
@@ -19,13 +18,16 @@ from wtforms.validators import (
     StopValidation,
 )
 
+from app.forms import DayField, PlainText, SingleLine
+
 
 class NewConsultationForm(FlaskForm):
     council = SelectField(_l("Council"), coerce=int, validators=[InputRequired()])
     questionnaire = SelectField(_l("Questionnaire"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    title = StringField(_l("Title"), validators=[DataRequired(), SingleLine(), Length(max=300)])
     description = TextAreaField(
-        _l("Description for panellists"), validators=[Optional(), Length(max=4000)]
+        _l("Description for panellists"),
+        validators=[Optional(), PlainText(), Length(max=4000)],
     )
     submit = SubmitField(_l("Create consultation"))
 
@@ -38,18 +40,19 @@ def _finite(form, field) -> None:
 class PlanForm(FlaskForm):
     consensus_in = StringField(
         _l("Consensus rule (agreement that an item matters)"),
-        validators=[DataRequired(), Length(max=300)],
+        validators=[DataRequired(), SingleLine(), Length(max=300)],
     )
     consensus_out = StringField(
         _l("Consensus rule (agreement that an item does not matter)"),
-        validators=[Optional(), Length(max=300)],
+        validators=[Optional(), SingleLine(), Length(max=300)],
     )
     min_n = IntegerField(
         _l("Minimum answers for a consensus decision"),
         validators=[InputRequired(), NumberRange(min=1, max=10000)],
     )
     stability_rule = StringField(
-        _l("Stability rule between rounds"), validators=[DataRequired(), Length(max=300)]
+        _l("Stability rule between rounds"),
+        validators=[DataRequired(), SingleLine(), Length(max=300)],
     )
     max_rounds = IntegerField(
         _l("Maximum number of rounds"), validators=[InputRequired(), NumberRange(min=1, max=20)]
@@ -124,9 +127,9 @@ class PlanForm(FlaskForm):
 
 
 class DeadlineForm(FlaskForm):
-    deadline = DateField(
+    deadline = DayField(
         _l("Deadline (answers accepted until the end of this day, UTC)"),
-        validators=[DataRequired()],
+        validators=[InputRequired(_l("Enter the date of the deadline."))],
     )
     submit = SubmitField(_l("Confirm"))
 

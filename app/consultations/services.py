@@ -27,6 +27,7 @@ from app.councils.models import Council
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
 from app.questionnaires.services import store_questionnaire
+from app.text import LINE_BREAKS_AND_TABS, has_control_characters
 
 
 def require_secretariat(user: User, council: Council) -> None:
@@ -97,6 +98,16 @@ def create_consultation(
     when None), creates the study key. Raises InvalidInput, NotFound. Flushes.
     """
     require_secretariat(by, council)
+    if has_control_characters(title or ""):
+        raise InvalidInput(
+            "the title must be a single line",
+            ["title: remove line breaks, tabs and other control characters"],
+        )
+    if has_control_characters(description or "", allow=LINE_BREAKS_AND_TABS):
+        raise InvalidInput(
+            "the description contains a control character",
+            ["description: remove control characters other than line breaks and tabs"],
+        )
     title = (title or "").strip()
     if not title:
         raise InvalidInput("the consultation needs a title", ["title: enter a title"])

@@ -88,7 +88,10 @@ def new():
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
-            form.title.errors = list(form.title.errors) + list(exc.problems or [exc.message])
+            for problem in exc.problems or [exc.message]:
+                name = problem.split(":", 1)[0]
+                target = form.description if name == "description" else form.title
+                target.errors = list(target.errors) + [problem]
             status = 422
         else:
             flash(_("Consultation created. Check the analysis plan before round 1 opens."), "info")
@@ -190,7 +193,7 @@ def _deadline() -> datetime | None:
         return _end_of_day(form.deadline.data)
     for name, errors in form.errors.items():
         label = form[name].label.text if name in form else name
-        flash(_("%(field)s: %(errors)s", field=label, errors=" ".join(errors)), "error")
+        flash(_("%(field)s: %(errors)s", field=label, errors=" ".join(map(str, errors))), "error")
     return None
 
 

@@ -29,6 +29,7 @@ from app.consultations.services import ensure_staff_can_see_results, plan_of
 from app.errors import InvalidInput, NotFound, StateError
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES
+from app.text import has_control_characters
 from app.themes import SkillIndex, load_esco_skills, match_themes_esco, split_statements
 from app.themes import suggest_themes as engine_suggest_themes
 
@@ -246,14 +247,22 @@ def language_name(code: str) -> str:
 def clean_labels(
     raw: Mapping[str, str | None], languages: Sequence[str], default: str
 ) -> dict[str, str]:
-    """Labels per panel language, whitespace collapsed; the default language is required.
+    """Labels per panel language, spaces collapsed; the default language is required.
 
-    Raises InvalidInput naming each language at fault.
+    A label becomes the text of a rating item, shown on one line: line breaks, tabs and other
+    control characters are refused. Raises InvalidInput naming each language at fault.
     """
     labels: dict[str, str] = {}
     problems = []
     for lang in languages:
-        value = " ".join(str(raw.get(lang) or "").split())
+        value = str(raw.get(lang) or "")
+        if has_control_characters(value):
+            problems.append(
+                f"label ({lang}): the label in {language_name(lang)} must be a single line; "
+                "remove line breaks, tabs and other control characters"
+            )
+            continue
+        value = " ".join(value.split())
         if len(value) > MAX_LABEL:
             problems.append(
                 f"label ({lang}): at most {MAX_LABEL} characters in {language_name(lang)}"

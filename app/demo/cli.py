@@ -1,12 +1,13 @@
 import click
 from flask.cli import with_appcontext
 
-from app.cli import commit_or_fail
+from app.cli import commit_or_fail, database_errors
 from app.demo.seed import seed_demo
 
 
 @click.command("seed-demo")
 @with_appcontext
+@database_errors
 def seed_demo_command() -> None:
     """Create the labelled demonstration data (councils, staff, questionnaires...)."""
     summary = commit_or_fail(seed_demo)

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.cli import fail
+from app.cli import database_errors, fail
 from app.consultations.models import Consultation, Round, RoundStatus
 from app.errors import DomainError
 from app.extensions import db
@@ -19,6 +19,7 @@ CLI_ACTOR = "cli:send-reminders"
 
 @click.command("send-reminders")
 @with_appcontext
+@database_errors
 def send_reminders_command() -> None:
     """E-mail a reminder with a fresh link to each panellist of an open round who was
     invited, has not submitted and was not reminded today. Commits per consultation; exits

@@ -48,6 +48,7 @@ from app.panels.parse import (
 )
 from app.panels.tokens import invitation_link, new_token, store_invitation
 from app.panels.tracking import PanellistProgress, Progress, non_responders, progress_of
+from app.text import one_line
 
 __all__ = [
     "Delivery",
@@ -641,8 +642,9 @@ def compose_message(
 def _recipient(panellist: Panellist) -> Address:
     # Built from its parts: parsing would refuse a non-ASCII local part outright, while the
     # mail server may well accept it (SMTPUTF8); if not, that recipient alone is refused.
+    # The name is put on one line: a name stored with a line break cannot end the header.
     username, _at, domain = panellist.email.rpartition("@")
-    return Address(display_name=panellist.name, username=username, domain=domain)
+    return Address(display_name=one_line(panellist.name), username=username, domain=domain)
 
 
 def _require_round_of(consultation: Consultation, round_: Round) -> None:

@@ -7,6 +7,9 @@ Pure: no Flask. Three passes over one file, all problems collected before raisin
 2. The published JSON Schema (``questionnaire.schema.json``), each error mapped back
    from its data path to a line.
 3. Rules a schema cannot express (unique keys, languages, labels, bands, bounds).
+
+A file beyond the limits below (size, values, nesting) is one located problem, found before
+the work grows: never a crash, a hang or a RecursionError.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import hashlib
 import json
 import math
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -36,9 +40,18 @@ from app.questionnaires.spec import (
 )
 
 SCHEMA_FILE = "questionnaire.schema.json"
-#: Guards against alias bombs: far above any real questionnaire.
-MAX_NODES = 200_000
-MAX_DEPTH = 100
+#: Limits far above any real questionnaire (a few dozen KiB, five levels deep). They keep a
+#: huge file, an alias bomb ("billion laughs") or deep nesting from exhausting memory, time
+#: or the stack.
+#: Largest file read (bytes).
+MAX_FILE_BYTES = 1024 * 1024
+#: Most values, counting each use of an alias as a copy of what it refers to (the shipped
+#: questionnaires have about 430).
+MAX_NODES = 20_000
+#: Deepest nesting of lists and mappings.
+MAX_DEPTH = 50
+#: Most problems listed for one file; the rest are counted.
+MAX_PROBLEMS = 100
 
 PathT = tuple[str | int, ...]
 
@@ -91,19 +104,46 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
     name). Raises QuestionnaireError listing every problem.
     """
     path = Path(path)
+    raw = read_questionnaire_file(path)
     file = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise QuestionnaireError(
-            [Problem(file, 1, "", f"cannot read file: {exc.strerror}")]
-        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise QuestionnaireError([Problem(file, line, "", "file is not UTF-8 text")]) from None
     return _load(text, raw, file=file, source=path.name, expected_key=path.stem)
+
+
+def read_questionnaire_file(path: str | Path) -> bytes:
+    """The bytes of ``path``. Raises QuestionnaireError when it is not a regular file (a
+    folder, a device or a pipe, which could block), cannot be read or is larger than
+    MAX_FILE_BYTES."""
+    path = Path(path)
+    file = str(path)
+
+    def refuse(message: str) -> QuestionnaireError:
+        return QuestionnaireError([Problem(file, 1, "", message)])
+
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse("not a regular file")
+        if info.st_size > MAX_FILE_BYTES:
+            raise refuse(_too_large(info.st_size))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise refuse(f"cannot read file: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:  # grew while being read
+        raise refuse(_too_large(len(raw)))
+    return raw
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is larger than {MAX_FILE_BYTES // 1024} KiB ({size} bytes); a "
+        "questionnaire is a few dozen KiB"
+    )
 
 
 def load_questionnaire_text(text: str, source: str = "<text>") -> Questionnaire:
@@ -130,6 +170,9 @@ def _load(
     text: str, raw: bytes, *, file: str, source: str, expected_key: str | None
 ) -> Questionnaire:
     problems = _Problems(file)
+    if len(raw) > MAX_FILE_BYTES:
+        problems.add(1, "", _too_large(len(raw)))
+        raise QuestionnaireError(problems.sorted())
     data, index = _parse(text, problems)
     if data is not None or not problems.items:
         checker = _Checker(data, index, problems)
@@ -149,14 +192,22 @@ class _Problems:
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[Problem] = []
+        self._seen: set[Problem] = set()
 
     def add(self, line: int, key: str, message: str) -> None:
         problem = Problem(self.file, max(line, 1), key, message)
-        if problem not in self.items:
+        if problem not in self._seen:
+            self._seen.add(problem)
             self.items.append(problem)
 
     def sorted(self) -> list[Problem]:
-        return sorted(self.items, key=lambda p: (p.line, p.key, p.message))
+        """The problems by line; beyond MAX_PROBLEMS, one more saying how many are left."""
+        ordered = sorted(self.items, key=lambda p: (p.line, p.key, p.message))
+        if len(ordered) <= MAX_PROBLEMS:
+            return ordered
+        rest = len(ordered) - MAX_PROBLEMS
+        more = Problem(self.file, ordered[MAX_PROBLEMS].line, "", f"... and {rest} more problems")
+        return [*ordered[:MAX_PROBLEMS], more]
 
 
 # --- pass 1: YAML with positions --------------------------------------------------------
@@ -174,9 +225,64 @@ class _Pos:
         return self.key_line if self.key_line is not None else self.value_line
 
 
+class _LimitExceeded(yaml.YAMLError):
+    """The file goes beyond one of the limits (MAX_DEPTH, MAX_NODES) on ``line``."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def _nesting_message() -> str:
+    return f"nesting deeper than {MAX_DEPTH} levels (lists or mappings inside each other)"
+
+
+def _size_message() -> str:
+    return (
+        f"more than {MAX_NODES} values, counting each use of an alias as a copy (an alias "
+        "bomb?); a questionnaire has a few hundred"
+    )
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose composer stops at MAX_DEPTH levels, before Python's stack runs out,
+    and at MAX_NODES nodes, before the time it takes grows long."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _LimitExceeded(self.peek_event().start_mark.line + 1, _size_message())
+        if self.check_event(yaml.CollectionStartEvent):
+            if self._depth >= MAX_DEPTH:
+                raise _LimitExceeded(self.peek_event().start_mark.line + 1, _nesting_message())
+            self._depth += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self._depth -= 1
+        return super().compose_node(parent, index)
+
+
 def _parse(text: str, problems: _Problems) -> tuple[Any, dict[PathT, _Pos]]:
     """YAML text to plain data plus the position of every path; None on a syntax error."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+        problems.add(
+            line,
+            "",
+            f"the file contains a character YAML does not allow (U+{ord(character):04X}); "
+            "is it a text file?",
+        )
+        return None, {}
     try:
         node = loader.get_single_node()
         if node is None:
@@ -188,6 +294,9 @@ def _parse(text: str, problems: _Problems) -> tuple[Any, dict[PathT, _Pos]]:
         for line, path, message in builder.problems:
             problems.add(line, _render(path, data), message)
         return data, index
+    except _LimitExceeded as exc:
+        problems.add(exc.line, "", exc.message)
+        return None, {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -223,15 +332,15 @@ class _Builder:
     def _value(self, node: yaml.Node, path: PathT) -> Any:
         self.count += 1
         if self.count > MAX_NODES:
-            raise yaml.YAMLError(f"more than {MAX_NODES} values (aliases expanding?)")
+            raise _LimitExceeded(node.start_mark.line + 1, _size_message())
         if isinstance(node, yaml.ScalarNode):
             return self.loader.construct_object(node, deep=True)
         if id(node) in self.open:
             line = node.start_mark.line + 1
             self.problems.append((line, path, "an alias refers to itself (recursive data)"))
             return None
-        if len(self.open) >= MAX_DEPTH:
-            raise yaml.YAMLError(f"values are nested more than {MAX_DEPTH} levels deep")
+        if len(self.open) >= MAX_DEPTH:  # through aliases: the composer checked the rest
+            raise _LimitExceeded(node.start_mark.line + 1, _nesting_message())
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):

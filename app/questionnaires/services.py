@@ -9,7 +9,11 @@ from sqlalchemy import select
 
 from app.errors import InvalidInput
 from app.extensions import db
-from app.questionnaires.loader import QuestionnaireError, load_questionnaire_text
+from app.questionnaires.loader import (
+    QuestionnaireError,
+    load_questionnaire_text,
+    read_questionnaire_file,
+)
 from app.questionnaires.models import QuestionnaireVersion
 from app.questionnaires.spec import Questionnaire
 
@@ -30,10 +34,7 @@ def store_questionnaire(path: str | Path) -> QuestionnaireVersion:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot be read ({exc.strerror})") from exc
-    try:
+        raw = read_questionnaire_file(path)
         spec: Questionnaire = load_questionnaire_text(raw.decode("utf-8"), str(path.name))
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{path.name}: not UTF-8 text") from exc

@@ -97,6 +97,18 @@ def test_another_councils_secretariat_cannot_reach_the_consultation(study):
             services.get_consultation_for(outsider, ids["consultation"])
 
 
+@pytest.mark.parametrize("title", ["Skills\r\nBcc: x@example.org", "Skills\u2028", "A\x7fB"])
+def test_create_consultation_refuses_a_title_that_is_not_one_line(study, title):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        with pytest.raises(InvalidInput) as caught:
+            services.create_consultation(c.council, SURVEY, title=title, by=sec)
+        assert caught.value.problems[0].startswith("title:")
+        db.session.rollback()
+        assert len(db.session.scalars(select(Consultation)).all()) == 1
+
+
 def test_plan_locks_when_round_one_opens_and_later_changes_are_audited(study):
     app, ids = study
     with app.app_context():

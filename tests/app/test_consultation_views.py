@@ -11,7 +11,7 @@ from app.classifications.services import ensure_builtin_sectors
 from app.consultations.models import Consultation, RoundStatus
 from app.councils.models import Council
 from app.extensions import db
-from tests.conftest import login
+from tests.conftest import ROOT, login
 
 
 @pytest.fixture
@@ -58,6 +58,35 @@ def test_create_a_consultation_from_a_questionnaire_file(setup):
         assert len(c.rounds[0].items) == len(c.questionnaire.spec["items"])
 
 
+def test_a_hostile_questionnaire_file_is_left_out_of_the_new_consultation_page(setup, tmp_path):
+    app, client, council_id, *_ = setup
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    (surveys / "future-skill-needs.yaml").write_bytes(
+        (ROOT / "surveys" / "future-skill-needs.yaml").read_bytes()
+    )
+    (surveys / "deep.yaml").write_text("[" * 10_000 + "]" * 10_000, encoding="utf-8")
+    (surveys / "deep-mapping.yaml").write_text("{a: " * 10_000 + "}" * 10_000, encoding="utf-8")
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x]"]
+    for previous, name in zip("abcdefg", "bcdefgh", strict=True):
+        bomb.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    (surveys / "bomb.yaml").write_text("\n".join(bomb) + "\n", encoding="utf-8")
+    (surveys / "binary.yaml").write_bytes(b"key: \x00\x01\x02")
+    app.config["SURVEYS_DIR"] = str(surveys)
+    page = client.get("/staff/consultations/new")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "future-skill-needs.yaml" in html
+    assert "deep.yaml" not in html and "bomb.yaml" not in html and "binary.yaml" not in html
+    response = client.post(
+        "/staff/consultations/new",
+        data={"council": council_id, "questionnaire": "deep.yaml", "title": "Skills 2030"},
+    )
+    assert response.status_code == 422
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
+
+
 def test_missing_title_is_reported_on_the_field(setup):
     app, client, council_id, *_ = setup
     response = client.post(
@@ -68,6 +97,72 @@ def test_missing_title_is_reported_on_the_field(setup):
     assert 'href="#title"' in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalars(select(Consultation)).all() == []
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Skills 2030\r\nBcc: everyone@example.org",
+        "Skills\n2030",
+        "Skills\t2030",
+        "Skills\x002030",
+        "Skills\x852030",
+        "Skills\u20282030",
+        "Skills 2030\r\n",
+    ],
+)
+def test_a_title_with_a_line_break_or_control_character_is_refused_at_the_field(setup, title):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new",
+        data={"council": council_id, "questionnaire": "future-skill-needs.yaml", "title": title},
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="title-error"' in page
+    assert "Title must be a single line" in page
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
+
+
+def test_the_one_line_message_is_translated(setup):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new?lang=de",
+        data={"council": council_id, "questionnaire": "future-skill-needs.yaml", "title": "a\nb"},
+    )
+    assert response.status_code == 422
+    assert "muss einzeilig sein" in response.get_data(as_text=True)
+
+
+def test_a_description_with_a_control_character_is_refused_at_the_field(setup):
+    app, client, council_id, *_ = setup
+    response = client.post(
+        "/staff/consultations/new",
+        data={
+            "council": council_id,
+            "questionnaire": "future-skill-needs.yaml",
+            "title": "Construction skills 2030",
+            "description": "First line\nsecond line\x1b[31m",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="description-error"' in page and "control character" in page
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).all() == []
+
+
+def test_a_plan_rule_with_a_line_break_is_refused_at_the_field(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    response = client.post(
+        f"/staff/consultations/{cid}/plan",
+        data=_plan_data(stability_rule="net_change < 0.15\nand wilcoxon_p >= 0.05"),
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'id="stability_rule-error"' in page and "must be a single line" in page
 
 
 def _plan_data(**changes):
@@ -150,6 +245,43 @@ def test_round_lifecycle_buttons(setup):
         assert r.status is RoundStatus.released and r.results["submitted"] == 0
     nxt = client.post(f"/staff/consultations/{cid}/rounds/next")
     assert "Round 2 is prepared" in client.get(nxt.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "deadline", "message"),
+    [
+        ("en", "2026-02-30", "“2026-02-30” is not a date: February 2026 has 28 days."),
+        ("en", "2028-02-30", "“2028-02-30” is not a date: February 2028 has 29 days."),
+        ("en", "2026-13-01", "“2026-13-01” is not a date: there is no month 13."),
+        ("en", "30.02.2026", "“30.02.2026” is not a date: write it as YYYY-MM-DD"),
+        ("en", "   ", "Enter a date as YYYY-MM-DD."),
+        ("de", "2026-02-30", "„2026-02-30“ ist kein Datum: Der Februar 2026 hat 28 Tage."),
+        ("fr", "2026-02-30", "« 2026-02-30 » n’est pas une date : février 2026 compte 28 jours."),
+    ],
+)
+def test_an_impossible_deadline_is_reported_as_not_a_date(setup, lang, deadline, message):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    base = f"/staff/consultations/{cid}/rounds/1"
+    response = client.post(f"{base}/open?lang={lang}", data={"deadline": deadline})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert message in page
+    assert "field is required" not in page
+    with app.app_context():
+        assert db.session.get(Consultation, int(cid)).rounds[0].status is RoundStatus.draft
+
+
+def test_an_impossible_new_deadline_of_an_open_round_is_reported_as_not_a_date(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    base = f"/staff/consultations/{cid}/rounds/1"
+    later = (date.today() + timedelta(days=10)).isoformat()
+    assert client.post(f"{base}/open", data={"deadline": later}).status_code == 303
+    response = client.post(f"{base}/extend", data={"deadline": "2099-04-31"})
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "“2099-04-31” is not a date: April 2099 has 30 days." in page
+    assert later in page
 
 
 def test_other_councils_and_other_roles_cannot_reach_it(setup, make_user):

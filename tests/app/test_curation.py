@@ -239,6 +239,16 @@ def test_accept_refuses_a_changed_suggestion_or_missing_label(study):
     assert _themes(app, cid) == []
 
 
+@pytest.mark.parametrize("label", ["Digital\nskills", "Digital\tskills", "Digital\x1bskills"])
+def test_a_label_with_a_line_break_or_control_character_is_refused(study, label):
+    app, cid = study
+    suggestion = _suggestions(app, cid).suggestions[0]
+    client = _client(app)
+    _accept(client, cid, suggestion, label=label)
+    assert "label (en): the label in English (en) must be a single line" in _flashes(client, cid)
+    assert _themes(app, cid) == []
+
+
 def test_merge_split_rename_and_approve(study):
     app, cid = study
     first, second = _suggestions(app, cid).suggestions[:2]

@@ -361,3 +361,46 @@ def test_names_with_commas_and_non_ascii_addresses(make_app, smtputf8):
         assert "1 invitation was sent." in page
         assert "müller@bau.de" in page and "earlier links still work" in page
         assert len(smtp.received) == 1
+
+
+def test_a_stored_title_or_name_with_line_breaks_cannot_break_the_message(make_app, smtp):
+    """Defence in depth: text stored before the one-line check still gives a one-line
+    subject and recipient, and no header of its own."""
+    app = make_app(**smtp.config())
+    study = build_study(
+        app,
+        panellists=[
+            {"name": "Anna\r\nCc: other@example.org", "email": "anna@example.org"},
+            {"name": "John Smith", "email": "john@example.org"},
+        ],
+    )
+    with app.app_context():
+        consultation = db.session.get(Consultation, study.consultation)
+        consultation.title = "Skills 2030\r\nBcc: everyone@example.org\u2028\x85end"
+        db.session.commit()
+        sent = services.send_invitations(consultation, consultation.rounds[0], by="test")
+        db.session.commit()
+    assert sent == 2
+    assert sorted(r.recipients[0] for r in smtp.received) == [
+        "anna@example.org",
+        "john@example.org",
+    ]
+    for received in smtp.received:
+        assert received.message["Subject"] == (
+            "Invitation: Skills 2030 Bcc: everyone@example.org end"
+        )
+        assert received.message["Bcc"] is None and received.message["Cc"] is None
+    anna = next(r for r in smtp.received if r.recipients == ["anna@example.org"])
+    assert anna.message["To"].addresses[0].display_name == "Anna Cc: other@example.org"
+
+
+@pytest.mark.parametrize("subject", ["Hello\r\nBcc: x@example.org", "Hello\nX", "A\u2029B\x00C"])
+def test_build_message_puts_the_subject_on_one_line(make_app, subject):
+    from app.mail import build_message
+
+    app = make_app()
+    with app.app_context():
+        msg = build_message("maria@example.org", subject, "Body")
+    assert "\n" not in msg["Subject"] and "\r" not in msg["Subject"]
+    assert msg["Bcc"] is None
+    assert msg["Subject"].split() == subject.replace("\x00", " ").split()

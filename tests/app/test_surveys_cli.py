@@ -124,3 +124,45 @@ def test_schema_prints_the_published_json_schema(project):
     result = run(make_app(project), "schema")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == schema()
+
+
+HOSTILE = {
+    "deep-lists.yaml": ("[" * 10_000 + "]" * 10_000).encode(),
+    "deep-mappings.yaml": "".join(" " * i + "a:\n" for i in range(1_000)).encode(),
+    "alias-bomb.yaml": "".join(
+        f"{n}: &{n} [{', '.join([f'*{p}'] * 9) if p else ', '.join(['lol'] * 9)}]\n"
+        for p, n in zip([None, *"abcdefgh"], "abcdefghi", strict=True)
+    ).encode(),
+    "binary.yaml": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    "controls.yaml": b"key: a\x00b\n",
+    "empty.yaml": b"",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_a_hostile_file_is_a_problem_not_a_traceback(project, name):
+    path = project / "surveys" / name
+    path.write_bytes(HOSTILE[name])
+    result = run(make_app(project), "check", str(path))
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert result.stdout.startswith(f"{path}:")
+    assert "Traceback" not in result.output
+    assert "1 of 1 files have problems" in result.stderr
+
+
+def test_a_deeply_nested_file_names_the_limit(project):
+    path = project / "surveys" / "deep.yaml"
+    path.write_bytes(HOSTILE["deep-lists.yaml"])
+    result = run(make_app(project), "check")
+    assert f"{path}:1: nesting deeper than 50 levels" in result.stdout
+    assert "1 of 3 files have problems" in result.stderr
+
+
+def test_a_huge_file_is_a_problem(project):
+    path = project / "surveys" / "huge.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(2 * 1024**3)
+    result = run(make_app(project), "check", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:1: the file is larger than 1024 KiB" in result.stdout

@@ -417,6 +417,23 @@ def test_unreadable_csv_quoting_is_reported(tmp_path: Path) -> None:
     assert "cannot be read" in problem.message
 
 
+@pytest.mark.parametrize(("char", "shown"), [("\x00", "U+0000"), ("\x1b", "U+001B")])
+def test_a_control_character_is_reported_by_row_and_column(
+    tmp_path: Path, char: str, shown: str
+) -> None:
+    content = GOOD_NACE_ROWS + f'"5","4","01.12","01.1","Growing{char} of rice",,,,,"0112"\n'
+    problem = _only_problem(parse_nace_ramon(_write(tmp_path, content)))
+    assert (problem.row, problem.column) == (5, "Description")
+    assert f"contains a control character ({shown})" in problem.message
+
+
+def test_a_title_too_long_to_store_is_reported(tmp_path: Path) -> None:
+    content = GOOD_NACE_ROWS + f'"5","4","01.12","01.1","{"R" * 401}",,,,,"0112"\n'
+    problem = _only_problem(parse_nace_ramon(_write(tmp_path, content)))
+    assert (problem.row, problem.column) == (5, "Description")
+    assert "longer than 400 characters" in problem.message
+
+
 def test_source_types(tmp_path: Path) -> None:
     path = _write(tmp_path, GOOD_NACE_ROWS)
     expected = parse_nace_ramon(path).records
@@ -518,6 +535,23 @@ def test_malformed_esco_row_is_reported_by_row_and_column(
     assert (problem.row, problem.line, problem.column) == (6, 7, column)
     assert problem.message.startswith(f"row 6 (line 7), column `{column}`: ")
     assert reason in problem.message
+
+
+def test_esco_label_or_uri_too_long_to_store_is_reported(tmp_path: Path) -> None:
+    long_uri = "http://data.europa.eu/esco/" + "x" * 250 + "/isco/C1112"
+    content = (
+        ESCO_HEADER
+        + GOOD_ESCO_ROWS
+        + f"ISCOGroup,{long_uri},1112,Senior officials,,,\n"
+        + f"ISCOGroup,http://data.europa.eu/esco/isco/C1113,1113,{'L' * 401},,,\n"
+    )
+    result = parse_esco_isco_groups(_write(tmp_path, content))
+    assert [(p.row, p.column) for p in result.problems] == [
+        (6, "conceptUri"),
+        (7, "preferredLabel"),
+    ]
+    assert "longer than 255 characters" in result.problems[0].message
+    assert "longer than 400 characters" in result.problems[1].message
 
 
 def test_esco_file_without_code_column(tmp_path: Path) -> None:

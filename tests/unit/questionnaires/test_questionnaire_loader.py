@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import jsonschema
@@ -11,6 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.questionnaires.loader import (
+    MAX_DEPTH,
+    MAX_FILE_BYTES,
+    MAX_NODES,
+    MAX_PROBLEMS,
     Problem,
     QuestionnaireError,
     check_files,
@@ -212,6 +218,117 @@ def test_non_utf8_file_names_the_line(tmp_path):
     (problem,) = check_files([path])
     assert problem.line == 10
     assert "UTF-8" in problem.message
+
+
+# --- hostile files: problems, never a crash or a hang ----------------------------------
+
+BOMB = "".join(
+    f"{name}: &{name} [{', '.join([f'*{prev}'] * 9) if prev else ', '.join(['lol'] * 9)}]\n"
+    for prev, name in zip([None, *"abcdefgh"], "abcdefghi", strict=True)
+)
+
+
+def _only_problem(text: str, source: str = "hostile.yaml") -> Problem:
+    started = time.monotonic()
+    problems = problems_of(text, source)
+    assert time.monotonic() - started < 5
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[" * 10_000 + "]" * 10_000, 1),  # nested lists
+        ("{a: " * 10_000 + "1" + "}" * 10_000, 1),  # nested flow mappings
+        ("".join(" " * i + "a:\n" for i in range(1_000)) + " " * 1_000 + "b\n", 51),
+        ("".join(" " * i + "-\n" for i in range(1_000)), 51),  # nested block lists
+        (MINIMAL + "  - key: x\n    text: " + "[" * 200 + "]" * 200 + "\n", 11),
+    ],
+    ids=["flow-lists", "flow-mappings", "block-mappings", "block-lists", "inside-an-item"],
+)
+def test_deep_nesting_is_a_located_problem(text, line):
+    problem = _only_problem(text)
+    assert problem.line == line
+    assert f"nesting deeper than {MAX_DEPTH} levels" in problem.message
+
+
+def test_deep_nesting_through_aliases_is_a_problem():
+    half = "[" * 40 + "x" + "]" * 40
+    text = f"a: &a {half}\nb: " + "[" * 40 + "*a" + "]" * 40 + "\n"
+    assert "nesting deeper than" in _only_problem(text).message
+
+
+def test_an_alias_bomb_is_refused_quickly():
+    problem = _only_problem(BOMB)
+    assert f"more than {MAX_NODES} values" in problem.message and "alias" in problem.message
+
+
+def test_many_uses_of_one_alias_are_refused():
+    text = "a: &a x\nb: [" + ", ".join(["*a"] * 100_000) + "]\n"
+    assert f"more than {MAX_NODES} values" in _only_problem(text).message
+
+
+def test_aliases_of_a_real_questionnaire_are_fine():
+    assert "*importance" in (ROOT / "surveys" / "follow-up-round.yaml").read_text("utf-8")
+    assert check_files([ROOT / "surveys" / "follow-up-round.yaml"]) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "codepoint"),
+    [("key: a\x00b\n", 1, "U+0000"), (MINIMAL + "\x1b[31m\n", 10, "U+001B")],
+)
+def test_a_control_character_in_the_text_is_a_located_problem(text, line, codepoint):
+    problem = _only_problem(text)
+    assert problem.line == line and codepoint in problem.message
+
+
+def test_a_binary_file_is_a_problem(tmp_path):
+    path = tmp_path / "picture.yaml"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (problem,) = check_files([path])
+    assert problem.file == str(path) and "UTF-8" in problem.message
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n"])
+def test_an_empty_file_is_a_problem(tmp_path, text):
+    path = tmp_path / "empty.yaml"
+    path.write_text(text, encoding="utf-8")
+    (problem,) = check_files([path])
+    assert problem.line == 1 and "empty" in problem.message
+
+
+def test_a_huge_file_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as fh:
+        fh.truncate(4 * 1024**3)  # sparse: 4 GiB that take no disk space
+    started = time.monotonic()
+    (problem,) = check_files([path])
+    assert time.monotonic() - started < 1
+    assert "larger than 1024 KiB" in problem.message
+
+
+def test_huge_text_is_refused():
+    problem = _only_problem("a: " + "x" * MAX_FILE_BYTES)
+    assert "larger than" in problem.message
+
+
+@pytest.mark.parametrize("kind", ["directory", "fifo"])
+def test_something_that_is_not_a_regular_file_is_refused_without_blocking(tmp_path, kind):
+    path = tmp_path / "odd.yaml"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)  # reading it would wait for a writer for ever
+    (problem,) = check_files([path])
+    assert "not a regular file" in problem.message
+
+
+def test_very_many_problems_are_listed_up_to_a_limit():
+    text = "".join(f"unknown{i}: 1\n" for i in range(3_000))
+    problems = problems_of(text)
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[-1].message.startswith("... and ") and "more problems" in problems[-1].message
 
 
 # --- many problems at once --------------------------------------------------------------

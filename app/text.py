@@ -1,0 +1,29 @@
+"""One-line text: what may go into a title, a label, a name or an e-mail header.
+
+A line break in a consultation title would end the ``Subject`` header of every invitation,
+and other control characters garble one-line displays. Forms and services refuse them with
+``has_control_characters``; code that writes headers also passes text through ``one_line``,
+so that text stored before the check cannot break a message either.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: C0 controls (tab, line feed and carriage return among them), DEL, C1 controls (NEL
+#: among them) and the Unicode line and paragraph separators.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: Control characters that a multi-line text (a description, an answer) may hold.
+LINE_BREAKS_AND_TABS = frozenset("\t\n\r")
+_RUN = re.compile(r"(?:[\x00-\x1f\x7f-\x9f\u2028\u2029]|\s)+")
+
+
+def has_control_characters(text: str, *, allow: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` holds a control character other than those in ``allow``."""
+    return any(ch not in allow for ch in CONTROL_CHARACTERS.findall(text))
+
+
+def one_line(text: str) -> str:
+    """``text`` with each run of control characters and white space turned into one space,
+    trimmed at both ends."""
+    return _RUN.sub(" ", text).strip()
