@@ -31,3 +31,16 @@ logger_class = "app.gunicorn_logger.PrivacyLogger"
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
 errorlog = os.environ.get("GUNICORN_ERROR_LOG", "-")
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms id=%({x-request-id}o)s'
+
+
+def on_starting(server):
+    """Refuse to start on an unsafe configuration with one clear line, before any worker."""
+    import sys
+
+    from app import ConfigurationError, create_app
+
+    try:
+        create_app()
+    except ConfigurationError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)

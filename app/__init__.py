@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +35,11 @@ def create_app(
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if test_config:
         app.config.update(test_config)
-    _finish_config(app)
+    try:
+        _finish_config(app)
+    except ConfigurationError as exc:
+        _exit_on_the_command_line(exc)
+        raise
 
     from app import models  # noqa: F401  (complete metadata before binding)
     from app.auth import login as login_setup
@@ -64,6 +70,47 @@ def create_app(
     return app
 
 
+#: Where a development installation without secrets in instance/config.py keeps its own.
+DEVELOPMENT_SECRETS_FILE = "development-secrets.json"
+
+
+def _development_secrets(instance: Path, keys: list[str]) -> dict[str, str]:
+    """Secrets of a development installation, made once and kept in the instance folder."""
+    path = instance / DEVELOPMENT_SECRETS_FILE
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    if not isinstance(stored, dict):
+        stored = {}
+    wanted = {k: stored[k] for k in keys if isinstance(stored.get(k), str) and stored[k]}
+    if len(wanted) < len(keys):
+        for key in keys:
+            wanted.setdefault(key, secrets.token_urlsafe(48))
+        try:
+            instance.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({**stored, **wanted}, fh)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"SECRET_KEY and INVITATION_PEPPER are not set and {path} cannot be written "
+                f"({exc.strerror}); set them in instance/config.py"
+            ) from exc
+    return wanted
+
+
+def _exit_on_the_command_line(exc: ConfigurationError) -> None:
+    """On the command line, a configuration error is one line and exit status 2."""
+    import click
+
+    if click.get_current_context(silent=True) is not None:
+        click.secho(f"Configuration error: {exc}", fg="red", err=True)
+        sys.exit(2)
+
+
 def _normalise_db_url(url: str) -> str:
     # Hosting platforms hand out postgres:// URLs; psycopg 3 is the driver here.
     for prefix in ("postgres://", "postgresql://"):
@@ -77,7 +124,8 @@ def _finish_config(app: Flask) -> None:
     env = cfg["ENVIRONMENT"]
     if env not in {"development", "testing", "production"}:
         raise ConfigurationError(
-            f"ENVIRONMENT must be development, testing or production, not {env!r}"
+            f"ENVIRONMENT must be development, testing or production, not {env!r}: set "
+            "FLASK_ENVIRONMENT, or ENVIRONMENT in instance/config.py"
         )
     if not cfg.get("SQLALCHEMY_DATABASE_URI"):
         cfg["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
@@ -91,10 +139,10 @@ def _finish_config(app: Flask) -> None:
 
     missing = [k for k in ("SECRET_KEY", "INVITATION_PEPPER") if not cfg.get(k)]
     if env == "development":
-        for key in missing:
-            # A per-process secret: sessions end when the server restarts.
-            cfg[key] = secrets.token_urlsafe(32)
-            app.logger.warning("%s is not set; using a temporary one (development only)", key)
+        if missing:
+            # One local secret for every process (the server, each command), kept in the
+            # instance folder: a link printed by seed-demo must work in the server too.
+            cfg.update(_development_secrets(Path(app.instance_path), missing))
     elif missing:
         names = ", ".join(missing)
         raise ConfigurationError(
@@ -106,16 +154,22 @@ def _finish_config(app: Flask) -> None:
     if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
         raise ConfigurationError(
             f"TRUSTED_PROXIES must be the number of reverse proxies in front of the app "
-            f"(0 to 5), not {hops!r}"
+            f"(0 to 5), not {hops!r}: set FLASK_TRUSTED_PROXIES, or TRUSTED_PROXIES in "
+            "instance/config.py"
         )
 
     if env == "production":
         if app.debug:
-            raise ConfigurationError("debug mode is refused in production")
+            raise ConfigurationError(
+                "debug mode is refused in production: unset FLASK_DEBUG (or DEBUG in "
+                "instance/config.py), or set FLASK_ENVIRONMENT=development on your own machine"
+            )
         if cfg["RATELIMIT_STORAGE_URI"].startswith("memory://"):
             raise ConfigurationError(
-                "RATELIMIT_STORAGE_URI=memory:// counts per process; set a shared store such "
-                "as redis://127.0.0.1:6379 in production"
+                "RATELIMIT_STORAGE_URI=memory:// counts per process, which production refuses: "
+                "set FLASK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379 (or "
+                "RATELIMIT_STORAGE_URI in instance/config.py); for a local installation set "
+                'ENVIRONMENT = "development" in instance/config.py'
             )
         cfg["SESSION_COOKIE_NAME"] = "__Host-session"
         cfg["SESSION_COOKIE_SECURE"] = True

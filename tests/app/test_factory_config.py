@@ -59,10 +59,17 @@ def test_production_uses_host_prefixed_secure_cookies():
     assert made.config["SESSION_COOKIE_SECURE"] is True
 
 
-def test_development_generates_temporary_secrets(caplog):
-    made = create_app({"ENVIRONMENT": "development", "SECRET_KEY": None, "INVITATION_PEPPER": None})
-    assert len(made.config["SECRET_KEY"]) >= 32
-    assert "temporary" in caplog.text
+def test_development_processes_share_one_local_secret(tmp_path):
+    """Without secrets in instance/config.py, a development installation keeps one pair in
+    its instance folder (mode 0600), so a link printed by one command works in the server."""
+    settings = {"ENVIRONMENT": "development", "SECRET_KEY": None, "INVITATION_PEPPER": None}
+    first = create_app(settings, instance_path=str(tmp_path))
+    second = create_app(settings, instance_path=str(tmp_path))
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert first.config["INVITATION_PEPPER"] == second.config["INVITATION_PEPPER"]
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    stored = tmp_path / "development-secrets.json"
+    assert stored.stat().st_mode & 0o777 == 0o600
 
 
 def test_unknown_environment_is_refused():
