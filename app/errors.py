@@ -7,7 +7,7 @@ import logging
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +164,26 @@ def _kept_form() -> list[tuple[str, str]] | None:
     return pairs or None
 
 
+def _too_large_message(limit: int | None) -> str:
+    if not limit:
+        return _("What was sent is larger than this server accepts.")
+    return _(
+        "What was sent is larger than the limit of %(limit)s. For a panel or data file, "
+        "split it into smaller files or remove columns that are not needed.",
+        limit=_size(limit),
+    )
+
+
+def _size(n_bytes: int) -> str:
+    from flask_babel import format_decimal
+
+    if n_bytes >= 1024 * 1024:
+        return _("%(n)s MiB", n=format_decimal(round(n_bytes / (1024 * 1024), 1)))
+    if n_bytes >= 1024:
+        return _("%(n)s KiB", n=format_decimal(round(n_bytes / 1024, 1)))
+    return _("%(n)s bytes", n=format_decimal(n_bytes))
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -175,6 +195,8 @@ def register_error_handlers(app: Flask) -> None:
         message = None
         if code in (400, 405, 413, 422) and exc.description:
             message = exc.description
+        if code == 413 and (message is None or message == RequestEntityTooLarge.description):
+            message = _too_large_message(app.config.get("MAX_CONTENT_LENGTH"))
         response, status = render_error(code, message)
         if code == 503 or code == 429:
             response = app.make_response((response, status))

@@ -171,3 +171,19 @@ def test_s3_a_chart_opened_on_its_own_gets_a_policy_that_lets_it_render(app):
     csp = app.test_client().get("/_test/chart.svg").headers["Content-Security-Policy"]
     assert "default-src 'none'" in csp and "style-src 'unsafe-inline'" in csp
     assert "script-src" not in csp and "frame-ancestors 'none'" in csp
+
+
+def test_s12_a_body_over_the_limit_is_413_naming_the_limit(client):
+    """S12: 10 MiB + 1 byte is refused with the limit in the message, in HTML and JSON."""
+    body = b"email=" + b"x" * (10 * 1024 * 1024 + 1 - 6)
+    response = client.post("/login", data=body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 413
+    assert "larger than the limit of 10 MiB" in response.get_data(as_text=True)
+    as_json = client.post(
+        "/login",
+        data=body,
+        content_type="application/x-www-form-urlencoded",
+        headers={"Accept": "application/json"},
+    )
+    assert as_json.status_code == 413
+    assert "10 MiB" in as_json.get_json()["error"]["message"]
