@@ -38,5 +38,5 @@ lint: install-test
 
 # Extract new strings into the catalogue template and merge them into each language.
 messages:
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o app/translations/messages.pot .
-	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -w 100 -o app/translations/messages.pot .
+	$(BIN)/pybabel update -w 100 -i app/translations/messages.pot -d app/translations
