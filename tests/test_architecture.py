@@ -15,6 +15,7 @@ PURE = [
     "classifications/nace.py",
     "questionnaires/spec.py",
     "questionnaires/loader.py",
+    "consultations/document.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 

@@ -16,12 +16,12 @@ from typing import Any
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from app.consultations.document import ItemResult
 from app.consultations.keys import rationale_seed
 from app.consultations.models import Round, RoundStatus
 from app.consultations.queries import rationales
 from app.consultations.responses import AnswerInput, own_answers
 from app.consultations.results import shuffled_rationales
-from app.consultations.services import plan_of
 from app.panels.forms import group_label
 from app.panels.models import Panellist
 from app.questionnaires.spec import Item as SpecItem
@@ -169,91 +169,79 @@ def _own_answer(spec: SpecItem, answer: AnswerInput | None, lang: str) -> list[s
     return []
 
 
-def _published_groups(entry: dict[str, Any]) -> set[str]:
-    return {
-        cell["group"]
-        for cell in entry.get("groups") or []
-        if not cell.get("suppressed") and not cell.get("no_answers")
-    }
-
-
-def _group_rows(entry: dict[str, Any], scale: int) -> list[GroupRow]:
+def _group_rows(entry: ItemResult, scale: int) -> list[GroupRow]:
     rows = []
-    for cell in entry.get("groups") or []:
-        label = group_label(cell["group"])
-        if cell.get("suppressed"):
-            rows.append(GroupRow(label=label, status="suppressed"))
-        elif cell.get("no_answers") or not cell.get("n"):
-            rows.append(GroupRow(label=label, status="no answers", n=0))
-        else:
-            counts = cell.get("counts") or {}
+    for cell in entry.groups:
+        label = group_label(cell.group)
+        if cell.published:
+            counts = cell.counts or {}
             rows.append(
                 GroupRow(
                     label=label,
                     status="published",
-                    n=cell.get("n"),
-                    median=number(cell.get("median")),
-                    q1=number(cell.get("q1")),
-                    q3=number(cell.get("q3")),
+                    n=cell.n,
+                    median=number(cell.median),
+                    q1=number(cell.q1),
+                    q3=number(cell.q3),
                     counts=tuple(int(counts.get(str(p), 0)) for p in range(1, scale + 1)),
                 )
             )
+        elif cell.suppressed:
+            rows.append(GroupRow(label=label, status="suppressed"))
+        else:
+            rows.append(GroupRow(label=label, status="no answers", n=0))
     return rows
 
 
 def item_feedback(
     spec: SpecItem,
-    entry: dict[str, Any],
+    entry: ItemResult,
     own: AnswerInput | None,
     texts: list[tuple[str, str, bool]],
     *,
     round_number: int,
-    min_group_n: int,
     lang: str,
 ) -> ItemFeedback:
-    """Feedback for one item from its frozen result ``entry`` (``results["items"][key]``)."""
-    n = entry.get("n")
-    n = int(n) if isinstance(n, int | float) else None
-    suppressed = bool(entry.get("suppressed")) or n is None or n < min_group_n
-    fb = ItemFeedback(kind=spec.type, round_number=round_number, n=n, suppressed=suppressed)
+    """Feedback for one item from its frozen result ``entry``."""
+    suppressed = not entry.shown
+    fb = ItemFeedback(kind=spec.type, round_number=round_number, n=entry.n, suppressed=suppressed)
     fb.own = _own_answer(spec, own, lang)
     fb.own_rationale = own.rationale if own is not None else None
-    published = _published_groups(entry) if not suppressed else set()
+    published = entry.published_groups
     fb.rationales = [
         (text, group_label(group) if group in published else None) for text, group, _h in texts
     ]
     if suppressed:
         return fb
+    n = entry.n or 0
     if spec.type in ("likert", "estimate"):
-        fb.median, fb.q1, fb.q3 = (number(entry.get(k)) for k in ("median", "q1", "q3"))
-        q1, q3 = entry.get("q1"), entry.get("q3")
+        fb.median, fb.q1, fb.q3 = (number(entry.stats.get(k)) for k in ("median", "q1", "q3"))
         value = None if own is None or own.dont_know else own.value
-        if value is not None and isinstance(q1, int | float) and isinstance(q3, int | float):
-            fb.outside_iqr = value < q1 or value > q3
+        fb.outside_iqr = entry.outside_iqr(value)
     if spec.type == "likert":
         labels = _likert_labels(spec, lang)
-        counts = entry.get("counts") or {}
+        counts = entry.counts or {}
         fb.bars = _bars(labels, [int(counts.get(str(p), 0)) for p in range(1, spec.scale + 1)], n)
         fb.scale_points = tuple(str(p) for p in range(1, spec.scale + 1))
-        fb.consensus = _consensus_words(entry.get("consensus_status"))
-        fb.stability = _stability_words(entry.get("stable"))
+        fb.consensus = _consensus_words(entry.consensus_status)
+        fb.stability = _stability_words(entry.stable)
         fb.groups = _group_rows(entry, spec.scale)
     elif spec.type == "estimate":
         fb.unit = spec.unit or ""
     elif spec.type == "choice":
-        counts = entry.get("counts") or {}
+        counts = entry.counts or {}
         labels = [o.text_for(lang) for o in spec.options]
         fb.bars = _bars(labels, [int(counts.get(o.key, 0)) for o in spec.options], n)
     elif spec.type == "ranking":
         names = {o.key: o.text_for(lang) for o in spec.options}
         fb.options = [
             RankRow(
-                label=names.get(row["option"], row["option"]),
-                mean_rank=number(row.get("mean_rank")),
-                borda=number(row.get("borda")),
-                share_first=share(row.get("share_first")),
+                label=names.get(row.option, row.option),
+                mean_rank=number(row.mean_rank),
+                borda=number(row.borda),
+                share_first=share(row.share_first),
             )
-            for row in entry.get("options") or []
+            for row in entry.options
         ]
     return fb
 
@@ -266,23 +254,22 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
     previous = previous_released_round(round_)
     if previous is None:
         return {}
-    plan = plan_of(round_.consultation)
-    results = previous.results.get("items", {})
+    document = previous.frozen_results()
     mine = own_answers(previous, panellist)
     out: dict[str, ItemFeedback] = {}
     for item in round_.items:
         source = item.carried_from
-        if source is None or source.round_id != previous.id or source.key not in results:
+        entry = document.item(source.key) if source is not None else None
+        if source is None or source.round_id != previous.id or entry is None:
             continue
         seed = rationale_seed(source.round.consultation_id, source.key)
         texts = shuffled_rationales(rationales(source), seed, source.key)
         out[item.key] = item_feedback(
             SpecItem.from_dict(source.spec),
-            results[source.key],
+            entry,
             mine.get(source.key),
             texts,
             round_number=previous.number,
-            min_group_n=plan.min_group_n,
             lang=lang,
         )
     return out

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.consultations.document import RoundResults
 from app.database import utcnow
 from app.errors import PlanLockedError, RoundStateError
 from app.extensions import db
@@ -155,6 +156,13 @@ class Round(db.Model):
     @property
     def is_open(self) -> bool:
         return self.status is RoundStatus.open
+
+    def frozen_results(self) -> RoundResults | None:
+        """The results frozen at close, as the typed document; None before close."""
+        if not self.results:
+            return None
+        plan = self.consultation.plan or {}
+        return RoundResults.from_json(self.results, min_group_n=int(plan.get("min_group_n", 5)))
 
 
 class ItemType(enum.StrEnum):

@@ -1,8 +1,9 @@
-"""Freezing a closed round's results: the engine's output as one JSON document.
+"""Freezing a closed round's results: the engine's output as one typed document.
 
-The document is the single source for controlled feedback, the secretariat's result pages,
-exports and briefs, so every view shows the same figures. Disclosure control is applied here:
-suppressed group cells carry only ``{"group": g, "suppressed": true}``.
+``compute_round_results`` turns the engine's frames into a ``RoundResults``
+(``app.consultations.document``), the single source for controlled feedback, the
+secretariat's result pages, exports and briefs, so every view shows the same figures.
+Disclosure control is applied here: a suppressed group cell holds nothing but its group.
 """
 
 from __future__ import annotations
@@ -27,6 +28,19 @@ from app.consensus import (
     round_stability,
     stopping_rule,
 )
+from app.consultations.document import (
+    GROUP_STATS,
+    LIKERT_STATS,
+    CellStatus,
+    Divergence,
+    GroupCell,
+    ItemResult,
+    RankedOption,
+    RoundResults,
+    Stability,
+    Stopping,
+    StoppingDecision,
+)
 from app.consultations.models import ItemType, Round, RoundStatus
 from app.consultations.queries import (
     choice_answers,
@@ -35,24 +49,6 @@ from app.consultations.queries import (
     ranking_answers,
     submitted_count,
     text_answers,
-)
-
-LIKERT_STATS = (
-    "n",
-    "n_missing",
-    "n_dk",
-    "median",
-    "q1",
-    "q3",
-    "iqr",
-    "mean",
-    "sd",
-    "cv",
-    "agreement",
-    "disagreement",
-    "top1",
-    "rwg",
-    "ad_md",
 )
 
 
@@ -91,10 +87,12 @@ def _previous_round(round_: Round) -> Round | None:
     return earlier[0] if earlier else None
 
 
-def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str, dict]:
+def _likert_results(
+    round_: Round, plan: AnalysisPlan, items: list
+) -> tuple[dict[str, ItemResult], Stopping | None]:
     frame = likert_answers(round_)
     if frame.empty:
-        return {}
+        return {}, None
     scale = {i.key: int(i.spec.get("scale", 5)) for i in items}
     agree = {i.key: tuple(i.spec["agreement_band"]) for i in items if i.spec.get("agreement_band")}
     disagree = {
@@ -157,101 +155,105 @@ def _likert_results(round_: Round, plan: AnalysisPlan, items: list) -> dict[str,
         confirm_consensus=plan.confirm_consensus,
         carry_settled=plan.carry_settled,
     )
-    out: dict[str, dict] = {}
+    out: dict[str, ItemResult] = {}
     cells = groups.cells
     # submitted responses per item and group, answered or not
     respondents: dict[str, dict[str, int]] = {}
     for (item_key, group), size in frame.groupby(["item", "group"]).size().items():
         respondents.setdefault(item_key, {})[group] = int(size)
+    positions = {i.key: i.position for i in items}
     for key in stats.index:
         row = stats.loc[key]
-        entry: dict[str, Any] = {c: clean(row[c]) for c in LIKERT_STATS}
-        entry["scale"] = int(row["k"])
-        entry["counts"] = _counts_dict(row["counts"])
-        entry["consensus_status"] = str(status[key])
-        entry["consensus"] = status[key] in ("in", "out")
-        entry["stability"] = _row(stability, key) if stability is not None else None
-        entry["stable"] = entry["stability"]["stable"] if entry["stability"] else None
-        entry["groups"] = _group_cells(
-            cells[cells["item"] == key], respondents.get(key, {}), plan.min_group_n
-        )
         div = _row(groups.divergence, key) or {}
-        entry["divergence"] = {
-            k: div.get(k)
-            for k in (
-                "groups_compared",
-                "kw_h",
-                "kw_p",
-                "max_median_diff",
-                "median_max_group",
-                "median_min_group",
-            )
-            if k in div
-        }
-        entry["contested"] = div.get("contested")
-        entry["balanced"] = _row(balanced, key) if balanced is not None else None
         intervals = _row(boot, key) or {}
-        entry["intervals"] = {
-            s: [intervals.get(f"{s}_ci_low"), intervals.get(f"{s}_ci_high")]
-            for s in ("median", "agreement", "disagreement")
-        }
         decision = _row(stop.items, key) or {}
-        entry.update(
+        moved = _row(stability, key) if stability is not None else None
+        out[key] = ItemResult(
+            key=key,
+            type="likert",
+            position=positions.get(key, 0),
+            n=clean(row["n"]),
+            stats={c: clean(row[c]) for c in LIKERT_STATS if c != "n"},
+            scale=int(row["k"]),
+            counts=_counts_dict(row["counts"]),
+            consensus_status=str(status[key]),
+            consensus=status[key] in ("in", "out"),
+            stability=Stability.from_json(moved) if moved else None,
+            groups=_group_cells(
+                cells[cells["item"] == key], respondents.get(key, {}), plan.min_group_n
+            ),
+            divergence=Divergence.from_json(div),
+            contested=div.get("contested"),
+            balanced=_row(balanced, key) if balanced is not None else None,
+            intervals={
+                s: (intervals.get(f"{s}_ci_low"), intervals.get(f"{s}_ci_high"))
+                for s in ("median", "agreement", "disagreement")
+            },
             settled=bool(decision.get("settled")),
             label=decision.get("label"),
             carry=decision.get("carry"),
             reason=decision.get("reason"),
         )
-        out[key] = entry
-    out["__stopping__"] = {"decision": stop.decision, "reason": stop.reason}
-    return out
-
-
-#: Counts of non-answers are not published per group: with the panel totals they would let
-#: anyone work out how a small group's members left the item blank or "cannot assess".
-GROUP_STATS = tuple(c for c in LIKERT_STATS if c not in ("n_missing", "n_dk"))
+    return out, Stopping(StoppingDecision(stop.decision), str(stop.reason or ""))
 
 
 def _group_cells(
     cells: pd.DataFrame, respondents: dict[str, int], min_group_n: int
-) -> list[dict[str, Any]]:
+) -> tuple[GroupCell, ...]:
     """Group cells as published. A group with no valid answer is shown as "no answers" only
     when nobody of it responded or at least ``min_group_n`` did; otherwise it is suppressed,
     since "no answers" would tell how its few members answered."""
     published = []
     for _, cell in cells.iterrows():
+        group = str(cell["group"])
         if cell["status"] == "suppressed":
-            published.append({"group": cell["group"], "suppressed": True})
+            published.append(GroupCell(group, CellStatus.suppressed))
         elif cell["status"] == "no answers":
-            if 0 < respondents.get(cell["group"], 0) < min_group_n:
-                published.append({"group": cell["group"], "suppressed": True})
+            if 0 < respondents.get(group, 0) < min_group_n:
+                published.append(GroupCell(group, CellStatus.suppressed))
             else:
-                published.append({"group": cell["group"], "n": 0, "no_answers": True})
+                published.append(GroupCell(group, CellStatus.no_answers, n=0))
         else:
-            entry = {c: clean(cell[c]) for c in GROUP_STATS if c in cell}
-            entry["group"] = cell["group"]
-            entry["counts"] = _counts_dict(cell["counts"])
-            published.append(entry)
-    return published
+            published.append(
+                GroupCell(
+                    group,
+                    CellStatus.published,
+                    n=clean(cell["n"]),
+                    counts=_counts_dict(cell["counts"]),
+                    stats={c: clean(cell[c]) for c in GROUP_STATS if c in cell and c != "n"},
+                )
+            )
+    return tuple(published)
 
 
-def _estimate_results(round_: Round, items: list) -> dict[str, dict]:
+def _estimate_results(round_: Round, items: list) -> dict[str, ItemResult]:
     frame = estimate_answers(round_)
     if frame.empty:
         return {}
     ratio = {i.key: bool(i.spec.get("ratio_scale")) for i in items}
     stats = estimate_statistics(frame, ratio_scale=ratio)
     boot = bootstrap_intervals(frame[["item", "value"]], "median", scale=None)
+    positions = {i.key: i.position for i in items}
     out = {}
     for key in stats.index:
         entry = _row(stats, key) or {}
         ci = _row(boot, key) or {}
-        entry["intervals"] = {"median": [ci.get("median_ci_low"), ci.get("median_ci_high")]}
-        out[key] = entry
+        n = entry.pop("n", None)
+        out[key] = ItemResult(
+            key=key,
+            type="estimate",
+            position=positions.get(key, 0),
+            n=None if n is None else int(n),
+            stats={
+                k: (int(v) if k in ("n_missing", "n_with_range") and v is not None else v)
+                for k, v in entry.items()
+            },
+            intervals={"median": (ci.get("median_ci_low"), ci.get("median_ci_high"))},
+        )
     return out
 
 
-def _choice_results(round_: Round, items: list) -> dict[str, dict]:
+def _choice_results(round_: Round, items: list) -> dict[str, ItemResult]:
     frame = choice_answers(round_)
     if frame.empty:
         return {}
@@ -261,60 +263,71 @@ def _choice_results(round_: Round, items: list) -> dict[str, dict]:
         options = [o["key"] for o in item.spec.get("options", [])]
         stats = choice_statistics(sub[["item", "choices"]], options={item.key: options})
         row = stats.loc[item.key]
-        out[item.key] = {
-            "n": clean(row["n"]),
-            "n_missing": clean(row["n_missing"]),
-            "top_share": clean(row["top_share"]),
-            "modal": clean(row["modal"]),
-            "counts": {k: int(v) for k, v in row["counts"].items()},
-            "shares": {k: clean(v) for k, v in row["shares"].items()},
-            "multiple": bool(item.spec.get("multiple")),
-        }
+        out[item.key] = ItemResult(
+            key=item.key,
+            type="choice",
+            position=item.position,
+            n=clean(row["n"]),
+            stats={
+                "n_missing": clean(row["n_missing"]),
+                "top_share": clean(row["top_share"]),
+                "modal": clean(row["modal"]),
+            },
+            counts={k: int(v) for k, v in row["counts"].items()},
+            shares={k: clean(v) for k, v in row["shares"].items()},
+            multiple=bool(item.spec.get("multiple")),
+        )
     return out
 
 
-def _ranking_results(round_: Round, items: list) -> dict[str, dict]:
+def _ranking_results(round_: Round, items: list) -> dict[str, ItemResult]:
     frame = ranking_answers(round_)
     out = {}
     for item in items:
         options = [o["key"] for o in item.spec.get("options", [])]
         sub = frame[frame["item"] == item.key][["panellist", "option", "rank"]]
         result = kendall_w(sub, options)
-        opts = []
-        for option, row in result.options.iterrows():
-            opts.append({"option": option, **{c: clean(v) for c, v in row.items()}})
-        opts.sort(key=lambda o: (o["mean_rank"] is None, o["mean_rank"] or 0))
-        out[item.key] = {
-            "n": int(result.m),
-            "w": clean(result.w),
-            "chi2": clean(result.chi2),
-            "df": int(result.df),
-            "p": clean(result.p),
-            "options": opts,
-        }
+        ranked = [
+            RankedOption.from_json({"option": option, **{c: clean(v) for c, v in row.items()}})
+            for option, row in result.options.iterrows()
+        ]
+        ranked.sort(key=lambda o: (o.mean_rank is None, o.mean_rank or 0))
+        out[item.key] = ItemResult(
+            key=item.key,
+            type="ranking",
+            position=item.position,
+            n=int(result.m),
+            stats={
+                "w": clean(result.w),
+                "chi2": clean(result.chi2),
+                "df": int(result.df),
+                "p": clean(result.p),
+            },
+            options=tuple(ranked),
+        )
     return out
 
 
-def compute_round_results(round_: Round) -> dict[str, Any]:
-    """Statistics of every item of a closed round, under the consultation's plan.
+def compute_round_results(round_: Round, plan: AnalysisPlan) -> RoundResults:
+    """Statistics of every item of a closed round, under the consultation's ``plan``.
 
-    Returns a JSON-serialisable dict: ``plan_sha256``, ``submitted``, ``stopping``
-    (``decision``, ``reason``) and ``items`` keyed by item key. Raises ValueError from the
-    engine on inconsistent stored data (never expected: answers are validated on entry).
+    Disclosure control is applied: group cells under the threshold are suppressed, and an
+    item with fewer valid answers than ``min_group_n`` keeps only its decision (METHOD.md
+    5.4). Raises ValueError when the round is not closed, or from the engine on inconsistent
+    stored data (never expected: answers are validated on entry).
     """
-    from app.consultations.services import plan_of
-
     if round_.status in (RoundStatus.draft, RoundStatus.open):
         raise ValueError("results are computed only for a closed round")
-    plan = plan_of(round_.consultation)
     by_type: dict[ItemType, list] = {}
     for item in round_.items:
         by_type.setdefault(item.type, []).append(item)
-    likert = _likert_results(round_, plan, by_type.get(ItemType.likert, []))
-    stopping = likert.pop("__stopping__", None) or {
-        "decision": "continue" if round_.number < plan.max_rounds else "stop-max-rounds",
-        "reason": "no rating items in this round",
-    }
+    likert, stopping = _likert_results(round_, plan, by_type.get(ItemType.likert, []))
+    if stopping is None:
+        last = round_.number >= plan.max_rounds
+        stopping = Stopping(
+            StoppingDecision.max_rounds if last else StoppingDecision.continue_,
+            "no rating items in this round",
+        )
     computed = {
         **likert,
         **_estimate_results(round_, by_type.get(ItemType.estimate, [])),
@@ -323,40 +336,27 @@ def compute_round_results(round_: Round) -> dict[str, Any]:
     }
     texts = text_answers(round_, withhold_small=False)
     text_counts = texts.groupby("item").size().to_dict() if not texts.empty else {}
-    items: dict[str, Any] = {}
+    items: dict[str, ItemResult] = {}
     for item in round_.items:
-        entry = {"key": item.key, "type": item.type.value, "position": item.position}
-        figures = computed.get(item.key, {})
-        n = figures.get("n")
-        if item.type is not ItemType.text and n is not None and n < plan.min_group_n:
-            # METHOD.md 5.4: the panel total is published only from min_group_n answers on;
-            # the consensus decision and stopping advice stay (they reveal no answer).
-            figures = {
-                "suppressed": True,
-                **{
-                    k: figures[k]
-                    for k in (
-                        "consensus_status",
-                        "consensus",
-                        "settled",
-                        "label",
-                        "carry",
-                        "reason",
-                    )
-                    if k in figures
-                },
-            }
-        entry.update(figures)
         if item.type is ItemType.text:
-            entry["n"] = text_counts.get(item.key, 0)
-        items[item.key] = entry
-    return {
-        "plan_sha256": plan.sha256(),
-        "round": round_.number,
-        "submitted": submitted_count(round_),
-        "stopping": stopping,
-        "items": items,
-    }
+            result = ItemResult(
+                item.key, "text", item.position, n=int(text_counts.get(item.key, 0))
+            )
+        else:
+            result = computed.get(item.key) or ItemResult(item.key, item.type.value, item.position)
+            if result.n is not None and result.n < plan.min_group_n:
+                # METHOD.md 5.4: the panel total is published only from min_group_n answers
+                # on; the consensus decision and stopping advice stay (they reveal no answer).
+                result = result.withheld()
+        items[item.key] = result
+    return RoundResults(
+        round=round_.number,
+        plan_sha256=plan.sha256(),
+        submitted=submitted_count(round_),
+        min_group_n=plan.min_group_n,
+        stopping=stopping,
+        items=items,
+    )
 
 
 def shuffled_rationales(

@@ -23,6 +23,7 @@ from app.consultations.models import (
     Theme,
 )
 from app.consultations.responses import record_round_participation
+from app.consultations.results import compute_round_results
 from app.councils.models import Council
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
@@ -223,8 +224,6 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
     Raises RoundStateError when the round is not open (e.g. closed by someone else meanwhile).
     Flushes.
     """
-    from app.consultations.results import compute_round_results
-
     require_secretariat(by, round_.consultation.council)
     changed = db.session.execute(
         update(Round)
@@ -238,7 +237,7 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
             f"round {round_.number} is {round_.status.value}; it cannot be closed"
         )
     db.session.refresh(round_)
-    round_.results = compute_round_results(round_)
+    round_.results = compute_round_results(round_, plan_of(round_.consultation)).to_json()
     completed = record_round_participation(round_)
     record(
         "round-closed",
@@ -295,7 +294,7 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
         raise RoundStateError(
             f"the plan allows at most {plan.max_rounds} rounds; the consultation is complete"
         )
-    results = (last.results or {}).get("items", {})
+    frozen = last.frozen_results()
     nxt = Round(consultation=consultation, number=last.number + 1)
     db.session.add(nxt)
     position = 0
@@ -303,7 +302,8 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
     for item in last.items:
         if item.type is ItemType.text:
             continue
-        settled = bool(results.get(item.key, {}).get("settled"))
+        result = frozen.item(item.key) if frozen is not None else None
+        settled = bool(result is not None and result.settled)
         if item.type is ItemType.likert and settled and not plan.carry_settled:
             continue
         carried = _item_from_spec(nxt, dict(item.spec), position)

@@ -129,7 +129,7 @@ def show(consultation_id: int):
         plan=consultation.plan,
         links=_links(consultation),
         round_links={r.number: _round_links(consultation, r.number) for r in consultation.rounds},
-        stopping=(last_closed.results or {}).get("stopping") if last_closed else None,
+        stopping=last_closed.frozen_results().stopping if last_closed else None,
         last_closed=last_closed,
         deadline_form=DeadlineForm(),
         confirm_form=ConfirmForm(),

@@ -17,24 +17,20 @@ from typing import Any
 
 import xlsxwriter
 
-from app.consensus import AnalysisPlan
-from app.consultations.models import ItemType, Round
-from app.consultations.results import LIKERT_STATS
-from app.exports import csv_bytes, safe_cell
-from app.results.services import (
-    ItemResult,
-    RationaleView,
-    item_rationales,
-    option_labels,
-    published_groups,
+from app.consultations.document import (
+    CHOICE_STATS,
+    ESTIMATE_STATS,
+    GROUP_STATS,
+    LIKERT_STATS,
+    RANKING_STATS,
 )
+from app.consultations.models import ItemType, Round
+from app.exports import csv_bytes, safe_cell
+from app.results.services import ItemView, RationaleView, item_rationales, option_labels
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-ESTIMATE_STATS = ("low_median", "high_median", "confidence_median", "n_with_range")
-RANKING_STATS = ("w", "chi2", "df", "p")
-CHOICE_STATS = ("top_share", "modal")
 STATUS_COLUMNS = (
     "consensus_status",
     "stable",
@@ -88,63 +84,65 @@ CSV_COLUMNS = tuple(
 )
 
 
-def _item_row(result: ItemResult, lang: str, default: str) -> dict[str, Any]:
-    item, entry = result.item, result.entry
+def _item_row(view: ItemView, lang: str, default: str) -> dict[str, Any]:
+    item, entry = view.item, view.entry
     row: dict[str, Any] = {
         "item_key": item.key,
         "item_type": item.type.value,
         "text": item.text_for(lang, default),
-        "suppressed": result.suppressed,
+        "suppressed": view.suppressed,
     }
     if item.type is ItemType.text:
-        row["text_answers"] = result.text_count
+        row["text_answers"] = view.text_count
         return row
-    if result.suppressed:
+    if view.suppressed:
         return row
+    row["n"] = entry.n
     for name in LIKERT_STATS + ESTIMATE_STATS + RANKING_STATS + CHOICE_STATS:
-        if name in entry:
-            row[name] = entry[name]
+        if name in entry.stats:
+            row[name] = entry.stats[name]
     if item.type is ItemType.likert:
-        row["consensus_status"] = entry.get("consensus_status")
-        row["stable"] = entry.get("stable")
-        stability = entry.get("stability") or {}
-        for name in ("n_paired", "net_change", "cv_change", "wilcoxon_p"):
-            row[name] = stability.get(name)
-        row["contested"] = entry.get("contested")
-        for name, value in (entry.get("divergence") or {}).items():
-            if name in STATUS_COLUMNS:
-                row[name] = value
-        balanced = entry.get("balanced") or {}
+        row["consensus_status"] = entry.consensus_status
+        row["stable"] = entry.stable
+        if entry.stability is not None:
+            for name in ("n_paired", "net_change", "cv_change", "wilcoxon_p"):
+                row[name] = getattr(entry.stability, name)
+        row["contested"] = entry.contested
+        if entry.divergence is not None:
+            for name, value in entry.divergence.to_json().items():
+                if name in STATUS_COLUMNS:
+                    row[name] = value
+        balanced = entry.balanced or {}
         for name in ("balanced_median", "balanced_agreement", "balanced_disagreement"):
             row[name] = balanced.get(name)
-        row["settled"] = entry.get("settled")
-        row["label"] = entry.get("label")
-        row["reason"] = entry.get("reason")
-    for stat, (low, high) in (entry.get("intervals") or {}).items():
+        row["settled"] = entry.settled
+        row["label"] = entry.label
+        row["reason"] = entry.reason
+    for stat, (low, high) in (entry.intervals or {}).items():
         row[f"{stat}_ci_low"], row[f"{stat}_ci_high"] = low, high
     return row
 
 
-def _option_rows(result: ItemResult, lang: str, default: str) -> list[dict[str, Any]]:
-    item, entry = result.item, result.entry
-    if result.suppressed or item.type not in (ItemType.ranking, ItemType.choice):
+def _option_rows(view: ItemView, lang: str, default: str) -> list[dict[str, Any]]:
+    item, entry = view.item, view.entry
+    if view.suppressed or item.type not in (ItemType.ranking, ItemType.choice):
         return []
     labels = option_labels(item, lang, default)
     base = {"item_key": item.key, "item_type": item.type.value}
     rows = []
     if item.type is ItemType.ranking:
-        for option in entry.get("options") or []:
-            key = str(option.get("option"))
+        for option in entry.options:
+            figures = option.to_json()
             rows.append(
                 {
                     **base,
-                    "option": key,
-                    "text": labels.get(key, key),
-                    **{s: option.get(s) for s in OPTION_STATS if s in option},
+                    "option": option.option,
+                    "text": labels.get(option.option, option.option),
+                    **{s: figures[s] for s in OPTION_STATS if s in figures},
                 }
             )
     else:
-        counts, shares = entry.get("counts") or {}, entry.get("shares") or {}
+        counts, shares = entry.counts or {}, entry.shares or {}
         for key in list(labels) or list(counts):
             if key not in counts and key not in shares:
                 continue
@@ -160,30 +158,27 @@ def _option_rows(result: ItemResult, lang: str, default: str) -> list[dict[str, 
     return rows
 
 
-def _group_rows(result: ItemResult) -> list[dict[str, Any]]:
-    if result.suppressed or result.item.type is not ItemType.likert:
+def _group_rows(view: ItemView) -> list[dict[str, Any]]:
+    if view.suppressed or view.item.type is not ItemType.likert:
         return []
-    published = published_groups(result.entry)
-    rows = []
-    for cell in result.entry.get("groups") or []:
-        if cell.get("group") not in published:
-            continue  # suppressed or without answers: never written out
-        rows.append(
-            {
-                "item_key": result.item.key,
-                "item_type": result.item.type.value,
-                "group": cell["group"],
-                **{s: cell.get(s) for s in LIKERT_STATS},
-            }
-        )
-    return rows
-
-
-def _rationale_rows(result: ItemResult, rationales: Sequence[RationaleView]):
+    # suppressed cells, and cells without answers, are never written out
     return [
         {
-            "item_key": result.item.key,
-            "item_type": result.item.type.value,
+            "item_key": view.item.key,
+            "item_type": view.item.type.value,
+            "group": cell.group,
+            "n": cell.n,
+            **{s: cell.stats.get(s) for s in GROUP_STATS if s != "n"},
+        }
+        for cell in view.entry.published_cells
+    ]
+
+
+def _rationale_rows(view: ItemView, rationales: Sequence[RationaleView]):
+    return [
+        {
+            "item_key": view.item.key,
+            "item_type": view.item.type.value,
             "group": r.group,
             "text": r.text,
         }
@@ -194,11 +189,10 @@ def _rationale_rows(result: ItemResult, rationales: Sequence[RationaleView]):
 
 def result_records(
     round_: Round,
-    results: Sequence[ItemResult],
+    views: Sequence[ItemView],
     *,
     lang: str,
     secret: str | bytes,
-    plan: AnalysisPlan,
 ) -> dict[str, list[dict[str, Any]]]:
     """Rows per kind: ``items``, ``options``, ``groups``, ``rationales`` (dicts by column)."""
     spec = round_.consultation.questionnaire.spec
@@ -209,13 +203,13 @@ def result_records(
         "groups": [],
         "rationales": [],
     }
-    for result in results:
-        records["items"].append(_item_row(result, lang, default))
-        records["options"].extend(_option_rows(result, lang, default))
-        records["groups"].extend(_group_rows(result))
-        if result.item.type is not ItemType.text:
-            views = item_rationales(round_, result.item, secret=secret, plan=plan)
-            records["rationales"].extend(_rationale_rows(result, views))
+    for view in views:
+        records["items"].append(_item_row(view, lang, default))
+        records["options"].extend(_option_rows(view, lang, default))
+        records["groups"].extend(_group_rows(view))
+        if view.item.type is not ItemType.text:
+            rationales = item_rationales(round_, view.item, secret=secret)
+            records["rationales"].extend(_rationale_rows(view, rationales))
     return records
 
 

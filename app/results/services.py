@@ -11,25 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass
-from typing import Any
 
 from app.audit.services import record
 from app.auth.models import User
-from app.consensus import AnalysisPlan
+from app.consultations.document import Disclosure, ItemResult, RoundResults
 from app.consultations.keys import rationale_seed
-from app.consultations.models import (
-    Answer,
-    Item,
-    ItemType,
-    Round,
-)
+from app.consultations.models import Answer, Item, ItemType, Round
 from app.consultations.queries import rationale_rows
 from app.consultations.results import shuffled_rationales
-from app.consultations.services import (
-    ensure_staff_can_see_results,
-    get_round_for,
-    plan_of,
-)
+from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 
@@ -54,46 +44,26 @@ def item_by_key(round_: Round, key: str) -> Item:
     raise NotFound(f"round {round_.number} has no question {key!r}")
 
 
-def entry_of(round_: Round, item: Item) -> dict[str, Any]:
-    """The item's frozen entry (``{}`` when the round stored nothing for it)."""
-    return dict(((round_.results or {}).get("items") or {}).get(item.key) or {})
+def frozen(round_: Round) -> RoundResults:
+    """The round's frozen results (a closed round: see ``closed_round_for``)."""
+    document = round_.frozen_results()
+    if document is None:
+        raise NotFound(f"round {round_.number} has no frozen results")
+    return document
 
 
-def panel_suppressed(entry: dict[str, Any], min_group_n: int) -> bool:
-    """The panel total is shown only with at least ``min_group_n`` answers (METHOD.md 5.4)."""
-    if entry.get("suppressed"):
-        return True
-    n = entry.get("n")
-    return n is not None and 0 < n < min_group_n
-
-
-def published_groups(entry: dict[str, Any]) -> set[str]:
-    """Groups whose cell is published for the item (label rationales with these only)."""
-    return {
-        g["group"]
-        for g in entry.get("groups") or []
-        if not g.get("suppressed") and not g.get("no_answers") and g.get("n")
-    }
-
-
-def text_answer_counts(round_: Round) -> dict[str, int]:
-    """Non-empty free-text answers per text item of a closed round (from the frozen results)."""
-    items = (round_.results or {}).get("items", {})
-    return {k: int(v.get("n") or 0) for k, v in items.items() if v.get("type") == "text"}
+def entry_of(round_: Round, item: Item, document: RoundResults | None = None) -> ItemResult:
+    """The item's frozen result (an empty one when the round stored nothing for it)."""
+    document = document or frozen(round_)
+    return document.item(item.key) or ItemResult(item.key, item.type.value, item.position)
 
 
 @dataclass(frozen=True)
-class ItemResult:
-    """One item's frozen results as shown to the secretariat."""
+class ItemView:
+    """One item of a closed round as shown to the secretariat: question and frozen result."""
 
     item: Item
-    entry: dict[str, Any]
-    #: The panel figures are withheld (fewer than ``min_group_n`` answers).
-    suppressed: bool
-    #: A chart exists for the item (Likert, ranking, choice with answers, not suppressed).
-    chartable: bool
-    #: Free-text answers (text items only).
-    text_count: int | None = None
+    entry: ItemResult
 
     @property
     def key(self) -> str:
@@ -103,34 +73,29 @@ class ItemResult:
     def type(self) -> str:
         return self.item.type.value
 
+    @property
+    def suppressed(self) -> bool:
+        """The panel figures are withheld (fewer answers than the disclosure threshold)."""
+        return self.entry.disclosure is Disclosure.suppressed
 
-def item_result(
-    round_: Round, item: Item, plan: AnalysisPlan, text_count: int | None = None
-) -> ItemResult:
-    """One item's frozen entry with its disclosure state."""
-    entry = entry_of(round_, item)
-    suppressed = item.type is not ItemType.text and panel_suppressed(entry, plan.min_group_n)
-    chartable = (
-        item.type in (ItemType.likert, ItemType.ranking, ItemType.choice)
-        and bool(entry.get("n"))
-        and not suppressed
-        and (item.type is not ItemType.likert or bool(entry.get("counts")))
-    )
-    return ItemResult(
-        item=item,
-        entry=entry,
-        suppressed=suppressed,
-        chartable=chartable,
-        text_count=(text_count or 0) if item.type is ItemType.text else None,
-    )
+    @property
+    def chartable(self) -> bool:
+        return self.entry.chartable
+
+    @property
+    def text_count(self) -> int | None:
+        """Written answers (open questions only)."""
+        return (self.entry.n or 0) if self.item.type is ItemType.text else None
 
 
-def item_results(round_: Round, plan: AnalysisPlan | None = None) -> list[ItemResult]:
-    """Every item of a closed round with its frozen entry, in questionnaire order."""
-    plan = plan or plan_of(round_.consultation)
-    has_text = any(i.type is ItemType.text for i in round_.items)
-    counts = text_answer_counts(round_) if has_text else {}
-    return [item_result(round_, item, plan, counts.get(item.key)) for item in round_.items]
+def item_view(round_: Round, item: Item, document: RoundResults | None = None) -> ItemView:
+    return ItemView(item=item, entry=entry_of(round_, item, document))
+
+
+def item_views(round_: Round) -> list[ItemView]:
+    """Every item of a closed round with its frozen result, in questionnaire order."""
+    document = frozen(round_)
+    return [item_view(round_, item, document) for item in round_.items]
 
 
 def option_labels(item: Item, lang: str, default: str = "en") -> dict[str, str]:
@@ -180,14 +145,12 @@ def item_rationales(
     *,
     secret: str | bytes,
     include_hidden: bool = True,
-    plan: AnalysisPlan | None = None,
 ) -> list[RationaleView]:
     """The item's rationales in the plan's seeded random order (never by time or author).
 
     Blank rationales are left out; the group is named only where its cell is published.
     """
-    plan = plan or plan_of(round_.consultation)
-    published = published_groups(entry_of(round_, item))
+    published = entry_of(round_, item).published_groups
     views = [
         RationaleView(
             token=rationale_token(secret, response_id, item.id),

@@ -38,12 +38,13 @@ from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.results import exports
 from app.results.services import (
-    ItemResult,
+    ItemView,
     closed_round_for,
+    frozen,
     item_by_key,
     item_rationales,
-    item_result,
-    item_results,
+    item_view,
+    item_views,
     option_labels,
     scale_labels,
     set_rationale_hidden,
@@ -152,8 +153,8 @@ def group_label(group: str) -> str:
     return str(GROUP_LABELS.get(group, group))
 
 
-def stability_words(entry: dict[str, Any]) -> str:
-    stable = entry.get("stable")
+def stability_words(entry) -> str:
+    stable = entry.stable
     if stable is True:
         return _("Stable: answers hardly moved since the previous round")
     if stable is False:
@@ -184,7 +185,8 @@ def results(consultation_id: int, number: int):
     round_ = closed_round_for(_user(), consultation_id, number)
     plan = plan_of(round_.consultation)
     lang, default = _lang(), _default_language(round_)
-    items = item_results(round_, plan)
+    document = frozen(round_)
+    items = item_views(round_)
     extra = {
         r.key: {
             "scale_labels": scale_labels(r.item, lang, default),
@@ -199,7 +201,8 @@ def results(consultation_id: int, number: int):
         plan=plan,
         items=items,
         extra=extra,
-        stopping=(round_.results or {}).get("stopping") or {},
+        doc=document,
+        stopping=document.stopping,
         decision_words=DECISION_WORDS,
         themes_url=_optional_url("curation.themes", consultation_id=consultation_id, number=number),
         back_url=_optional_url("consultations.show", consultation_id=consultation_id),
@@ -210,8 +213,7 @@ def results(consultation_id: int, number: int):
 
 def _chart(consultation_id: int, number: int, item_key: str):
     round_ = closed_round_for(_user(), consultation_id, number)
-    plan = plan_of(round_.consultation)
-    result = item_result(round_, item_by_key(round_, item_key), plan)
+    result = item_view(round_, item_by_key(round_, item_key))
     if not result.chartable:
         raise NotFound(f"question {item_key!r} has no chart")
     return build_chart(round_, result, _lang())
@@ -234,7 +236,7 @@ def chart_text() -> ChartText:
     )
 
 
-def build_chart(round_: Round, result: ItemResult, lang: str):
+def build_chart(round_: Round, result: ItemView, lang: str):
     """The figure of an item from its frozen entry."""
     item, entry = result.item, result.entry
     default = _default_language(round_)
@@ -242,19 +244,20 @@ def build_chart(round_: Round, result: ItemResult, lang: str):
     words = chart_text()
     if item.type is ItemType.likert:
         return likert_distribution(
-            entry["counts"],
+            entry.counts,
             scale_labels(item, lang, default),
             title,
-            median=entry.get("median"),
-            q1=entry.get("q1"),
-            q3=entry.get("q3"),
+            median=entry.median,
+            q1=entry.q1,
+            q3=entry.q3,
             text=words,
         )
     labels = option_labels(item, lang, default)
     if item.type is ItemType.ranking:
-        return ranking_chart(entry.get("options") or [], title=title, labels=labels, text=words)
-    shares = {k: entry["shares"].get(k) for k in labels if k in (entry.get("shares") or {})}
-    return choice_chart(shares, title=title, labels=labels, counts=entry.get("counts"), text=words)
+        options = [option.to_json() for option in entry.options]
+        return ranking_chart(options, title=title, labels=labels, text=words)
+    shares = {k: (entry.shares or {}).get(k) for k in labels if k in (entry.shares or {})}
+    return choice_chart(shares, title=title, labels=labels, counts=entry.counts, text=words)
 
 
 def _download(data: bytes, mimetype: str, filename: str) -> Response:
@@ -287,9 +290,8 @@ def chart_png(consultation_id: int, number: int, item_key: str):
 
 def _records(round_: Round):
     plan = plan_of(round_.consultation)
-    items = item_results(round_, plan)
     records = exports.result_records(
-        round_, items, lang=_lang(), secret=current_app.config["SECRET_KEY"], plan=plan
+        round_, item_views(round_), lang=_lang(), secret=current_app.config["SECRET_KEY"]
     )
     return plan, records
 
@@ -312,19 +314,18 @@ def results_csv(consultation_id: int, number: int):
 def results_xlsx(consultation_id: int, number: int):
     round_ = closed_round_for(_user(), consultation_id, number)
     plan, records = _records(round_)
-    results_doc = round_.results or {}
-    stopping = results_doc.get("stopping") or {}
+    document = frozen(round_)
     about = [
         ("consultation", round_.consultation.title),
         ("round", round_.number),
         ("status", round_.status.value),
         ("closed_at", round_.closed_at.isoformat() if round_.closed_at else None),
-        ("submitted_responses", results_doc.get("submitted")),
-        ("plan_sha256", results_doc.get("plan_sha256")),
+        ("submitted_responses", document.submitted),
+        ("plan_sha256", document.plan_sha256),
         ("quantile_method", plan.quantile_method),
         ("min_group_n", plan.min_group_n),
-        ("stopping_decision", stopping.get("decision")),
-        ("stopping_reason", stopping.get("reason")),
+        ("stopping_decision", document.stopping.decision.value),
+        ("stopping_reason", document.stopping.reason),
         (
             "note",
             "Groups with fewer answers than min_group_n, and groups withheld so that a small "
@@ -374,13 +375,12 @@ def rationales(consultation_id: int, number: int):
             ),
             code=303,
         )
-    plan = plan_of(round_.consultation)
     lang, default = _lang(), _default_language(round_)
     sections = []
     for item in round_.items:
         if item.type is ItemType.text:
             continue
-        views = item_rationales(round_, item, secret=secret, plan=plan)
+        views = item_rationales(round_, item, secret=secret)
         sections.append(
             {
                 "item": item,
