@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from app import formatting
 from app.consultations.document import ItemResult
 from app.consultations.keys import rationale_seed
 from app.consultations.models import Round, RoundStatus
@@ -31,16 +31,12 @@ BAR_STEP = 5
 
 
 def number(value: Any) -> str:
-    """A statistic for display: at most 2 decimals, in the interface language."""
-    if value is None or isinstance(value, str):
-        return "–"
-    return format_decimal(value, format="#,##0.##")
+    """A statistic as the secretariat reads it too: 2 decimals, in the interface language."""
+    return formatting.number(value)
 
 
 def share(value: Any) -> str:
-    if value is None or isinstance(value, str):
-        return "–"
-    return format_percent(value)
+    return formatting.percent(value)
 
 
 @dataclass(frozen=True)
@@ -148,13 +144,13 @@ def _own_answer(spec: SpecItem, answer: AnswerInput | None, lang: str) -> list[s
         return [_likert_labels(spec, lang)[int(answer.value) - 1]]
     if spec.type == "estimate":
         unit = f" {spec.unit}" if spec.unit else ""
-        lines = [number(answer.value) + unit]
+        lines = [formatting.number(answer.value, trim=True) + unit]
         if answer.low is not None and answer.high is not None:
             lines.append(
                 _(
                     "Realistic range: %(low)s to %(high)s",
-                    low=number(answer.low),
-                    high=number(answer.high),
+                    low=formatting.number(answer.low, trim=True),
+                    high=formatting.number(answer.high, trim=True),
                 )
                 + unit
             )
@@ -238,7 +234,7 @@ def item_feedback(
             RankRow(
                 label=names.get(row.option, row.option),
                 mean_rank=number(row.mean_rank),
-                borda=number(row.borda),
+                borda=formatting.number(row.borda, trim=True),
                 share_first=share(row.share_first),
             )
             for row in entry.options

@@ -43,6 +43,7 @@ from app.consultations.responses import (
 )
 from app.errors import InvalidInput, NotAllowed, StateError, render_error
 from app.extensions import csrf, db
+from app.formatting import localized
 from app.panels.models import Panellist
 from app.panels.tokens import active_invitation
 
@@ -167,12 +168,6 @@ def _posted_round(panellist: Panellist, round_id: Any) -> Round | None:
     return next((r for r in panellist.consultation.rounds if r.id == wanted), None)
 
 
-def _localized(values: dict[str, str] | None, lang: str, default: str) -> str:
-    if not values:
-        return ""
-    return values.get(lang) or values.get(default) or next(iter(values.values()), "")
-
-
 def _deadline(round_: Round) -> str | None:
     return format_date(round_.deadline, format="long") if round_.deadline else None
 
@@ -252,8 +247,8 @@ def _render(page: Page, state: PageState, status: int = 200):
         round_=round_,
         form=form,
         lang=lang,
-        questionnaire_title=_localized(spec.get("title"), lang, default),
-        questionnaire_description=_localized(spec.get("description"), lang, default),
+        questionnaire_title=localized(spec.get("title"), lang, default),
+        questionnaire_description=localized(spec.get("description"), lang, default),
         deadline=_deadline(round_),
         feedback=page.feedback,
         state=state,
@@ -311,7 +306,7 @@ def _no_open_round(panellist: Panellist, lang: str):
     return render_template(
         "answering/no_round.html",
         consultation=consultation,
-        questionnaire_title=_localized(spec.get("title"), lang, spec.get("default_language", "en")),
+        questionnaire_title=localized(spec.get("title"), lang, spec.get("default_language", "en")),
         last=last,
         state=state,
         finished=consultation.status is ConsultationStatus.finished,

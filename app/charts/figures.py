@@ -22,6 +22,8 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
+from app import formatting
+
 #: Okabe & Ito (2008) colours, distinguishable with the common colour-vision deficiencies.
 PALETTE: dict[str, str] = {
     "blue": "#0072B2",
@@ -68,6 +70,8 @@ class ChartText:
     borda_axis: str = "Borda points (longer bar = ranked higher)"
     no_rankings: str = "No rankings"
     share_axis: str = "Share of panellists choosing the option (%%)"
+    #: Language of the numbers drawn (decimal comma, per-cent spacing).
+    locale: str = "en"
 
 
 ENGLISH = ChartText()
@@ -103,17 +107,15 @@ def wrap_label(text: Any, width: int = 40, max_lines: int = 3, limit: int = MAX_
     return "\n".join(lines)
 
 
-def percent(share: float | None) -> str:
-    """A 0..1 share as a whole per cent, halves rounded up ("" when None)."""
+def percent(share: float | None, locale: str = "en") -> str:
+    """A 0..1 share as a whole per cent, as everywhere (``app.formatting``); "" when None."""
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return ""
-    return f"{math.floor(share * 100 + 0.5):d}%"
+    return formatting.percent(share, locale=locale)
 
 
-def number(value: float | None, places: int = 2) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{places}f}"
+def number(value: float | None, places: int = 2, locale: str = "en") -> str:
+    return formatting.number(value, places, locale=locale)
 
 
 def _title(fig: Figure, title: str, subtitle: str | None = None) -> None:
@@ -185,7 +187,7 @@ def likert_distribution(
         ax.barh(positions, values, height=0.6, color=PALETTE["blue"], edgecolor=INK, zorder=2)
         top = max(int(values.max()) if len(values) else 0, 1)
         for pos, count in zip(positions, values, strict=True):
-            share = percent(count / total) if total else ""
+            share = percent(count / total, text.locale) if total else ""
             ax.text(
                 count + top * 0.02,
                 pos,
@@ -215,7 +217,11 @@ def likert_distribution(
                         alpha=0.3,
                         hatch="///",
                         edgecolor=PALETTE["vermillion"],
-                        label=text.iqr % {"low": number(q1), "high": number(q3)},
+                        label=text.iqr
+                        % {
+                            "low": number(q1, locale=text.locale),
+                            "high": number(q3, locale=text.locale),
+                        },
                     )
                 )
             ax.axhline(median, color=INK, linestyle="--", linewidth=2, zorder=4)
@@ -226,7 +232,7 @@ def likert_distribution(
                     color=INK,
                     linestyle="--",
                     linewidth=2,
-                    label=text.median % {"value": number(median)},
+                    label=text.median % {"value": number(median, locale=text.locale)},
                 )
             )
         ax.set_yticks(positions, labels=tick_labels)
@@ -283,11 +289,11 @@ def ranking_chart(
         ax.barh(positions, borda, height=0.6, color=PALETTE["green"], edgecolor=INK, zorder=2)
         for pos, row, points in zip(positions, rows, borda, strict=True):
             parts = [
-                text.mean_rank % {"value": number(row.get("mean_rank"))},
-                text.borda % {"value": f"{points:g}"},
+                text.mean_rank % {"value": number(row.get("mean_rank"), locale=text.locale)},
+                text.borda % {"value": formatting.number(points, trim=True, locale=text.locale)},
             ]
             if row.get("share_first") is not None:
-                parts.append(text.first % {"value": percent(row.get("share_first"))})
+                parts.append(text.first % {"value": percent(row.get("share_first"), text.locale)})
             ax.text(points + top * 0.02, pos, " · ".join(parts), va="center", ha="left", fontsize=9)
         ax.set_yticks(positions, labels=names)
         ax.set_ylim(len(rows) + 0.6, 0.4)
@@ -331,7 +337,7 @@ def choice_chart(
         ax = fig.add_subplot()
         ax.barh(positions, values, height=0.6, color=PALETTE["sky"], edgecolor=INK, zorder=2)
         for pos, key, value in zip(positions, keys, values, strict=True):
-            note = percent(shares[key]) or "–"
+            note = percent(shares[key], text.locale) or "–"
             if counts is not None and key in counts:
                 note = f"{note} ({int(counts[key])})"
             ax.text(value + 1.5, pos, note, va="center", ha="left", fontsize=9)

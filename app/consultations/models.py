@@ -19,6 +19,7 @@ from app.consultations.document import RoundResults
 from app.database import utcnow
 from app.errors import PlanLockedError, RoundStateError
 from app.extensions import db
+from app.formatting import localized
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -197,7 +198,7 @@ class Item(db.Model):
     theme: Mapped[Theme | None] = relationship(foreign_keys=[theme_id])
 
     def text_for(self, lang: str, default: str = "en") -> str:
-        return self.text.get(lang) or self.text.get(default) or next(iter(self.text.values()), "")
+        return localized(self.text, lang, default)
 
 
 def _new_response_id() -> str:

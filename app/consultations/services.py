@@ -27,6 +27,7 @@ from app.consultations.results import compute_round_results
 from app.councils.models import Council
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
+from app.formatting import localized
 from app.questionnaires.services import store_questionnaire
 from app.text import LINE_BREAKS_AND_TABS, has_control_characters
 
@@ -316,14 +317,14 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
     for theme in consultation.themes:
         if not theme.approved or theme.item_key:
             continue
-        key = _theme_item_key(theme, taken)
         default = consultation.questionnaire.spec.get("default_language", "en")
-        text = {
-            lang: theme.label.get(lang)
-            or theme.label.get(default)
-            or next(iter(theme.label.values()))
-            for lang in languages
-        }
+        text = {lang: localized(theme.label, lang, default) for lang in languages}
+        if not all(text.values()):
+            raise RoundStateError(
+                f"the approved theme {theme.id} has no label; give it a label in every panel "
+                "language (Themes page) before preparing the next round"
+            )
+        key = _theme_item_key(theme, taken)
         spec = {
             "key": key,
             "type": "likert",

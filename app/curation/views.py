@@ -19,6 +19,7 @@ from app.consultations.services import ensure_staff_can_see_results, get_round_f
 from app.curation import services
 from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
+from app.formatting import localized
 from app.i18n import LANGUAGE_NAMES
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ def _act(round_: Round) -> tuple[str, str | None]:
 
 def _label(theme) -> str:
     _languages, default = services.panel_languages(theme.consultation)
-    return (theme.label or {}).get(default) or next(iter((theme.label or {}).values()), "")
+    return localized(theme.label, default, default)
 
 
 @bp.route("/<int:consultation_id>/rounds/<int:number>/themes", methods=["GET", "POST"])

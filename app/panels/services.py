@@ -37,6 +37,7 @@ from app.database import utcnow
 from app.errors import InvalidInput, NotFound, RoundStateError
 from app.exports import csv_bytes
 from app.extensions import db
+from app.formatting import localized
 from app.mail import Mailer, MailError, RecipientRefused, build_message
 from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.panels.parse import (
@@ -546,9 +547,7 @@ class SendReport(int):
 
 
 def _localised(value: Any, lang: str, default: str) -> str:
-    if isinstance(value, dict):
-        return str(value.get(lang) or value.get(default) or next(iter(value.values()), ""))
-    return str(value or "")
+    return localized(value if isinstance(value, dict | str) else str(value or ""), lang, default)
 
 
 def _anonymity_promise() -> str:

@@ -22,6 +22,7 @@ from app.consultations.results import shuffled_rationales
 from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.formatting import localized
 
 
 def closed_round_for(user: User, consultation_id: int, number: int) -> Round:
@@ -103,9 +104,7 @@ def option_labels(item: Item, lang: str, default: str = "en") -> dict[str, str]:
     labels = {}
     for option in item.spec.get("options") or []:
         text = option.get("text") or {}
-        labels[str(option["key"])] = (
-            text.get(lang) or text.get(default) or next(iter(text.values()), option["key"])
-        )
+        labels[str(option["key"])] = localized(text, lang, default) or str(option["key"])
     return labels
 
 
@@ -113,7 +112,10 @@ def scale_labels(item: Item, lang: str, default: str = "en") -> list[str] | None
     """Labels of the scale points of a Likert item in ``lang``, or None."""
     labels = item.spec.get("labels")
     if isinstance(labels, dict):
-        chosen = labels.get(lang) or labels.get(default) or next(iter(labels.values()), None)
+        chosen = next(
+            (labels[k] for k in (lang, default) if labels.get(k)),
+            next(iter(labels.values()), None),
+        )
         return list(chosen) if chosen else None
     if isinstance(labels, list):
         return [str(label) for label in labels]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from babel.numbers import get_decimal_symbol
 from flask import (
     Blueprint,
     Response,
@@ -22,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
+from app import formatting
 from app.auth.models import Role
 from app.auth.policy import staff
 from app.charts import (
@@ -109,44 +108,12 @@ def _optional_url(endpoint: str, **values) -> str | None:
 
 def fmt(value: Any, places: int = 2) -> str:
     """A statistic with ``places`` decimals in the interface language ("–" when undefined)."""
-    if value is None:
-        return "–"
-    if isinstance(value, str):
-        return {"inf": "∞", "-inf": "−∞"}.get(value, value)
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and math.isnan(value):
-        return "–"
-    text = f"{value:.{places}f}"
-    symbol = get_decimal_symbol(_lang())
-    return text.replace(".", symbol) if symbol != "." else text
-
-
-def pct(value: Any) -> str:
-    """A 0..1 share as a whole per cent (halves up), "–" when undefined."""
-    if value is None or isinstance(value, str) or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{math.floor(value * 100 + 0.5):d}%"
-
-
-def pvalue(value: Any) -> str:
-    """A p-value with 3 decimals, or "< 0.001"."""
-    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 0.001:
-        return "< " + fmt(0.001, 3)
-    return fmt(value, 3)
+    return formatting.number(value, places)
 
 
 def points(value: Any) -> str:
     """Points or scores shown without trailing zeros (Borda 13, 10.5)."""
-    if value is None or isinstance(value, str):
-        return fmt(value)
-    text = fmt(float(value), 2)
-    symbol = get_decimal_symbol(_lang())
-    return text.rstrip("0").rstrip(symbol) if symbol in text else text
-
-
-def count(value: Any) -> str:
-    return "–" if value is None else f"{int(value):d}"
+    return formatting.number(value, trim=True)
 
 
 def group_label(group: str) -> str:
@@ -165,10 +132,11 @@ def stability_words(entry) -> str:
 def _helpers(round_: Round) -> dict[str, Any]:
     return {
         "fmt": fmt,
-        "pct": pct,
-        "pvalue": pvalue,
+        "pct": formatting.percent,
+        "pvalue": formatting.p_value,
+        "p_clause": formatting.p_clause,
         "points": points,
-        "count": count,
+        "count": formatting.count,
         "group_label": group_label,
         "stability_words": stability_words,
         "consensus_words": CONSENSUS_WORDS,
@@ -233,6 +201,7 @@ def chart_text() -> ChartText:
         borda_axis=_("Borda points (longer bar = ranked higher)"),
         no_rankings=_("No rankings"),
         share_axis=_("Share of panellists choosing the option (%%)"),
+        locale=_lang(),
     )
 
 

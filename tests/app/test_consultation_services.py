@@ -353,3 +353,25 @@ def test_a_late_retry_of_an_older_submission_does_not_overwrite_newer_answers(st
             base_submission_id="A",
         )
         assert again.outcome == "replayed"
+
+
+def test_an_approved_theme_without_a_label_is_named_not_a_crash(study):
+    """Preparing the next round with an approved theme whose label is empty used to raise
+    StopIteration; it is refused, naming the theme, and nothing is created."""
+    from app.consultations.models import Round as RoundModel
+    from app.consultations.models import Theme
+
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        services.close_round(r1, by=sec, as_of=T0 + timedelta(days=1))
+        services.release_round(r1, by=sec, as_of=T0 + timedelta(days=2))
+        theme = Theme(consultation=c, round_id=r1.id, label={}, approved=True)
+        db.session.add(theme)
+        db.session.commit()
+        with pytest.raises(RoundStateError, match=f"theme {theme.id} has no label"):
+            services.prepare_next_round(c, by=sec)
+        db.session.rollback()
+        assert len(db.session.scalars(select(RoundModel)).all()) == 1

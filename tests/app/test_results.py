@@ -208,7 +208,9 @@ def test_results_page_shows_the_frozen_figures(study):
     assert e["contested"] is True
     assert "Contested between stakeholder groups" in section
     h, p = e["divergence"]["kw_h"], e["divergence"]["kw_p"]
-    assert f"H = {h:.2f}, p = " + ("&lt; 0.001" if p < 0.001 else f"{p:.3f}") in section
+    # "p < 0.001", never "p = < 0.001"
+    assert f"H = {h:.2f}, " + ("p &lt; 0.001" if p < 0.001 else f"p = {p:.3f}") in section
+    assert "p = &lt;" not in html
     green = _section(html, "green-transition-skills")
     assert results["items"]["green-transition-skills"]["consensus_status"] == "in"
     assert "the panel agrees that this matters (in)" in green
