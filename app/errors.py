@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
+
+from app.problems import Problem, as_problems
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +34,14 @@ class NotFound(DomainError):
 
 
 class InvalidInput(DomainError):
-    """Bad input; ``problems`` lists each field, row or column at fault."""
+    """Bad input; ``problems`` lists each field, row or column at fault (``Problem``; plain
+    messages given are wrapped)."""
 
     status_code = 422
 
-    def __init__(self, message: str, problems: list[str] | None = None) -> None:
+    def __init__(self, message: str, problems: Iterable[Problem | str] | None = None) -> None:
         super().__init__(message)
-        self.problems = list(problems or [])
+        self.problems: list[Problem] = as_problems(problems)
 
 
 class StateError(DomainError):
@@ -106,20 +110,24 @@ def _explanation(code: int) -> str:
     return texts.get(code, "")
 
 
-def render_error(code: int, message: str | None = None, problems: list[str] | None = None):
+def render_error(
+    code: int, message: str | None = None, problems: Iterable[Problem | str] | None = None
+):
     title = _title(code)
     if wants_json():
         body: dict[str, object] = {"error": {"status": code, "title": title}}
         if message:
             body["error"]["message"] = message  # type: ignore[index]
         if problems:
-            body["error"]["problems"] = problems  # type: ignore[index]
+            body["error"]["problems"] = [  # type: ignore[index]
+                {**p.to_json(), "text": str(p)} for p in as_problems(problems)
+            ]
         return jsonify(body), code
     context = {
         "code": code,
         "title": title,
         "message": message or _explanation(code),
-        "problems": problems or [],
+        "problems": [str(p) for p in as_problems(problems)],
     }
     try:
         return render_template("errors/error.html", **context), code

@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.consultations.models import Item
 from app.consultations.responses import DEFAULT_TEXT_LIMIT, AnswerInput
+from app.problems import Problem
 from app.questionnaires.spec import Item as SpecItem
 from app.questionnaires.spec import Rationale
 
@@ -208,17 +209,17 @@ class RoundFormBase(FlaskForm):
             else:
                 self._add(entry.main, _("Choose an option."))
 
-    def add_problems(self, problems: list[str]) -> list[str]:
-        """Attach the service's "key: message" problems to fields; returns those left over."""
+    def add_problems(self, problems: list[Problem]) -> list[str]:
+        """Attach the service's problems to the fields their ``field`` key names (item key,
+        and the part of the answer after a slash); returns the messages left over."""
         left = []
         keys = {entry.key: entry for entry in self.layout}
         for problem in problems:
-            key, sep, message = problem.partition(": ")
-            entry = keys.get(key) if sep else None
+            entry = keys.get(problem.key or "")
             if entry is None:
-                left.append(problem)
+                left.append(str(problem))
                 continue
-            self._add(_problem_field(entry, message), message)
+            self._add(_problem_field(entry, problem.part), problem.message)
         return left
 
     def error_list(self) -> list[tuple[str, str, str]]:
@@ -233,15 +234,15 @@ class RoundFormBase(FlaskForm):
         return out
 
 
-def _problem_field(entry: ItemLayout, message: str) -> str:
-    lowered = message.lower()
-    if "reason" in lowered and entry.rationale:
-        return entry.rationale
-    if "confidence" in lowered and entry.confidence:
-        return entry.confidence
-    if ("range" in lowered or "low" in lowered) and entry.low:
-        return entry.low
-    return entry.main
+def _problem_field(entry: ItemLayout, part: str | None) -> str:
+    """The input of ``entry`` that a problem's part names (the main input by default)."""
+    named = {
+        "rationale": entry.rationale,
+        "confidence": entry.confidence,
+        "low": entry.low,
+        "high": entry.high,
+    }
+    return named.get(part or "") or entry.main
 
 
 def _rationale_field(spec: SpecItem, *, with_feedback: bool) -> tuple[Field | None, bool]:

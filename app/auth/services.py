@@ -14,6 +14,7 @@ from app.councils.models import Council
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
+from app.problems import Problem
 from app.text import has_control_characters
 
 _DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
@@ -72,22 +73,27 @@ def create_user(
     problems = []
     email_n = normalise_email(email)
     if why := email_problem(email_n):
-        problems.append(f"email: {why}")
+        problems.append(Problem(why, field="email"))
     try:
         role = Role(role)
     except ValueError:
-        problems.append(f"role: {role!r} is not one of {', '.join(r.value for r in Role)}")
+        problems.append(
+            Problem(f"{role!r} is not one of {', '.join(r.value for r in Role)}", field="role")
+        )
     if has_control_characters(name):
         problems.append(
-            "name: must be a single line, without line breaks, tabs or other control characters"
+            Problem(
+                "must be a single line, without line breaks, tabs or other control characters",
+                field="name",
+            )
         )
     elif len(name) > MAX_NAME_LENGTH:
-        problems.append(f"name: at most {MAX_NAME_LENGTH} characters")
+        problems.append(Problem(f"at most {MAX_NAME_LENGTH} characters", field="name"))
     why = password_problem(password, (email_n, name))
     if why:
-        problems.append(f"password: {why}")
+        problems.append(Problem(why, field="password"))
     if not problems and find_user(email_n) is not None:
-        problems.append(f"email: a user with {email_n} exists already")
+        problems.append(Problem(f"a user with {email_n} exists already", field="email"))
     if problems:
         raise InvalidInput("the user was not created", problems)
     user = User(email=email_n, role=Role(role), password_hash=hash_password(password), name=name)

@@ -26,8 +26,17 @@ WEIGHTINGS = ("balanced", "none")
 SCOPES = ("panel", "panel_and_groups")
 
 
-def _fail(name: str, message: str) -> ValueError:
-    return ValueError(f"{name}: {message}")
+class PlanError(ValueError):
+    """An invalid analysis plan: ``field`` names the plan field, ``detail`` says why."""
+
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(f"{field}: {detail}")
+        self.field = field
+        self.detail = detail
+
+
+def _fail(name: str, message: str) -> PlanError:
+    return PlanError(name, message)
 
 
 def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
@@ -157,7 +166,7 @@ class AnalysisPlan:
             ValueError: naming the field, for an unknown field or an invalid value.
         """
         if not isinstance(data, Mapping):
-            raise ValueError(f"plan: {type(data).__name__} is not a mapping")
+            raise PlanError("plan", f"{type(data).__name__} is not a mapping")
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:

@@ -36,6 +36,7 @@ from app.consultations.models import (
 from app.errors import DomainError, InvalidInput, NotAllowed, StateError
 from app.extensions import db
 from app.panels.models import Panellist, Participation
+from app.problems import Problem
 
 #: Longest rationale or free-text answer accepted when an item sets no limit.
 DEFAULT_TEXT_LIMIT = 4000
@@ -109,18 +110,23 @@ def _bound(value: float | None) -> str:
     return "…" if value is None else f"{value:g}"
 
 
-def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> list[str]:
-    """What is wrong with an answer to ``item``; each message names the item. Blank is fine.
+def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> list[Problem]:
+    """What is wrong with an answer to ``item``. Blank is fine. Each problem's ``field`` is the
+    item key, with the part of the answer at fault after a slash (``key/low``,
+    ``key/confidence``, ``key/rationale``).
 
     A ``draft`` may be incomplete (a ranking with fewer places than asked, one end of a range,
     fewer choices than the minimum); values that are wrong in themselves are refused always.
     """
     spec, key = item.spec, item.key
-    problems: list[str] = []
+    problems: list[Problem] = []
     limit = int(spec.get("max_length") or DEFAULT_TEXT_LIMIT)
     if answer.rationale is not None and len(answer.rationale) > DEFAULT_TEXT_LIMIT:
         problems.append(
-            f"{key}: " + _("the reason is longer than %(n)s characters", n=DEFAULT_TEXT_LIMIT)
+            Problem(
+                _("the reason is longer than %(n)s characters", n=DEFAULT_TEXT_LIMIT),
+                field=f"{key}/rationale",
+            )
         )
     if answer.is_blank():
         return problems
@@ -129,73 +135,101 @@ def answer_problems(item: Item, answer: AnswerInput, *, draft: bool = False) -> 
         k = int(spec.get("scale", 5))
         if answer.dont_know:
             if not spec.get("dont_know"):
-                problems.append(f"{key}: " + _("this question has no 'cannot assess' option"))
+                problems.append(
+                    Problem(_("this question has no 'cannot assess' option"), field=key)
+                )
         elif (
             answer.value is None
             or not float(answer.value).is_integer()
             or not 1 <= answer.value <= k
         ):
-            problems.append(f"{key}: " + _("choose a whole number from 1 to %(k)s", k=k))
+            problems.append(Problem(_("choose a whole number from 1 to %(k)s", k=k), field=key))
     elif kind is ItemType.estimate:
         lo_bound, hi_bound = spec.get("min"), spec.get("max")
         value = answer.value
         if value is None or not math.isfinite(value):
-            problems.append(f"{key}: " + _("enter a number"))
+            problems.append(Problem(_("enter a number"), field=key))
             return problems
         if lo_bound is not None and value < lo_bound:
-            problems.append(f"{key}: " + _("the value must be at least %(v)s", v=f"{lo_bound:g}"))
+            problems.append(
+                Problem(_("the value must be at least %(v)s", v=f"{lo_bound:g}"), field=key)
+            )
         if hi_bound is not None and value > hi_bound:
-            problems.append(f"{key}: " + _("the value must be at most %(v)s", v=f"{hi_bound:g}"))
+            problems.append(
+                Problem(_("the value must be at most %(v)s", v=f"{hi_bound:g}"), field=key)
+            )
+        ends = [end for end in (answer.low, answer.high) if end is not None]
+        if not all(math.isfinite(end) for end in ends):
+            problems.append(Problem(_("the ends of the range must be numbers"), field=f"{key}/low"))
+            return problems
         if (answer.low is None) != (answer.high is None):
             if not draft:
                 problems.append(
-                    f"{key}: " + _("give both the low and the high end of the range, or neither")
+                    Problem(
+                        _("give both the low and the high end of the range, or neither"),
+                        field=f"{key}/low",
+                    )
                 )
         elif answer.low is not None and answer.high is not None:
             if not spec.get("range"):
-                problems.append(f"{key}: " + _("this question does not ask for a range"))
+                problems.append(
+                    Problem(_("this question does not ask for a range"), field=f"{key}/low")
+                )
             elif not (answer.low <= value <= answer.high):
                 problems.append(
-                    f"{key}: " + _("the range must include your estimate (low ≤ value ≤ high)")
+                    Problem(
+                        _("the range must include your estimate (low ≤ value ≤ high)"),
+                        field=f"{key}/low",
+                    )
                 )
             elif (lo_bound is not None and answer.low < lo_bound) or (
                 hi_bound is not None and answer.high > hi_bound
             ):
                 problems.append(
-                    f"{key}: "
-                    + _(
-                        "the range must lie between %(lo)s and %(hi)s",
-                        lo=_bound(lo_bound),
-                        hi=_bound(hi_bound),
+                    Problem(
+                        _(
+                            "the range must lie between %(lo)s and %(hi)s",
+                            lo=_bound(lo_bound),
+                            hi=_bound(hi_bound),
+                        ),
+                        field=f"{key}/low",
                     )
                 )
-        if answer.confidence is not None and not 0 <= answer.confidence <= 100:
-            problems.append(f"{key}: " + _("confidence must be between 0 and 100"))
+        if answer.confidence is not None and not spec.get("confidence"):
+            problems.append(
+                Problem(_("this question does not ask how sure you are"), field=f"{key}/confidence")
+            )
+        elif answer.confidence is not None and not 0 <= answer.confidence <= 100:
+            problems.append(
+                Problem(_("confidence must be between 0 and 100"), field=f"{key}/confidence")
+            )
     elif kind is ItemType.choice:
         chosen = list(answer.choices or ())
         known = set(_option_keys(spec))
         if len(set(chosen)) != len(chosen) or not set(chosen) <= known:
-            problems.append(f"{key}: " + _("choose among the options shown"))
+            problems.append(Problem(_("choose among the options shown"), field=key))
         elif not spec.get("multiple") and len(chosen) != 1:
-            problems.append(f"{key}: " + _("choose one option"))
+            problems.append(Problem(_("choose one option"), field=key))
         else:
             lo, hi = spec.get("min_selections"), spec.get("max_selections")
             if lo and len(chosen) < lo and not draft:
-                problems.append(f"{key}: " + _("choose at least %(n)s options", n=lo))
+                problems.append(Problem(_("choose at least %(n)s options", n=lo), field=key))
             if hi and len(chosen) > hi:
-                problems.append(f"{key}: " + _("choose at most %(n)s options", n=hi))
+                problems.append(Problem(_("choose at most %(n)s options", n=hi), field=key))
     elif kind is ItemType.ranking:
         order = list(answer.ranking or ())
         options = _option_keys(spec)
         top_m = int(spec.get("top_m") or len(options))
         if len(set(order)) != len(order) or not set(order) <= set(options):
-            problems.append(f"{key}: " + _("each option can take only one place"))
+            problems.append(Problem(_("each option can take only one place"), field=key))
         elif len(order) < min(top_m, len(options)) and not draft:
             problems.append(
-                f"{key}: " + _("rank at least %(n)s options", n=min(top_m, len(options)))
+                Problem(_("rank at least %(n)s options", n=min(top_m, len(options))), field=key)
             )
     elif kind is ItemType.text and answer.text is not None and len(answer.text) > limit:
-        problems.append(f"{key}: " + _("the answer is longer than %(n)s characters", n=limit))
+        problems.append(
+            Problem(_("the answer is longer than %(n)s characters", n=limit), field=key)
+        )
     return problems
 
 
@@ -264,7 +298,8 @@ def save_response(
     unknown = sorted(set(answers) - set(items))
     if unknown:
         raise InvalidInput(
-            "answers to unknown questions", [f"{k}: not a question of this round" for k in unknown]
+            "answers to unknown questions",
+            [Problem("not a question of this round", field=k) for k in unknown],
         )
     problems = [
         p for key, a in answers.items() for p in answer_problems(items[key], a, draft=not submit)

@@ -12,6 +12,7 @@ from sqlalchemy import update
 from app.audit.services import record
 from app.auth.models import Role, User
 from app.consensus import AnalysisPlan
+from app.consensus.plan import PlanError
 from app.consultations.keys import ensure_study_key
 from app.consultations.models import (
     Consultation,
@@ -28,6 +29,7 @@ from app.councils.models import Council
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
 from app.formatting import localized
+from app.problems import Problem
 from app.questionnaires.services import store_questionnaire
 from app.text import LINE_BREAKS_AND_TABS, has_control_characters
 
@@ -62,6 +64,10 @@ def plan_from_dict(data: dict[str, Any]) -> AnalysisPlan:
     """Validate a plan; raises InvalidInput naming the field at fault."""
     try:
         return AnalysisPlan.from_dict(data)
+    except PlanError as exc:
+        raise InvalidInput(
+            "the analysis plan is not valid", [Problem(exc.detail, field=exc.field)]
+        ) from exc
     except (ValueError, TypeError) as exc:
         raise InvalidInput("the analysis plan is not valid", [str(exc)]) from exc
 
@@ -103,18 +109,26 @@ def create_consultation(
     if has_control_characters(title or ""):
         raise InvalidInput(
             "the title must be a single line",
-            ["title: remove line breaks, tabs and other control characters"],
+            [Problem("remove line breaks, tabs and other control characters", field="title")],
         )
     if has_control_characters(description or "", allow=LINE_BREAKS_AND_TABS):
         raise InvalidInput(
             "the description contains a control character",
-            ["description: remove control characters other than line breaks and tabs"],
+            [
+                Problem(
+                    "remove control characters other than line breaks and tabs", field="description"
+                )
+            ],
         )
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("the consultation needs a title", ["title: enter a title"])
+        raise InvalidInput(
+            "the consultation needs a title", [Problem("enter a title", field="title")]
+        )
     if len(title) > 300:
-        raise InvalidInput("the title is too long", ["title: at most 300 characters"])
+        raise InvalidInput(
+            "the title is too long", [Problem("at most 300 characters", field="title")]
+        )
     checked = plan_from_dict(plan or {})
     stored = store_questionnaire(questionnaire_file)
     consultation = Consultation(

@@ -17,6 +17,7 @@ from app.consultations.models import Consultation, RoundStatus
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
 from app.extensions import db
+from app.problems import Problem
 from app.questionnaires.loader import QuestionnaireError, load_questionnaire
 from app.questionnaires.services import available_files
 
@@ -88,10 +89,9 @@ def new():
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
-            for problem in exc.problems or [exc.message]:
-                name = problem.split(":", 1)[0]
-                target = form.description if name == "description" else form.title
-                target.errors = list(target.errors) + [problem]
+            for problem in exc.problems or [Problem(exc.message, field="title")]:
+                target = form.description if problem.key == "description" else form.title
+                target.errors = list(target.errors) + [problem.message]
             status = 422
         else:
             flash(_("Consultation created. Check the analysis plan before round 1 opens."), "info")
@@ -158,9 +158,9 @@ def plan(consultation_id: int):
         except InvalidInput as exc:
             db.session.rollback()
             for problem in exc.problems:
-                field = problem.split(" ", 1)[0].strip(":'\"")
+                field = problem.key or ""
                 target = form[field] if field in form.FIELDS else form.consensus_in
-                target.errors = list(target.errors) + [problem]
+                target.errors = list(target.errors) + [str(problem)]
             status = 422
         else:
             flash(_("Analysis plan saved."), "info")

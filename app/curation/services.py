@@ -29,6 +29,7 @@ from app.consultations.services import ensure_staff_can_see_results, plan_of
 from app.errors import InvalidInput, NotFound, StateError
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES
+from app.problems import Problem
 from app.text import has_control_characters
 from app.themes import SkillIndex, load_esco_skills, match_themes_esco, split_statements
 from app.themes import suggest_themes as engine_suggest_themes
@@ -258,19 +259,27 @@ def clean_labels(
         value = str(raw.get(lang) or "")
         if has_control_characters(value):
             problems.append(
-                f"label ({lang}): the label in {language_name(lang)} must be a single line; "
-                "remove line breaks, tabs and other control characters"
+                Problem(
+                    f"the label in {language_name(lang)} must be a single line; "
+                    "remove line breaks, tabs and other control characters",
+                    field=f"label-{lang}",
+                )
             )
             continue
         value = " ".join(value.split())
         if len(value) > MAX_LABEL:
             problems.append(
-                f"label ({lang}): at most {MAX_LABEL} characters in {language_name(lang)}"
+                Problem(
+                    f"at most {MAX_LABEL} characters in {language_name(lang)}",
+                    field=f"label-{lang}",
+                )
             )
         elif value:
             labels[lang] = value
     if default not in labels and not problems:
-        problems.append(f"label ({default}): enter the label in {language_name(default)}")
+        problems.append(
+            Problem(f"enter the label in {language_name(default)}", field=f"label-{default}")
+        )
     if problems:
         raise InvalidInput("the theme label needs attention", problems)
     return labels
@@ -333,7 +342,7 @@ def accept_suggestion(
     if unknown:
         raise InvalidInput(
             "choose ESCO skills among the candidates shown",
-            [f"esco: {u} is not a candidate of this suggestion" for u in unknown],
+            [Problem(f"{u} is not a candidate of this suggestion", field="esco") for u in unknown],
         )
     theme = Theme(
         consultation=round_.consultation,
@@ -366,7 +375,9 @@ def merge_themes(round_: Round, source_id: int, target_id: int, *, by: User) -> 
     """
     ensure_staff_can_see_results(by, round_)
     if source_id == target_id:
-        raise InvalidInput("choose another theme to merge with", ["merge: the same theme"])
+        raise InvalidInput(
+            "choose another theme to merge with", [Problem("the same theme", field="merge")]
+        )
     source, target = theme_in_round(round_, source_id), theme_in_round(round_, target_id)
     _editable(source)
     _editable(target)
@@ -409,12 +420,13 @@ def split_theme(
     picked = sorted(set(chosen))
     if not picked or any(i < 0 or i >= len(groups) for i in picked):
         raise InvalidInput(
-            "choose the statements to move", ["statements: choose at least one statement"]
+            "choose the statements to move",
+            [Problem("choose at least one statement", field="statements")],
         )
     if len(picked) == len(groups):
         raise InvalidInput(
             "a split must leave statements in the theme",
-            ["statements: leave at least one statement in the theme"],
+            [Problem("leave at least one statement in the theme", field="statements")],
         )
     languages, default = panel_languages(round_.consultation)
     clean = clean_labels(labels, languages, default)
@@ -453,7 +465,10 @@ def rename_theme(
         if missing:
             raise InvalidInput(
                 "an approved theme needs a label in every panel language",
-                [f"label ({m}): enter the label in {language_name(m)}" for m in missing],
+                [
+                    Problem(f"enter the label in {language_name(m)}", field=f"label-{m}")
+                    for m in missing
+                ],
             )
     changed = sorted(
         lang
@@ -477,10 +492,17 @@ def link_esco(round_: Round, theme_id: int, uri: str, *, by: User) -> Theme:
     if not _ESCO_URI.match(uri):
         raise InvalidInput(
             "not an ESCO skill address",
-            ["esco: enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…"],
+            [
+                Problem(
+                    "enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…",
+                    field="esco",
+                )
+            ],
         )
     if uri in theme.esco_uris:
-        raise InvalidInput("this ESCO skill is already linked", [f"esco: {uri} is linked"])
+        raise InvalidInput(
+            "this ESCO skill is already linked", [Problem(f"{uri} is linked", field="esco")]
+        )
     theme.esco_uris = [*theme.esco_uris, uri]
     db.session.flush()
     _audit("theme-esco-linked", by, theme, round_, uri=uri)
@@ -493,7 +515,9 @@ def unlink_esco(round_: Round, theme_id: int, uri: str, *, by: User) -> Theme:
     theme = theme_in_round(round_, theme_id)
     _editable(theme)
     if uri not in theme.esco_uris:
-        raise InvalidInput("this ESCO skill is not linked", [f"esco: {uri} is not linked"])
+        raise InvalidInput(
+            "this ESCO skill is not linked", [Problem(f"{uri} is not linked", field="esco")]
+        )
     theme.esco_uris = [u for u in theme.esco_uris if u != uri]
     db.session.flush()
     _audit("theme-esco-unlinked", by, theme, round_, uri=uri)
@@ -515,10 +539,15 @@ def approve_theme(round_: Round, theme_id: int, *, by: User) -> Theme:
         names = ", ".join(language_name(m) for m in missing)
         raise InvalidInput(
             f"the theme needs a label in every panel language before approval; missing: {names}",
-            [f"label ({m}): enter the label in {language_name(m)}" for m in missing],
+            [
+                Problem(f"enter the label in {language_name(m)}", field=f"label-{m}")
+                for m in missing
+            ],
         )
     if not theme.statements:
-        raise InvalidInput("the theme has no statements", ["statements: none left"])
+        raise InvalidInput(
+            "the theme has no statements", [Problem("none left", field="statements")]
+        )
     theme.approved = True
     db.session.flush()
     _audit("theme-approved", by, theme, round_)

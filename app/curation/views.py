@@ -21,6 +21,7 @@ from app.errors import DomainError, InvalidInput, NotFound
 from app.extensions import db
 from app.formatting import localized
 from app.i18n import LANGUAGE_NAMES
+from app.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,9 @@ def _act(round_: Round) -> tuple[str, str | None]:
     if action == "unapprove":
         theme = services.unapprove_theme(round_, theme_id, by=user)
         return _("Approval withdrawn."), f"theme-{theme.id}"
-    raise InvalidInput("unknown action", [f"action: {action!r} is not an action of this page"])
+    raise InvalidInput(
+        "unknown action", [Problem(f"{action!r} is not an action of this page", field="action")]
+    )
 
 
 def _label(theme) -> str:
@@ -148,7 +151,7 @@ def themes(consultation_id: int, number: int):
             db.session.commit()
         except DomainError as exc:
             db.session.rollback()
-            problems = getattr(exc, "problems", None) or []
+            problems = [p.message for p in getattr(exc, "problems", None) or []]
             flash(" ".join([exc.message, *problems]) if problems else exc.message, "error")
         else:
             flash(message, "info")

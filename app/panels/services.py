@@ -49,6 +49,7 @@ from app.panels.parse import (
 )
 from app.panels.tokens import invitation_link, new_token, store_invitation
 from app.panels.tracking import PanellistProgress, Progress, non_responders, progress_of
+from app.problems import Problem
 from app.text import one_line
 
 __all__ = [
@@ -166,35 +167,40 @@ def add_panellist(
     language: str,
     by: Any,
 ) -> Panellist:
-    """Add one panellist. Raises InvalidInput whose problems start with the field name
-    (``"email: ..."``). Flushes."""
-    problems: list[str] = []
+    """Add one panellist. Raises InvalidInput whose problems name the form field
+    (``Problem.field``: ``"email"``...). Flushes."""
+    problems: list[Problem] = []
     name = (name or "").strip()
     if not name:
-        problems.append("name: enter the panellist's name")
+        problems.append(Problem("enter the panellist's name", field="name"))
     elif why := text_problem(name, "name"):
-        problems.append(f"name: {why}")
+        problems.append(Problem(why, field="name"))
     address, why = normalise_email(email)
     if why:
-        problems.append(f"email: {why}")
+        problems.append(Problem(why, field="email"))
     organisation = (organisation or "").strip()
     if why := text_problem(organisation, "organisation"):
-        problems.append(f"organisation: {why}")
+        problems.append(Problem(why, field="organisation"))
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
         problems.append(
-            f"stakeholder_group: {group!r} is not one of "
-            + ", ".join(g.value for g in StakeholderGroup)
+            Problem(
+                f"{group!r} is not one of " + ", ".join(g.value for g in StakeholderGroup),
+                field="stakeholder_group",
+            )
         )
     languages = consultation_languages(consultation)
     language = (language or "").strip().lower()
     if language not in languages:
         problems.append(
-            f"language: {language!r} is not one of the questionnaire's languages "
-            f"({', '.join(languages)})"
+            Problem(
+                f"{language!r} is not one of the questionnaire's languages "
+                f"({', '.join(languages)})",
+                field="language",
+            )
         )
     if address and address in _existing_emails(consultation):
-        problems.append(f"email: {address} is already on the panel")
+        problems.append(Problem(f"{address} is already on the panel", field="email"))
     if problems:
         raise InvalidInput("the panellist was not added", problems)
     panellist = Panellist(
@@ -384,14 +390,15 @@ def set_quota(
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
         raise InvalidInput(
-            "the target was not set", [f"stakeholder_group: {group!r} is not a stakeholder group"]
+            "the target was not set",
+            [Problem(f"{group!r} is not a stakeholder group", field="stakeholder_group")],
         )
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_QUOTA
     ):
         raise InvalidInput(
             "the target was not set",
-            [f"target: {target!r} is not a whole number from 0 to {MAX_QUOTA:,}"],
+            [Problem(f"{target!r} is not a whole number from 0 to {MAX_QUOTA:,}", field="target")],
         )
     quota = db.session.scalars(
         select(GroupQuota).where(

@@ -46,6 +46,7 @@ from app.panels.parse import MAX_ROWS
 from app.panels.services import MailKind
 from app.panels.tokens import active_invitation, redeem, revoke_invitation
 from app.panels.tracking import tracking as tracking_of
+from app.problems import Problem
 
 bp = Blueprint("panels", __name__)
 
@@ -157,14 +158,13 @@ def _render_panel(
     )
 
 
-def _field_errors(form, problems: list[str]) -> None:
-    """Attach ``"field: message"`` problems from a service to the form's fields."""
+def _field_errors(form, problems: list[Problem]) -> None:
+    """Attach a service's problems to the form fields their ``field`` names."""
     for problem in problems:
-        name, _sep, message = problem.partition(": ")
-        if message and name in form:
-            form[name].errors.append(message)
+        if problem.key and problem.key in form:
+            form[problem.key].errors.append(problem.message)
         else:
-            form.form_errors.append(problem)
+            form.form_errors.append(str(problem))
 
 
 # ----------------------------------------------------------------------------- panel
@@ -214,7 +214,7 @@ def quotas(consultation_id: int):
                 services.set_quota(consultation, group, quota_field(form, group).data, by=_by())
         except InvalidInput as exc:
             db.session.rollback()
-            form.form_errors.extend(exc.problems)
+            form.form_errors.extend(str(p) for p in exc.problems)
         else:
             db.session.commit()
             flash(_("The targets were saved."), "success")

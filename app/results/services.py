@@ -23,6 +23,7 @@ from app.consultations.services import ensure_staff_can_see_results, get_round_f
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.formatting import localized
+from app.problems import Problem
 
 
 def closed_round_for(user: User, consultation_id: int, number: int) -> Round:
@@ -183,7 +184,9 @@ def set_rationale_hidden(
     ensure_staff_can_see_results(by, round_)
     item = item_by_key(round_, item_key)
     if not token or len(token) != 64:
-        raise InvalidInput("the rationale could not be identified", ["rationale: unknown"])
+        raise InvalidInput(
+            "the rationale could not be identified", [Problem("unknown", field="rationale")]
+        )
     target = None
     for response_id, _text, _hidden, _group in rationale_rows(item):
         if hmac.compare_digest(rationale_token(secret, response_id, item.id), token):

@@ -798,3 +798,22 @@ def test_r7_nul_bytes_in_free_text_and_reasons_are_removed_not_a_500(study):
     _saved, answers = stored(app, ids)
     assert answers["further-comments"].text == "Nul here"
     assert answers["digital-data-skills"].rationale == "Tablets on site"
+
+
+@pytest.mark.parametrize("lang", ["de", "fr", "en"])
+def test_a_range_problem_lands_on_the_range_in_every_language(study, lang):
+    """The form used to find the field by English words in the (translated) message; the
+    service's problem now says which part of the answer is at fault."""
+    app, ids = study()
+    open_round(app, ids)
+    client = enter(app, ids)
+    html = page(client) if lang == "en" else client.get(f"/r?lang={lang}").get_data(as_text=True)
+    bad = full_answers(action="submit")
+    bad[f"q_{EST}_low"] = "8"  # above the estimate of 5.5
+    bad[f"q_{EST}_confidence"] = "60"
+    response = client.post("/r", data=posted(html, **bad))
+    assert response.status_code == 422
+    estimate = item_html(response.get_data(as_text=True), EST)
+    assert f'id="q_{EST}_low-error"' in estimate
+    assert f'id="q_{EST}-error"' not in estimate
+    assert f'id="q_{EST}_confidence-error"' not in estimate

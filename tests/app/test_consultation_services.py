@@ -104,7 +104,7 @@ def test_create_consultation_refuses_a_title_that_is_not_one_line(study, title):
         c, sec = _get(ids)
         with pytest.raises(InvalidInput) as caught:
             services.create_consultation(c.council, SURVEY, title=title, by=sec)
-        assert caught.value.problems[0].startswith("title:")
+        assert caught.value.problems[0].field == "title"
         db.session.rollback()
         assert len(db.session.scalars(select(Consultation)).all()) == 1
 
@@ -165,7 +165,9 @@ def test_invalid_answers_name_the_item(study):
         key = next(i.key for i in r1.items if i.type.value == "likert")
         with pytest.raises(InvalidInput) as err:
             save_response(r1, p, {key: AnswerInput(value=9)}, submission_id="x", submit=True)
-        assert err.value.problems == [f"{key}: choose a whole number from 1 to 5"]
+        assert [(p.field, p.message) for p in err.value.problems] == [
+            (key, "choose a whole number from 1 to 5")
+        ]
 
 
 def test_full_round_closes_with_frozen_results_and_refuses_late_answers(study):
@@ -262,11 +264,11 @@ def test_answer_problems_speak_the_panellists_language(app):
 
     likert = Item(key="digital", type=ItemType.likert, spec={"scale": 5}, text={})
     with app.test_request_context("/r?lang=de"):
-        assert answer_problems(likert, AnswerInput(value=9)) == [
+        assert [str(p) for p in answer_problems(likert, AnswerInput(value=9))] == [
             "digital: wählen Sie eine ganze Zahl von 1 bis 5"
         ]
     with app.test_request_context("/r?lang=en"):
-        assert answer_problems(likert, AnswerInput(value=0)) == [
+        assert [str(p) for p in answer_problems(likert, AnswerInput(value=0))] == [
             "digital: choose a whole number from 1 to 5"
         ]
 
@@ -278,7 +280,8 @@ def test_a_range_outside_a_one_sided_bound_is_reported_not_a_crash(app):
     estimate = Item(key="jobs", type=ItemType.estimate, spec={"min": -100, "range": True}, text={})
     with app.test_request_context("/r"):
         problems = answer_problems(estimate, AnswerInput(value=5, low=-150, high=10))
-    assert problems == ["jobs: the range must lie between -100 and …"]
+    assert [str(p) for p in problems] == ["jobs: the range must lie between -100 and …"]
+    assert problems[0].field == "jobs/low"
 
 
 def test_small_groups_that_left_an_item_blank_are_suppressed_not_revealed(study):
@@ -375,3 +378,26 @@ def test_an_approved_theme_without_a_label_is_named_not_a_crash(study):
             services.prepare_next_round(c, by=sec)
         db.session.rollback()
         assert len(db.session.scalars(select(RoundModel)).all()) == 1
+
+
+def test_the_answer_service_refuses_what_only_the_form_stopped(app):
+    """Infinite range ends and a confidence on an item that asks for none are refused by
+    the service itself, naming the part of the answer."""
+    from app.consultations.models import Item, ItemType
+    from app.consultations.responses import answer_problems
+
+    ranged = Item(key="jobs", type=ItemType.estimate, spec={"range": True}, text={})
+    plain = Item(key="pay", type=ItemType.estimate, spec={}, text={})
+    with app.test_request_context("/r"):
+        inf = answer_problems(ranged, AnswerInput(value=5, low=float("-inf"), high=10))
+        nan = answer_problems(ranged, AnswerInput(value=5, low=1, high=float("nan")))
+        sure = answer_problems(plain, AnswerInput(value=5, confidence=80))
+        fine = answer_problems(ranged, AnswerInput(value=5, low=1, high=10))
+    assert [(p.field, p.message) for p in inf] == [
+        ("jobs/low", "the ends of the range must be numbers")
+    ]
+    assert [p.field for p in nan] == ["jobs/low"]
+    assert [(p.field, p.message) for p in sure] == [
+        ("pay/confidence", "this question does not ask how sure you are")
+    ]
+    assert fine == []

@@ -245,7 +245,7 @@ def test_a_label_with_a_line_break_or_control_character_is_refused(study, label)
     suggestion = _suggestions(app, cid).suggestions[0]
     client = _client(app)
     _accept(client, cid, suggestion, label=label)
-    assert "label (en): the label in English (en) must be a single line" in _flashes(client, cid)
+    assert "the label in English (en) must be a single line" in _flashes(client, cid)
     assert _themes(app, cid) == []
 
 

@@ -262,9 +262,10 @@ def test_three_rounds_end_to_end(world):
         block = shown.split(f'id="item-{key}"', 1)
         assert len(block) == 2, f"no block for {key}"
         text = block[1][:6000]
-        median = f"{row['median']:g}"
+        # the panel reads the figures as the secretariat does: 2 decimals
+        median = f"{row['median']:.2f}"
         assert median in text
-        assert f"{row['q1']:g} to {row['q3']:g}" in text
+        assert f"{row['q1']:.2f} to {row['q3']:.2f}" in text
     assert "Person " not in shown and "@example.org" not in shown
 
     _answer_round(app, panellists, r2_id, 2, rng)

@@ -368,9 +368,10 @@ def test_add_panellist_service_checks_the_questionnaire_languages(app, study):
             services.add_panellist(
                 consultation, "A", "a@example.org", "", "Trade union", "fr", by="test"
             )
-        assert caught.value.problems == [
+        assert [str(p) for p in caught.value.problems] == [
             "language: 'fr' is not one of the questionnaire's languages (en, de)"
         ]
+        assert caught.value.problems[0].field == "language"
         added = services.add_panellist(
             consultation, "A", "a@example.org", "", "Trade union", "de", by="test"
         )
