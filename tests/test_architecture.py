@@ -11,6 +11,7 @@ PURE = [
     "themes",
     "charts",
     "panels/parse.py",
+    "uploads/checks.py",
     "classifications/parse.py",
     "classifications/nace.py",
     "questionnaires/spec.py",

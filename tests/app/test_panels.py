@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -23,6 +24,7 @@ from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.panels.parse import (
     GROUP_VALUES,
     MAX_ZIP_ENTRIES,
+    PanelPreview,
     Problem,
     match_group,
     parse_panel_file,
@@ -227,6 +229,22 @@ def test_row_limit():
     assert "more than 3 rows" in str(preview.problems[-1])
 
 
+def test_s12_a_file_of_many_bad_rows_lists_the_first_problems_and_counts_all():
+    """The preview that travels back from the parser's child process stays small."""
+    data = (
+        "name,email,stakeholder_group\n"
+        + "".join(f"P{i},bad{i}@,employers\n" for i in range(1500))
+        + "Ok,ok@example.org,employers\n"
+    ).encode()
+    preview = parse_panel_file("p.csv", data, default_language="en", max_problems=1000)
+    assert len(preview.problems) == 1000 and preview.problems[-1].row == 1001
+    assert (preview.problem_count, preview.rows_with_problems) == (1500, 1500)
+    assert [r.email for r in preview.valid_rows] == ["ok@example.org"]
+    assert PanelPreview.from_json(json.loads(json.dumps(preview.to_json()))) == preview
+    with pytest.raises(ValueError):
+        PanelPreview.from_json({**preview.to_json(), "schema": 99})
+
+
 def test_xlsx_rows_and_problems():
     data = _xlsx(
         [
@@ -265,7 +283,7 @@ def test_xlsx_unpacking_to_more_than_50_mib_is_refused():
     data = _zip({"[Content_Types].xml": b"", "xl/workbook.xml": b"\0" * (51 * 1024 * 1024)})
     assert len(data) < 1024 * 1024
     preview = parse_panel_file("bomb.xlsx", data)
-    assert "unpacks to 51 MiB; at most 50 MiB are accepted" in str(preview.problems[0])
+    assert "unpacks to 51.0 MiB; at most 50 MiB are accepted" in str(preview.problems[0])
 
 
 def test_xlsx_with_macros_or_symlinks_is_refused():
