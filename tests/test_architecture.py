@@ -12,6 +12,7 @@ PURE = [
     "charts",
     "panels/parse.py",
     "uploads/checks.py",
+    "uploads/kept.py",
     "uploads/probes.py",
     "uploads/registry.py",
     "uploads/runner.py",
