@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,17 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = list(problems or [])
+
+
+class UploadRefused(InvalidInput):
+    """An uploaded file refused as a whole, before or while it was read: 413 when it is
+    beyond a size, count, time, memory or quota limit (``too_large``), else 422. ``limit``
+    names the limit or check (e.g. ``"shared_strings"``, ``"quota"``)."""
+
+    def __init__(self, message: str, *, too_large: bool = False, limit: str = "content") -> None:
+        super().__init__(message)
+        self.status_code = 413 if too_large else 422
+        self.limit = limit
 
 
 class StateError(DomainError):
@@ -106,6 +117,23 @@ def _explanation(code: int) -> str:
     return texts.get(code, "")
 
 
+def too_large_message() -> str:
+    """Why a request body was refused: its size, if known, and ``MAX_CONTENT_LENGTH``."""
+    from app.uploads.checks import amount_text, limit_text
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return _("The upload is too large.")
+    size = request.content_length
+    if size and size > limit:
+        return _(
+            "The upload is %(size)s; at most %(limit)s are accepted.",
+            size=amount_text(size),
+            limit=limit_text(limit),
+        )
+    return _("The upload is larger than %(limit)s, the most accepted.", limit=limit_text(limit))
+
+
 def render_error(code: int, message: str | None = None, problems: list[str] | None = None):
     title = _title(code)
     if wants_json():
@@ -138,6 +166,8 @@ def register_error_handlers(app: Flask) -> None:
         message = None
         if code in (400, 405, 413, 422) and exc.description:
             message = exc.description
+        if isinstance(exc, RequestEntityTooLarge):
+            message = too_large_message()
         response, status = render_error(code, message)
         if code == 503 or code == 429:
             response = app.make_response((response, status))

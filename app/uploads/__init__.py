@@ -5,8 +5,9 @@ files kept between a preview and its import.
 or is not what it claims before any parser sees it; ``runner`` then runs an allow-listed pure
 parser (``registry``) in a child process (``worker``) with memory, processor-time and
 wall-clock limits, so a hostile file can neither stop a web worker nor grow its memory;
-``kept`` holds uploads per council within a quota.
+``kept`` holds uploads per council within a quota. ``services`` reads the limits from the
+configuration and turns refusals into domain errors.
 
 The child process needs a POSIX system (``resource.setrlimit``, signals); it is used on Linux.
-Nothing here imports Flask.
+Nothing here imports Flask except ``services`` and ``cli``.
 """

@@ -55,7 +55,7 @@ BAD_CSV = (
 @pytest.fixture
 def app(make_app, tmp_path):
     """Uploaded files wait for confirmation in a temporary folder."""
-    return make_app(PANEL_UPLOAD_DIR=str(tmp_path / "uploads"))
+    return make_app(UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
 @pytest.fixture
@@ -456,22 +456,28 @@ def test_upload_xlsx(app, staff_client, study):
 
 
 @pytest.mark.parametrize(
-    ("filename", "data", "message"),
+    ("filename", "data", "status", "message"),
     [
-        ("panel.xlsm", b"PK\x03\x04whatever", "macro-enabled workbooks (.xlsm) are not accepted"),
+        (
+            "panel.xlsm",
+            b"PK\x03\x04whatever",
+            422,
+            "macro-enabled workbooks (.xlsm) are not accepted",
+        ),
         (
             "bomb.xlsx",
             _zip({f"x{i}": b"" for i in range(MAX_ZIP_ENTRIES + 1)}),
-            "at most 200 are accepted",
+            413,  # a count beyond a limit (SECURITY.md S12)
+            "holds 201 parts; at most 200 are accepted",
         ),
-        ("empty.csv", b"", "the file is empty"),
+        ("empty.csv", b"", 422, "the file is empty"),
     ],
 )
-def test_refused_uploads_answer_422_with_the_reason(
-    app, staff_client, study, filename, data, message
+def test_refused_uploads_answer_422_or_413_with_the_reason(
+    app, staff_client, study, filename, data, status, message
 ):
     response = _upload(staff_client, study, data, filename)
-    assert response.status_code == 422
+    assert response.status_code == status
     html = response.get_data(as_text=True)
     assert message in html and "Nothing in this file can be imported." in html
     assert _emails(app, study) == ["existing@example.org"]
@@ -492,13 +498,21 @@ def test_oversized_upload_is_413(make_app):
     assert response.status_code == 413
 
 
+def _kept_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != ".lock")
+
+
 def test_cancel_discards_the_kept_file(app, staff_client, study, tmp_path):
     response = _upload(staff_client, study, GOOD_CSV.encode(), "panel.csv")
     preview_url = response.headers["Location"]
-    kept = list((tmp_path / "uploads").iterdir())
-    assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o600
+    kept = _kept_files(tmp_path / "uploads")
+    upload_id = preview_url.rsplit("/", 1)[1]
+    # the file and its preview, in the council's folder, readable by the server only
+    assert [p.name for p in kept] == [f"{upload_id}.json", f"{upload_id}.upload"]
+    assert {p.parent.name for p in kept} == {f"council-{study.council}"}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in kept)
     assert staff_client.post(preview_url + "/cancel").status_code == 303
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert _kept_files(tmp_path / "uploads") == []
     assert staff_client.get(preview_url).status_code == 303
     assert staff_client.post(preview_url + "/import", data={"mode": "all"}).status_code == 303
     assert _emails(app, study) == ["existing@example.org"]
