@@ -7,9 +7,10 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 class ConfigurationError(RuntimeError):
@@ -24,6 +25,10 @@ def create_app(
     ``instance_path`` replaces the default ``instance/`` folder (local config and database).
     Raises ConfigurationError when the configuration cannot run safely.
     """
+    # Imported here, not above: the upload parsers' child process imports pure modules of
+    # ``app`` and starts faster without Flask.
+    from flask import Flask
+
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
 
     from app.config import Config

@@ -198,6 +198,7 @@ def register_cli(app: Flask) -> None:
     from app.demo.cli import seed_demo_command
     from app.panels.cli import send_reminders_command
     from app.questionnaires.cli import surveys_cli
+    from app.uploads.cli import uploads_cli
 
     for command in (
         init_db_command,
@@ -208,5 +209,6 @@ def register_cli(app: Flask) -> None:
         surveys_cli,
         audit_cli,
         send_reminders_command,
+        uploads_cli,
     ):
         app.cli.add_command(command)

@@ -94,6 +94,15 @@ class Config:
     #: project folder (beside ``app``). Empty means no ESCO suggestions.
     ESCO_SKILLS_FILES: list[str] = []
 
-    #: Where uploaded panel files wait between preview and import (deleted after import, on
-    #: cancel, or after 24 hours); empty means ``instance/uploads/panel-files``.
+    #: Where uploaded files wait between preview and import, in a folder per council
+    #: (deleted after import, on cancel, or after 24 hours); outside the static folder.
+    #: Empty means ``PANEL_UPLOAD_DIR`` (its former name) or else ``instance/uploads``.
+    UPLOAD_DIR: str | None = None
     PANEL_UPLOAD_DIR: str | None = None
+    #: Bytes the uploads waiting for import may take per council (SECURITY.md 2.5).
+    UPLOAD_QUOTA_BYTES = 500 * 1024 * 1024
+    #: Uploads are parsed in a child process limited to this much memory (address space,
+    #: bytes) and this many seconds (processor time and wall clock; keep it under the web
+    #: server's request timeout). Needs a POSIX system.
+    UPLOAD_PARSE_MEMORY = 1024 * 1024 * 1024
+    UPLOAD_PARSE_SECONDS = 20

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
@@ -42,6 +42,17 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, problems: Iterable[Problem | str] | None = None) -> None:
         super().__init__(message)
         self.problems: list[Problem] = as_problems(problems)
+
+
+class UploadRefused(InvalidInput):
+    """An uploaded file refused as a whole, before or while it was read: 413 when it is
+    beyond a size, count, time, memory or quota limit (``too_large``), else 422. ``limit``
+    names the limit or check (e.g. ``"shared_strings"``, ``"quota"``)."""
+
+    def __init__(self, message: str, *, too_large: bool = False, limit: str = "content") -> None:
+        super().__init__(message)
+        self.status_code = 413 if too_large else 422
+        self.limit = limit
 
 
 class StateError(DomainError):
@@ -110,6 +121,23 @@ def _explanation(code: int) -> str:
     return texts.get(code, "")
 
 
+def too_large_message() -> str:
+    """Why a request body was refused: its size, if known, and ``MAX_CONTENT_LENGTH``."""
+    from app.uploads.checks import amount_text, limit_text
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return _("The upload is too large.")
+    size = request.content_length
+    if size and size > limit:
+        return _(
+            "The upload is %(size)s; at most %(limit)s are accepted.",
+            size=amount_text(size),
+            limit=limit_text(limit),
+        )
+    return _("The upload is larger than %(limit)s, the most accepted.", limit=limit_text(limit))
+
+
 def render_error(
     code: int, message: str | None = None, problems: Iterable[Problem | str] | None = None
 ):
@@ -172,26 +200,6 @@ def _kept_form() -> list[tuple[str, str]] | None:
     return pairs or None
 
 
-def _too_large_message(limit: int | None) -> str:
-    if not limit:
-        return _("What was sent is larger than this server accepts.")
-    return _(
-        "What was sent is larger than the limit of %(limit)s. For a panel or data file, "
-        "split it into smaller files or remove columns that are not needed.",
-        limit=_size(limit),
-    )
-
-
-def _size(n_bytes: int) -> str:
-    from flask_babel import format_decimal
-
-    if n_bytes >= 1024 * 1024:
-        return _("%(n)s MiB", n=format_decimal(round(n_bytes / (1024 * 1024), 1)))
-    if n_bytes >= 1024:
-        return _("%(n)s KiB", n=format_decimal(round(n_bytes / 1024, 1)))
-    return _("%(n)s bytes", n=format_decimal(n_bytes))
-
-
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
@@ -203,8 +211,8 @@ def register_error_handlers(app: Flask) -> None:
         message = None
         if code in (400, 405, 413, 422) and exc.description:
             message = exc.description
-        if code == 413 and (message is None or message == RequestEntityTooLarge.description):
-            message = _too_large_message(app.config.get("MAX_CONTENT_LENGTH"))
+        if isinstance(exc, RequestEntityTooLarge):
+            message = too_large_message()
         response, status = render_error(code, message)
         if code == 503 or code == 429:
             response = app.make_response((response, status))

@@ -2,9 +2,10 @@
 
 Pure: no Flask, no database. ``parse_panel_file`` never raises on bad input; everything
 wrong with the file is a ``Problem`` naming the row (the header is row 1, as in a
-spreadsheet) and the column. Limits (SECURITY.md 2.5) are checked before any parsing: an
-``.xlsx`` must be a zip of at most 200 entries and 50 MiB unpacked, without symlinks or
-macros, and is opened only when openpyxl uses defusedxml.
+spreadsheet) and the column. Uploads are parsed in a resource-limited child process
+(``app.uploads``) after its checks; the workbook's zip directory is checked here again before
+openpyxl runs (at most 200 entries and 50 MiB unpacked, no symlinks or macros), and a workbook
+is opened only when openpyxl uses defusedxml.
 """
 
 from __future__ import annotations
@@ -15,18 +16,41 @@ import io
 import re
 import unicodedata
 import warnings
-import zipfile
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 from email_validator import EmailNotValidError, validate_email
 
-#: Rows of data accepted in one file (the header not counted).
-MAX_ROWS = 200_000
-#: Entries of an ``.xlsx`` zip, and their total unpacked size in bytes.
-MAX_ZIP_ENTRIES = 200
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
+from app.uploads.checks import (
+    MAX_ROWS,
+    MAX_UNPACKED_BYTES,
+    MAX_ZIP_ENTRIES,
+    FileRefused,
+    check_zip_directory,
+    file_kind,
+)
+
+__all__ = [
+    "COLUMNS",
+    "GROUP_VALUES",
+    "MAX_PROBLEMS",
+    "MAX_ROWS",
+    "MAX_UNPACKED_BYTES",
+    "MAX_ZIP_ENTRIES",
+    "PanelPreview",
+    "PanelRow",
+    "Problem",
+    "match_column",
+    "match_group",
+    "normalise_email",
+    "parse_panel_file",
+    "recheck_preview",
+    "text_problem",
+]
+
+#: Problems listed in a preview; the rest are counted only (a page shows at most 200).
+MAX_PROBLEMS = 1000
 
 #: The columns read, in their canonical names; the first three are required.
 COLUMNS = ("name", "email", "organisation", "stakeholder_group", "language")
@@ -205,7 +229,13 @@ class PanelRow:
 
 @dataclass(frozen=True, slots=True)
 class PanelPreview:
-    """What an upload would import: the valid rows and every problem found."""
+    """What an upload would import: the valid rows and the problems found.
+
+    ``problems`` lists the first ``MAX_PROBLEMS`` in row order; ``problem_count`` and
+    ``rows_with_problems`` count them all (both default to what ``problems`` lists)."""
+
+    #: Version of the ``to_json`` document; raise it when the fields change.
+    SCHEMA = 1
 
     filename: str
     valid_rows: tuple[PanelRow, ...]
@@ -214,14 +244,55 @@ class PanelPreview:
     total_rows: int = 0
     #: Notes that do not block the import (e.g. columns that are not used).
     notes: tuple[str, ...] = ()
+    #: Problems found, listed or not.
+    problem_count: int = None  # type: ignore[assignment]
+    #: Rows with at least one problem, listed or not.
+    rows_with_problems: int = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.problem_count is None:
+            object.__setattr__(self, "problem_count", len(self.problems))
+        if self.rows_with_problems is None:
+            rows = {p.row for p in self.problems if p.row is not None}
+            object.__setattr__(self, "rows_with_problems", len(rows))
 
     @property
     def ok(self) -> bool:
         return not self.problems and bool(self.valid_rows)
 
-    @property
-    def rows_with_problems(self) -> int:
-        return len({p.row for p in self.problems if p.row is not None})
+    def to_json(self) -> dict[str, Any]:
+        """A JSON document of the preview (rows and problems as lists, to stay compact)."""
+        return {
+            "schema": self.SCHEMA,
+            "filename": self.filename,
+            "valid_rows": [
+                [r.row, r.name, r.email, r.organisation, r.stakeholder_group, r.language]
+                for r in self.valid_rows
+            ],
+            "problems": [list(p) for p in self.problems],
+            "total_rows": self.total_rows,
+            "notes": list(self.notes),
+            "problem_count": self.problem_count,
+            "rows_with_problems": self.rows_with_problems,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> PanelPreview:
+        """The preview ``to_json`` wrote; ValueError for another schema or a malformed one."""
+        if not isinstance(doc, dict) or doc.get("schema") != cls.SCHEMA:
+            raise ValueError("not a panel preview of this version")
+        try:
+            return cls(
+                filename=str(doc["filename"]),
+                valid_rows=tuple(PanelRow(*row) for row in doc["valid_rows"]),
+                problems=tuple(Problem(*p) for p in doc["problems"]),
+                total_rows=int(doc["total_rows"]),
+                notes=tuple(str(n) for n in doc["notes"]),
+                problem_count=int(doc["problem_count"]),
+                rows_with_problems=int(doc["rows_with_problems"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise ValueError("a malformed panel preview") from exc
 
 
 def normalise_email(value: str) -> tuple[str | None, str | None]:
@@ -272,25 +343,19 @@ def _cell_text(value: Any) -> str:
 # ----------------------------------------------------------------------------- reading files
 
 
-class _FileRefused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
 def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
     if data.startswith(b"PK\x03\x04"):
-        raise _FileRefused(
+        raise FileRefused(
             "the file is a spreadsheet or another zip archive, not CSV text; "
             "save it as .xlsx or as CSV (UTF-8)"
         )
     if b"\x00" in data[:8192]:
-        raise _FileRefused("the file is not a text file; save it as CSV (UTF-8)")
+        raise FileRefused("the file is not a text file; save it as CSV (UTF-8)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise _FileRefused(
+        raise FileRefused(
             f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
             "save it as CSV (UTF-8)"
         ) from exc
@@ -305,54 +370,19 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise _FileRefused(
+            raise FileRefused(
                 f"row {number + 1}: the CSV cannot be read from here on ({exc})"
             ) from exc
         number += 1
         yield number, [f.strip() for f in fields]
 
 
-def _check_zip(data: bytes) -> None:
-    if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _FileRefused("the file is an old Excel workbook (.xls); save it as .xlsx")
-    if not data.startswith(b"PK\x03\x04"):
-        raise _FileRefused("the file is not an .xlsx workbook")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise _FileRefused("the file is not a readable .xlsx workbook") from exc
-    if len(entries) > MAX_ZIP_ENTRIES:
-        raise _FileRefused(
-            f"the workbook holds {len(entries)} parts; at most {MAX_ZIP_ENTRIES} are accepted"
-        )
-    unpacked = sum(e.file_size for e in entries)
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _FileRefused(
-            f"the workbook unpacks to {unpacked // (1024 * 1024)} MiB; at most "
-            f"{MAX_UNPACKED_BYTES // (1024 * 1024)} MiB are accepted"
-        )
-    names = set()
-    for entry in entries:
-        if (entry.external_attr >> 16) & 0o170000 == 0o120000:
-            raise _FileRefused("the workbook contains a symbolic link; it is not accepted")
-        if entry.flag_bits & 0x1:
-            raise _FileRefused("the workbook is encrypted; save it without a password")
-        names.add(entry.filename.lower())
-    if any(n.endswith("vbaproject.bin") for n in names):
-        raise _FileRefused(
-            "the workbook contains macros; save it as an .xlsx workbook without macros"
-        )
-    if "xl/workbook.xml" not in names or "[content_types].xml" not in names:
-        raise _FileRefused("the file is not an .xlsx workbook")
-
-
 def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
     import openpyxl
 
-    _check_zip(data)
+    check_zip_directory(data)
     if not getattr(openpyxl, "DEFUSEDXML", False):
-        raise _FileRefused(
+        raise FileRefused(
             "workbooks cannot be read safely on this server (defusedxml is not installed); "
             "upload a CSV file instead"
         )
@@ -363,35 +393,26 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
                 io.BytesIO(data), read_only=True, data_only=True, keep_links=False
             )
     except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise _FileRefused("the file is not a readable .xlsx workbook") from exc
+        raise FileRefused("the file is not a readable .xlsx workbook") from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise _FileRefused("the workbook has no worksheet")
+            raise FileRefused("the workbook has no worksheet")
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                     yield number, [_cell_text(v) for v in values]
-        except _FileRefused:
+        except FileRefused:
             raise
         except Exception as exc:
-            raise _FileRefused("the worksheet cannot be read to the end") from exc
+            raise FileRefused("the worksheet cannot be read to the end") from exc
     finally:
         workbook.close()
 
 
 def _records(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
-    name = (filename or "").strip().lower()
-    if name.endswith(".csv"):
-        return _csv_records(data)
-    if name.endswith(".xlsx"):
-        return _xlsx_records(data)
-    if name.endswith((".xlsm", ".xltm", ".xlam")):
-        raise _FileRefused(
-            "macro-enabled workbooks (.xlsm) are not accepted; save the file as .xlsx"
-        )
-    raise _FileRefused("the file must be a .csv (UTF-8) or an .xlsx workbook")
+    return _csv_records(data) if file_kind(filename) == "csv" else _xlsx_records(data)
 
 
 # ----------------------------------------------------------------------------- checking rows
@@ -432,13 +453,15 @@ def parse_panel_file(
     default_language: str | None = None,
     existing_emails: Collection[str] = (),
     max_rows: int = MAX_ROWS,
+    max_problems: int = MAX_PROBLEMS,
 ) -> PanelPreview:
     """Read a panel file and check every row; never raises on bad input.
 
     ``languages`` are the accepted language codes (None accepts any two-letter code);
     a blank language cell means ``default_language`` (or is a problem when that is None).
     ``existing_emails`` (lower case) are already on the panel: such rows are problems.
-    An e-mail address repeated in the file is a problem on each later row.
+    An e-mail address repeated in the file is a problem on each later row. The preview lists
+    the first ``max_problems`` problems and counts them all.
     """
     problems: list[Problem] = []
     notes: list[str] = []
@@ -461,7 +484,7 @@ def parse_panel_file(
                 continue
             total += 1
             if total > max_rows:
-                raise _FileRefused(
+                raise FileRefused(
                     f"the file has more than {max_rows:,} rows; split it into smaller files"
                 )
             row = _check_row(number, fields, positions, allowed, default_language, problems)
@@ -485,8 +508,8 @@ def parse_panel_file(
             problems.append(Problem(None, None, "the file is empty"))
         elif positions is not None and total == 0 and not problems:
             problems.append(Problem(None, None, "the file has a header row but no panellists"))
-    except _FileRefused as refused:
-        problems.append(Problem(None, None, refused.message))
+    except FileRefused as refused:
+        problems.insert(0, Problem(None, None, refused.message))  # listed first, never cut
         valid = []
     finally:
         close = getattr(records, "close", None)
@@ -495,9 +518,51 @@ def parse_panel_file(
     return PanelPreview(
         filename=filename,
         valid_rows=tuple(valid),
-        problems=tuple(problems),
+        problems=tuple(problems[:max_problems]),
         total_rows=total,
         notes=tuple(notes),
+        problem_count=len(problems),
+        rows_with_problems=len({p.row for p in problems if p.row is not None}),
+    )
+
+
+def recheck_preview(
+    preview: PanelPreview,
+    *,
+    existing_emails: Collection[str] = (),
+    languages: Collection[str] | None = None,
+    max_problems: int = MAX_PROBLEMS,
+) -> PanelPreview:
+    """The preview checked against the panel as it is now: a valid row whose address has
+    been added to the panel since, or whose language is no longer accepted, becomes a
+    problem. Returns the same preview when nothing changed."""
+    existing = {e.lower() for e in existing_emails}
+    allowed = None if languages is None else {lang.lower() for lang in languages}
+    keep: list[PanelRow] = []
+    new: list[Problem] = []
+    for row in preview.valid_rows:
+        if row.email in existing:
+            new.append(Problem(row.row, "email", f"{row.email!r} is already on the panel"))
+        elif allowed is not None and row.language not in allowed:
+            new.append(
+                Problem(
+                    row.row,
+                    "language",
+                    f"{row.language!r} is not one of the questionnaire's languages "
+                    f"({', '.join(sorted(allowed))})",
+                )
+            )
+        else:
+            keep.append(row)
+    if not new:
+        return preview
+    merged = sorted(preview.problems + tuple(new), key=lambda p: -1 if p.row is None else p.row)
+    return replace(
+        preview,
+        valid_rows=tuple(keep),
+        problems=tuple(merged[:max_problems]),
+        problem_count=preview.problem_count + len(new),
+        rows_with_problems=preview.rows_with_problems + len(new),
     )
 
 

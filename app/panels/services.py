@@ -14,15 +14,10 @@ three steps in one go.
 
 from __future__ import annotations
 
-import os
-import re
-import secrets
-import time
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, render_template
@@ -44,13 +39,14 @@ from app.panels.parse import (
     PanelPreview,
     match_group,
     normalise_email,
-    parse_panel_file,
+    recheck_preview,
     text_problem,
 )
 from app.panels.tokens import invitation_link, new_token, store_invitation
 from app.panels.tracking import PanellistProgress, Progress, non_responders, progress_of
 from app.problems import Problem
 from app.text import one_line
+from app.uploads import services as uploads
 
 __all__ = [
     "Delivery",
@@ -61,26 +57,26 @@ __all__ = [
     "QuotaGap",
     "SendReport",
     "add_panellist",
+    "check_upload_room",
     "compose_message",
     "consultation_languages",
     "current_round",
     "default_language",
     "deliver",
-    "discard_upload",
+    "discard_panel_upload",
     "export_invitations_csv",
     "get_consultation_for",
     "get_panellist_for",
     "group_counts",
     "import_panel",
-    "keep_upload",
+    "keep_panel_upload",
+    "kept_panel_preview",
     "open_round_of",
     "panel_rows",
-    "parse_panel_file",
     "prepare_invitations",
     "prepare_reminders",
     "preview_panel_file",
     "quota_gaps",
-    "read_upload",
     "record_delivery",
     "send_invitations",
     "send_reminders",
@@ -91,8 +87,6 @@ __all__ = [
 MAX_PROBLEMS_LISTED = 50
 #: Largest target accepted for a stakeholder group.
 MAX_QUOTA = 100_000
-#: Uploaded panel files waiting for confirmation are deleted after this many seconds.
-UPLOAD_MAX_AGE = 24 * 3600
 
 
 # ----------------------------------------------------------------------------- look-ups
@@ -226,20 +220,69 @@ def add_panellist(
 def preview_panel_file(consultation: Consultation, filename: str, data: bytes) -> PanelPreview:
     """Check an uploaded panel file against the consultation's languages and panel.
 
-    Returns the preview (valid rows, problems by row and column); reads only."""
-    return parse_panel_file(
-        filename,
+    The upload checks run first (sizes, counts, entities; ``app.uploads.checks``), then the
+    file is parsed in a resource-limited child process, never in this one. Returns the
+    preview (valid rows, problems by row and column); raises UploadRefused (413 beyond a
+    limit, 422 for a file that cannot be read). Reads only."""
+    uploads.check_file(filename, data)
+    return uploads.parse_file(
+        "panel-file",
         data,
-        languages=consultation_languages(consultation),
+        filename=filename,
+        languages=list(consultation_languages(consultation)),
         default_language=default_language(consultation),
-        existing_emails=_existing_emails(consultation),
+        existing_emails=sorted(_existing_emails(consultation)),
     )
 
 
-def _listed(problems) -> list[str]:
+def check_upload_room(consultation: Consultation, size: int, replacing: str | None = None) -> None:
+    """UploadRefused (413) when a file of ``size`` bytes would not fit the council's quota
+    of kept uploads (``replacing``: an earlier upload that will be discarded)."""
+    uploads.check_room(consultation.council_id, size, replacing=replacing)
+
+
+def keep_panel_upload(
+    consultation: Consultation,
+    data: bytes,
+    preview: PanelPreview,
+    replacing: str | None = None,
+) -> str:
+    """Keep an uploaded panel file and its preview, for its council, until the import is
+    confirmed (the import then needs no second parse); returns the upload's random id.
+    ``replacing`` (an earlier upload's id) is discarded. Raises UploadRefused (413) beyond
+    the council's quota."""
+    return uploads.keep_upload(
+        consultation.council_id, data, result=preview.to_json(), replacing=replacing
+    )
+
+
+def kept_panel_preview(consultation: Consultation, upload_id: str) -> PanelPreview | None:
+    """The preview of a kept upload, checked again against the panel as it is now (rows
+    added to the panel since are problems); None when the upload is gone or expired."""
+    document = uploads.read_result(consultation.council_id, upload_id)
+    if document is None:
+        return None
+    try:
+        preview = PanelPreview.from_json(document)
+    except ValueError:
+        return None
+    return recheck_preview(
+        preview,
+        existing_emails=_existing_emails(consultation),
+        languages=consultation_languages(consultation),
+    )
+
+
+def discard_panel_upload(council_id: int, upload_id: str | None) -> None:
+    """Remove a kept upload of the council; a missing one is no error."""
+    uploads.discard_upload(council_id, upload_id)
+
+
+def _listed(problems, count: int | None = None) -> list[str]:
+    count = len(problems) if count is None else count
     shown = [str(p) for p in problems[:MAX_PROBLEMS_LISTED]]
-    if len(problems) > MAX_PROBLEMS_LISTED:
-        shown.append(f"... and {len(problems) - MAX_PROBLEMS_LISTED} more problems")
+    if count > len(shown):
+        shown.append(f"... and {count - len(shown)} more problems")
     return shown
 
 
@@ -252,8 +295,8 @@ def import_panel(
     are checked again against the panel as it is now. Raises InvalidInput. Flushes."""
     if preview.problems and not only_valid:
         raise InvalidInput(
-            f"{preview.filename}: {len(preview.problems)} problem(s) found; nothing was imported",
-            _listed(preview.problems),
+            f"{preview.filename}: {preview.problem_count} problem(s) found; nothing was imported",
+            _listed(preview.problems, preview.problem_count),
         )
     rows = preview.valid_rows
     if not rows:
@@ -301,57 +344,6 @@ def import_panel(
         details={"imported": len(rows), "rows_left_out": preview.rows_with_problems},
     )
     return len(rows)
-
-
-# ----------------------------------------------------------------------------- uploads
-
-
-_UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
-
-
-def _upload_dir() -> Path:
-    configured = current_app.config.get("PANEL_UPLOAD_DIR")
-    return (
-        Path(configured)
-        if configured
-        else Path(current_app.instance_path) / "uploads" / "panel-files"
-    )
-
-
-def keep_upload(data: bytes) -> str:
-    """Keep an uploaded file until the user confirms the import; returns its random id.
-
-    Files live outside the static folder under random names (mode 0600); files older than
-    a day are removed on the way."""
-    folder = _upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    cutoff = time.time() - UPLOAD_MAX_AGE
-    for old in folder.glob("*.upload"):
-        try:
-            if old.stat().st_mtime < cutoff:
-                old.unlink()
-        except OSError:
-            continue
-    upload_id = secrets.token_hex(16)
-    fd = os.open(folder / f"{upload_id}.upload", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    return upload_id
-
-
-def read_upload(upload_id: str) -> bytes | None:
-    """The kept file, or None when it is gone or the id is malformed."""
-    if not _UPLOAD_ID.fullmatch(upload_id or ""):
-        return None
-    try:
-        return (_upload_dir() / f"{upload_id}.upload").read_bytes()
-    except OSError:
-        return None
-
-
-def discard_upload(upload_id: str | None) -> None:
-    if upload_id and _UPLOAD_ID.fullmatch(upload_id):
-        (_upload_dir() / f"{upload_id}.upload").unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------------------- quotas

@@ -1,8 +1,9 @@
 """Panel pages of the secretariat, and the invitation link that starts a panellist session.
 
 Every POST ends in a 303 redirect with a message, or re-renders its form with the errors
-(422). The one exception is the mail-merge download, which answers the file itself: its
-links are made at that moment and cannot be made again.
+(422; 413 for an upload beyond a size, count, time or quota limit). The one exception is the
+mail-merge download, which answers the file itself: its links are made at that moment and
+cannot be made again.
 """
 
 from __future__ import annotations
@@ -23,13 +24,21 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
 from app.audit.services import record
 from app.auth.models import Role
-from app.auth.policy import public, staff
+from app.auth.policy import enforce_policy, public, staff
 from app.consultations.models import Consultation, Round, StakeholderGroup
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import (
+    DomainError,
+    InvalidInput,
+    NotFound,
+    UploadRefused,
+    render_error,
+    too_large_message,
+)
 from app.extensions import db, limiter
 from app.i18n import LANGUAGE_NAMES
 from app.panels import services
@@ -148,7 +157,7 @@ def _render_panel(
             add_form=add_form or _panellist_form(consultation, fresh=True),
             upload_form=upload_form or UploadForm(prefix="upload", formdata=None),
             quota_form=quota_form or _quota_form(consultation, fresh=True),
-            action_form=ActionForm(),
+            action_form=ActionForm(formdata=None),  # renders a token; never reads the request
             group_label=group_label,
             quota_field=quota_field,
             language_names=LANGUAGE_NAMES,
@@ -246,22 +255,33 @@ def upload(consultation_id: int):
     storage = form.file.data
     filename = (storage.filename or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:200]
     data = storage.read()
-    preview = services.preview_panel_file(consultation, filename, data)
+    old = session.get("panel_upload")
+    old = old if isinstance(old, dict) and isinstance(old.get("council_id"), int) else None
+    replacing = old["id"] if old and old["council_id"] == consultation.council_id else None
+    try:
+        services.check_upload_room(consultation, len(data), replacing)
+        preview = services.preview_panel_file(consultation, filename, data)
+        if preview.valid_rows:
+            upload_id = services.keep_panel_upload(consultation, data, preview, replacing)
+    except UploadRefused as exc:
+        if exc.limit != "quota":
+            form.file.errors.append(_("Nothing in this file can be imported."))
+        form.file.errors.append(exc.message)
+        return _render_panel(consultation, upload_form=form, status=exc.status_code)
     if not preview.valid_rows:
         form.file.errors.append(_("Nothing in this file can be imported."))
         form.file.errors.extend(str(p) for p in preview.problems[:20])
-        if len(preview.problems) > 20:
+        if preview.problem_count > 20:
             form.file.errors.append(
-                _("… and %(count)d more problems.", count=len(preview.problems) - 20)
+                _("… and %(count)d more problems.", count=preview.problem_count - 20)
             )
         return _render_panel(consultation, upload_form=form, status=422)
-    old = session.get("panel_upload")
-    if isinstance(old, dict):
-        services.discard_upload(old.get("id"))
-    upload_id = services.keep_upload(data)
+    if old and not replacing:  # an upload kept for another council
+        services.discard_panel_upload(old["council_id"], old.get("id"))
     session["panel_upload"] = {
         "id": upload_id,
         "consultation_id": consultation_id,
+        "council_id": consultation.council_id,
         "filename": filename,
     }
     return redirect(
@@ -269,13 +289,31 @@ def upload(consultation_id: int):
     )
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _request_too_large(exc: RequestEntityTooLarge):
+    """A request body beyond ``MAX_CONTENT_LENGTH`` (refused before the view, perhaps by the
+    CSRF check): the upload form shows the limit, as for any other refused file, to whoever
+    may see the panel page; everyone else gets the plain error page."""
+    message = too_large_message()
+    if request.endpoint == "panels.upload":
+        try:
+            allowed = enforce_policy() is None
+            consultation = _consultation(int((request.view_args or {})["consultation_id"]))
+        except (HTTPException, DomainError, KeyError, ValueError):
+            allowed = False
+        if allowed:
+            form = UploadForm(prefix="upload", formdata=None)
+            form.file.errors = [_("Nothing in this file can be imported."), message]
+            return _render_panel(consultation, upload_form=form, status=413)
+    return render_error(413, message)
+
+
 def _render_preview(consultation: Consultation, pending: dict[str, Any], status: int = 200):
-    data = services.read_upload(pending["id"])
-    if data is None:
+    preview = services.kept_panel_preview(consultation, pending["id"])
+    if preview is None:
         session.pop("panel_upload", None)
         flash(_("The uploaded file has expired. Please upload it again."), "error")
         return redirect(_panel_url(consultation.id, _anchor="upload"), code=303)
-    preview = services.preview_panel_file(consultation, pending["filename"], data)
     return (
         render_template(
             "panels/preview.html",
@@ -313,10 +351,9 @@ def import_rows(consultation_id: int, upload_id: str):
     if pending is None or not form.validate_on_submit():
         flash(_("This upload is no longer available. Please upload the file again."), "error")
         return redirect(_panel_url(consultation_id, _anchor="upload"), code=303)
-    data = services.read_upload(upload_id)
-    if data is None:
+    preview_ = services.kept_panel_preview(consultation, upload_id)
+    if preview_ is None:
         return _render_preview(consultation, pending)
-    preview_ = services.preview_panel_file(consultation, pending["filename"], data)
     only_valid = request.form.get("mode") == "valid"
     try:
         count = services.import_panel(consultation, preview_, only_valid, by=_by())
@@ -325,7 +362,7 @@ def import_rows(consultation_id: int, upload_id: str):
         flash(_("Nothing was imported: %(reason)s", reason=exc.message), "error")
         return _render_preview(_consultation(consultation_id), pending, status=422)
     db.session.commit()
-    services.discard_upload(upload_id)
+    services.discard_panel_upload(consultation.council_id, upload_id)
     session.pop("panel_upload", None)
     flash(
         ngettext("%(num)d panellist was imported.", "%(num)d panellists were imported.", count),
@@ -337,9 +374,9 @@ def import_rows(consultation_id: int, upload_id: str):
 @bp.post(_PANEL + "/upload/<upload_id>/cancel")
 @staff(Role.secretariat)
 def cancel_upload(consultation_id: int, upload_id: str):
-    _consultation(consultation_id)
+    consultation = _consultation(consultation_id)
     if _pending(consultation_id, upload_id) is not None and ActionForm().validate_on_submit():
-        services.discard_upload(upload_id)
+        services.discard_panel_upload(consultation.council_id, upload_id)
         session.pop("panel_upload", None)
         flash(_("The upload was discarded; nothing was imported."), "info")
     return redirect(_panel_url(consultation_id, _anchor="upload"), code=303)

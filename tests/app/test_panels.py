@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import csv
 import io
+import json
 import re
 import zipfile
 from pathlib import Path
@@ -30,6 +31,7 @@ from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.panels.parse import (
     GROUP_VALUES,
     MAX_ZIP_ENTRIES,
+    PanelPreview,
     Problem,
     match_group,
     parse_panel_file,
@@ -61,7 +63,7 @@ BAD_CSV = (
 @pytest.fixture
 def app(make_app, tmp_path):
     """Uploaded files wait for confirmation in a temporary folder."""
-    return make_app(PANEL_UPLOAD_DIR=str(tmp_path / "uploads"))
+    return make_app(UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
 @pytest.fixture
@@ -235,6 +237,22 @@ def test_row_limit():
     assert "more than 3 rows" in str(preview.problems[-1])
 
 
+def test_s12_a_file_of_many_bad_rows_lists_the_first_problems_and_counts_all():
+    """The preview that travels back from the parser's child process stays small."""
+    data = (
+        "name,email,stakeholder_group\n"
+        + "".join(f"P{i},bad{i}@,employers\n" for i in range(1500))
+        + "Ok,ok@example.org,employers\n"
+    ).encode()
+    preview = parse_panel_file("p.csv", data, default_language="en", max_problems=1000)
+    assert len(preview.problems) == 1000 and preview.problems[-1].row == 1001
+    assert (preview.problem_count, preview.rows_with_problems) == (1500, 1500)
+    assert [r.email for r in preview.valid_rows] == ["ok@example.org"]
+    assert PanelPreview.from_json(json.loads(json.dumps(preview.to_json()))) == preview
+    with pytest.raises(ValueError):
+        PanelPreview.from_json({**preview.to_json(), "schema": 99})
+
+
 def test_xlsx_rows_and_problems():
     data = _xlsx(
         [
@@ -273,7 +291,7 @@ def test_xlsx_unpacking_to_more_than_50_mib_is_refused():
     data = _zip({"[Content_Types].xml": b"", "xl/workbook.xml": b"\0" * (51 * 1024 * 1024)})
     assert len(data) < 1024 * 1024
     preview = parse_panel_file("bomb.xlsx", data)
-    assert "unpacks to 51 MiB; at most 50 MiB are accepted" in str(preview.problems[0])
+    assert "unpacks to 51.0 MiB; at most 50 MiB are accepted" in str(preview.problems[0])
 
 
 def test_xlsx_with_macros_or_symlinks_is_refused():
@@ -447,22 +465,28 @@ def test_upload_xlsx(app, staff_client, study):
 
 
 @pytest.mark.parametrize(
-    ("filename", "data", "message"),
+    ("filename", "data", "status", "message"),
     [
-        ("panel.xlsm", b"PK\x03\x04whatever", "macro-enabled workbooks (.xlsm) are not accepted"),
+        (
+            "panel.xlsm",
+            b"PK\x03\x04whatever",
+            422,
+            "macro-enabled workbooks (.xlsm) are not accepted",
+        ),
         (
             "bomb.xlsx",
             _zip({f"x{i}": b"" for i in range(MAX_ZIP_ENTRIES + 1)}),
-            "at most 200 are accepted",
+            413,  # a count beyond a limit (SECURITY.md S12)
+            "holds 201 parts; at most 200 are accepted",
         ),
-        ("empty.csv", b"", "the file is empty"),
+        ("empty.csv", b"", 422, "the file is empty"),
     ],
 )
-def test_refused_uploads_answer_422_with_the_reason(
-    app, staff_client, study, filename, data, message
+def test_refused_uploads_answer_422_or_413_with_the_reason(
+    app, staff_client, study, filename, data, status, message
 ):
     response = _upload(staff_client, study, data, filename)
-    assert response.status_code == 422
+    assert response.status_code == status
     html = response.get_data(as_text=True)
     assert message in html and "Nothing in this file can be imported." in html
     assert _emails(app, study) == ["existing@example.org"]
@@ -483,13 +507,21 @@ def test_oversized_upload_is_413(make_app):
     assert response.status_code == 413
 
 
+def _kept_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != ".lock")
+
+
 def test_cancel_discards_the_kept_file(app, staff_client, study, tmp_path):
     response = _upload(staff_client, study, GOOD_CSV.encode(), "panel.csv")
     preview_url = response.headers["Location"]
-    kept = list((tmp_path / "uploads").iterdir())
-    assert len(kept) == 1 and kept[0].stat().st_mode & 0o777 == 0o600
+    kept = _kept_files(tmp_path / "uploads")
+    upload_id = preview_url.rsplit("/", 1)[1]
+    # the file and its preview, in the council's folder, readable by the server only
+    assert [p.name for p in kept] == [f"{upload_id}.json", f"{upload_id}.upload"]
+    assert {p.parent.name for p in kept} == {f"council-{study.council}"}
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in kept)
     assert staff_client.post(preview_url + "/cancel").status_code == 303
-    assert list((tmp_path / "uploads").iterdir()) == []
+    assert _kept_files(tmp_path / "uploads") == []
     assert staff_client.get(preview_url).status_code == 303
     assert staff_client.post(preview_url + "/import", data={"mode": "all"}).status_code == 303
     assert _emails(app, study) == ["existing@example.org"]
