@@ -44,6 +44,8 @@ class Problem:
             return f"{place}: {self.key}" if self.field else place
         if self.row is not None:
             place = f"row {self.row}"
+            if self.line is not None and self.line != self.row:
+                place += f" (line {self.line})"  # a CSV row spread over several lines
             return f"{place}, column `{self.column}`" if self.column else place
         if self.column is not None:
             return f"column `{self.column}`"

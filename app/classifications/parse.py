@@ -33,6 +33,7 @@ from app.classifications.nace import (
     nace_uri,
     section_for_division,
 )
+from app.problems import Problem
 
 Source = str | os.PathLike[str] | IO[bytes] | IO[str]
 
@@ -83,19 +84,6 @@ _ISCO_LEVEL_NAMES = {1: "major group", 2: "sub-major group", 3: "minor group", 4
 
 
 @dataclass(frozen=True, slots=True)
-class Problem:
-    """A reason not to import a file: where (row, column) and why (message)."""
-
-    row: int
-    column: str | None
-    message: str
-    line: int | None = None
-
-    def __str__(self) -> str:
-        return self.message
-
-
-@dataclass(frozen=True, slots=True)
 class ParseResult:
     """Records read from a file and the problems found; import only when ``ok``."""
 
@@ -120,12 +108,7 @@ class _Report:
         self.problems: list[Problem] = []
 
     def add(self, row: int, column: str | None, reason: str, line: int | None = None) -> None:
-        where = f"row {row}"
-        if line is not None and line != row:
-            where += f" (line {line})"
-        if column is not None:
-            where += f", column `{column}`"
-        self.problems.append(Problem(row, column, f"{where}: {reason}", line))
+        self.problems.append(Problem(reason, field=column, row=row, column=column, line=line))
 
 
 @dataclass(slots=True)

@@ -18,10 +18,11 @@ import unicodedata
 import warnings
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.problems import Problem
 from app.uploads.checks import (
     MAX_ROWS,
     MAX_UNPACKED_BYTES,
@@ -197,22 +198,9 @@ _GROUP_BY_KEY = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-class Problem(NamedTuple):
-    """Why a file or one of its rows cannot be imported: (row, column, message).
-
-    ``row`` is None for the file as a whole; ``column`` is None for a whole row."""
-
-    row: int | None
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        if self.row is None:
-            return self.message
-        where = f"row {self.row}"
-        if self.column:
-            where += f", column `{self.column}`"
-        return f"{where}: {self.message}"
+def _problem(row: int | None, column: str | None, message: str) -> Problem:
+    """A problem of the file (``row`` None) or of a row, and its column (``field`` too)."""
+    return Problem(message, field=column, row=row, column=column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,7 +257,7 @@ class PanelPreview:
                 [r.row, r.name, r.email, r.organisation, r.stakeholder_group, r.language]
                 for r in self.valid_rows
             ],
-            "problems": [list(p) for p in self.problems],
+            "problems": [[p.row, p.column, p.message] for p in self.problems],
             "total_rows": self.total_rows,
             "notes": list(self.notes),
             "problem_count": self.problem_count,
@@ -285,7 +273,7 @@ class PanelPreview:
             return cls(
                 filename=str(doc["filename"]),
                 valid_rows=tuple(PanelRow(*row) for row in doc["valid_rows"]),
-                problems=tuple(Problem(*p) for p in doc["problems"]),
+                problems=tuple(_problem(*p) for p in doc["problems"]),
                 total_rows=int(doc["total_rows"]),
                 notes=tuple(str(n) for n in doc["notes"]),
                 problem_count=int(doc["problem_count"]),
@@ -429,13 +417,13 @@ def _header(
         if column is None:
             notes.append(f"column `{raw}` is not used")
         elif column in positions:
-            problems.append(Problem(number, column, f"the column appears twice (`{raw}`)"))
+            problems.append(_problem(number, column, f"the column appears twice (`{raw}`)"))
         else:
             positions[column] = index
     for column in REQUIRED_COLUMNS:
         if column not in positions:
             problems.append(
-                Problem(
+                _problem(
                     number,
                     column,
                     "the column is missing; the header row needs "
@@ -491,11 +479,11 @@ def parse_panel_file(
             if row is None:
                 continue
             if row.email in existing:
-                problems.append(Problem(number, "email", f"{row.email!r} is already on the panel"))
+                problems.append(_problem(number, "email", f"{row.email!r} is already on the panel"))
                 continue
             if row.email in first_seen:
                 problems.append(
-                    Problem(
+                    _problem(
                         number,
                         "email",
                         f"{row.email!r} appears already in row {first_seen[row.email]}",
@@ -505,11 +493,11 @@ def parse_panel_file(
             first_seen[row.email] = number
             valid.append(row)
         if positions is None and not problems:
-            problems.append(Problem(None, None, "the file is empty"))
+            problems.append(_problem(None, None, "the file is empty"))
         elif positions is not None and total == 0 and not problems:
-            problems.append(Problem(None, None, "the file has a header row but no panellists"))
+            problems.append(_problem(None, None, "the file has a header row but no panellists"))
     except FileRefused as refused:
-        problems.insert(0, Problem(None, None, refused.message))  # listed first, never cut
+        problems.insert(0, _problem(None, None, refused.message))  # listed first, never cut
         valid = []
     finally:
         close = getattr(records, "close", None)
@@ -542,10 +530,10 @@ def recheck_preview(
     new: list[Problem] = []
     for row in preview.valid_rows:
         if row.email in existing:
-            new.append(Problem(row.row, "email", f"{row.email!r} is already on the panel"))
+            new.append(_problem(row.row, "email", f"{row.email!r} is already on the panel"))
         elif allowed is not None and row.language not in allowed:
             new.append(
-                Problem(
+                _problem(
                     row.row,
                     "language",
                     f"{row.language!r} is not one of the questionnaire's languages "
@@ -581,22 +569,22 @@ def _check_row(
     before = len(problems)
     name = cell("name")
     if not name:
-        problems.append(Problem(number, "name", "a name is required"))
+        problems.append(_problem(number, "name", "a name is required"))
     elif why := text_problem(name, "name"):
-        problems.append(Problem(number, "name", why))
+        problems.append(_problem(number, "name", why))
     email, why = normalise_email(cell("email"))
     if why:
-        problems.append(Problem(number, "email", why))
+        problems.append(_problem(number, "email", why))
     organisation = cell("organisation")
     if why := text_problem(organisation, "organisation"):
-        problems.append(Problem(number, "organisation", why))
+        problems.append(_problem(number, "organisation", why))
     raw_group = cell("stakeholder_group")
     group = match_group(raw_group)
     if not raw_group:
-        problems.append(Problem(number, "stakeholder_group", "a stakeholder group is required"))
+        problems.append(_problem(number, "stakeholder_group", "a stakeholder group is required"))
     elif group is None:
         problems.append(
-            Problem(
+            _problem(
                 number,
                 "stakeholder_group",
                 f"{raw_group!r} is not a stakeholder group (use one of "
@@ -606,10 +594,10 @@ def _check_row(
         )
     language = cell("language").lower() or (default_language or "")
     if not language:
-        problems.append(Problem(number, "language", "a language is required"))
+        problems.append(_problem(number, "language", "a language is required"))
     elif allowed is not None and language not in allowed:
         problems.append(
-            Problem(
+            _problem(
                 number,
                 "language",
                 f"{cell('language')!r} is not one of the questionnaire's languages "
@@ -617,7 +605,9 @@ def _check_row(
             )
         )
     elif allowed is None and not re.fullmatch(r"[a-z]{2,3}", language):
-        problems.append(Problem(number, "language", f"{cell('language')!r} is not a language code"))
+        problems.append(
+            _problem(number, "language", f"{cell('language')!r} is not a language code")
+        )
     if len(problems) > before or email is None or group is None:
         return None
     return PanelRow(number, name, email, organisation, group, language)

@@ -30,6 +30,7 @@ from typing import Any
 import jsonschema
 import yaml
 
+from app.problems import Problem
 from app.questionnaires.spec import (
     FORMAT_VERSION,
     SCALE_DEFAULT,
@@ -56,20 +57,10 @@ MAX_PROBLEMS = 100
 PathT = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One thing wrong in a file. ``line`` is 1-based; ``key`` a dotted path such as
+def _problem(file: str, line: int, key: str, message: str) -> Problem:
+    """A problem of a questionnaire file: ``line`` 1-based, ``key`` a dotted path such as
     ``items[digital-skills].labels.de`` (empty when the file cannot be parsed)."""
-
-    file: str
-    line: int
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        if self.key:
-            return f"{self.file}:{self.line}: {self.key}: {self.message}"
-        return f"{self.file}:{self.line}: {self.message}"
+    return Problem(message, field=key or None, file=file, line=line)
 
 
 class QuestionnaireError(ValueError):
@@ -110,7 +101,7 @@ def load_questionnaire(path: str | Path) -> Questionnaire:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise QuestionnaireError([Problem(file, line, "", "file is not UTF-8 text")]) from None
+        raise QuestionnaireError([_problem(file, line, "", "file is not UTF-8 text")]) from None
     return _load(text, raw, file=file, source=path.name, expected_key=path.stem)
 
 
@@ -122,7 +113,7 @@ def read_questionnaire_file(path: str | Path) -> bytes:
     file = str(path)
 
     def refuse(message: str) -> QuestionnaireError:
-        return QuestionnaireError([Problem(file, 1, "", message)])
+        return QuestionnaireError([_problem(file, 1, "", message)])
 
     try:
         info = path.stat()
@@ -195,18 +186,18 @@ class _Problems:
         self._seen: set[Problem] = set()
 
     def add(self, line: int, key: str, message: str) -> None:
-        problem = Problem(self.file, max(line, 1), key, message)
+        problem = _problem(self.file, max(line, 1), key, message)
         if problem not in self._seen:
             self._seen.add(problem)
             self.items.append(problem)
 
     def sorted(self) -> list[Problem]:
         """The problems by line; beyond MAX_PROBLEMS, one more saying how many are left."""
-        ordered = sorted(self.items, key=lambda p: (p.line, p.key, p.message))
+        ordered = sorted(self.items, key=lambda p: (p.line, p.field or "", p.message))
         if len(ordered) <= MAX_PROBLEMS:
             return ordered
         rest = len(ordered) - MAX_PROBLEMS
-        more = Problem(self.file, ordered[MAX_PROBLEMS].line, "", f"... and {rest} more problems")
+        more = _problem(self.file, ordered[MAX_PROBLEMS].line, "", f"... and {rest} more problems")
         return [*ordered[:MAX_PROBLEMS], more]
 
 

@@ -167,7 +167,9 @@ def test_problems_name_row_and_column():
     assert [r.email for r in preview.valid_rows] == ["anna@example.de", "eve@example.org"]
     assert preview.valid_rows[1].stakeholder_group == "workers-representatives"
     assert preview.total_rows == 6 and preview.rows_with_problems == 4
-    assert preview.problems[0] == Problem(3, "email", "'x@' is not an e-mail address")
+    assert preview.problems[0] == Problem(
+        "'x@' is not an e-mail address", field="email", row=3, column="email"
+    )
 
 
 def test_csv_with_bom_semicolons_and_quoted_fields():

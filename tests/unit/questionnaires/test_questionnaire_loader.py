@@ -183,9 +183,9 @@ def test_broken_file_is_reported_with_file_line_and_key(name, line, key, message
     (problem,) = problems
     assert problem.file == str(path)
     assert problem.line == line
-    assert key in problem.key
+    assert key in (problem.key or "")
     if key:
-        assert problem.key == key
+        assert (problem.key or "") == key
     assert message in problem.message
     prefix = f"{path}:{line}: {key}: " if key else f"{path}:{line}: "
     assert str(problem).startswith(prefix)
@@ -343,7 +343,7 @@ def test_all_problems_are_collected_and_sorted_by_line():
         "    unit: '%'\n    min: 9\n    max: 1\n"
     )
     problems = problems_of(text)
-    assert [(p.line, p.key) for p in problems] == [
+    assert [(p.line, (p.key or "")) for p in problems] == [
         (17, "items[0].labels.en"),
         (19, "items[1].key"),
         (24, "items[1].colour"),
@@ -354,9 +354,11 @@ def test_all_problems_are_collected_and_sorted_by_line():
 
 
 def test_problem_formats_as_file_line_key_message():
-    problem = Problem("surveys/x.yaml", 7, "items[a].scale", "must be at most 11, not 12")
+    problem = Problem(
+        "must be at most 11, not 12", field="items[a].scale", file="surveys/x.yaml", line=7
+    )
     assert str(problem) == "surveys/x.yaml:7: items[a].scale: must be at most 11, not 12"
-    assert str(Problem("x.yaml", 3, "", "YAML syntax error: boom")) == (
+    assert str(Problem("YAML syntax error: boom", file="x.yaml", line=3)) == (
         "x.yaml:3: YAML syntax error: boom"
     )
 
@@ -431,10 +433,10 @@ def test_option_item_rules(head, line, key, message):
     text = MINIMAL + "  - key: o\n    text: {en: O, de: O}\n    " + head + OPTIONS
     problems = problems_of(text)
     # The third option lacks German in every case.
-    assert [p.key for p in problems if p.key.endswith("options[c].text.de")]
-    (problem,) = [p for p in problems if not p.key.endswith("options[c].text.de")]
+    assert [(p.key or "") for p in problems if (p.key or "").endswith("options[c].text.de")]
+    (problem,) = [p for p in problems if not (p.key or "").endswith("options[c].text.de")]
     assert problem.line == line
-    assert key in problem.key and message in problem.message
+    assert key in (problem.key or "") and message in problem.message
 
 
 @pytest.mark.parametrize(
@@ -460,7 +462,7 @@ def test_option_item_rules(head, line, key, message):
 def test_document_rules(text, line, key, message):
     problems = problems_of(text)
     assert any(
-        p.line == line and p.key.startswith(key) and message in p.message for p in problems
+        p.line == line and (p.key or "").startswith(key) and message in p.message for p in problems
     ), problems
 
 
@@ -468,7 +470,7 @@ def test_text_max_length_bounds():
     problems = problems_of(
         MINIMAL + "  - key: t\n    type: text\n    text: {en: T, de: T}\n    max_length: 0\n"
     )
-    assert [(p.line, p.key) for p in problems] == [(13, "items[t].max_length")]
+    assert [(p.line, (p.key or "")) for p in problems] == [(13, "items[t].max_length")]
 
 
 @settings(max_examples=40, deadline=None)
@@ -484,7 +486,7 @@ def test_labels_must_match_the_scale(scale, delta):
         assert isinstance(item, LikertItem) and len(item.labels_for("de")) == scale
     else:
         problems = problems_of(text)
-        assert [p.key for p in problems] == [
+        assert [(p.key or "") for p in problems] == [
             "items[digital-skills].labels.en",
             "items[digital-skills].labels.de",
         ]
