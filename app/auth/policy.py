@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, redirect, request, session, url_for
@@ -113,3 +114,197 @@ def enforce_policy() -> Any:
         if not policy.roles or current_user.role in policy.roles:
             return None
     abort(403)
+
+
+# ----------------------------------------------------------------------------- object rules
+#
+# Who may do what to which object. Routes above say who may open a page; the rules below say
+# whether the object the page is about is within the actor's scope. The scope always comes
+# from the object (``consultation.council_id``), never from the URL or the form. Out of scope
+# means "not found" (its existence is not revealed); in scope but not allowed means "not
+# allowed". Services call ``authorize``; they do not re-implement these rules.
+
+
+class Act(StrEnum):
+    """Actions on objects."""
+
+    #: See the object on staff pages.
+    view = "view"
+    #: Run a consultation (panel, rounds, results, themes) or draft a council's briefs.
+    run = "run"
+    #: Change the object itself (councils, users): administration.
+    manage = "manage"
+    #: Review a brief version submitted for review, return it or approve it.
+    review = "review"
+    #: Publish an approved brief version.
+    publish = "publish"
+    #: Import and correct forecast datasets.
+    import_data = "import"
+
+
+class Decision(StrEnum):
+    allow = "allow"
+    #: Outside the actor's scope: answered as not found.
+    hidden = "hidden"
+    #: Within scope, but this action is not the actor's: answered as not allowed.
+    refused = "refused"
+
+
+def _role(actor: Any) -> Role | None:
+    role = getattr(actor, "role", None)
+    return role if isinstance(role, Role) else None
+
+
+def _councils(actor: Any) -> set[int]:
+    return {c.id for c in getattr(actor, "councils", None) or ()}
+
+
+def _council_id(obj: Any) -> int | None:
+    if getattr(obj, "__tablename__", None) == "council":
+        return obj.id
+    council_id = getattr(obj, "council_id", None)
+    if council_id is None and getattr(obj, "consultation", None) is not None:
+        council_id = obj.consultation.council_id
+    return council_id
+
+
+def _secretariat_of(actor: Any, obj: Any) -> bool:
+    return _role(actor) is Role.secretariat and _council_id(obj) in _councils(actor)
+
+
+def _council_rule(actor: Any, act: Act, council: Any) -> Decision:
+    role = _role(actor)
+    if act is Act.manage:
+        return Decision.allow if role is Role.admin else Decision.refused
+    if act is Act.view:
+        if role in (Role.admin, Role.official, Role.publisher) or _secretariat_of(actor, council):
+            return Decision.allow
+        return Decision.hidden
+    if act is Act.run:
+        return Decision.allow if _secretariat_of(actor, council) else Decision.hidden
+    return Decision.refused
+
+
+def _consultation_rule(actor: Any, act: Act, consultation: Any) -> Decision:
+    # Only the council's secretariat sees a consultation: its panel names people, and
+    # nobody else has business with an unpublished consultation.
+    if not _secretariat_of(actor, consultation):
+        return Decision.hidden
+    return Decision.allow if act in (Act.view, Act.run) else Decision.refused
+
+
+def _brief_rule(actor: Any, act: Act, brief: Any) -> Decision:
+    role = _role(actor)
+    published = getattr(brief, "is_published", False)
+    if act is Act.view:
+        if published or role in (Role.official, Role.publisher) or _secretariat_of(actor, brief):
+            return Decision.allow
+        return Decision.hidden
+    if act is Act.run:
+        return Decision.allow if _secretariat_of(actor, brief) else Decision.hidden
+    if act is Act.review:
+        return Decision.allow if role is Role.official else Decision.refused
+    if act is Act.publish:
+        if role is not Role.publisher:
+            return Decision.refused
+        # SECURITY.md 2.3.5: a publisher never publishes a version they wrote
+        author = getattr(brief, "author_id", None)
+        mine = author is not None and author == getattr(actor, "id", None)
+        return Decision.refused if mine else Decision.allow
+    return Decision.refused
+
+
+def _forecast_rule(actor: Any, act: Act, dataset: Any) -> Decision:
+    role = _role(actor)
+    if act is Act.view:
+        staff_roles = (Role.official, Role.publisher, Role.secretariat, Role.admin)
+        return Decision.allow if role in staff_roles else Decision.hidden
+    if act is Act.import_data:
+        return Decision.allow if role is Role.official else Decision.refused
+    return Decision.refused
+
+
+def _user_rule(actor: Any, act: Act, user: Any) -> Decision:
+    role = _role(actor)
+    if act is Act.manage:
+        return Decision.allow if role is Role.admin else Decision.refused
+    if act is Act.view:
+        same = getattr(actor, "id", None) == getattr(user, "id", None)
+        return Decision.allow if role is Role.admin or same else Decision.hidden
+    return Decision.refused
+
+
+#: The one table: object kind (its table name) -> rule.
+OBJECT_RULES: dict[str, Callable[[Any, Act, Any], Decision]] = {
+    "council": _council_rule,
+    "consultation": _consultation_rule,
+    "round": lambda actor, act, round_: _consultation_rule(actor, act, round_.consultation),
+    "panellist": lambda actor, act, p: _consultation_rule(actor, act, p.consultation),
+    "theme": lambda actor, act, theme: _consultation_rule(actor, act, theme.consultation),
+    "brief": _brief_rule,
+    "brief_version": lambda actor, act, v: _brief_rule(
+        actor, act, _BriefVersionView(v.brief, v.author_id, v.is_published)
+    ),
+    "forecast_dataset": _forecast_rule,
+    "user": _user_rule,
+}
+
+
+@dataclass(frozen=True)
+class _BriefVersionView:
+    """A brief as seen through one of its versions (author and publication are the
+    version's)."""
+
+    brief: Any
+    author_id: int | None
+    is_published: bool
+
+    @property
+    def council_id(self) -> int | None:
+        return self.brief.council_id
+
+
+#: The actions that apply to each kind of object; any other is refused.
+APPLICABLE: dict[str, frozenset[Act]] = {
+    "council": frozenset({Act.view, Act.run, Act.manage}),
+    "consultation": frozenset({Act.view, Act.run}),
+    "round": frozenset({Act.view, Act.run}),
+    "panellist": frozenset({Act.view, Act.run}),
+    "theme": frozenset({Act.view, Act.run}),
+    "brief": frozenset({Act.view, Act.run, Act.review, Act.publish}),
+    "brief_version": frozenset({Act.view, Act.run, Act.review, Act.publish}),
+    "forecast_dataset": frozenset({Act.view, Act.import_data}),
+    "user": frozenset({Act.view, Act.manage}),
+}
+
+
+def decide(actor: Any, act: Act | str, obj: Any) -> Decision:
+    """What the rules say about ``actor`` doing ``act`` to ``obj`` (no object: hidden).
+
+    Scope comes first: an object the actor may not see is hidden whatever the action."""
+    if obj is None:
+        return Decision.hidden
+    kind = getattr(obj, "__tablename__", "")
+    rule = OBJECT_RULES.get(kind)
+    if rule is None:
+        raise LookupError(f"no access rule for {type(obj).__name__} objects")
+    act = Act(act)
+    seen = rule(actor, Act.view, obj)
+    if act is Act.view or seen is not Decision.allow:
+        return seen if seen is Decision.allow else Decision.hidden
+    if act not in APPLICABLE[kind]:
+        return Decision.refused
+    return rule(actor, act, obj)
+
+
+def authorize(actor: Any, act: Act | str, obj: Any, *, what: str | None = None) -> None:
+    """Raise NotFound when ``obj`` is outside the actor's scope (or None), NotAllowed when the
+    action is not theirs; return when allowed. ``what`` names the object in the message."""
+    from app.errors import NotAllowed, NotFound
+
+    decision = decide(actor, act, obj)
+    name = what or (getattr(obj, "__tablename__", None) or "object").replace("_", " ")
+    if decision is Decision.hidden:
+        raise NotFound(f"no such {name}")
+    if decision is Decision.refused:
+        raise NotAllowed(f"you may not {Act(act).value} this {name}")

@@ -39,6 +39,11 @@ class Brief(db.Model):
         back_populates="brief", order_by="BriefVersion.number", cascade="all, delete-orphan"
     )
 
+    @property
+    def is_published(self) -> bool:
+        """Some version is published or was (superseded versions stay public)."""
+        return any(v.is_published for v in self.versions)
+
 
 class BriefVersion(db.Model):
     __table_args__ = (UniqueConstraint("brief_id", "number"),)
@@ -63,6 +68,11 @@ class BriefVersion(db.Model):
     brief: Mapped[Brief] = relationship(back_populates="versions")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
     publisher: Mapped[User | None] = relationship(foreign_keys=[publisher_id])
+
+    @property
+    def is_published(self) -> bool:
+        """Published, or superseded by a later version: permanently public either way."""
+        return self.status in (BriefStatus.published, BriefStatus.superseded)
 
     def _require(self, *allowed: BriefStatus, action: str) -> None:
         if self.status not in allowed:

@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import update
 
 from app.audit.services import record
-from app.auth.models import Role, User
+from app.auth.models import User
+from app.auth.policy import Act, authorize
 from app.consensus import AnalysisPlan
 from app.consensus.plan import PlanError
 from app.consultations.keys import ensure_study_key
@@ -34,21 +35,10 @@ from app.questionnaires.services import store_questionnaire
 from app.text import LINE_BREAKS_AND_TABS, has_control_characters
 
 
-def require_secretariat(user: User, council: Council) -> None:
-    """Raise NotFound unless ``user`` is secretariat staff of ``council``.
-
-    Out-of-scope objects answer 404, so their existence is not revealed.
-    """
-    if user.role is not Role.secretariat or council.id not in {c.id for c in user.councils}:
-        raise NotFound("no such consultation")
-
-
 def get_consultation_for(user: User, consultation_id: int) -> Consultation:
-    """The consultation if ``user`` runs it (secretariat of its council); else NotFound."""
+    """The consultation if ``user`` may run it (the policy's object rules); else NotFound."""
     consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None:
-        raise NotFound("no such consultation")
-    require_secretariat(user, consultation.council)
+    authorize(user, Act.run, consultation, what="consultation")
     return consultation
 
 
@@ -105,7 +95,7 @@ def create_consultation(
     Stores (or reuses) the questionnaire version, validates the plan (defaults of METHOD.md
     when None), creates the study key. Raises InvalidInput, NotFound. Flushes.
     """
-    require_secretariat(by, council)
+    authorize(by, Act.run, council, what="consultation")
     if has_control_characters(title or ""):
         raise InvalidInput(
             "the title must be a single line",
@@ -162,7 +152,7 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
     Once locked, the attempt is recorded in the audit log and PlanLockedError raised (the
     caller commits the audit event). Raises InvalidInput naming the field. Flushes.
     """
-    require_secretariat(by, consultation.council)
+    authorize(by, Act.run, consultation)
     if consultation.plan_locked:
         record(
             "plan-change-refused",
@@ -190,7 +180,7 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
 def open_round(round_: Round, *, by: User, as_of: datetime, deadline: datetime | None) -> Round:
     """Open a draft round; opening round 1 locks the analysis plan. Flushes."""
     consultation = round_.consultation
-    require_secretariat(by, consultation.council)
+    authorize(by, Act.run, consultation)
     if not round_.items:
         raise RoundStateError(f"round {round_.number} has no questions to answer")
     earlier = [r for r in consultation.rounds if r.number < round_.number]
@@ -220,7 +210,7 @@ def open_round(round_: Round, *, by: User, as_of: datetime, deadline: datetime |
 
 
 def extend_round(round_: Round, deadline: datetime, *, by: User, as_of: datetime) -> Round:
-    require_secretariat(by, round_.consultation.council)
+    authorize(by, Act.run, round_.consultation)
     round_.extend(deadline, as_of)
     record(
         "round-extended",
@@ -239,7 +229,7 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
     Raises RoundStateError when the round is not open (e.g. closed by someone else meanwhile).
     Flushes.
     """
-    require_secretariat(by, round_.consultation.council)
+    authorize(by, Act.run, round_.consultation)
     changed = db.session.execute(
         update(Round)
         .where(Round.id == round_.id, Round.status == RoundStatus.open)
@@ -267,7 +257,7 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
 
 def release_round(round_: Round, *, by: User, as_of: datetime) -> Round:
     """Release a closed round's results to the panel (feedback in the next round). Flushes."""
-    require_secretariat(by, round_.consultation.council)
+    authorize(by, Act.run, round_.consultation)
     round_.release(as_of)
     record(
         "round-released",
@@ -296,7 +286,7 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
     not; each approved theme not yet used becomes a new 5-point rating item with its label in
     every language of the questionnaire. Raises RoundStateError. Flushes.
     """
-    require_secretariat(by, consultation.council)
+    authorize(by, Act.run, consultation)
     plan = plan_of(consultation)
     if not consultation.rounds:
         raise RoundStateError("the consultation has no round yet")
@@ -366,7 +356,7 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
 
 def ensure_staff_can_see_results(by: User, round_: Round) -> None:
     """No aggregate of an open round is shown to anyone (SECURITY.md P3)."""
-    require_secretariat(by, round_.consultation.council)
+    authorize(by, Act.run, round_.consultation)
     if round_.status in (RoundStatus.draft, RoundStatus.open):
         raise NotAllowed(
             f"round {round_.number} is {round_.status.value}: results are shown after it closes"
