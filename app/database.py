@@ -76,8 +76,9 @@ _listener_installed = False
 def install_sqlite_pragmas() -> None:
     """Set WAL, foreign keys and a busy timeout on every new SQLite connection.
 
-    Writes start with ``BEGIN IMMEDIATE`` so that the busy timeout applies to them instead of
-    failing with "database is locked" on lock upgrade.
+    Units of work that write start with ``BEGIN IMMEDIATE`` so that the busy timeout applies
+    to them instead of failing with "database is locked" on lock upgrade; reads start with a
+    plain (deferred) ``BEGIN``.
     """
     global _listener_installed
     if _listener_installed:
@@ -103,4 +104,7 @@ def install_sqlite_pragmas() -> None:
     @event.listens_for(Engine, "begin")
     def _on_begin(conn: Any) -> None:
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Writers (app.unit.unit_of_work) take the write lock at once, so that waiting
+            # for another writer uses the busy timeout; readers never block anyone.
+            writing = conn.get_execution_options().get("skillsdelphi_write")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
