@@ -2,92 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import secrets
 import shutil
 import sqlite3
 import subprocess
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import ParamSpec, TypeVar
 from urllib.parse import quote
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-from app.errors import DomainError
-from app.extensions import db
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def fail(message: str, problems: list[str] | None = None, code: int = 2) -> None:
-    """Print an error (and its problems) on stderr and exit with ``code``."""
-    click.secho(f"Error: {message}", fg="red", err=True)
-    for problem in problems or []:
-        click.echo(f"  - {problem}", err=True)
-    sys.exit(code)
-
-
-def commit_or_fail(action) -> object:
-    """Run ``action()``, commit once; on a DomainError roll back and exit 2, on a file that
-    cannot be used (OSError: a study key folder that cannot be written...) exit 1."""
-    try:
-        result = action()
-        db.session.commit()
-        return result
-    except DomainError as exc:
-        db.session.rollback()
-        fail(exc.message, getattr(exc, "problems", None))
-    except OSError as exc:
-        db.session.rollback()
-        where = f"{exc.filename}: " if exc.filename else ""
-        fail(f"{where}{exc.strerror or exc}; nothing was stored in the database", code=1)
-    return None
-
-
-def database_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Decorate a command (inside ``with_appcontext``) so that a database error is a message
-    and an exit status, never a traceback: status 2 when the schema is missing (run
-    ``init-db``), 1 when the database cannot be reached or refuses the command."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return command(*args, **kwargs)
-        except SQLAlchemyError as exc:
-            _database_failure(exc)
-            raise  # not reached: _database_failure exits
-
-    return wrapper
-
-
-def _database_failure(exc: SQLAlchemyError) -> None:
-    with contextlib.suppress(SQLAlchemyError):
-        db.session.rollback()
-    url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
-    where = url.render_as_string(hide_password=True)
-    reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["unknown error"])[0]
-    try:
-        tables = set(inspect(db.engine).get_table_names())
-    except SQLAlchemyError:
-        fail(f"cannot use the database {where}: {reason}", code=1)
-    missing = sorted(set(db.metadata.tables) - tables)
-    if missing and len(missing) == len(db.metadata.tables):
-        fail(f"the database {where} has no tables yet; run `flask --app app init-db` first")
-    if missing:
-        fail(
-            f"the database {where} lacks the tables {', '.join(missing)}; run "
-            "`flask --app app init-db` to upgrade it"
-        )
-    fail(f"the database {where} refused the command: {reason}", code=1)
+from app.commands import commit_or_fail, database_errors, fail
 
 
 @click.command("init-db")

@@ -52,7 +52,7 @@ def unit_of_work(
     committed before the exception propagates (e.g. the audit record of a refused change).
     """
     if write and db.engine.dialect.name == "sqlite":
-        if db.session.in_transaction():
+        if db.session().in_transaction():
             db.session.commit()  # only reads so far; the unit must begin as a writer
         db.session.connection(execution_options={WRITE_OPTION: True})
     unit = Unit()
@@ -71,5 +71,5 @@ def unit_of_work(
 
 def end_reads() -> None:
     """End the request's read transaction (before a slow render of data already loaded)."""
-    if db.session.in_transaction():
+    if db.session().in_transaction():
         db.session.rollback()

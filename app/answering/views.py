@@ -46,6 +46,7 @@ from app.extensions import csrf, db
 from app.formatting import localized
 from app.panels.models import Panellist
 from app.panels.tokens import active_invitation
+from app.unit import unit_of_work
 
 bp = Blueprint("answering", __name__)
 
@@ -371,20 +372,18 @@ def save():
     answers = form_to_answers(form, list(round_.items))
     submission_id = _posted_submission_id(form.submission_id.data)
     try:
-        result = save_response(
-            round_,
-            panellist,
-            answers,
-            submission_id=submission_id,
-            submit=submit,
-            base_submission_id=form.base_submission.data or None,
-        )
-        db.session.commit()
+        with unit_of_work():
+            result = save_response(
+                round_,
+                panellist,
+                answers,
+                submission_id=submission_id,
+                submit=submit,
+                base_submission_id=form.base_submission.data or None,
+            )
     except RoundNotOpen:
-        db.session.rollback()
         return _closed(page, state)
     except InvalidInput as exc:
-        db.session.rollback()
         state.problems = form.add_problems(exc.problems) or None
         return _render(page, state, status=422)
     except SubmissionConflict:
@@ -392,7 +391,6 @@ def save():
         # very form was sent before with other answers). Nothing is overwritten, and nothing
         # typed here is lost: the page comes back with these answers, now based on what is
         # stored, so that pressing the button again replaces the other answers knowingly.
-        db.session.rollback()
         form.base_submission.data = None
         state.notice = _(
             "Your answers were changed in another window or on another device since this "
@@ -403,10 +401,8 @@ def save():
         )
         return _render(page, state, status=409)
     except (StudyKeyMissing, NotAllowed):
-        db.session.rollback()
         raise
     except StateError as exc:
-        db.session.rollback()
         state.notice = exc.message
         return _render(page, state, status=409)
 

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from app.audit.services import verify_chain
-from app.cli import database_errors
+from app.commands import database_errors
 
 audit_cli = AppGroup("audit", help="Inspect the audit log.")
 

@@ -4,7 +4,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.services import create_user
-from app.cli import commit_or_fail, database_errors, fail
+from app.commands import commit_or_fail, database_errors, fail
 from app.councils.models import Council
 from app.extensions import db
 

@@ -19,7 +19,8 @@ from app.auth.forms import LoginForm, LogoutForm
 from app.auth.policy import public
 from app.auth.services import authenticate, sign_out
 from app.database import utcnow
-from app.extensions import db, limiter
+from app.extensions import limiter
+from app.unit import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -50,8 +51,8 @@ def login():
         return redirect(url_for("main.staff_home"))
     status = 200
     if form.validate_on_submit():
-        user = authenticate(form.email.data or "", form.password.data or "")
-        db.session.commit()
+        with unit_of_work():  # the attempt is audited either way
+            user = authenticate(form.email.data or "", form.password.data or "")
         if user is not None:
             lang = session.get("lang")
             session.clear()  # a fresh session on sign-in
@@ -73,8 +74,8 @@ def login():
 def logout():
     form = LogoutForm()
     if form.validate_on_submit() and current_user.is_authenticated:
-        sign_out(current_user._get_current_object())
-        db.session.commit()
+        with unit_of_work():
+            sign_out(current_user._get_current_object())
     logout_user()
     session.clear()
     flash(_("You have signed out."), "info")

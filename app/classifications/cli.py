@@ -2,7 +2,7 @@ import click
 from flask.cli import with_appcontext
 
 from app.classifications.services import import_classification
-from app.cli import commit_or_fail, database_errors
+from app.commands import commit_or_fail, database_errors
 
 _LEVELS = {
     "nace-rev2": {1: "sections", 2: "divisions", 3: "groups", 4: "classes"},

@@ -16,10 +16,10 @@ from app.consultations.forms import ConfirmForm, DeadlineForm, NewConsultationFo
 from app.consultations.models import Consultation, RoundStatus
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
-from app.extensions import db
 from app.problems import Problem
 from app.questionnaires.loader import QuestionnaireError, load_questionnaire
 from app.questionnaires.services import available_files
+from app.unit import unit_of_work
 
 bp = Blueprint("consultations", __name__, url_prefix="/staff/consultations")
 
@@ -79,16 +79,15 @@ def new():
         council = next(c for c in user.councils if c.id == form.council.data)
         path = next(p for p in available_files() if p.name == form.questionnaire.data)
         try:
-            consultation = services.create_consultation(
-                council,
-                path,
-                title=form.title.data,
-                description=form.description.data or "",
-                by=user,
-            )
-            db.session.commit()
+            with unit_of_work():
+                consultation = services.create_consultation(
+                    council,
+                    path,
+                    title=form.title.data,
+                    description=form.description.data or "",
+                    by=user,
+                )
         except InvalidInput as exc:
-            db.session.rollback()
             for problem in exc.problems or [Problem(exc.message, field="title")]:
                 target = form.description if problem.key == "description" else form.title
                 target.errors = list(target.errors) + [problem.message]
@@ -146,17 +145,17 @@ def plan(consultation_id: int):
     status = 200
     if request.method == "POST" and consultation.plan_locked:
         try:
-            services.update_plan(consultation, consultation.plan, by=user)
+            # the audit record of the refused change is kept
+            with unit_of_work(keep_on=(PlanLockedError,)):
+                services.update_plan(consultation, consultation.plan, by=user)
         except PlanLockedError as exc:
-            db.session.commit()  # keep the audit record of the refused change
             flash(exc.message, "error")
             return redirect(url_for(".plan", consultation_id=consultation_id), code=303)
     if form.validate_on_submit():
         try:
-            services.update_plan(consultation, form.plan_data(consultation.plan), by=user)
-            db.session.commit()
+            with unit_of_work():
+                services.update_plan(consultation, form.plan_data(consultation.plan), by=user)
         except InvalidInput as exc:
-            db.session.rollback()
             for problem in exc.problems:
                 field = problem.key or ""
                 target = form[field] if field in form.FIELDS else form.consensus_in
@@ -177,11 +176,10 @@ def _round_action(consultation_id: int, number: int, action):
     user = _user()
     round_ = services.get_round_for(user, consultation_id, number)
     try:
-        message = action(round_, user)
-        db.session.commit()
+        with unit_of_work():
+            message = action(round_, user)
         flash(message, "info")
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for(".show", consultation_id=consultation_id), code=303)
 
@@ -263,14 +261,13 @@ def prepare_next(consultation_id: int):
     user = _user()
     consultation = services.get_consultation_for(user, consultation_id)
     try:
-        nxt = services.prepare_next_round(consultation, by=user)
-        db.session.commit()
+        with unit_of_work():
+            nxt = services.prepare_next_round(consultation, by=user)
         flash(
             _("Round %(n)s is prepared with %(k)s questions.", n=nxt.number, k=len(nxt.items)),
             "info",
         )
     except DomainError as exc:
-        db.session.rollback()
         flash(exc.message, "error")
     return redirect(url_for(".show", consultation_id=consultation_id), code=303)
 

@@ -18,10 +18,10 @@ from app.consultations.queries import too_few_to_show_texts
 from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.curation import services
 from app.errors import DomainError, InvalidInput, NotFound
-from app.extensions import db
 from app.formatting import localized
 from app.i18n import LANGUAGE_NAMES
 from app.problems import Problem
+from app.unit import unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -147,10 +147,9 @@ def themes(consultation_id: int, number: int):
     if request.method == "POST":
         anchor = None
         try:
-            message, anchor = _act(round_)
-            db.session.commit()
+            with unit_of_work():
+                message, anchor = _act(round_)
         except DomainError as exc:
-            db.session.rollback()
             problems = [p.message for p in getattr(exc, "problems", None) or []]
             flash(" ".join([exc.message, *problems]) if problems else exc.message, "error")
         else:

@@ -1,7 +1,7 @@
 import click
 from flask.cli import with_appcontext
 
-from app.cli import commit_or_fail, database_errors
+from app.commands import commit_or_fail, database_errors
 from app.demo.seed import seed_demo
 
 

@@ -6,12 +6,13 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from app.cli import database_errors, fail
+from app.commands import database_errors, fail
 from app.consultations.models import Consultation, Round, RoundStatus
 from app.errors import DomainError
 from app.extensions import db
 from app.panels import services
 from app.panels.services import MailKind
+from app.unit import end_reads, unit_of_work
 
 #: Audit actor of reminders sent from the command line.
 CLI_ACTOR = "cli:send-reminders"
@@ -22,8 +23,9 @@ CLI_ACTOR = "cli:send-reminders"
 @database_errors
 def send_reminders_command() -> None:
     """E-mail a reminder with a fresh link to each panellist of an open round who was
-    invited, has not submitted and was not reminded today. Commits per consultation; exits
-    with status 2 when the mail server fails (what was sent before stays recorded)."""
+    invited, has not submitted and was not reminded today. Commits per round; a round whose
+    mail fails does not stop the others: the failures are listed at the end and the
+    command exits with status 2 (what was sent stays recorded)."""
     round_ids = list(
         db.session.scalars(
             select(Round.id).where(Round.status == RoundStatus.open).order_by(Round.id)
@@ -33,6 +35,7 @@ def send_reminders_command() -> None:
         click.echo("No open rounds: no reminders to send.")
         return
     total = 0
+    failures: list[str] = []
     for round_id in round_ids:
         round_ = db.session.get(Round, round_id)
         consultation = round_.consultation
@@ -41,24 +44,28 @@ def send_reminders_command() -> None:
         try:
             outgoing = services.prepare_reminders(round_)
         except DomainError as exc:
-            db.session.rollback()
-            fail(f"{label}: {exc.message}")
-        db.session.commit()  # end the read transaction before talking to the mail server
+            end_reads()
+            failures.append(f"{label}: {exc.message}")
+            continue
+        end_reads()  # no transaction stays open while the mail server works
         delivery = services.deliver(outgoing)
-        report = services.record_delivery(
-            db.session.get(Consultation, consultation_id),
-            db.session.get(Round, round_id),
-            delivery,
-            MailKind.reminder,
-            by=CLI_ACTOR,
-        )
-        db.session.commit()
+        with unit_of_work():
+            report = services.record_delivery(
+                db.session.get(Consultation, consultation_id),
+                db.session.get(Round, round_id),
+                delivery,
+                MailKind.reminder,
+                by=CLI_ACTOR,
+            )
         total += report
         click.echo(f"{label}: {int(report)} reminder(s) sent")
         for refused in report.refused:
             click.echo(f"  refused: {refused}", err=True)
         if report.error:
-            fail(
+            failures.append(
                 f"{label}: sending stopped: {report.error}; {report.not_tried} reminder(s) not sent"
             )
     click.echo(f"{total} reminder(s) sent in all.")
+    if failures:
+        # every round was tried; what was sent stays recorded
+        fail(f"reminders could not be sent for {len(failures)} round(s)", failures)

@@ -56,6 +56,7 @@ from app.panels.services import MailKind
 from app.panels.tokens import active_invitation, redeem, revoke_invitation
 from app.panels.tracking import tracking as tracking_of
 from app.problems import Problem
+from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("panels", __name__)
 
@@ -192,21 +193,20 @@ def add(consultation_id: int):
     form = _panellist_form(consultation)
     if form.validate_on_submit():
         try:
-            panellist = services.add_panellist(
-                consultation,
-                form.name.data,
-                form.email.data,
-                form.organisation.data or "",
-                form.stakeholder_group.data,
-                form.language.data,
-                by=_by(),
-            )
+            with unit_of_work():
+                panellist = services.add_panellist(
+                    consultation,
+                    form.name.data,
+                    form.email.data,
+                    form.organisation.data or "",
+                    form.stakeholder_group.data,
+                    form.language.data,
+                    by=_by(),
+                )
+                name = panellist.name
         except InvalidInput as exc:
-            db.session.rollback()
             _field_errors(form, exc.problems)
         else:
-            name = panellist.name
-            db.session.commit()
             flash(_("%(name)s was added to the panel.", name=name), "success")
             return redirect(_panel_url(consultation_id), code=303)
     return _render_panel(_consultation(consultation_id), add_form=form, status=422)
@@ -219,13 +219,13 @@ def quotas(consultation_id: int):
     form = _quota_form(consultation)
     if form.validate_on_submit():
         try:
-            for group in StakeholderGroup:
-                services.set_quota(consultation, group, quota_field(form, group).data, by=_by())
+            with unit_of_work():
+                for group in StakeholderGroup:
+                    target = quota_field(form, group).data
+                    services.set_quota(consultation, group, target, by=_by())
         except InvalidInput as exc:
-            db.session.rollback()
             form.form_errors.extend(str(p) for p in exc.problems)
         else:
-            db.session.commit()
             flash(_("The targets were saved."), "success")
             return redirect(_panel_url(consultation_id, _anchor="quotas"), code=303)
     return _render_panel(_consultation(consultation_id), quota_form=form, status=422)
@@ -355,14 +355,14 @@ def import_rows(consultation_id: int, upload_id: str):
     if preview_ is None:
         return _render_preview(consultation, pending)
     only_valid = request.form.get("mode") == "valid"
+    council_id = consultation.council_id
     try:
-        count = services.import_panel(consultation, preview_, only_valid, by=_by())
+        with unit_of_work() as work:
+            count = services.import_panel(consultation, preview_, only_valid, by=_by())
+            work.after_commit(lambda: services.discard_panel_upload(council_id, upload_id))
     except InvalidInput as exc:
-        db.session.rollback()
         flash(_("Nothing was imported: %(reason)s", reason=exc.message), "error")
         return _render_preview(_consultation(consultation_id), pending, status=422)
-    db.session.commit()
-    services.discard_panel_upload(consultation.council_id, upload_id)
     session.pop("panel_upload", None)
     flash(
         ngettext("%(num)d panellist was imported.", "%(num)d panellists were imported.", count),
@@ -419,17 +419,16 @@ def _send(consultation: Consultation, round_: Round, kind: MailKind, panellists=
     else:
         outgoing = services.prepare_reminders(round_)
     consultation_id, round_id = consultation.id, round_.id
-    db.session.commit()  # nothing was written: this only ends the read transaction
+    end_reads()  # nothing was written: no transaction stays open while mailing
     delivery = services.deliver(outgoing)
-    report = services.record_delivery(
-        db.session.get(Consultation, consultation_id),
-        db.session.get(Round, round_id),
-        delivery,
-        kind,
-        by=_by(),
-    )
-    db.session.commit()
-    return report
+    with unit_of_work():
+        return services.record_delivery(
+            db.session.get(Consultation, consultation_id),
+            db.session.get(Round, round_id),
+            delivery,
+            kind,
+            by=_by(),
+        )
 
 
 def _checked_action(consultation_id: int) -> Consultation | None:
@@ -464,7 +463,6 @@ def send(consultation_id: int):
     try:
         report = _send(consultation, round_, MailKind.invitation, panellists)
     except DomainError as exc:
-        db.session.rollback()
         flash(_("No invitations were sent: %(reason)s", reason=exc.message), "error")
     else:
         _flash_report(report, MailKind.invitation)
@@ -484,7 +482,6 @@ def remind(consultation_id: int):
     try:
         report = _send(consultation, round_, MailKind.reminder)
     except DomainError as exc:
-        db.session.rollback()
         flash(_("No reminders were sent: %(reason)s", reason=exc.message), "error")
     else:
         _flash_report(report, MailKind.reminder)
@@ -497,8 +494,8 @@ def export(consultation_id: int):
     consultation = _checked_action(consultation_id)
     if consultation is None:
         return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
-    data = services.export_invitations_csv(consultation, by=_by())
-    db.session.commit()
+    with unit_of_work():
+        data = services.export_invitations_csv(consultation, by=_by())
     response = make_response(data)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = (
@@ -515,8 +512,8 @@ def revoke(consultation_id: int, panellist_id: int):
     if consultation is not None:
         panellist = _panellist(consultation, panellist_id)
         name = panellist.name
-        count = revoke_invitation(panellist, by=_by())
-        db.session.commit()
+        with unit_of_work():
+            count = revoke_invitation(panellist, by=_by())
         if count:
             flash(_("The link of %(name)s no longer works.", name=name), "success")
         else:
@@ -541,7 +538,6 @@ def reissue(consultation_id: int, panellist_id: int):
     try:
         report = _send(consultation, round_, MailKind.invitation, [panellist])
     except DomainError as exc:
-        db.session.rollback()
         flash(_("No invitation was sent: %(reason)s", reason=exc.message), "error")
     else:
         _flash_report(report, MailKind.invitation)
@@ -579,18 +575,12 @@ def redeem_link():
     """Exchange a personal link for a panellist session; answer 303 to a token-free page."""
     panellist = redeem(request.args.get("t"))
     if panellist is None:
-        record("invitation-link-refused", actor="anonymous")
-        db.session.commit()
+        with unit_of_work():
+            record("invitation-link-refused", actor="anonymous")
         return render_template("panels/invalid_link.html"), 404
     # Nothing that names the panellist is written here: a time-stamped record of who opened
     # a link just before answering would line up with the order of the anonymous responses
     # (SECURITY.md P2). Opening a link is not "starting" either: mail scanners open them too.
-    record(
-        "panellist-session-started",
-        actor="panellist",
-        object_type="consultation",
-        object_id=panellist.consultation_id,
-    )
     panellist_id, consultation_id, language = (
         panellist.id,
         panellist.consultation_id,
@@ -598,7 +588,13 @@ def redeem_link():
     )
     # the session lasts only while this link stays the panellist's active one
     invitation_id = active_invitation(panellist).id
-    db.session.commit()
+    with unit_of_work():
+        record(
+            "panellist-session-started",
+            actor="panellist",
+            object_type="consultation",
+            object_id=consultation_id,
+        )
     session.clear()
     session["panellist_id"] = panellist_id
     session["consultation_id"] = consultation_id

@@ -34,7 +34,6 @@ from app.charts import (
 from app.consultations.models import ItemType, Round
 from app.consultations.services import plan_of
 from app.errors import DomainError, NotFound
-from app.extensions import db
 from app.results import exports
 from app.results.services import (
     ItemView,
@@ -48,6 +47,7 @@ from app.results.services import (
     scale_labels,
     set_rationale_hidden,
 )
+from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("results", __name__, url_prefix="/staff/consultations")
 
@@ -241,6 +241,7 @@ def _download(data: bytes, mimetype: str, filename: str) -> Response:
 @staff(Role.secretariat)
 def chart_svg(consultation_id: int, number: int, item_key: str):
     fig = _chart(consultation_id, number, item_key)
+    end_reads()  # the figure holds its data: no transaction stays open while it renders
     response = Response(figure_svg(fig))
     response.headers["Content-Type"] = "image/svg+xml; charset=utf-8"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -251,6 +252,7 @@ def chart_svg(consultation_id: int, number: int, item_key: str):
 @staff(Role.secretariat)
 def chart_png(consultation_id: int, number: int, item_key: str):
     fig = _chart(consultation_id, number, item_key)
+    end_reads()  # the figure holds its data: no transaction stays open while it renders
     response = Response(figure_png(fig))
     response.headers["Content-Type"] = "image/png"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -316,17 +318,16 @@ def rationales(consultation_id: int, number: int):
         item_key = request.form.get("item", "")
         hide = request.form.get("action") == "hide"
         try:
-            set_rationale_hidden(
-                round_,
-                item_key,
-                request.form.get("rationale", ""),
-                hide,
-                by=user,
-                secret=secret,
-            )
-            db.session.commit()
+            with unit_of_work():
+                set_rationale_hidden(
+                    round_,
+                    item_key,
+                    request.form.get("rationale", ""),
+                    hide,
+                    by=user,
+                    secret=secret,
+                )
         except DomainError as exc:
-            db.session.rollback()
             flash(exc.message, "error")
         else:
             flash(

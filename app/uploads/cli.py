@@ -7,7 +7,7 @@ import time
 import click
 from flask.cli import with_appcontext
 
-from app.cli import fail
+from app.commands import fail
 from app.uploads import services
 from app.uploads.checks import MIB, FileRefused, limit_text
 from app.uploads.runner import ChildLimits, run_parser

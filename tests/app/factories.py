@@ -229,8 +229,12 @@ class _Handler:
     received: list[Received] = field(default_factory=list)
     #: Addresses the server refuses with 550.
     refuse: set[str] = field(default_factory=set)
+    #: Addresses at which the server gives up and closes the connection (421).
+    drop: set[str] = field(default_factory=set)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address.lower() in self.drop:
+            return "421 4.3.2 service shutting down, closing the connection"
         if address.lower() in self.refuse:
             return "550 5.1.1 mailbox unavailable"
         envelope.rcpt_tos.append(address)
@@ -259,6 +263,10 @@ class LocalSmtp:
 
     def refuse(self, address: str) -> None:
         self.handler.refuse.add(address.lower())
+
+    def drop_at(self, address: str) -> None:
+        """Close the connection when a message for ``address`` is sent."""
+        self.handler.drop.add(address.lower())
 
     def config(self) -> dict[str, Any]:
         """``make_app`` overrides that send mail here."""

@@ -25,7 +25,14 @@ from app.mail import MailError, send_mail
 from app.panels import services
 from app.panels.models import Invitation, Panellist, Participation
 from app.panels.tokens import redeem
-from tests.app.factories import LocalSmtp, build_study, free_port, sign_in
+from tests.app.factories import (
+    LocalSmtp,
+    build_study,
+    free_port,
+    make_consultation,
+    make_panellist,
+    sign_in,
+)
 
 LINK = re.compile(r"http://skillsdelphi\.test/i\?t=([A-Za-z0-9_-]{43})")
 
@@ -404,3 +411,37 @@ def test_build_message_puts_the_subject_on_one_line(make_app, subject):
     assert "\n" not in msg["Subject"] and "\r" not in msg["Subject"]
     assert msg["Bcc"] is None
     assert msg["Subject"].split() == subject.replace("\x00", " ").split()
+
+
+def test_send_reminders_goes_on_after_a_round_whose_mail_fails(make_app, smtp):
+    """One consultation's mail failing part-way does not stop the others; the failures
+    are listed at the end and the command exits 2, with what was sent recorded."""
+    app = make_app(**smtp.config())
+    first = build_study(
+        app, panellists=[{"email": "drop@example.org"}, {"email": "after@example.org"}]
+    )
+    today = utcnow().date()
+    with app.app_context():
+        council = db.session.get(Consultation, first.consultation).council
+        other = make_consultation(council, title="Second consultation")
+        other_person = make_panellist(other, email="other@example.org")
+        invited = [(pid, first.rounds[0]) for pid in first.panellists]
+        invited.append((other_person.id, other.rounds[0].id))
+        for pid, round_id in invited:
+            db.session.add(Participation(panellist_id=pid, round_id=round_id, invited_on=today))
+        db.session.commit()
+    smtp.drop_at("drop@example.org")
+    result = app.test_cli_runner().invoke(args=["send-reminders"])
+    assert result.exit_code == 2, result.output
+    assert [r.recipients for r in smtp.received] == [["other@example.org"]]
+    assert "reminders could not be sent for 1 round(s)" in result.output
+    assert f"consultation {first.consultation} " in result.output.split("could not be sent")[1]
+    assert "1 reminder(s) sent in all." in result.output
+    with app.app_context():
+        reminded = dict(
+            db.session.execute(
+                select(Panellist.email, Participation.reminded_on).join(Participation)
+            ).all()
+        )
+    assert reminded["other@example.org"] == today
+    assert reminded["after@example.org"] is None
