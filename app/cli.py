@@ -14,6 +14,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from app.classifications.services import ensure_builtin_sectors
 from app.commands import commit_or_fail, database_errors, fail
 
 
@@ -23,8 +24,6 @@ from app.commands import commit_or_fail, database_errors, fail
 def init_db_command() -> None:
     """Create or upgrade the database schema, then load built-in classifications."""
     from flask_migrate import upgrade
-
-    from app.classifications.services import ensure_builtin_sectors
 
     url = make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):

@@ -10,7 +10,9 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
+from app.extensions import db, login_manager
 from app.problems import Problem, as_problems
+from app.uploads.checks import amount_text, limit_text
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +125,6 @@ def _explanation(code: int) -> str:
 
 def too_large_message() -> str:
     """Why a request body was refused: its size, if known, and ``MAX_CONTENT_LENGTH``."""
-    from app.uploads.checks import amount_text, limit_text
-
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if not limit:
         return _("The upload is too large.")
@@ -167,8 +167,6 @@ def render_error(
 
 
 def _forget_user() -> None:
-    from app.extensions import db, login_manager
-
     try:
         db.session.rollback()
     except OperationalError:  # pragma: no cover - the connection is gone already
@@ -246,8 +244,6 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return _http_error(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
-        from app.extensions import db
-
         try:
             db.session.rollback()
         except OperationalError:  # pragma: no cover - the connection is gone already

@@ -15,9 +15,9 @@ from app.consultations.models import (
     Round,
     RoundStatus,
     StakeholderGroup,
-    Theme,
 )
 from app.councils.models import Council
+from app.curation.models import Theme
 from app.forecasts.models import ForecastDataset, ForecastValue
 from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.questionnaires.models import QuestionnaireVersion

@@ -1,4 +1,8 @@
-"""Consultation -> Round -> Item; Response -> Answer (anonymous); Theme.
+"""Consultation -> Round -> Item; Response -> Answer (anonymous). Themes: app.curation.models.
+
+Responses and answers stay here, beside the rounds they belong to, as STYLE.md 1 lays out the
+consultations package; the answering code (``app.consultations.responses`` and
+``app.answering``) is their only writer.
 
 Anonymity (SECURITY.md 2.3): ``response`` and ``answer`` have no foreign key or column that
 leads to a panellist, an invitation or a participation, and no timestamps. A response is
@@ -24,6 +28,7 @@ from app.formatting import localized
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.councils.models import Council
+    from app.curation.models import Theme
     from app.questionnaires.models import QuestionnaireVersion
 
 
@@ -258,26 +263,3 @@ class Answer(db.Model):
 
     response: Mapped[Response] = relationship(back_populates="answers")
     item: Mapped[Item] = relationship()
-
-
-class Theme(db.Model):
-    """A theme curated from free-text answers; approved themes become rating items."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
-    )
-    #: The round whose free text the theme came from.
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("round.id", ondelete="SET NULL"))
-    #: Label per language: {"en": "...", "de": "..."}.
-    label: Mapped[dict[str, str]]
-    #: Anonymised statements supporting the theme (text only, no respondent).
-    statements: Mapped[list[Any]] = mapped_column(default=list)
-    #: Linked ESCO skill URIs.
-    esco_uris: Mapped[list[Any]] = mapped_column(default=list)
-    approved: Mapped[bool] = mapped_column(default=False)
-    #: Key of the rating item made from this theme in the next round.
-    item_key: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    consultation: Mapped[Consultation] = relationship(back_populates="themes")

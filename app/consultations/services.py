@@ -13,7 +13,6 @@ from app.audit.services import record
 from app.auth.models import User
 from app.auth.policy import Act, authorize
 from app.consensus import AnalysisPlan
-from app.consensus.plan import PlanError
 from app.consultations.keys import ensure_study_key
 from app.consultations.models import (
     Consultation,
@@ -22,11 +21,12 @@ from app.consultations.models import (
     ItemType,
     Round,
     RoundStatus,
-    Theme,
 )
+from app.consultations.plans import plan_from_dict, plan_of
 from app.consultations.responses import record_round_participation
 from app.consultations.results import compute_round_results
 from app.councils.models import Council
+from app.curation.models import Theme
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
 from app.formatting import localized
@@ -48,22 +48,6 @@ def get_round_for(user: User, consultation_id: int, number: int) -> Round:
         if round_.number == number:
             return round_
     raise NotFound(f"consultation {consultation_id} has no round {number}")
-
-
-def plan_from_dict(data: dict[str, Any]) -> AnalysisPlan:
-    """Validate a plan; raises InvalidInput naming the field at fault."""
-    try:
-        return AnalysisPlan.from_dict(data)
-    except PlanError as exc:
-        raise InvalidInput(
-            "the analysis plan is not valid", [Problem(exc.detail, field=exc.field)]
-        ) from exc
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("the analysis plan is not valid", [str(exc)]) from exc
-
-
-def plan_of(consultation: Consultation) -> AnalysisPlan:
-    return plan_from_dict(consultation.plan or {})
 
 
 def _languages(spec: dict[str, Any]) -> list[str]:

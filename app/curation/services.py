@@ -23,9 +23,11 @@ import numpy as np
 
 from app.audit.services import record
 from app.auth.models import User
-from app.consultations.models import Consultation, ItemType, Round, Theme
+from app.consultations.models import Consultation, ItemType, Round
+from app.consultations.plans import plan_of
 from app.consultations.queries import text_answers
-from app.consultations.services import ensure_staff_can_see_results, plan_of
+from app.consultations.services import ensure_staff_can_see_results
+from app.curation.models import Theme
 from app.errors import InvalidInput, NotFound, StateError
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES

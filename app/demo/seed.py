@@ -12,7 +12,7 @@ from app.auth.models import Role, User
 from app.auth.services import create_user
 from app.classifications.models import Sector
 from app.classifications.services import NACE, ensure_builtin_sectors
-from app.consultations.models import Consultation, StakeholderGroup, Theme
+from app.consultations.models import Consultation, StakeholderGroup
 from app.consultations.responses import save_response
 from app.consultations.services import (
     close_round,
@@ -22,10 +22,12 @@ from app.consultations.services import (
     release_round,
 )
 from app.councils.models import Council
+from app.curation.models import Theme
 from app.database import utcnow
 from app.demo.answers import DEMO_THEMES, TEXT_STATEMENTS, demo_answers
 from app.extensions import db
 from app.panels.models import GroupQuota, Panellist, Participation
+from app.panels.tokens import invitation_link, issue_invitation
 from app.questionnaires.services import store_questionnaire, surveys_dir
 
 DEMO_PREFIX = "[Demo]"
@@ -240,10 +242,6 @@ def _open_follow_up(council: Council, sec: User, summary: DemoSummary) -> None:
         summary.created.append(f"{DEMO_FOLLOW_UP} (round 1 open)")
     else:
         summary.skipped.append(DEMO_FOLLOW_UP)
-    try:
-        from app.panels.tokens import invitation_link, issue_invitation
-    except ImportError:  # pragma: no cover - installations without the panel package
-        return
     first = db.session.scalars(
         select(Panellist).where(Panellist.consultation_id == consultation.id).order_by(Panellist.id)
     ).first()

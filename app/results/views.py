@@ -32,7 +32,7 @@ from app.charts import (
     ranking_chart,
 )
 from app.consultations.models import ItemType, Round
-from app.consultations.services import plan_of
+from app.consultations.plans import plan_of
 from app.errors import DomainError, NotFound
 from app.results import exports
 from app.results.services import (

@@ -17,7 +17,6 @@ from app.consultations.models import (
     ResponseStatus,
     RoundStatus,
     StakeholderGroup,
-    Theme,
 )
 from app.consultations.responses import (
     AnswerInput,
@@ -27,6 +26,7 @@ from app.consultations.responses import (
     save_response,
 )
 from app.councils.models import Council
+from app.curation.models import Theme
 from app.errors import InvalidInput, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
 from app.panels.models import Panellist, Participation
@@ -362,7 +362,6 @@ def test_an_approved_theme_without_a_label_is_named_not_a_crash(study):
     """Preparing the next round with an approved theme whose label is empty used to raise
     StopIteration; it is refused, naming the theme, and nothing is created."""
     from app.consultations.models import Round as RoundModel
-    from app.consultations.models import Theme
 
     app, ids = study
     with app.app_context():

@@ -18,10 +18,11 @@ from app.auth.models import User
 from app.classifications.models import Sector
 from app.classifications.services import ensure_builtin_sectors
 from app.consultations import services
-from app.consultations.models import Consultation, Response, StakeholderGroup, Theme
+from app.consultations.models import Consultation, Response, StakeholderGroup
 from app.consultations.responses import AnswerInput, save_response
 from app.councils.models import Council
 from app.curation import services as curation
+from app.curation.models import Theme
 from app.extensions import db
 from app.panels.models import Panellist
 from tests.conftest import ROOT, login, shared_file

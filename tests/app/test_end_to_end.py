@@ -230,7 +230,7 @@ def test_three_rounds_end_to_end(world):
         accepted = staff.post(f"{base}/rounds/1/themes", data=fields)
         assert accepted.status_code == 303, accepted.get_data(as_text=True)[:1000]
     with app.app_context():
-        from app.consultations.models import Theme
+        from app.curation.models import Theme
 
         theme_ids = [t.id for t in db.session.scalars(select(Theme).order_by(Theme.id))]
     assert len(theme_ids) == 2

@@ -12,8 +12,9 @@ import pytest
 from app.auth.models import Role, User
 from app.auth.policy import OBJECT_RULES, Act, Decision, authorize, decide
 from app.briefs.models import Brief, BriefStatus, BriefVersion
-from app.consultations.models import Consultation, Round, Theme
+from app.consultations.models import Consultation, Round
 from app.councils.models import Council
+from app.curation.models import Theme
 from app.errors import NotAllowed, NotFound
 from app.forecasts.models import ForecastDataset
 from app.panels.models import Panellist

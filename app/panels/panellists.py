@@ -1,0 +1,386 @@
+"""The panel: who is on it (adding one by one, importing a file's rows), stakeholder-group
+quotas, and the panel listing with each member's link and progress.
+
+Services flush and never commit; the edge commits once (``app.unit``). They take the acting
+user (or a label such as ``"cli"``) as ``by`` and raise DomainError subclasses. Audit details
+never hold tokens, pseudonyms or response ids, nor names or addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, insert, select
+
+from app.audit.services import record
+from app.consultations.models import Consultation, Round, RoundStatus, StakeholderGroup
+from app.database import utcnow
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.panels.models import GroupQuota, Invitation, Panellist
+from app.panels.parse import (
+    PanelPreview,
+    match_group,
+    normalise_email,
+    text_problem,
+)
+from app.panels.tracking import PanellistProgress, progress_of
+from app.problems import Problem
+
+#: How many problems an InvalidInput lists before summarising the rest.
+MAX_PROBLEMS_LISTED = 50
+#: Largest target accepted for a stakeholder group.
+MAX_QUOTA = 100_000
+
+
+# ----------------------------------------------------------------------------- look-ups
+
+
+def get_panellist_for(consultation: Consultation, panellist_id: int) -> Panellist:
+    """The panellist of ``consultation`` with this id; NotFound otherwise (scope from the
+    object, never from the URL)."""
+    panellist = db.session.get(Panellist, panellist_id)
+    if panellist is None or panellist.consultation_id != consultation.id:
+        raise NotFound("no such panellist")
+    return panellist
+
+
+def consultation_languages(consultation: Consultation) -> tuple[str, ...]:
+    """The questionnaire's languages (falling back to the configured ``LANGUAGES``)."""
+    spec = consultation.questionnaire.spec if consultation.questionnaire is not None else {}
+    languages = (spec or {}).get("languages") or current_app.config["LANGUAGES"]
+    return tuple(str(lang).lower() for lang in languages)
+
+
+def default_language(consultation: Consultation) -> str:
+    spec = consultation.questionnaire.spec if consultation.questionnaire is not None else {}
+    languages = consultation_languages(consultation)
+    wanted = (spec or {}).get("default_language")
+    return wanted if wanted in languages else languages[0]
+
+
+def existing_emails(consultation: Consultation) -> set[str]:
+    return {
+        e.lower()
+        for e in db.session.scalars(
+            select(Panellist.email).where(Panellist.consultation_id == consultation.id)
+        )
+    }
+
+
+def _as_group(value: StakeholderGroup | str | None) -> StakeholderGroup | None:
+    if isinstance(value, StakeholderGroup):
+        return value
+    found = match_group(str(value or ""))
+    return StakeholderGroup(found) if found else None
+
+
+def open_round_of(consultation: Consultation) -> Round | None:
+    """The consultation's open round, if any."""
+    return next((r for r in consultation.rounds if r.status is RoundStatus.open), None)
+
+
+def current_round(consultation: Consultation) -> Round | None:
+    """The round invitations are for: the open round, else the latest draft round."""
+    found = open_round_of(consultation)
+    if found is not None:
+        return found
+    drafts = [r for r in consultation.rounds if r.status is RoundStatus.draft]
+    return drafts[-1] if drafts else None
+
+
+def utc_today() -> date:
+    return utcnow().date()
+
+
+# ----------------------------------------------------------------------------- panellists
+
+
+def add_panellist(
+    consultation: Consultation,
+    name: str,
+    email: str,
+    organisation: str,
+    group: StakeholderGroup | str,
+    language: str,
+    by: Any,
+) -> Panellist:
+    """Add one panellist. Raises InvalidInput whose problems name the form field
+    (``Problem.field``: ``"email"``...). Flushes."""
+    problems: list[Problem] = []
+    name = (name or "").strip()
+    if not name:
+        problems.append(Problem("enter the panellist's name", field="name"))
+    elif why := text_problem(name, "name"):
+        problems.append(Problem(why, field="name"))
+    address, why = normalise_email(email)
+    if why:
+        problems.append(Problem(why, field="email"))
+    organisation = (organisation or "").strip()
+    if why := text_problem(organisation, "organisation"):
+        problems.append(Problem(why, field="organisation"))
+    stakeholder_group = _as_group(group)
+    if stakeholder_group is None:
+        problems.append(
+            Problem(
+                f"{group!r} is not one of " + ", ".join(g.value for g in StakeholderGroup),
+                field="stakeholder_group",
+            )
+        )
+    languages = consultation_languages(consultation)
+    language = (language or "").strip().lower()
+    if language not in languages:
+        problems.append(
+            Problem(
+                f"{language!r} is not one of the questionnaire's languages "
+                f"({', '.join(languages)})",
+                field="language",
+            )
+        )
+    if address and address in existing_emails(consultation):
+        problems.append(Problem(f"{address} is already on the panel", field="email"))
+    if problems:
+        raise InvalidInput("the panellist was not added", problems)
+    panellist = Panellist(
+        consultation_id=consultation.id,
+        name=name,
+        email=address,
+        organisation=organisation,
+        stakeholder_group=stakeholder_group,
+        language=language,
+    )
+    db.session.add(panellist)
+    db.session.flush()
+    record(
+        "panellist-added",
+        actor=by,
+        object_type="panellist",
+        object_id=panellist.id,
+        details={"consultation": consultation.id, "group": stakeholder_group.value},
+    )
+    return panellist
+
+
+def _listed(problems, count: int | None = None) -> list[str]:
+    count = len(problems) if count is None else count
+    shown = [str(p) for p in problems[:MAX_PROBLEMS_LISTED]]
+    if count > len(shown):
+        shown.append(f"... and {count - len(shown)} more problems")
+    return shown
+
+
+def import_panel(
+    consultation: Consultation, preview: PanelPreview, only_valid: bool, by: Any
+) -> int:
+    """Add the preview's valid rows to the panel, all or nothing; returns how many.
+
+    With problems in the preview nothing is imported unless ``only_valid`` is True. The rows
+    are checked again against the panel as it is now. Raises InvalidInput. Flushes."""
+    if preview.problems and not only_valid:
+        raise InvalidInput(
+            f"{preview.filename}: {preview.problem_count} problem(s) found; nothing was imported",
+            _listed(preview.problems, preview.problem_count),
+        )
+    rows = preview.valid_rows
+    if not rows:
+        raise InvalidInput(f"{preview.filename}: no valid rows; nothing was imported")
+    languages = set(consultation_languages(consultation))
+    existing = existing_emails(consultation)
+    problems = [
+        f"row {r.row}, column `email`: {r.email!r} is already on the panel"
+        for r in rows
+        if r.email in existing
+    ] + [
+        f"row {r.row}, column `language`: {r.language!r} is not one of the questionnaire's "
+        f"languages ({', '.join(sorted(languages))})"
+        for r in rows
+        if r.language not in languages
+    ]
+    if len({r.email for r in rows}) != len(rows):
+        problems.append("the file lists an e-mail address more than once")
+    if problems:
+        raise InvalidInput(
+            f"{preview.filename}: the panel changed since the preview; nothing was imported",
+            _listed(problems),
+        )
+    db.session.execute(
+        insert(Panellist),
+        [
+            {
+                "consultation_id": consultation.id,
+                "name": r.name,
+                "email": r.email,
+                "organisation": r.organisation,
+                "stakeholder_group": StakeholderGroup(r.stakeholder_group),
+                "language": r.language,
+                "active": True,
+            }
+            for r in rows
+        ],
+    )
+    db.session.flush()
+    record(
+        "panel-imported",
+        actor=by,
+        object_type="consultation",
+        object_id=consultation.id,
+        details={"imported": len(rows), "rows_left_out": preview.rows_with_problems},
+    )
+    return len(rows)
+
+
+# ----------------------------------------------------------------------------- quotas
+
+
+@dataclass(frozen=True)
+class QuotaGap:
+    group: StakeholderGroup
+    #: Target number of panellists; None when no target is set.
+    target: int | None
+    #: Active panellists of the group now.
+    current: int
+    #: Panellists still missing to reach the target (0 when reached); None without target.
+    gap: int | None
+
+
+def group_counts(consultation: Consultation) -> dict[StakeholderGroup, int]:
+    """Active panellists per stakeholder group (every group, zeros included)."""
+    counts = dict.fromkeys(StakeholderGroup, 0)
+    rows = db.session.execute(
+        select(Panellist.stakeholder_group, func.count())
+        .where(Panellist.consultation_id == consultation.id, Panellist.active.is_(True))
+        .group_by(Panellist.stakeholder_group)
+    )
+    for group, count in rows:
+        counts[group] = count
+    return counts
+
+
+def set_quota(
+    consultation: Consultation, group: StakeholderGroup | str, target: int | None, by: Any
+) -> GroupQuota | None:
+    """Set the target number of panellists of a group; None or 0 removes the target.
+
+    Raises InvalidInput naming the field. Flushes."""
+    stakeholder_group = _as_group(group)
+    if stakeholder_group is None:
+        raise InvalidInput(
+            "the target was not set",
+            [Problem(f"{group!r} is not a stakeholder group", field="stakeholder_group")],
+        )
+    if target is not None and (
+        isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_QUOTA
+    ):
+        raise InvalidInput(
+            "the target was not set",
+            [Problem(f"{target!r} is not a whole number from 0 to {MAX_QUOTA:,}", field="target")],
+        )
+    quota = db.session.scalars(
+        select(GroupQuota).where(
+            GroupQuota.consultation_id == consultation.id,
+            GroupQuota.stakeholder_group == stakeholder_group,
+        )
+    ).first()
+    if not target:
+        if quota is not None:
+            db.session.delete(quota)
+        quota = None
+    elif quota is None:
+        quota = GroupQuota(
+            consultation_id=consultation.id, stakeholder_group=stakeholder_group, target=target
+        )
+        db.session.add(quota)
+    else:
+        quota.target = target
+    db.session.flush()
+    record(
+        "quota-set",
+        actor=by,
+        object_type="consultation",
+        object_id=consultation.id,
+        details={"group": stakeholder_group.value, "target": target or None},
+    )
+    return quota
+
+
+def quota_gaps(consultation: Consultation) -> list[QuotaGap]:
+    """Per stakeholder group (in the enum's order): target, current and gap."""
+    counts = group_counts(consultation)
+    targets = {
+        q.stakeholder_group: q.target
+        for q in db.session.scalars(
+            select(GroupQuota).where(GroupQuota.consultation_id == consultation.id)
+        )
+    }
+    out = []
+    for group in StakeholderGroup:
+        target = targets.get(group)
+        current = counts[group]
+        out.append(
+            QuotaGap(group, target, current, None if target is None else max(target - current, 0))
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- panel listing
+
+
+class LinkState(StrEnum):
+    none = "none"
+    active = "active"
+    revoked = "revoked"
+
+
+@dataclass(frozen=True)
+class PanelRowView:
+    panellist: Panellist
+    link: LinkState
+    #: When the active link was last e-mailed or exported; None if never.
+    link_sent_at: Any
+    #: Progress in the round shown (invited, started, submitted), with the participation
+    #: row (invitation and reminder dates); None without a round.
+    progress: PanellistProgress | None
+
+
+def panel_rows(
+    consultation: Consultation, round_: Round | None, *, offset: int = 0, limit: int = 100
+) -> tuple[int, list[PanelRowView]]:
+    """(total, one page of panellists by name) with their link state and their
+    progress in ``round_``. Reads only."""
+    total = db.session.scalar(
+        select(func.count())
+        .select_from(Panellist)
+        .where(Panellist.consultation_id == consultation.id)
+    )
+    people = list(
+        db.session.scalars(
+            select(Panellist)
+            .where(Panellist.consultation_id == consultation.id)
+            .order_by(Panellist.name, Panellist.id)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    ids = [p.id for p in people]
+    latest: dict[int, Invitation] = {}
+    if ids:
+        for inv in db.session.scalars(
+            select(Invitation).where(Invitation.panellist_id.in_(ids)).order_by(Invitation.id)
+        ):
+            latest[inv.panellist_id] = inv
+    progress = progress_of(round_, ids) if round_ is not None else {}
+    rows = []
+    for p in people:
+        inv = latest.get(p.id)
+        if inv is None:
+            state, sent = LinkState.none, None
+        elif inv.revoked_at is None:
+            state, sent = LinkState.active, inv.last_sent_at
+        else:
+            state, sent = LinkState.revoked, None
+        rows.append(PanelRowView(p, state, sent, progress.get(p.id)))
+    return total or 0, rows
