@@ -65,6 +65,10 @@ class RoundStateError(StateError):
     pass
 
 
+class ConsultationStateError(StateError):
+    pass
+
+
 class BriefStateError(StateError):
     pass
 

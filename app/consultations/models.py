@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.consultations.document import RoundResults
 from app.database import utcnow
-from app.errors import PlanLockedError, RoundStateError
+from app.errors import ConsultationStateError, PlanLockedError, RoundStateError
 from app.extensions import db
 from app.formatting import localized
 
@@ -73,6 +73,8 @@ class Consultation(db.Model):
     plan_locked_at: Mapped[datetime | None]
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When the secretariat finished it: no round opens afterwards, links stop working.
+    finished_at: Mapped[datetime | None]
 
     council: Mapped[Council] = relationship(back_populates="consultations")
     questionnaire: Mapped[QuestionnaireVersion] = relationship()
@@ -101,6 +103,32 @@ class Consultation(db.Model):
             return
         self.plan_hash = plan_hash
         self.plan_locked_at = as_of
+
+    # The consultation's state machine: draft -> running (round 1 opens) -> finished.
+
+    def start(self) -> None:
+        """A round opens: draft becomes running (running stays running)."""
+        if self.status is ConsultationStatus.finished:
+            raise ConsultationStateError("the consultation is finished; no round opens again")
+        self.status = ConsultationStatus.running
+
+    def finish(self, as_of: datetime) -> None:
+        """End the consultation. Only a running one whose rounds are all closed (a round
+        prepared but never opened is the caller's to remove first)."""
+        if self.status is not ConsultationStatus.running:
+            raise ConsultationStateError(
+                f"the consultation is {self.status.value}; only a running one can be finished"
+            )
+        busy = [r.number for r in self.rounds if r.status in (RoundStatus.draft, RoundStatus.open)]
+        if busy:
+            raise ConsultationStateError(
+                f"round {busy[0]} is not closed; close it before finishing the consultation"
+            )
+        self.status, self.finished_at = ConsultationStatus.finished, as_of
+
+    def require_running_or_draft(self) -> None:
+        if self.status is ConsultationStatus.finished:
+            raise ConsultationStateError("the consultation is finished")
 
 
 class Round(db.Model):

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select
 
 from app.audit.services import record
 from app.auth.models import User
@@ -16,7 +16,6 @@ from app.consensus import AnalysisPlan
 from app.consultations.keys import ensure_study_key
 from app.consultations.models import (
     Consultation,
-    ConsultationStatus,
     Item,
     ItemType,
     Round,
@@ -170,6 +169,7 @@ def open_round(round_: Round, *, by: User, as_of: datetime, deadline: datetime |
     earlier = [r for r in consultation.rounds if r.number < round_.number]
     if any(r.status not in (RoundStatus.closed, RoundStatus.released) for r in earlier):
         raise RoundStateError("close the previous round before opening the next one")
+    consultation.start()  # refused once the consultation is finished
     round_.open(as_of, deadline)
     if round_.number == 1 and not consultation.plan_locked:
         plan = plan_of(consultation)
@@ -181,7 +181,6 @@ def open_round(round_: Round, *, by: User, as_of: datetime, deadline: datetime |
             object_id=consultation.id,
             details={"sha256": plan.sha256()},
         )
-    consultation.status = ConsultationStatus.running
     record(
         "round-opened",
         actor=by,
@@ -214,18 +213,11 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
     Flushes.
     """
     authorize(by, Act.run, round_.consultation)
-    changed = db.session.execute(
-        update(Round)
-        .where(Round.id == round_.id, Round.status == RoundStatus.open)
-        .values(status=RoundStatus.closed, closed_at=as_of)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if changed != 1:
-        db.session.refresh(round_)
-        raise RoundStateError(
-            f"round {round_.number} is {round_.status.value}; it cannot be closed"
-        )
-    db.session.refresh(round_)
+    # The row lock orders this close against concurrent submissions and closes (PostgreSQL);
+    # SQLite serialises writers with BEGIN IMMEDIATE. Either way the state read is current.
+    round_ = locked_round(round_.id)
+    round_.close(as_of)
+    db.session.flush()
     round_.results = compute_round_results(round_, plan_of(round_.consultation)).to_json()
     completed = record_round_participation(round_)
     record(
@@ -237,6 +229,40 @@ def close_round(round_: Round, *, by: User, as_of: datetime) -> Round:
     )
     db.session.flush()
     return round_
+
+
+def locked_round(round_id: int) -> Round:
+    """The round, locked for update and read afresh (not from the session's cache)."""
+    return db.session.scalars(
+        select(Round)
+        .where(Round.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def finish_consultation(consultation: Consultation, *, by: User, as_of: datetime) -> Consultation:
+    """Finish a running consultation whose rounds are closed: no round opens afterwards and
+    the panellists' links stop working. A round prepared but never opened (it has no
+    answers) is removed. Raises ConsultationStateError. Flushes."""
+    authorize(by, Act.run, consultation)
+    for round_ in list(consultation.rounds):
+        if round_.status is RoundStatus.draft and round_.number > 1:
+            consultation.rounds.remove(round_)
+            for theme in consultation.themes:
+                if theme.item_key and theme.item_key in {i.key for i in round_.items}:
+                    theme.item_key = None  # the theme was never asked
+    db.session.flush()
+    consultation.finish(as_of)
+    record(
+        "consultation-finished",
+        actor=by,
+        object_type="consultation",
+        object_id=consultation.id,
+        details={"rounds": len(consultation.rounds)},
+    )
+    db.session.flush()
+    return consultation
 
 
 def release_round(round_: Round, *, by: User, as_of: datetime) -> Round:
@@ -271,6 +297,7 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
     every language of the questionnaire. Raises RoundStateError. Flushes.
     """
     authorize(by, Act.run, consultation)
+    consultation.require_running_or_draft()
     plan = plan_of(consultation)
     if not consultation.rounds:
         raise RoundStateError("the consultation has no round yet")

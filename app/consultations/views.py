@@ -254,6 +254,27 @@ def release_round(consultation_id: int, number: int):
     return _round_action(consultation_id, number, act)
 
 
+@bp.route("/<int:consultation_id>/finish", methods=["POST"])
+@staff(Role.secretariat)
+def finish(consultation_id: int):
+    _confirmed()
+    user = _user()
+    consultation = services.get_consultation_for(user, consultation_id)
+    try:
+        with unit_of_work():
+            services.finish_consultation(consultation, by=user, as_of=utcnow())
+        flash(
+            _(
+                "The consultation is finished. No round can be opened any more and the "
+                "panellists' links no longer work; its results stay available."
+            ),
+            "info",
+        )
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+
+
 @bp.route("/<int:consultation_id>/rounds/next", methods=["POST"])
 @staff(Role.secretariat)
 def prepare_next(consultation_id: int):

@@ -1,7 +1,8 @@
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
-from app.commands import commit_or_fail, database_errors
+from app.commands import commit_or_fail, database_errors, fail
 from app.demo.seed import seed_demo
 
 
@@ -9,7 +10,17 @@ from app.demo.seed import seed_demo
 @with_appcontext
 @database_errors
 def seed_demo_command() -> None:
-    """Create the labelled demonstration data (councils, staff, questionnaires...)."""
+    """Create the labelled demonstration data (councils, staff, questionnaires...).
+
+    Refused in production: the demonstration accounts' passwords are published in the
+    README, so they must never exist on a real installation."""
+    if current_app.config["ENVIRONMENT"] == "production":
+        fail(
+            "seed-demo is refused in production: its staff accounts have passwords published "
+            "in the README. For a trial installation set ENVIRONMENT = \"development\" in "
+            "instance/config.py (make run does); for a real one create the accounts with "
+            "create-user"
+        )
     summary = commit_or_fail(seed_demo)
     for name in summary.created:
         click.echo(f"created  {name}")

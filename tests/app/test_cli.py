@@ -417,3 +417,17 @@ def test_init_db_where_the_database_folder_cannot_be_created(make_app):
     assert result.exit_code == 2
     assert "cannot create the database folder /proc/skillsdelphi" in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_seed_demo_is_refused_in_production(make_app):
+    """The demo accounts' passwords are in the README: they must not exist on a server."""
+    from sqlalchemy import select
+
+    from app.auth.models import User
+
+    app = make_app(ENVIRONMENT="production", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379")
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 2
+    assert "refused in production" in result.output and "create-user" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(User)).all() == []

@@ -13,8 +13,10 @@ from app.consultations import services
 from app.consultations.models import (
     Answer,
     Consultation,
+    ConsultationStatus,
     Response,
     ResponseStatus,
+    Round,
     RoundStatus,
     StakeholderGroup,
 )
@@ -400,3 +402,56 @@ def test_the_answer_service_refuses_what_only_the_form_stopped(app):
         ("pay/confidence", "this question does not ask how sure you are")
     ]
     assert fine == []
+
+
+def test_a_consultation_is_finished_through_its_state_machine(study):
+    """draft -> running (round 1 opens) -> finished (all rounds closed). A prepared round
+    that was never opened is removed; afterwards no round opens and links stop working."""
+    from app.errors import ConsultationStateError
+    from app.panels.tokens import issue_invitation, redeem
+
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        assert c.status is ConsultationStatus.draft
+        with pytest.raises(ConsultationStateError, match="only a running one"):
+            services.finish_consultation(c, by=sec, as_of=T0)
+        r1 = c.rounds[0]
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        assert c.status is ConsultationStatus.running
+        with pytest.raises(ConsultationStateError, match="round 1 is not closed"):
+            services.finish_consultation(c, by=sec, as_of=T0)
+        services.close_round(r1, by=sec, as_of=T0 + timedelta(days=1))
+        services.release_round(r1, by=sec, as_of=T0 + timedelta(days=2))
+        services.prepare_next_round(c, by=sec)
+        person = db.session.scalars(select(Panellist)).first()
+        _, token = issue_invitation(person, by="test")
+        db.session.commit()
+        assert [r.status for r in c.rounds] == [RoundStatus.released, RoundStatus.draft]
+
+        services.finish_consultation(c, by=sec, as_of=T0 + timedelta(days=3))
+        db.session.commit()
+        assert c.status is ConsultationStatus.finished and c.finished_at is not None
+        assert [r.number for r in c.rounds] == [1]  # the unopened round 2 is gone
+        assert redeem(token) is None
+        with pytest.raises(ConsultationStateError):
+            services.prepare_next_round(c, by=sec)
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "consultation-finished" in actions
+
+
+def test_closing_goes_through_the_rounds_state_machine(study):
+    app, ids = study
+    with app.app_context():
+        c, sec = _get(ids)
+        r1 = c.rounds[0]
+        with pytest.raises(RoundStateError, match="it cannot be closed"):
+            services.close_round(r1, by=sec, as_of=T0)
+        services.open_round(r1, by=sec, as_of=T0, deadline=None)
+        db.session.commit()
+        # another session closed it meanwhile: this one's cached state is stale
+        db.session.execute(
+            Round.__table__.update().values(status="closed", closed_at=T0 + timedelta(hours=1))
+        )
+        with pytest.raises(RoundStateError, match="round 1 is closed"):
+            services.close_round(r1, by=sec, as_of=T0 + timedelta(hours=2))

@@ -318,3 +318,22 @@ def test_r7_nul_bytes_in_title_and_description_are_removed_with_a_notice(setup):
         assert c.description == "What will the sector need?\nAnd why?"
     # a NUL in a URL parameter is no 500 either
     assert client.get("/staff/consultations/new?lang=d\x00e").status_code == 200
+
+
+def test_the_secretariat_finishes_a_consultation_from_its_page(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    deadline = (date.today() + timedelta(days=14)).isoformat()
+    assert "Finish the consultation" not in client.get(f"/staff/consultations/{cid}").text
+    client.post(f"/staff/consultations/{cid}/rounds/1/open", data={"deadline": deadline})
+    assert "Finish the consultation" not in client.get(f"/staff/consultations/{cid}").text
+    client.post(f"/staff/consultations/{cid}/rounds/1/close")
+    page = client.get(f"/staff/consultations/{cid}").text
+    assert "Finish the consultation" in page and "cannot be undone" in page
+    done = client.post(f"/staff/consultations/{cid}/finish")
+    assert done.status_code == 303
+    page = client.get(done.headers["Location"]).text
+    assert "The consultation is finished" in page and "This consultation is finished" in page
+    assert "Finish the consultation" not in page
+    with app.app_context():
+        assert db.session.scalars(select(Consultation)).one().status.value == "finished"
