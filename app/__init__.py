@@ -176,6 +176,11 @@ def _finish_config(app: Flask) -> None:
                 "RATELIMIT_STORAGE_URI in instance/config.py); for a local installation set "
                 'ENVIRONMENT = "development" in instance/config.py'
             )
+        if cfg.get("PASSWORD_HASHING", "standard") != "standard":
+            raise ConfigurationError(
+                "PASSWORD_HASHING must be standard in production (the fast profile is for "
+                "tests only): remove the setting"
+            )
         cfg["SESSION_COOKIE_NAME"] = "__Host-session"
         cfg["SESSION_COOKIE_SECURE"] = True
         cfg.setdefault("PREFERRED_URL_SCHEME", "https")

@@ -70,6 +70,10 @@ class Config:
     #: client address; counted apart from staff sign-ins.
     INVITATION_RATE_LIMIT = "20 per 10 minutes"
 
+    #: Password hashing profile: "standard" (argon2id t=3, m=64 MiB, p=4). "fast" exists for
+    #: test suites only and is refused in production.
+    PASSWORD_HASHING = "standard"  # noqa: S105 - a profile name, not a password
+
     #: Uploads larger than this are refused before parsing (bytes).
     MAX_CONTENT_LENGTH = 10 * 1024 * 1024
 

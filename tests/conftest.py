@@ -58,6 +58,9 @@ def base_config(database_url: str, **overrides) -> dict:
         "WTF_CSRF_ENABLED": False,
         "BASE_URL": "http://skillsdelphi.test",
         "SERVER_NAME": None,
+        # argon2id with minimal cost: thousands of accounts are made; the standard
+        # parameters are checked where they matter (tests/app/test_auth.py)
+        "PASSWORD_HASHING": "fast",
     }
     config.update(overrides)
     return config

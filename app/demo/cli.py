@@ -17,7 +17,7 @@ def seed_demo_command() -> None:
     if current_app.config["ENVIRONMENT"] == "production":
         fail(
             "seed-demo is refused in production: its staff accounts have passwords published "
-            "in the README. For a trial installation set ENVIRONMENT = \"development\" in "
+            'in the README. For a trial installation set ENVIRONMENT = "development" in '
             "instance/config.py (make run does); for a real one create the accounts with "
             "create-user"
         )

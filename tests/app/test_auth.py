@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -43,12 +44,29 @@ def test_sign_in_and_failures_are_audited(app, client, make_user):
     assert actions[-2:] == ["login-failed", "login"]
 
 
-def test_passwords_are_stored_as_argon2id(app, make_user):
-    user_id, _, password = make_user("admin")
+def test_passwords_are_stored_as_argon2id(make_app):
+    """S10: argon2id with t=3, m=64 MiB, p=4 (the test suite otherwise hashes cheaply)."""
+    from app.auth.services import create_user
+
+    app = make_app(PASSWORD_HASHING="standard")
+    password = "correct horse battery staple"
     with app.app_context():
-        stored = db.session.get(User, user_id).password_hash
+        user = create_user("admin@example.org", "admin", password)
+        db.session.commit()
+        stored = db.session.get(User, user.id).password_hash
     assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert password not in stored
+
+
+def test_the_fast_hashing_profile_is_refused_in_production(make_app):
+    from app import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="PASSWORD_HASHING"):
+        make_app(
+            ENVIRONMENT="production",
+            RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+            PASSWORD_HASHING="fast",
+        )
 
 
 def test_logout_revokes_the_session_server_side(app, make_user):

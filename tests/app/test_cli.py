@@ -425,7 +425,11 @@ def test_seed_demo_is_refused_in_production(make_app):
 
     from app.auth.models import User
 
-    app = make_app(ENVIRONMENT="production", RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379")
+    app = make_app(
+        ENVIRONMENT="production",
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
+        PASSWORD_HASHING="standard",
+    )
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 2
     assert "refused in production" in result.output and "create-user" in result.output
