@@ -13,7 +13,9 @@ import pytest
 from sqlalchemy import text
 
 from app import create_app
+from app.councils.models import Council
 from app.extensions import db
+from tests.app.factories import PASSWORD, make_staff
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -138,31 +140,23 @@ def runner(app):
 
 @pytest.fixture
 def make_user(app):
-    """Create a committed staff user: ``make_user("secretariat", councils=[council_id])``.
+    """Commit a staff user: ``make_user("secretariat", councils=[council_id])``; returns
+    (user id, e-mail, password). The one staff factory is ``factories.make_staff``."""
 
-    Returns (user id, e-mail, password).
-    """
-    from app.auth.services import create_user
-    from app.councils.models import Council
-
-    counter = iter(range(1, 10_000))
-
-    def factory(role="secretariat", *, email=None, password="correct horse battery", councils=()):
+    def factory(role="secretariat", *, email=None, password=None, councils=()):
         with app.app_context():
-            user = create_user(
-                email or f"{role}{next(counter)}@example.org",
+            kwargs = {"email": email} if email else {}
+            if password:
+                kwargs["password"] = password
+            user = make_staff(
                 role,
-                password,
-                councils=[
+                [
                     db.session.get(Council, c) if isinstance(c, int) else db.session.merge(c)
                     for c in councils
                 ],
+                **kwargs,
             )
             db.session.commit()
-            return user.id, user.email, password
+            return user.id, user.email, password or PASSWORD
 
     return factory
-
-
-def login(client, email: str, password: str):
-    return client.post("/login", data={"email": email, "password": password})

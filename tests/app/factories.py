@@ -145,10 +145,16 @@ def make_panellist(
     return panellist
 
 
-def make_staff(role: Role | str = Role.secretariat, councils: Iterable[Council] = ()) -> User:
-    """A staff user whose password is ``PASSWORD``."""
+def make_staff(
+    role: Role | str = Role.secretariat,
+    councils: Iterable[Council] = (),
+    *,
+    email: str | None = None,
+    password: str = PASSWORD,
+) -> User:
+    """A staff user (flushed, not committed) whose password is ``PASSWORD`` unless given."""
     return create_user(
-        f"{Role(role).value}{_next()}@example.org", role, PASSWORD, councils=councils
+        email or f"{Role(role).value}{_next()}@example.org", role, password, councils=councils
     )
 
 
@@ -195,9 +201,16 @@ def build_study(
     return study
 
 
-def sign_in(client, email: str) -> None:
-    response = client.post("/login", data={"email": email, "password": PASSWORD})
+def post_login(client, email: str, password: str = PASSWORD):
+    """Post the sign-in form and return the response, whatever it is."""
+    return client.post("/login", data={"email": email, "password": password})
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    """Sign in and check that it worked (303 to the staff pages)."""
+    response = post_login(client, email, password)
     assert response.status_code == 303, response.status_code
+    return response
 
 
 # ----------------------------------------------------------------------------- SMTP

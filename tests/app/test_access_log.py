@@ -33,24 +33,20 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from app.audit.models import AuditEvent
-from app.auth.services import create_user
-from app.classifications.models import Sector
-from app.classifications.services import ensure_builtin_sectors
+from app.auth.models import Role
 from app.consultations import services
 from app.consultations.models import StakeholderGroup
-from app.councils.models import Council
 from app.extensions import db
 from app.gunicorn_logger import PrivacyLogger
 from app.logs import ScrubFilter, scrub, truncate_address
 from app.panels.models import Panellist
 from app.panels.tokens import issue_invitation, new_token
-from tests.app.factories import build_study, free_port
+from tests.app.factories import PASSWORD, build_study, free_port, make_council, make_staff
 from tests.app.test_answering import SURVEY, full_answers, posted
 from tests.conftest import ROOT
 
 CONFIG_FILE = ROOT / "gunicorn.conf.py"
 SPOOFED = "198.51.100.77"
-STAFF_PASSWORD = "a long password!"
 #: Seconds gunicorn may take to answer its first request (two workers import the app).
 START_TIMEOUT = 45
 #: A client address in full: not the host of a URL (``Listening at: http://127.0.0.1:...``
@@ -303,12 +299,8 @@ def prepared_round(make_app, tmp_path, database_url):
     keys = tmp_path / "keys"
     app = make_app(STUDY_KEY_DIR=str(keys))
     with app.app_context():
-        ensure_builtin_sectors()
-        sector = db.session.scalars(select(Sector).where(Sector.code == "F")).one()
-        council = Council(name="Construction council", sector=sector, geography="EU")
-        db.session.add(council)
-        db.session.flush()
-        sec = create_user("sec@example.org", "secretariat", STAFF_PASSWORD, councils=[council])
+        council = make_council("Construction council")
+        sec = make_staff(Role.secretariat, [council], email="sec@example.org")
         consultation = services.create_consultation(council, SURVEY, title="Logs", by=sec)
         tokens = []
         revoked = None
@@ -409,7 +401,7 @@ def _run_round(world, server) -> None:
     _, _, page = staff.get("/login")
     status, _, _ = staff.post(
         "/login",
-        {"email": "sec@example.org", "password": STAFF_PASSWORD, "csrf_token": _csrf(page)},
+        {"email": "sec@example.org", "password": PASSWORD, "csrf_token": _csrf(page)},
     )
     assert status == 303
     _, _, page = staff.get(base)

@@ -4,12 +4,12 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.extensions import db
-from tests.conftest import login
+from tests.app.factories import post_login
 
 
 def test_sign_in_and_out(app, client, make_user):
     _, email, password = make_user("official")
-    response = login(client, email, password)
+    response = post_login(client, email, password)
     assert response.status_code == 303
     page = client.get("/staff")
     assert page.status_code == 200
@@ -23,22 +23,22 @@ def test_sign_in_and_out(app, client, make_user):
 
 def test_wrong_password_is_refused_with_a_message(client, make_user):
     _, email, _ = make_user("official")
-    response = login(client, email, "not the password at all")
+    response = post_login(client, email, "not the password at all")
     assert response.status_code == 401
     assert b"The e-mail address or password is not correct." in response.data
     assert client.get("/staff").status_code == 302
 
 
 def test_unknown_user_gets_the_same_answer_as_a_wrong_password(client):
-    response = login(client, "nobody@example.org", "whatever-password")
+    response = post_login(client, "nobody@example.org", "whatever-password")
     assert response.status_code == 401
     assert b"The e-mail address or password is not correct." in response.data
 
 
 def test_sign_in_and_failures_are_audited(app, client, make_user):
     _, email, password = make_user("official")
-    login(client, email, "wrong password here")
-    login(client, email, password)
+    post_login(client, email, "wrong password here")
+    post_login(client, email, password)
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions[-2:] == ["login-failed", "login"]
@@ -73,7 +73,7 @@ def test_logout_revokes_the_session_server_side(app, make_user):
     """A copied session cookie stops working after sign-out (SECURITY.md S10)."""
     _, email, password = make_user("official")
     client = app.test_client()
-    login(client, email, password)
+    post_login(client, email, password)
     stolen = client.get_cookie("session").value
     client.post("/logout")
     thief = app.test_client()
@@ -84,7 +84,7 @@ def test_logout_revokes_the_session_server_side(app, make_user):
 def test_disabled_user_is_signed_out(app, make_user):
     user_id, email, password = make_user("official")
     client = app.test_client()
-    login(client, email, password)
+    post_login(client, email, password)
     with app.app_context():
         db.session.get(User, user_id).active = False
         db.session.commit()
@@ -109,7 +109,7 @@ def test_failed_sign_ins_are_rate_limited_per_address(make_app, make_user):
     app = make_app(LOGIN_RATE_LIMIT="3 per 15 minutes")
     _, email, password = make_user("official")
     client = app.test_client()
-    codes = [login(client, email, "wrong-password-xx").status_code for _ in range(4)]
+    codes = [post_login(client, email, "wrong-password-xx").status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
     assert "Retry-After" in client.post("/login", data={}).headers
     # another address is not affected
@@ -169,7 +169,7 @@ def test_staff_sessions_end_after_30_idle_minutes(app, make_user):
 
     _, email, password = make_user("official")
     client = app.test_client()
-    login(client, email, password)
+    post_login(client, email, password)
     assert client.get("/staff").status_code == 200
     with client.session_transaction() as sess:
         sess["seen_at"] = (utcnow() - timedelta(minutes=31)).isoformat()
@@ -183,7 +183,7 @@ def test_staff_sessions_end_after_12_hours_whatever_the_activity(app, make_user)
 
     _, email, password = make_user("official")
     client = app.test_client()
-    login(client, email, password)
+    post_login(client, email, password)
     with client.session_transaction() as sess:
         sess["login_at"] = (utcnow() - timedelta(hours=12, minutes=1)).isoformat()
     assert client.get("/staff").status_code == 302

@@ -11,7 +11,8 @@ from app.classifications.services import ensure_builtin_sectors
 from app.consultations.models import Consultation, RoundStatus
 from app.councils.models import Council
 from app.extensions import db
-from tests.conftest import ROOT, login
+from tests.app.factories import post_login
+from tests.conftest import ROOT
 
 
 @pytest.fixture
@@ -28,7 +29,7 @@ def setup(make_app, make_user, tmp_path):
     _, sec_email, pw = make_user("secretariat", councils=[mine_id])
     _, other_email, _ = make_user("secretariat", councils=[theirs_id])
     client = app.test_client()
-    login(client, sec_email, pw)
+    post_login(client, sec_email, pw)
     return app, client, mine_id, other_email, pw
 
 
@@ -287,12 +288,12 @@ def test_other_councils_and_other_roles_cannot_reach_it(setup, make_user):
     app, client, council_id, other_email, pw = setup
     cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
     other = app.test_client()
-    login(other, other_email, pw)
+    post_login(other, other_email, pw)
     assert other.get(f"/staff/consultations/{cid}").status_code == 404
     assert other.post(f"/staff/consultations/{cid}/rounds/1/close").status_code == 404
     _, official_email, official_pw = make_user("official")
     official = app.test_client()
-    login(official, official_email, official_pw)
+    post_login(official, official_email, official_pw)
     assert official.get(f"/staff/consultations/{cid}").status_code == 403
     assert app.test_client().get(f"/staff/consultations/{cid}").status_code == 302
 

@@ -14,23 +14,20 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.auth.models import User
-from app.classifications.models import Sector
-from app.classifications.services import ensure_builtin_sectors
+from app.auth.models import Role, User
 from app.consultations import services
 from app.consultations.models import Consultation, Response, StakeholderGroup
 from app.consultations.responses import AnswerInput, save_response
-from app.councils.models import Council
 from app.curation import services as curation
 from app.curation.models import Theme
 from app.extensions import db
 from app.panels.models import Panellist
-from tests.conftest import ROOT, login, shared_file
+from tests.app.factories import PASSWORD, make_council, make_staff, post_login
+from tests.conftest import ROOT, shared_file
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
 STATEMENTS = ROOT / "tests" / "data" / "themes" / "skill_statements.csv"
-PASSWORD = "a long password!"
 GROUPS = list(StakeholderGroup)[:4]
 ITEM = "skills-needed-most"
 ESCO = (
@@ -47,16 +44,10 @@ def _english_statements() -> list[str]:
 def _build(app, *, close=True, panel_size=30):
     statements = _english_statements()
     with app.app_context():
-        ensure_builtin_sectors()
-        sectors = {s.code: s for s in db.session.scalars(select(Sector))}
-        council = Council(name="Construction council", sector=sectors["F"], geography="EU")
-        other = Council(name="Care council", sector=sectors["Q"], geography="EU")
-        db.session.add_all([council, other])
-        db.session.flush()
-        from app.auth.services import create_user
-
-        sec = create_user("sec@example.org", "secretariat", PASSWORD, councils=[council])
-        create_user("out@example.org", "secretariat", PASSWORD, councils=[other])
+        council = make_council("Construction council")
+        other = make_council("Care council", sector_code="Q")
+        sec = make_staff(Role.secretariat, [council], email="sec@example.org")
+        make_staff(Role.secretariat, [other], email="out@example.org")
         consultation = services.create_consultation(
             council, SURVEY, title="Construction skills 2030", by=sec
         )
@@ -103,7 +94,7 @@ def esco_study(make_app, tmp_path):
 
 def _client(app, email="sec@example.org"):
     client = app.test_client()
-    assert login(client, email, PASSWORD).status_code in (302, 303)
+    assert post_login(client, email, PASSWORD).status_code in (302, 303)
     return client
 
 

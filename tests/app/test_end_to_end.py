@@ -25,8 +25,7 @@ from app.consultations.queries import likert_answers
 from app.councils.models import Council
 from app.extensions import db
 from app.panels.models import Panellist
-from tests.app.factories import LocalSmtp
-from tests.conftest import login
+from tests.app.factories import LocalSmtp, post_login
 
 GROUPS = {
     "employers": (4.6, 4.8),
@@ -62,7 +61,7 @@ def world(make_app, make_user, tmp_path):
         council_id = council.id
     _, email, password = make_user("secretariat", councils=[council_id])
     staff = app.test_client()
-    login(staff, email, password)
+    post_login(staff, email, password)
     yield app, staff, smtp
     smtp.__exit__(None, None, None)
 

@@ -92,12 +92,12 @@ def test_r2_signed_in_staff_get_the_503_page_while_the_database_is_down(
 ):
     """R2: a staff member's session needs the database to be recognised; while it is down
     every page answers 503 with Retry-After (error pages included), never a bare 500."""
-    from tests.conftest import login
+    from tests.app.factories import post_login
 
     up = make_app()
     _uid, email, password = make_user("secretariat")
     client = up.test_client()
-    assert login(client, email, password).status_code == 303
+    assert post_login(client, email, password).status_code == 303
     cookie = client.get_cookie("session")
 
     down = make_app(SQLALCHEMY_DATABASE_URI=_unreachable_url(database_url, tmp_path))

@@ -18,8 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.classifications.models import Sector
-from app.classifications.services import ensure_builtin_sectors
+from app.auth.models import Role
 from app.consultations import services
 from app.consultations.keys import rationale_seed
 from app.consultations.models import (
@@ -32,15 +31,14 @@ from app.consultations.models import (
 from app.consultations.queries import rationales
 from app.consultations.responses import AnswerInput, save_response
 from app.consultations.results import shuffled_rationales
-from app.councils.models import Council
 from app.extensions import db
 from app.panels.models import Panellist
 from app.results.services import rationale_token
-from tests.conftest import ROOT, login
+from tests.app.factories import PASSWORD, make_council, make_staff, post_login
+from tests.conftest import ROOT
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
-PASSWORD = "a long password!"
 #: 10 employers, 8 workers' representatives, 8 education providers, 3 public authorities:
 #: public authorities are suppressed (3 < 5) and, complementarily, workers' representatives.
 SIZES = {
@@ -93,16 +91,10 @@ def _answers(group, i):
 
 def _build(app, *, close=True):
     with app.app_context():
-        ensure_builtin_sectors()
-        sectors = {s.code: s for s in db.session.scalars(select(Sector))}
-        council = Council(name="Construction council", sector=sectors["F"], geography="EU")
-        other = Council(name="Care council", sector=sectors["Q"], geography="EU")
-        db.session.add_all([council, other])
-        db.session.flush()
-        from app.auth.services import create_user
-
-        sec = create_user("sec@example.org", "secretariat", PASSWORD, councils=[council])
-        create_user("out@example.org", "secretariat", PASSWORD, councils=[other])
+        council = make_council("Construction council")
+        other = make_council("Care council", sector_code="Q")
+        sec = make_staff(Role.secretariat, [council], email="sec@example.org")
+        make_staff(Role.secretariat, [other], email="out@example.org")
         consultation = services.create_consultation(
             council, SURVEY, title="Construction skills 2030", by=sec
         )
@@ -140,7 +132,7 @@ def study(make_app, tmp_path):
 
 def _client(app, email="sec@example.org"):
     client = app.test_client()
-    assert login(client, email, PASSWORD).status_code in (302, 303)
+    assert post_login(client, email, PASSWORD).status_code in (302, 303)
     return client
 
 
@@ -550,19 +542,14 @@ def test_rationale_order_is_the_seeded_feedback_order(study):
 
 def test_texts_are_withheld_while_fewer_than_min_group_n_submitted(make_app, tmp_path):
     """The secretariat sees who submitted: one or two texts would point to their authors."""
-    from app.auth.services import create_user
     from app.consultations.queries import rationales as rationales_query
     from app.consultations.queries import text_answers
     from app.consultations.responses import AnswerInput
 
     app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"))
     with app.app_context():
-        ensure_builtin_sectors()
-        sector = db.session.scalars(select(Sector).where(Sector.code == "F")).one()
-        council = Council(name="Construction council", sector=sector, geography="EU")
-        db.session.add(council)
-        db.session.flush()
-        sec = create_user("sec@example.org", "secretariat", PASSWORD, councils=[council])
+        council = make_council("Construction council")
+        sec = make_staff(Role.secretariat, [council], email="sec@example.org")
         consultation = services.create_consultation(council, SURVEY, title="Solo", by=sec)
         solo = Panellist(
             consultation=consultation,

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app.consultations.models import Consultation
 from app.extensions import db
 from app.panels.models import Panellist
-from tests.conftest import login
+from tests.app.factories import post_login
 
 DEMO_PASSWORDS = {
     "secretariat": ("secretariat@demo.skillsdelphi.eu", "demo-secretariat-2026"),
@@ -94,7 +94,7 @@ def test_no_get_answers_5xx_or_changes_data(demo):
     visitors = {"anonymous": app.test_client()}
     for role, (email, password) in DEMO_PASSWORDS.items():
         client = app.test_client()
-        assert login(client, email, password).status_code == 303
+        assert post_login(client, email, password).status_code == 303
         visitors[role] = client
     panellist = app.test_client()
     with panellist.session_transaction() as sess:
@@ -137,7 +137,7 @@ def test_another_councils_secretariat_reaches_nothing(demo, make_user):
     app, demo_id, *_ = demo
     _, email, password = make_user("secretariat")
     client = app.test_client()
-    login(client, email, password)
+    post_login(client, email, password)
     for url in _urls(app, demo_id):
         if url.startswith(f"/staff/consultations/{demo_id}"):
             response = client.get(url)
@@ -147,7 +147,7 @@ def test_another_councils_secretariat_reaches_nothing(demo, make_user):
 def test_the_sweep_covers_every_page_of_the_secretariat(demo):
     app, demo_id, *_ = demo
     client = app.test_client()
-    login(client, *DEMO_PASSWORDS["secretariat"])
+    post_login(client, *DEMO_PASSWORDS["secretariat"])
     urls = [u for u in _urls(app, demo_id) if u.startswith(f"/staff/consultations/{demo_id}")]
     reached = [u for u in urls if client.get(u).status_code == 200]
     assert len(urls) >= 12
@@ -225,7 +225,7 @@ def test_no_post_without_a_csrf_token_changes_anything(make_app, tmp_path):
 def test_huge_ids_and_odd_numbers_are_404_or_422_never_500(demo):
     app, demo_id, *_ = demo
     client = app.test_client()
-    login(client, *DEMO_PASSWORDS["secretariat"])
+    post_login(client, *DEMO_PASSWORDS["secretariat"])
     huge = 2**64
     for url in (
         f"/staff/consultations/{huge}",
@@ -333,7 +333,7 @@ def test_r7_nul_bytes_in_every_text_field_of_every_form_never_give_a_500(demo):
     byte in each of its text fields, answers without a 5xx (the NUL is removed)."""
     app, demo_id, open_id, _panellist_id = demo
     staff = app.test_client()
-    assert login(staff, *DEMO_PASSWORDS["secretariat"]).status_code == 303
+    assert post_login(staff, *DEMO_PASSWORDS["secretariat"]).status_code == 303
     pages = [u for u in _urls(app, demo_id) if u.startswith(f"/staff/consultations/{demo_id}")]
     pages += [f"/staff/consultations/{open_id}/panel", "/staff/consultations/new"]
     with app.app_context():
