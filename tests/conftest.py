@@ -7,13 +7,16 @@ The database is SQLite in a temporary folder, or the server named by ``TEST_DATA
 from __future__ import annotations
 
 import os
+import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Integer, text
 
 from app import create_app
 from app.councils.models import Council
+from app.demo.seed import seed_demo
 from app.extensions import db
 from tests.app.factories import PASSWORD, make_staff
 
@@ -121,6 +124,67 @@ def make_app(_schema, database_url, tmp_path):
                 engine.dispose()
     if made:
         _empty_tables(create_app(base_config(database_url)))
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """Every table's rows, in insertion order, and the study-key files beside them."""
+
+    rows: dict[str, list[dict]]
+    keys: Path
+
+
+@pytest.fixture(scope="session")
+def _demo_snapshot(_schema, database_url, tmp_path_factory) -> _Snapshot:
+    """``seed-demo`` run once per test run; tests get a copy (``make_demo_app``)."""
+    keys = tmp_path_factory.mktemp("demo-study-keys")
+    app = create_app(base_config(database_url, STUDY_KEY_DIR=str(keys)))
+    with app.app_context():
+        seed_demo()
+        db.session.commit()
+        rows = {
+            table.name: [
+                dict(row._mapping)
+                for row in db.session.execute(table.select().order_by(*table.primary_key))
+            ]
+            for table in db.metadata.sorted_tables
+        }
+    _empty_tables(app)
+    return _Snapshot(rows, keys)
+
+
+def _restore(app, snapshot: _Snapshot) -> None:
+    with app.app_context():
+        with db.engine.begin() as conn:
+            for table in db.metadata.sorted_tables:
+                if snapshot.rows[table.name]:
+                    conn.execute(table.insert(), snapshot.rows[table.name])
+            if conn.dialect.name == "postgresql":  # the next id after the copied ones
+                for table in db.metadata.sorted_tables:
+                    serial = "id" in table.c and isinstance(table.c.id.type, Integer)
+                    if serial and snapshot.rows[table.name]:
+                        conn.execute(
+                            text(
+                                f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', "
+                                f"'id'), (SELECT max(id) FROM \"{table.name}\"))"
+                            )
+                        )
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_demo_app(make_app, _demo_snapshot, tmp_path):
+    """Like ``make_app``, on a database holding the demonstration data (``seed-demo``),
+    copied from the one seeded at the start of the run, with its study keys."""
+
+    def factory(**overrides):
+        keys = Path(overrides.setdefault("STUDY_KEY_DIR", str(tmp_path / "demo-study-keys")))
+        shutil.copytree(_demo_snapshot.keys, keys, dirs_exist_ok=True)
+        app = make_app(**overrides)
+        _restore(app, _demo_snapshot)
+        return app
+
+    return factory
 
 
 @pytest.fixture

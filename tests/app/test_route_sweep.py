@@ -26,13 +26,9 @@ DEMO_PASSWORDS = {
 
 
 @pytest.fixture
-def demo(make_app, tmp_path):
-    from app.demo.seed import seed_demo
-
-    app = make_app(STUDY_KEY_DIR=str(tmp_path / "keys"), PANEL_UPLOAD_DIR=str(tmp_path / "up"))
+def demo(make_demo_app):
+    app = make_demo_app()
     with app.app_context():
-        seed_demo()
-        db.session.commit()
         demo_id = db.session.scalars(
             select(Consultation.id).where(Consultation.title.like("%2030"))
         ).one()
@@ -166,18 +162,10 @@ def test_the_sweep_covers_every_page_of_the_secretariat(demo):
         assert f"/staff/consultations/{demo_id}{page}" in reached, page
 
 
-def test_no_post_without_a_csrf_token_changes_anything(make_app, tmp_path):
+def test_no_post_without_a_csrf_token_changes_anything(make_demo_app):
     """SECURITY.md S8: every unsafe route refuses a request without a valid token."""
-    from app.demo.seed import seed_demo
-
-    app = make_app(
-        STUDY_KEY_DIR=str(tmp_path / "keys"),
-        PANEL_UPLOAD_DIR=str(tmp_path / "up"),
-        WTF_CSRF_ENABLED=True,
-    )
+    app = make_demo_app(WTF_CSRF_ENABLED=True)
     with app.app_context():
-        seed_demo()
-        db.session.commit()
         demo_id = db.session.scalars(
             select(Consultation.id).where(Consultation.title.like("%Follow-up%"))
         ).one()
