@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Integer, text
+from sqlalchemy import Connection, Engine, Integer, text
 
 from app import create_app
 from app.councils.models import Council
@@ -102,28 +102,89 @@ def _empty_tables(app) -> None:
         db.engine.dispose()
 
 
+@dataclass
+class _Outer:
+    """The transaction a test's app runs in; rolled back when the test ends."""
+
+    app: object
+    engine: Engine
+    connection: Connection
+    transaction: object
+
+
 @pytest.fixture
-def make_app(_schema, database_url, tmp_path):
-    """Build apps with config overrides; every table is emptied after the test.
+def make_app(_schema, database_url, tmp_path, request):
+    """Build apps with config overrides.
+
+    By default the test's app works inside one outer transaction that is rolled back when
+    the test ends: the app's commits only end savepoints, so nothing needs emptying. A test
+    that needs real commits (threads, subprocesses, a second app or connection) is marked
+    ``@pytest.mark.commits``; every table is emptied after it.
 
     Study keys and kept uploads go to the test's temporary folder unless overridden."""
-    made = []
+    commits = request.node.get_closest_marker("commits") is not None
+    made: list = []
+    outer: list[_Outer] = []
 
     def factory(**overrides):
         overrides.setdefault("STUDY_KEY_DIR", str(tmp_path / "study-keys"))
         overrides.setdefault("PANEL_UPLOAD_DIR", str(tmp_path / "uploads"))
         app = create_app(base_config(database_url, **overrides))
+        # only apps on the test database join its outer transaction (others, e.g. on a
+        # server that is down or a database of their own, are left as they are)
+        if not commits and app.config["SQLALCHEMY_DATABASE_URI"] == database_url:
+            if outer:
+                raise RuntimeError(
+                    "a second app in one test sees none of the first one's uncommitted rows: "
+                    "mark the test @pytest.mark.commits"
+                )
+            with app.app_context():
+                engine = db.engine
+                connection = engine.connect()
+                transaction = connection.begin()
+            db._app_engines[app][None] = connection  # the session joins it with savepoints
+            outer.append(_Outer(app, engine, connection, transaction))
         made.append(app)
         return app
 
-    yield factory
-    for app in made:
-        with app.app_context():
-            db.session.remove()
-            for engine in db.engines.values():
-                engine.dispose()
-    if made:
-        _empty_tables(create_app(base_config(database_url)))
+    factory.made = made
+    if not commits:
+        db.session.session_factory.configure(join_transaction_mode="create_savepoint")
+    try:
+        yield factory
+    finally:
+        leftover = 0
+        for held in outer:
+            with held.app.app_context():
+                db.session.remove()
+            held.transaction.rollback()
+            held.connection.close()
+            db._app_engines[held.app][None] = held.engine
+            leftover = _leftover_rows(held.engine)
+        if not commits:
+            db.session.session_factory.kw.pop("join_transaction_mode", None)
+        for app in made:
+            with app.app_context():
+                db.session.remove()
+                for engine in db.engines.values():
+                    engine.dispose()
+        if commits and made:
+            _empty_tables(create_app(base_config(database_url)))
+        elif leftover:
+            _empty_tables(create_app(base_config(database_url)))
+            pytest.fail(
+                "rows were committed outside the test's transaction (another connection, "
+                "thread or process): mark the test @pytest.mark.commits"
+            )
+
+
+def _leftover_rows(engine: Engine) -> int:
+    """Rows in any table, counted in one statement."""
+    counts = " + ".join(
+        f'(SELECT count(*) FROM "{table.name}")' for table in db.metadata.sorted_tables
+    )
+    with engine.connect() as conn:
+        return conn.execute(text(f"SELECT {counts}")).scalar_one()
 
 
 @dataclass(frozen=True)
@@ -155,7 +216,10 @@ def _demo_snapshot(_schema, database_url, tmp_path_factory) -> _Snapshot:
 
 def _restore(app, snapshot: _Snapshot) -> None:
     with app.app_context():
-        with db.engine.begin() as conn:
+        bind = db.engine  # the test's outer transaction, or an engine when it commits
+        joined = isinstance(bind, Connection)
+        with bind.begin_nested() if joined else bind.begin() as transaction:
+            conn = transaction.connection if joined else transaction
             for table in db.metadata.sorted_tables:
                 if snapshot.rows[table.name]:
                     conn.execute(table.insert(), snapshot.rows[table.name])
@@ -169,7 +233,8 @@ def _restore(app, snapshot: _Snapshot) -> None:
                                 f"'id'), (SELECT max(id) FROM \"{table.name}\"))"
                             )
                         )
-        db.engine.dispose()
+        if not joined:
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -203,11 +268,13 @@ def runner(app):
 
 
 @pytest.fixture
-def make_user(app):
+def make_user(make_app):
     """Commit a staff user: ``make_user("secretariat", councils=[council_id])``; returns
-    (user id, e-mail, password). The one staff factory is ``factories.make_staff``."""
+    (user id, e-mail, password). The one staff factory is ``factories.make_staff``. The user
+    goes to the test's app (made with default settings if the test has none yet)."""
 
     def factory(role="secretariat", *, email=None, password=None, councils=()):
+        app = make_app.made[0] if make_app.made else make_app()
         with app.app_context():
             kwargs = {"email": email} if email else {}
             if password:

@@ -128,6 +128,7 @@ def test_s7_limiter_messages_are_scrubbed(app, caplog):
 # ----------------------------------------------------------------------------- flask run
 
 
+@pytest.mark.commits  # the server answers from threads of its own
 def test_s7_development_server_logs_no_token(app, caplog):
     """S7: werkzeug's server (what ``flask run`` uses) gets ``/i?t=...``; its request line
     is logged with the path only and the client's network."""
@@ -473,6 +474,7 @@ def _database_text(world, tmp_path: Path) -> str:
     return "\n".join(parts)
 
 
+@pytest.mark.commits  # gunicorn serves the data from other processes
 def test_s7_a_full_round_through_gunicorn_leaves_no_token_or_address(
     prepared_round, gunicorn, tmp_path
 ):

@@ -148,6 +148,7 @@ def test_import_of_a_missing_file_is_a_clear_error(runner):
     assert "no such file" in result.output
 
 
+@pytest.mark.commits  # the backup copies what is committed in the file
 def test_backup_of_the_embedded_database(make_app, tmp_path, database_url):
     if not database_url.startswith("sqlite"):
         pytest.skip("the SQLite backup path; PostgreSQL backups use pg_dump")

@@ -129,6 +129,7 @@ def test_timestamps_are_aware_utc_on_this_database(app):
         assert stored.at.utcoffset() == timedelta(0)
 
 
+@pytest.mark.commits  # opens connections of its own
 def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(app):
     with app.app_context():
         if db.engine.dialect.name != "sqlite":

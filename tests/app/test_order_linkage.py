@@ -45,6 +45,9 @@ REVISING = N // 4
 #: Tables whose rows name a panellist.
 IDENTITY_TABLES = ("panellist", "participation", "invitation")
 
+#: The attacks read the database's own rows and files, so the answers are committed.
+pytestmark = pytest.mark.commits
+
 
 @pytest.fixture
 def answered(make_app, make_user, tmp_path):

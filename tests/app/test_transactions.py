@@ -18,6 +18,9 @@ from app.extensions import db
 from app.unit import unit_of_work
 from tests.app.factories import make_council
 
+#: Readers and writers on connections of their own, as in production.
+pytestmark = pytest.mark.commits
+
 
 def _hold_a_read(app, started: threading.Event, release: threading.Event, seen: list) -> None:
     with app.app_context():
