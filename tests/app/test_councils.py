@@ -1,0 +1,315 @@
+"""Administration of councils and staff accounts: services, the admin's pages, the commands.
+
+A fresh installation gets its councils and secretariats here (not only from ``seed-demo``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.audit.models import AuditEvent
+from app.auth.models import Role, User, user_council
+from app.classifications.models import Sector
+from app.classifications.services import NACE, ensure_builtin_sectors
+from app.councils import services
+from app.councils.models import Council
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from tests.app.factories import PASSWORD, make_council, make_staff, sign_in
+
+
+def _add_division(code: str = "41", parent: str = "F", label: str = "Construction of buildings"):
+    ensure_builtin_sectors()
+    db.session.add(Sector(classification=NACE, code=code, level=2, parent_code=parent, label=label))
+    db.session.flush()
+
+
+def _fields(exc: pytest.ExceptionInfo[InvalidInput]) -> dict[str, str]:
+    return {p.field: p.message for p in exc.value.problems}
+
+
+def _actions() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def _counts() -> tuple[int, int, int, int]:
+    return (
+        db.session.scalar(select(func.count()).select_from(Council)),
+        db.session.scalar(select(func.count()).select_from(User)),
+        db.session.scalar(select(func.count()).select_from(user_council)),
+        db.session.scalar(select(func.count()).select_from(AuditEvent)),
+    )
+
+
+# ----------------------------------------------------------------------------- services
+
+
+def test_create_a_council_of_a_section_or_a_division(app):
+    with app.app_context():
+        _add_division()
+        section = services.create_council("Care council", sector_code="q", geography="eu", by="cli")
+        division = services.create_council(
+            "  Building council Bavaria ",
+            sector_code="41",
+            geography="de2",
+            description="Employers and unions of house building.",
+            by="cli",
+        )
+        db.session.commit()
+        assert (section.sector.code, section.geography) == ("Q", "EU")
+        assert division.name == "Building council Bavaria"
+        assert (division.sector.code, division.geography) == ("41", "DE2")
+        assert [c.name for c in services.list_councils()] == [
+            "Building council Bavaria",
+            "Care council",
+        ]
+
+
+@pytest.mark.parametrize("geography", ["DE", "EU", "DE1", "FR10", "ITC4", "EL30", "UK", "de111"])
+def test_countries_the_eu_and_nuts_regions_are_geographies(app, geography):
+    with app.app_context():
+        ensure_builtin_sectors()
+        council = services.create_council("C", sector_code="F", geography=geography, by="cli")
+        assert council.geography == geography.upper()
+
+
+@pytest.mark.parametrize(
+    ("geography", "message"),
+    [
+        ("", "enter a country code"),
+        ("XX", "'XX' is not an ISO 3166 country code"),
+        ("QQ1", "QQ is not a country code"),
+        ("EU1", "EU is not a country code"),
+        ("DE-1", "neither a country code"),
+        ("Deutschland", "neither a country code"),
+        ("DE12345", "neither a country code"),
+    ],
+)
+def test_a_bad_geography_is_refused_with_the_field_named(app, geography, message):
+    with app.app_context(), pytest.raises(InvalidInput) as exc:
+        ensure_builtin_sectors()
+        services.create_council("C", sector_code="F", geography=geography, by="cli")
+    assert message in _fields(exc)["geography"]
+
+
+def test_a_second_council_of_the_same_name_is_refused(app):
+    with app.app_context():
+        ensure_builtin_sectors()
+        services.create_council("Building council", sector_code="F", geography="DE", by="cli")
+        with pytest.raises(InvalidInput) as exc:
+            services.create_council("building COUNCIL", sector_code="F", geography="AT", by="cli")
+        assert _fields(exc) == {"name": "a council named 'Building council' exists already"}
+
+
+def test_an_unknown_sector_says_how_to_load_the_full_list(app):
+    with app.app_context():
+        with pytest.raises(InvalidInput) as exc:
+            services.create_council("C", sector_code="ZZ", geography="DE", by="cli")
+        assert _fields(exc)["sector"] == (
+            "no NACE sector has code 'ZZ'; import-classification nace FILE loads the full list"
+        )
+        _add_division()
+        with pytest.raises(InvalidInput) as exc:  # the full list is there: no advice
+            services.create_council("C", sector_code="99", geography="DE", by="cli")
+        assert _fields(exc)["sector"] == "no NACE sector has code '99'"
+
+
+def test_a_council_covers_a_section_or_division_not_a_group(app):
+    with app.app_context():
+        ensure_builtin_sectors()
+        db.session.add(Sector(code="41.2", level=3, parent_code="41", label="Construction"))
+        with pytest.raises(InvalidInput) as exc:
+            services.create_council("C", sector_code="41.2", geography="DE", by="cli")
+        assert (
+            "41.2 is a NACE group; a council covers a section or a division"
+            in (_fields(exc)["sector"])
+        )
+
+
+def test_every_problem_is_named_at_once_and_nothing_is_written(app):
+    with app.app_context():
+        ensure_builtin_sectors()
+        db.session.commit()
+        before = _counts()
+        with pytest.raises(InvalidInput) as exc:
+            services.create_council(
+                "A\nB", sector_code="", geography="nowhere", description="\x07", by="cli"
+            )
+        assert set(_fields(exc)) == {"name", "sector", "geography", "description"}
+        db.session.rollback()
+        assert _counts() == before
+
+
+def test_edit_a_council_and_the_change_is_audited(app):
+    with app.app_context():
+        _add_division()
+        admin = make_staff(Role.admin)
+        council = services.create_council("Bau", sector_code="F", geography="DE", by=admin)
+        changed = services.update_council(
+            council,
+            name="Bau Bayern",
+            sector_code="41",
+            geography="DE2",
+            description="Bavarian builders.",
+            by=admin,
+        )
+        assert changed == ["name", "sector", "geography", "description"]
+        assert (council.name, council.sector.code, council.geography) == ("Bau Bayern", "41", "DE2")
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "council-updated")
+        ).one()
+        assert event.actor == admin.email and event.object_id == str(council.id)
+        assert event.details["geography"] == {"from": "DE", "to": "DE2"}
+        assert event.details["description"] == "changed"
+        again = services.update_council(
+            council,
+            name="Bau Bayern",
+            sector_code="41",
+            geography="de2",
+            description="Bavarian builders.",
+            by=admin,
+        )
+        assert again == []
+        assert _actions().count("council-updated") == 1
+
+
+def test_renaming_onto_another_council_is_refused(app):
+    with app.app_context():
+        make_council("Care council", "Q")
+        council = make_council("Building council")
+        with pytest.raises(InvalidInput) as exc:
+            services.update_council(
+                council,
+                name="Care council",
+                sector_code="F",
+                geography="EU",
+                description="",
+                by="cli",
+            )
+        assert set(_fields(exc)) == {"name"}
+        # keeping its own name is no conflict
+        kept = services.update_council(
+            council,
+            name="Building council",
+            sector_code="F",
+            geography="DE",
+            description="",
+            by="cli",
+        )
+        assert kept == ["geography"]
+
+
+def test_add_and_remove_a_secretariat_member(app):
+    with app.app_context():
+        council = make_council("Building council")
+        person = make_staff(Role.secretariat)
+        assert services.add_member(council, person.email.upper(), by="cli") is True
+        assert services.add_member(council, person, by="cli") is False  # once is enough
+        assert person.councils == [council]
+        assert services.secretariat_of(council) == [person]
+        services.remove_member(council, person.email, by="cli")
+        assert person.councils == []
+        with pytest.raises(InvalidInput) as exc:
+            services.remove_member(council, person, by="cli")
+        assert "is not in the secretariat of Building council" in _fields(exc)["email"]
+        assert _actions()[-2:] == ["council-member-added", "council-member-removed"]
+
+
+@pytest.mark.parametrize("role", [Role.official, Role.publisher, Role.admin])
+def test_only_secretariat_users_join_a_council(app, role):
+    with app.app_context():
+        council = make_council()
+        person = make_staff(role)
+        with pytest.raises(InvalidInput) as exc:
+            services.add_member(council, person.email, by="cli")
+        assert _fields(exc)["email"].endswith("only secretariat users work for a council")
+        assert person.email in _fields(exc)["email"]
+        with pytest.raises(InvalidInput) as exc:
+            services.create_staff_user(
+                "new@council.eu", role, PASSWORD, councils=[council], by="cli"
+            )
+        assert "only secretariat users work for a council" in _fields(exc)["councils"]
+        with pytest.raises(InvalidInput) as exc:
+            services.set_councils(person, [council], by="cli")
+        assert set(_fields(exc)) == {"councils"}
+
+
+def test_an_unknown_address_is_refused(app):
+    with app.app_context():
+        council = make_council()
+        with pytest.raises(InvalidInput) as exc:
+            services.add_member(council, "nobody@council.eu", by="cli")
+        assert _fields(exc) == {"email": "no staff user has the e-mail address 'nobody@council.eu'"}
+
+
+def test_only_an_administrator_manages_councils_and_users(app):
+    with app.app_context():
+        council = make_council()
+        secretariat = make_staff(Role.secretariat, [council])
+        official = make_staff(Role.official)
+        with pytest.raises(NotFound):  # the policy's answer outside the actor's scope
+            services.create_council("Mine", sector_code="F", geography="DE", by=secretariat)
+        for actor in (secretariat, official):
+            with pytest.raises(NotFound):
+                services.deactivate_user(make_staff(Role.secretariat), by=actor)
+            with pytest.raises(NotFound):
+                services.create_staff_user("x@council.eu", Role.admin, PASSWORD, by=actor)
+        assert [c.name for c in services.list_councils()] == [council.name]
+
+
+def test_deactivation_signs_the_user_out_at_once(app):
+    with app.app_context():
+        council = make_council("Building council")
+        admin = make_staff(Role.admin)
+        person = make_staff(Role.secretariat, [council])
+        email, person_id, admin_id = person.email, person.id, admin.id
+        db.session.commit()
+    browser = app.test_client()
+    sign_in(browser, email)
+    assert browser.get("/staff").status_code == 200
+    with app.app_context():
+        admin, person = db.session.get(User, admin_id), db.session.get(User, person_id)
+        assert services.deactivate_user(person, by=admin) is True
+        db.session.commit()
+    assert "/login" in browser.get("/staff").headers["Location"]  # signed out
+    refused = app.test_client().post("/login", data={"email": email, "password": PASSWORD})
+    assert refused.status_code == 401
+    with app.app_context():
+        admin, person = db.session.get(User, admin_id), db.session.get(User, person_id)
+        assert services.reactivate_user(person, by=admin) is True
+        db.session.commit()
+        assert _actions()[-3:] == ["user-deactivated", "login-failed", "user-reactivated"]
+    assert browser.get("/staff").status_code == 302  # the old session stays ended
+    sign_in(browser, email)
+    assert "Building council" in browser.get("/staff").get_data(as_text=True)
+
+
+def test_an_administrator_cannot_lock_themselves_out(app):
+    with app.app_context():
+        admin = make_staff(Role.admin)
+        with pytest.raises(InvalidInput):
+            services.deactivate_user(admin, by=admin)
+        with pytest.raises(InvalidInput):
+            services.change_role(admin, Role.official, by=admin)
+        assert admin.active and admin.role is Role.admin
+
+
+def test_a_user_who_stops_being_secretariat_leaves_their_councils(app):
+    with app.app_context():
+        council = make_council("Building council")
+        admin = make_staff(Role.admin)
+        person = make_staff(Role.secretariat, [council])
+        assert services.change_role(person, "official", by=admin) is True
+        assert person.role is Role.official and person.councils == []
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user-role-changed")
+        ).one()
+        assert event.details == {
+            "from": "secretariat",
+            "to": "official",
+            "left": ["Building council"],
+        }
+        with pytest.raises(InvalidInput) as exc:
+            services.change_role(person, "superuser", by=admin)
+        assert set(_fields(exc)) == {"role"}
