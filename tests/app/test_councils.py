@@ -5,6 +5,9 @@ A fresh installation gets its councils and secretariats here (not only from ``se
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 from sqlalchemy import func, select
 
@@ -313,3 +316,298 @@ def test_a_user_who_stops_being_secretariat_leaves_their_councils(app):
         with pytest.raises(InvalidInput) as exc:
             services.change_role(person, "superuser", by=admin)
         assert set(_fields(exc)) == {"role"}
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+def _admin(app) -> str:
+    with app.app_context():
+        ensure_builtin_sectors()
+        email = make_staff(Role.admin).email
+        db.session.commit()
+    return email
+
+
+def _errors(page: str) -> list[str]:
+    """The error messages shown beside the fields of a page."""
+    return [
+        unescape(re.sub(r"<[^>]+>", "", m)).replace("Error:", "").strip()
+        for m in re.findall(r'<p class="error-message"[^>]*>(.*?)</p>', page, re.S)
+    ]
+
+
+def _flashes(page: str) -> list[str]:
+    return [unescape(m) for m in re.findall(r'<p class="flash[^"]*">(.*?)</p>', page, re.S)]
+
+
+def test_a_fresh_installation_gets_a_council_and_its_secretariat_in_the_browser(app, client):
+    sign_in(client, _admin(app))
+    home = client.get("/staff").get_data(as_text=True)
+    assert 'href="/staff/admin/councils/new"' in home and 'href="/staff/admin/users/new"' in home
+
+    form = client.get("/staff/admin/councils/new").get_data(as_text=True)
+    assert '<option value="F">F — Construction</option>' in form
+    created = client.post(
+        "/staff/admin/councils/new",
+        data={"name": "Building council Bavaria", "sector": "F", "geography": "de2"},
+    )
+    assert created.status_code == 303
+    council_url = created.headers["Location"]
+    page = client.get(council_url).get_data(as_text=True)
+    assert "The council Building council Bavaria was created." in _flashes(page)[0]
+    assert "DE2" in page and "Nobody works for this council yet." in page
+    council_id = int(council_url.rsplit("/", 1)[1])
+
+    made = client.post(
+        "/staff/admin/users/new",
+        data={
+            "email": "Anna@Council.eu",
+            "name": "Anna Berger",
+            "role": "secretariat",
+            "councils": [str(council_id)],
+            "password": PASSWORD,
+        },
+    )
+    assert made.status_code == 303
+    user_page = client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "anna@council.eu" in user_page and "Anna Berger" in user_page
+    assert "Building council Bavaria" in client.get("/staff/admin/users").get_data(as_text=True)
+
+    anna = app.test_client()
+    sign_in(anna, "anna@council.eu")
+    staff_home = anna.get("/staff").get_data(as_text=True)
+    assert "Building council Bavaria" in staff_home
+    assert anna.get("/staff/consultations/new").status_code == 200  # she can start one
+
+
+def test_add_a_member_by_address_and_remove_them_on_the_council_page(app, client):
+    sign_in(client, _admin(app))
+    with app.app_context():
+        council = make_council("Building council")
+        person = make_staff(Role.secretariat)
+        official = make_staff(Role.official)
+        council_id, email, person_id = council.id, person.email, person.id
+        official_email = official.email
+        db.session.commit()
+    url = f"/staff/admin/councils/{council_id}"
+    added = client.post(url + "/members", data={"member-email": email.upper()})
+    assert added.status_code == 303
+    page = client.get(added.headers["Location"]).get_data(as_text=True)
+    assert f"{email} now works for this council." in _flashes(page)
+    assert f'href="/staff/admin/users/{person_id}">{email}</a>' in page
+
+    refused = client.post(url + "/members", data={"member-email": official_email})
+    assert refused.status_code == 422
+    assert _errors(refused.get_data(as_text=True)) == [
+        f"{official_email} is an official; only secretariat users work for a council"
+    ]
+    unknown = client.post(url + "/members", data={"member-email": "nobody@council.eu"})
+    assert unknown.status_code == 422 and "no staff user has" in unknown.get_data(as_text=True)
+
+    removed = client.post(f"{url}/members/{person_id}/remove")
+    assert removed.status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert f"{email} no longer works for this council." in _flashes(page)
+    assert "Nobody works for this council yet." in page
+
+
+def test_bad_input_on_the_council_forms_is_shown_beside_the_field(app, client):
+    sign_in(client, _admin(app))
+    with app.app_context():
+        make_council("Building council")
+        db.session.commit()
+        before = _counts()
+    bad = client.post(
+        "/staff/admin/councils/new", data={"name": "", "sector": "ZZ", "geography": "XX1"}
+    )
+    assert bad.status_code == 422
+    page = bad.get_data(as_text=True)
+    assert "There is a problem" in page
+    assert _errors(page) == [
+        "Enter the council's name.",
+        "Not a valid choice.",
+        "Enter a two-letter country code, EU, or a NUTS region code, for example DE, EU, "
+        "DE1, FR10 or ITC4.",
+    ]
+    assert 'aria-invalid="true"' in page and 'value="XX1"' in page
+    twice = client.post(
+        "/staff/admin/councils/new",
+        data={"name": "Building council", "sector": "F", "geography": "DE"},
+    )
+    assert twice.status_code == 422
+    assert _errors(twice.get_data(as_text=True)) == [
+        "a council named 'Building council' exists already"
+    ]
+    with app.app_context():
+        assert _counts() == before
+
+
+def test_edit_a_council_on_its_page(app, client):
+    sign_in(client, _admin(app))
+    with app.app_context():
+        _add_division()
+        council_id = make_council("Bau").id
+        db.session.commit()
+    url = f"/staff/admin/councils/{council_id}"
+    form = client.get(url).get_data(as_text=True)
+    assert '<optgroup label="F — Construction">' in form
+    assert '<option selected value="F">' in form
+    saved = client.post(
+        url,
+        data={"name": "Bau Bayern", "sector": "41", "geography": "DE2", "description": "Builders"},
+    )
+    assert saved.status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert "The changes were saved." in _flashes(page)
+    assert "<h1>Bau Bayern</h1>" in page and "41 Construction of buildings" in page
+    bad = client.post(url, data={"name": "Bau Bayern", "sector": "41", "geography": "Bayern"})
+    assert bad.status_code == 422 and "NUTS region code" in bad.get_data(as_text=True)
+
+
+def test_role_councils_and_access_on_the_user_page(app, client):
+    admin_email = _admin(app)
+    sign_in(client, admin_email)
+    with app.app_context():
+        council_id = make_council("Building council").id
+        person = make_staff(Role.secretariat)
+        person_id, email = person.id, person.email
+        admin_id = db.session.scalars(select(User.id).where(User.email == admin_email)).one()
+        db.session.commit()
+    url = f"/staff/admin/users/{person_id}"
+    scope = client.post(url + "/councils", data={"scope-councils": [str(council_id)]})
+    assert scope.status_code == 303
+    assert "The councils were saved." in _flashes(client.get(url).get_data(as_text=True))
+
+    theirs = app.test_client()
+    sign_in(theirs, email)
+    assert client.post(url + "/deactivate").status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert f"{email} can no longer sign in; their sessions have ended." in _flashes(page)
+    assert "deactivated: cannot sign in" in page
+    assert theirs.get("/staff").status_code == 302
+    assert client.post(url + "/reactivate").status_code == 303
+
+    assert client.post(url + "/role", data={"role-role": "official"}).status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert f"{email} is now Official." in _flashes(page)
+    assert "Only secretariat users work for a council." in page
+    with app.app_context():
+        assert db.session.get(User, person_id).councils == []
+
+    own = client.get(f"/staff/admin/users/{admin_id}").get_data(as_text=True)
+    assert "This is your own account." in own and "Deactivate the account" not in own
+    refused = client.post(f"/staff/admin/users/{admin_id}/deactivate")
+    page = client.get(refused.headers["Location"]).get_data(as_text=True)
+    assert "you cannot deactivate your own account" in _flashes(page)[0]
+
+
+def test_new_user_form_names_each_problem(app, client):
+    sign_in(client, _admin(app))
+    with app.app_context():
+        council_id = make_council().id
+        db.session.commit()
+        before = _counts()
+    bad = client.post(
+        "/staff/admin/users/new",
+        data={
+            "email": "not an address",
+            "role": "official",
+            "councils": [str(council_id)],
+            "password": "short",
+        },
+    )
+    assert bad.status_code == 422
+    assert _errors(bad.get_data(as_text=True)) == ["Enter a valid e-mail address."]
+    weak = client.post(
+        "/staff/admin/users/new",
+        data={
+            "email": "olga@ministry.eu",
+            "role": "official",
+            "councils": [str(council_id)],
+            "password": "short",
+        },
+    )
+    assert weak.status_code == 422
+    errors = _errors(weak.get_data(as_text=True))
+    assert "only secretariat users work for a council, not official users" in errors
+    assert "at least 12 characters are needed" in errors
+    with app.app_context():
+        assert _counts() == before
+
+
+def _admin_routes(app) -> list[tuple[str, str]]:
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/staff/admin"):
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?[a-z_]+>", "1", rule.rule)
+        routes += [(method, path) for method in ("GET", "POST") if method in rule.methods]
+    return routes
+
+
+def test_every_administration_page_is_for_administrators_only(app):
+    routes = _admin_routes(app)
+    assert len(routes) >= 14
+    with app.app_context():
+        council = make_council()
+        people = [
+            make_staff(Role.secretariat, [council]).email,
+            make_staff(Role.official).email,
+            make_staff(Role.publisher).email,
+        ]
+        db.session.commit()
+        before = _counts()
+    for email in people:
+        client = app.test_client()
+        sign_in(client, email)
+        for method, path in routes:
+            response = client.open(path, method=method, data={"name": "Taken over"})
+            assert response.status_code == 403, (email, method, path)
+    anonymous = app.test_client()
+    for method, path in routes:
+        response = anonymous.open(path, method=method)
+        if method == "GET":
+            assert response.status_code == 302, path
+            assert response.headers["Location"].startswith(f"/login?next={path}")
+        else:
+            assert response.status_code == 401, path
+    with app.app_context():
+        assert _counts()[:3] == before[:3]
+
+
+def test_an_administrator_opens_every_administration_page(app, client):
+    sign_in(client, _admin(app))
+    with app.app_context():
+        make_council()
+        db.session.commit()
+    for method, path in _admin_routes(app):
+        if method == "GET":
+            assert client.get(path).status_code == 200, path
+    assert client.get("/staff/admin/councils/99999").status_code == 404
+    assert client.get("/staff/admin/users/99999").status_code == 404
+    assert client.post("/staff/admin/users/99999/deactivate").status_code == 404
+
+
+def test_changes_made_on_the_pages_are_audited_with_the_administrator(app, client):
+    email = _admin(app)
+    sign_in(client, email)
+    client.post(
+        "/staff/admin/councils/new", data={"name": "Care council", "sector": "Q", "geography": "AT"}
+    )
+    client.post(
+        "/staff/admin/users/new",
+        data={"email": "olga@ministry.eu", "role": "official", "password": PASSWORD},
+    )
+    with app.app_context():
+        events = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action.in_(["council-created", "user-created"]))
+            .order_by(AuditEvent.id)
+        ).all()[-2:]
+        assert [(e.action, e.actor) for e in events] == [
+            ("council-created", email),
+            ("user-created", email),
+        ]
+        assert events[0].details == {"name": "Care council", "sector": "Q", "geography": "AT"}
+        assert all(e.request_id for e in events)

@@ -129,6 +129,9 @@ def test_no_get_answers_5xx_or_changes_data(demo):
             staff_page = url.startswith("/staff/consultations/")
             if staff_page and who != "secretariat" and response.status_code == 200:
                 failures.append((who, url, "reached a secretariat page"))
+            admin_page = url.startswith("/staff/admin/")
+            if admin_page and who != "admin" and response.status_code == 200:
+                failures.append((who, url, "reached an administration page"))
     assert failures == []
     assert _row_counts(app) == before
 
@@ -164,6 +167,16 @@ def test_the_sweep_covers_every_page_of_the_secretariat(demo):
         "/rounds/1/results.csv",
     ):
         assert f"/staff/consultations/{demo_id}{page}" in reached, page
+
+
+def test_the_sweep_covers_every_page_of_the_administrator(demo):
+    app, demo_id, *_ = demo
+    client = app.test_client()
+    login(client, *DEMO_PASSWORDS["admin"])
+    urls = [u for u in _urls(app, demo_id) if u.startswith("/staff/admin/")]
+    reached = [u for u in urls if client.get(u).status_code == 200]
+    for page in ("councils", "councils/new", "councils/1", "users", "users/new", "users/1"):
+        assert f"/staff/admin/{page}" in reached, page
 
 
 def test_no_post_without_a_csrf_token_changes_anything(make_app, tmp_path):
@@ -346,10 +359,13 @@ def test_r7_nul_bytes_in_every_text_field_of_every_form_never_give_a_500(demo):
         db.session.commit()
     panellist = app.test_client()
     assert panellist.get(f"/i?t={token}").status_code == 303
+    admin = app.test_client()
+    assert login(admin, *DEMO_PASSWORDS["admin"]).status_code == 303
+    admin_pages = [u for u in _urls(app, demo_id) if u.startswith("/staff/admin/")]
     failures = []
     answered = False
     sent = 0
-    for client, urls in ((staff, pages), (panellist, ["/r"])):
+    for client, urls in ((staff, pages), (admin, admin_pages), (panellist, ["/r"])):
         for url in urls:
             page = client.get(url)
             if page.status_code != 200 or page.mimetype != "text/html":
