@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEvent
+from app.audit.services import verify_chain
 from app.auth.models import Role, User, user_council
 from app.classifications.models import Sector
 from app.classifications.services import NACE, ensure_builtin_sectors
@@ -611,3 +612,160 @@ def test_changes_made_on_the_pages_are_audited_with_the_administrator(app, clien
         ]
         assert events[0].details == {"name": "Care council", "sector": "Q", "geography": "AT"}
         assert all(e.request_id for e in events)
+
+
+# ----------------------------------------------------------------------------- commands
+
+
+def test_councils_commands_add_list_add_user_remove_user(app, runner):
+    with app.app_context():
+        ensure_builtin_sectors()
+        person = make_staff(Role.secretariat)
+        email, person_id = person.email, person.id
+        db.session.commit()
+    empty = runner.invoke(args=["councils", "list"])
+    assert empty.exit_code == 0 and "No councils yet" in empty.output
+    added = runner.invoke(
+        args=[
+            "councils",
+            "add",
+            "Building council Bavaria",
+            "--sector",
+            "f",
+            "--geography",
+            "DE2",
+            "--description",
+            "Employers and unions",
+        ]
+    )
+    assert added.exit_code == 0, added.output
+    assert added.output == "Created council Building council Bavaria (F, DE2)\n"
+    joined = runner.invoke(args=["councils", "add-user", "Building council Bavaria", email])
+    assert joined.exit_code == 0, joined.output
+    assert joined.output == f"{email} now works for Building council Bavaria\n"
+    again = runner.invoke(args=["councils", "add-user", "building council bavaria", email])
+    assert again.exit_code == 0 and "works already" in again.output
+    listed = runner.invoke(args=["councils", "list"]).output.splitlines()
+    assert listed[0].split() == ["NAME", "SECTOR", "GEOGRAPHY", "SECRETARIAT"]
+    assert listed[1].split() == ["Building", "council", "Bavaria", "F", "Construction", "DE2", "1"]
+    left = runner.invoke(args=["councils", "remove-user", "Building council Bavaria", email])
+    assert left.exit_code == 0 and "no longer works for" in left.output
+    assert runner.invoke(args=["councils", "list"]).output.splitlines()[1].endswith("  0")
+    with app.app_context():
+        assert db.session.get(User, person_id).councils == []
+        events = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [e.action for e in events][-3:] == [
+            "council-created",
+            "council-member-added",
+            "council-member-removed",
+        ]
+        assert {e.actor for e in events[-3:]} == {"cli"}
+        assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["add", "New council", "--sector", "ZZ", "--geography", "DE"],
+            "--sector: no NACE sector has code 'ZZ'; import-classification nace FILE loads "
+            "the full list",
+        ),
+        (["add", "New council", "--sector", "F", "--geography", "XX1"], "--geography: "),
+        (["add", "Building council", "--sector", "F", "--geography", "DE"], "NAME: a council"),
+        (["add", " ", "--sector", "F", "--geography", "DE"], "NAME: enter the council's name"),
+        (
+            ["add", "New", "--sector", "F", "--geography", "DE", "--description", "a\x07"],
+            "--description: remove control characters",
+        ),
+        (["add-user", "No such council", "{secretariat}"], "NAME: no council is named"),
+        (["add-user", "Building council", "nobody@council.eu"], "EMAIL: no staff user has"),
+        (
+            ["add-user", "Building council", "{official}"],
+            "EMAIL: {official} is an official; only secretariat users work for a council",
+        ),
+        (["remove-user", "Building council", "{secretariat}"], "EMAIL: {secretariat} is not in"),
+        (["remove-user", "No such council", "{secretariat}"], "NAME: no council is named"),
+    ],
+)
+def test_bad_input_to_the_councils_commands_exits_2_naming_the_option(app, runner, args, message):
+    with app.app_context():
+        make_council("Building council")
+        people = {
+            "secretariat": make_staff(Role.secretariat).email,
+            "official": make_staff(Role.official).email,
+        }
+        db.session.commit()
+        before = _counts()
+    result = runner.invoke(args=["councils", *(a.format(**people) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)  # no traceback
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert message.format(**people) in lines[0]
+    with app.app_context():
+        assert _counts() == before
+
+
+def test_a_missing_option_is_named_by_the_command_line(runner):
+    result = runner.invoke(args=["councils", "add", "New council", "--geography", "DE"])
+    assert result.exit_code == 2 and "Missing option '--sector'" in result.output
+
+
+def test_councils_add_works_on_a_database_that_init_db_made(make_app, tmp_path):
+    """``init-db`` stores the NACE sections only: a council of a section can be added at
+    once; one of a division after the full list is imported."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.db'}")
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    section = runner.invoke(
+        args=["councils", "add", "Building council", "--sector", "F", "--geography", "DE"]
+    )
+    assert section.exit_code == 0, section.output
+    division = runner.invoke(
+        args=["councils", "add", "House builders", "--sector", "41", "--geography", "DE"]
+    )
+    assert division.exit_code == 2
+    assert "import-classification nace FILE loads the full list" in division.output
+    made = runner.invoke(
+        args=[
+            "create-user",
+            "anna@council.eu",
+            "--role",
+            "secretariat",
+            "--council",
+            "Building council",
+            "--password",
+            PASSWORD,
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    listed = runner.invoke(args=["councils", "list"]).output
+    assert "Building council" in listed and listed.splitlines()[1].endswith("  1")
+    client = app.test_client()
+    sign_in(client, "anna@council.eu")
+    assert "Building council" in client.get("/staff").get_data(as_text=True)
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_create_user_refuses_a_council_for_other_roles(app, runner):
+    with app.app_context():
+        make_council("Building council")
+        db.session.commit()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "olga@ministry.eu",
+            "--role",
+            "official",
+            "--council",
+            "Building council",
+            "--password",
+            PASSWORD,
+        ]
+    )
+    assert result.exit_code == 2
+    assert "only secretariat users work for a council" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(User)).all() == []
