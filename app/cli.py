@@ -121,6 +121,7 @@ def register_cli(app: Flask) -> None:
     from app.audit.cli import audit_cli
     from app.auth.cli import create_user_command
     from app.classifications.cli import import_classification_command
+    from app.councils.cli import councils_cli
     from app.demo.cli import seed_demo_command
     from app.panels.cli import send_reminders_command
     from app.questionnaires.cli import surveys_cli
@@ -133,6 +134,7 @@ def register_cli(app: Flask) -> None:
         import_classification_command,
         seed_demo_command,
         surveys_cli,
+        councils_cli,
         audit_cli,
         send_reminders_command,
         uploads_cli,

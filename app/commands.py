@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import ParamSpec, TypeVar
 
 import click
@@ -35,15 +35,32 @@ def fail(message: str, problems: Iterable[Problem | str] | None = None, code: in
     sys.exit(code)
 
 
-def commit_or_fail(action) -> object:
+def fail_naming(problems: Iterable[Problem], names: Mapping[str, str], code: int = 2) -> None:
+    """Print each problem on one line of stderr, headed by the option or argument its
+    ``field`` stands for (``--sector: ...``), and exit with ``code``."""
+    for problem in problems:
+        where = names.get(problem.key or "") or problem.where()
+        click.secho(
+            f"Error: {where}: {problem.message}" if where else f"Error: {problem.message}",
+            fg="red",
+            err=True,
+        )
+    sys.exit(code)
+
+
+def commit_or_fail(action, *, names: Mapping[str, str] | None = None) -> object:
     """Run ``action()`` as one unit of work (committed once); on a DomainError it is rolled
     back and the command exits 2, on a file that cannot be used (OSError: a study key folder
-    that cannot be written...) exit 1."""
+    that cannot be written...) exit 1. ``names`` maps the ``field`` of a problem to the
+    option or argument that gave the value: each problem is then one line naming it."""
     try:
         with unit_of_work():
             return action()
     except DomainError as exc:
-        fail(exc.message, getattr(exc, "problems", None))
+        problems = getattr(exc, "problems", None)
+        if names and problems:
+            fail_naming(problems, names)
+        fail(exc.message, problems)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         fail(f"{where}{exc.strerror or exc}; nothing was stored in the database", code=1)

@@ -34,6 +34,7 @@ def register_web(app: Flask) -> None:
     from app.answering.views import bp as answering_bp
     from app.auth.views import bp as auth_bp
     from app.consultations.views import bp as consultations_bp
+    from app.councils.views import bp as councils_bp
     from app.curation.views import bp as curation_bp
     from app.main.views import bp as main_bp
     from app.panels.views import bp as panels_bp
@@ -46,6 +47,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(consultations_bp)
     app.register_blueprint(results_bp)
     app.register_blueprint(curation_bp)
+    app.register_blueprint(councils_bp)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.before_request

@@ -19,6 +19,7 @@ PURE = [
     "uploads/worker.py",
     "classifications/parse.py",
     "classifications/nace.py",
+    "councils/geography.py",
     "questionnaires/spec.py",
     "questionnaires/loader.py",
     "consultations/document.py",

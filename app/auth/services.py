@@ -89,6 +89,14 @@ def create_user(
         )
     elif len(name) > MAX_NAME_LENGTH:
         problems.append(Problem(f"at most {MAX_NAME_LENGTH} characters", field="name"))
+    councils = list(dict.fromkeys(councils))  # a council named twice counts once
+    if councils and isinstance(role, Role) and role is not Role.secretariat:
+        problems.append(
+            Problem(
+                f"only secretariat users work for a council, not {role.value} users",
+                field="councils",
+            )
+        )
     why = password_problem(password, (email_n, name))
     if why:
         problems.append(Problem(why, field="password"))
@@ -97,7 +105,7 @@ def create_user(
     if problems:
         raise InvalidInput("the user was not created", problems)
     user = User(email=email_n, role=Role(role), password_hash=hash_password(password), name=name)
-    user.councils = list(dict.fromkeys(councils))  # a council named twice counts once
+    user.councils = councils
     db.session.add(user)
     db.session.flush()
     record(

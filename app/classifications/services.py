@@ -128,3 +128,51 @@ def import_classification(kind: str, path: str | Path) -> ImportSummary:
             row.uri = rec.uri
     db.session.flush()
     return ImportSummary(scheme, added, updated, dict(sorted(by_level.items())))
+
+
+#: Levels of NACE Rev. 2 a council may cover: sections and divisions.
+COUNCIL_LEVELS = (1, 2)
+
+
+def normalise_sector_code(code: str) -> str:
+    """A NACE code as stored: trimmed, in capitals (``f`` is ``F``)."""
+    return code.strip().upper()
+
+
+def find_sector(code: str) -> Sector | None:
+    """The stored NACE Rev. 2 sector with ``code`` (any level), or None."""
+    return db.session.scalars(
+        select(Sector).where(
+            Sector.classification == NACE, Sector.code == normalise_sector_code(code)
+        )
+    ).first()
+
+
+def council_sectors() -> list[Sector]:
+    """The stored NACE sections, each followed by its stored divisions (by code)."""
+    rows = db.session.scalars(
+        select(Sector)
+        .where(Sector.classification == NACE, Sector.level.in_(COUNCIL_LEVELS))
+        .order_by(Sector.level, Sector.code)
+    ).all()
+    divisions: dict[str | None, list[Sector]] = {}
+    for row in rows:
+        if row.level == 2:
+            divisions.setdefault(row.parent_code, []).append(row)
+    ordered = []
+    for row in rows:
+        if row.level == 1:
+            ordered.append(row)
+            ordered.extend(divisions.pop(row.code, []))
+    ordered.extend(d for rest in divisions.values() for d in rest)  # parent not stored
+    return ordered
+
+
+def divisions_stored() -> bool:
+    """Whether the NACE divisions have been imported (``init-db`` adds the sections only)."""
+    return (
+        db.session.scalars(
+            select(Sector.id).where(Sector.classification == NACE, Sector.level == 2).limit(1)
+        ).first()
+        is not None
+    )

@@ -178,7 +178,13 @@ def test_authorize_raises_not_found_or_not_allowed(app):
 
 def test_every_object_a_route_addresses_has_a_rule(app):
     """Every id in the URL map names a kind of object with a rule (like the route policy)."""
-    kinds = {"consultation_id": "consultation", "panellist_id": "panellist", "number": "round"}
+    kinds = {
+        "consultation_id": "consultation",
+        "panellist_id": "panellist",
+        "number": "round",
+        "council_id": "council",
+        "user_id": "user",
+    }
     not_objects = {"item_key", "filename", "upload_id"}  # keys of data, a file, a kept upload
     for rule in app.url_map.iter_rules():
         for argument in rule.arguments - not_objects:

@@ -21,10 +21,12 @@ from tests.conftest import ROOT, SHARED_DATA
 
 FLASK = Path(sys.executable).with_name("flask")
 DEMO_COUNCIL = "[Demo] Construction Skills Council"
+NEW_COUNCIL = "Building Skills Council Bavaria"
 
 
 def _readme_commands() -> list[str]:
-    """The commands of the README's command-line table, as written there."""
+    """The commands of the README's command-line table, as written there (in its order,
+    which the tests keep: a row may use what an earlier row made)."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme.split("## Command line", 1)[1].split("\n## ", 1)[0]
     return re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE)
@@ -36,6 +38,11 @@ def _as_typed(command: str, tmp_path: Path) -> list[str] | None:
     nace = SHARED_DATA / "classifications" / "nace_rev2_ramon_full_noheader.csv"
     replacements = [
         ("[--council NAME]", f"--council '{DEMO_COUNCIL}'"),
+        # the council that the row `councils add` creates, for the rows after it
+        (" NAME", f" '{NEW_COUNCIL}'"),
+        ("--sector CODE", "--sector F"),
+        ("--geography GEO", "--geography DE2"),
+        ("[--description TEXT]", "--description 'Employers, unions and training providers'"),
         ("[--password ...]", "--password 'a long passphrase for the newcomer'"),
         ("EMAIL", "newcomer@example.org"),
         ("--role ROLE", "--role secretariat"),
@@ -88,7 +95,9 @@ def clone(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 def test_the_readme_lists_the_commands_of_the_design():
     names = {c.split()[0] for c in _readme_commands()}
     assert {"init-db", "seed-demo", "create-user", "surveys", "import-classification"} <= names
-    assert {"send-reminders", "audit", "backup"} <= names
+    assert {"send-reminders", "audit", "backup", "councils"} <= names
+    councils = [c.split()[1] for c in _readme_commands() if c.startswith("councils ")]
+    assert councils == ["add", "list", "add-user", "remove-user"]
 
 
 @pytest.mark.parametrize("command", _readme_commands())

@@ -12,7 +12,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select
 
+from app.auth.models import User
 from app.consultations.models import Consultation
+from app.councils.models import Council
 from app.extensions import db
 from app.panels.models import Panellist
 from tests.app.factories import post_login
@@ -51,6 +53,9 @@ def _row_counts(app) -> dict[str, int]:
 
 
 def _urls(app, consultation_id: int) -> list[str]:
+    with app.app_context():  # ids of real rows (they are not 1 on every database)
+        council_id = db.session.scalars(select(Council.id).order_by(Council.id)).first()
+        user_id = db.session.scalars(select(User.id).order_by(User.id)).first()
     urls = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
@@ -62,6 +67,8 @@ def _urls(app, consultation_id: int) -> list[str]:
                 "item_key": "digital-data-skills",
                 "upload_id": "nope",
                 "panellist_id": 1,
+                "council_id": council_id,
+                "user_id": user_id,
             },
             {
                 "consultation_id": 999999,
@@ -69,6 +76,8 @@ def _urls(app, consultation_id: int) -> list[str]:
                 "item_key": "x" * 300,
                 "upload_id": "../../etc/passwd",
                 "panellist_id": 2**40,
+                "council_id": 2**40,
+                "user_id": 2**40,
             },
         ):
             path = rule.rule
@@ -125,6 +134,9 @@ def test_no_get_answers_5xx_or_changes_data(demo):
             staff_page = url.startswith("/staff/consultations/")
             if staff_page and who != "secretariat" and response.status_code == 200:
                 failures.append((who, url, "reached a secretariat page"))
+            admin_page = url.startswith("/staff/admin/")
+            if admin_page and who != "admin" and response.status_code == 200:
+                failures.append((who, url, "reached an administration page"))
     assert failures == []
     assert _row_counts(app) == before
 
@@ -160,6 +172,26 @@ def test_the_sweep_covers_every_page_of_the_secretariat(demo):
         "/rounds/1/results.csv",
     ):
         assert f"/staff/consultations/{demo_id}{page}" in reached, page
+
+
+def test_the_sweep_covers_every_page_of_the_administrator(demo):
+    app, demo_id, *_ = demo
+    with app.app_context():
+        council_id = db.session.scalars(select(Council.id).order_by(Council.id)).first()
+        user_id = db.session.scalars(select(User.id).order_by(User.id)).first()
+    client = app.test_client()
+    post_login(client, *DEMO_PASSWORDS["admin"])
+    urls = [u for u in _urls(app, demo_id) if u.startswith("/staff/admin/")]
+    reached = [u for u in urls if client.get(u).status_code == 200]
+    for page in (
+        "councils",
+        "councils/new",
+        f"councils/{council_id}",
+        "users",
+        "users/new",
+        f"users/{user_id}",
+    ):
+        assert f"/staff/admin/{page}" in reached, page
 
 
 def test_no_post_without_a_csrf_token_changes_anything(make_demo_app):
@@ -334,10 +366,13 @@ def test_r7_nul_bytes_in_every_text_field_of_every_form_never_give_a_500(demo):
         db.session.commit()
     panellist = app.test_client()
     assert panellist.get(f"/i?t={token}").status_code == 303
+    admin = app.test_client()
+    assert post_login(admin, *DEMO_PASSWORDS["admin"]).status_code == 303
+    admin_pages = [u for u in _urls(app, demo_id) if u.startswith("/staff/admin/")]
     failures = []
     answered = False
     sent = 0
-    for client, urls in ((staff, pages), (panellist, ["/r"])):
+    for client, urls in ((staff, pages), (admin, admin_pages), (panellist, ["/r"])):
         for url in urls:
             page = client.get(url)
             if page.status_code != 200 or page.mimetype != "text/html":

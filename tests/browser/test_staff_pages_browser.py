@@ -106,3 +106,51 @@ def test_the_layout_works_on_a_phone(demo_server, browser):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
     assert "Skip to main content" in focused
+
+
+def test_the_administration_pages_are_accessible_and_work(demo_server, browser):
+    base, _ = demo_server
+    page = browser.new_page()
+    page.goto(base + "/login?lang=en")
+    page.get_by_label("E-mail address").fill("admin@demo.skillsdelphi.eu")
+    page.get_by_label("Password").fill("demo-admin-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/staff")
+    page.get_by_role("link", name="New council").first.click()
+    page.wait_for_url(base + "/staff/admin/councils/new")
+
+    problems = {}
+    for path in (
+        "/staff",
+        "/staff/admin/councils",
+        "/staff/admin/councils/new",
+        "/staff/admin/councils/1",
+        "/staff/admin/councils/1?lang=de",
+        "/staff/admin/users",
+        "/staff/admin/users/new",
+        "/staff/admin/users/2",
+    ):
+        problems[path] = _check(page, base + path)
+
+    from axe_playwright_python.sync_playwright import Axe
+
+    page.goto(base + "/staff/admin/councils/new?lang=en")  # German was chosen above
+    page.get_by_label("Geography").fill("Bavaria")
+    page.get_by_role("button", name="Create council").click()
+    assert page.get_by_role("heading", name="There is a problem").is_visible()
+    assert page.get_by_text("Enter the council's name.").first.is_visible()
+    problems["new council with errors"] = serious_violations(Axe().run(page))
+
+    page.get_by_label("Name").fill("Building Skills Council Bavaria")
+    page.get_by_label("Sector (NACE Rev. 2)").select_option("F")
+    page.get_by_label("Geography").fill("DE2")
+    page.get_by_role("button", name="Create council").click()
+    assert page.get_by_role("heading", name="Building Skills Council Bavaria").is_visible()
+    page.get_by_label("E-mail address of a secretariat user").fill(
+        "secretariat@demo.skillsdelphi.eu"
+    )
+    page.get_by_role("button", name="Add to the secretariat").click()
+    assert page.get_by_text("now works for this council").is_visible()
+    problems["council with a member"] = serious_violations(Axe().run(page))
+    serious = {path: v for path, v in problems.items() if v}
+    assert serious == {}, serious

@@ -1,0 +1,392 @@
+"""Administration of councils and staff accounts. Services flush; the caller commits.
+
+Every service takes the acting user as ``by``: a staff ``User``, whose right to manage the
+object is checked by the policy's object rules, or a label such as ``"cli"`` for the command
+line (whoever may run commands on the server administers it). Every change is written to the
+audit log; input that cannot be taken raises InvalidInput naming the field at fault, before
+anything is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.audit.services import record
+from app.auth.models import Role, User
+from app.auth.policy import Act, authorize
+from app.auth.services import create_user, find_user, normalise_email
+from app.classifications.models import Sector
+from app.classifications.services import (
+    COUNCIL_LEVELS,
+    divisions_stored,
+    find_sector,
+    normalise_sector_code,
+)
+from app.councils.geography import geography_problem, normalise_geography
+from app.councils.models import Council
+from app.errors import InvalidInput, NotFound
+from app.extensions import db
+from app.problems import Problem
+from app.text import LINE_BREAKS_AND_TABS, has_control_characters
+
+#: Longest council name (the column's size).
+MAX_NAME_LENGTH = 200
+#: Longest council description.
+MAX_DESCRIPTION_LENGTH = 4000
+
+Actor = User | str
+
+
+def _may_manage(by: Actor, obj: Council | User) -> None:
+    if isinstance(by, User):
+        authorize(by, Act.manage, obj)
+
+
+# ----------------------------------------------------------------------------- councils
+
+
+def find_council(name: str) -> Council | None:
+    """The council named ``name`` (letter case ignored), or None."""
+    return db.session.scalars(
+        select(Council).where(func.lower(Council.name) == name.strip().lower())
+    ).first()
+
+
+def get_council(council_id: int) -> Council:
+    """The council with ``council_id``. Raises NotFound."""
+    council = db.session.get(Council, council_id)
+    if council is None:
+        raise NotFound("no such council")
+    return council
+
+
+def list_councils() -> list[Council]:
+    """Every council by name, with its sector and staff loaded."""
+    return list(
+        db.session.scalars(
+            select(Council)
+            .options(selectinload(Council.sector), selectinload(Council.staff))
+            .order_by(Council.name)
+        )
+    )
+
+
+def secretariat_of(council: Council) -> list[User]:
+    """The secretariat users of ``council``, by e-mail address."""
+    return sorted((u for u in council.staff if u.role is Role.secretariat), key=lambda u: u.email)
+
+
+def _name_problem(name: str, council: Council | None) -> str | None:
+    if has_control_characters(name):
+        return "must be a single line, without line breaks, tabs or other control characters"
+    if not name:
+        return "enter the council's name"
+    if len(name) > MAX_NAME_LENGTH:
+        return f"at most {MAX_NAME_LENGTH} characters"
+    other = find_council(name)
+    if other is not None and other is not council:
+        return f"a council named {other.name!r} exists already"
+    return None
+
+
+def _sector(code: str) -> tuple[Sector | None, str | None]:
+    """The sector with ``code`` that a council may cover, or why there is none."""
+    code = normalise_sector_code(code)
+    if not code:
+        return None, "choose a NACE section or division, e.g. F or 41"
+    sector = find_sector(code)
+    shown = code if len(code) <= 20 else code[:20] + "…"
+    if sector is None:
+        why = f"no NACE sector has code {shown!r}"
+        if not divisions_stored():
+            why += "; import-classification nace FILE loads the full list"
+        return None, why
+    if sector.level not in COUNCIL_LEVELS:
+        return None, (
+            f"{sector.code} is a NACE {'group' if sector.level == 3 else 'class'}; a council "
+            f"covers a section or a division, such as {sector.code[:2]}"
+        )
+    return sector, None
+
+
+def _checked(
+    name: str, sector_code: str, geography: str, description: str, council: Council | None
+) -> tuple[str, Sector, str, str]:
+    name = (name or "").strip()
+    geography = normalise_geography(geography or "")
+    description = (description or "").strip()
+    problems = []
+    if why := _name_problem(name, council):
+        problems.append(Problem(why, field="name"))
+    sector, why = _sector(sector_code or "")
+    if why:
+        problems.append(Problem(why, field="sector"))
+    if why := geography_problem(geography):
+        problems.append(Problem(why, field="geography"))
+    if has_control_characters(description, allow=LINE_BREAKS_AND_TABS):
+        problems.append(
+            Problem("remove control characters other than line breaks and tabs", "description")
+        )
+    elif len(description) > MAX_DESCRIPTION_LENGTH:
+        problems.append(Problem(f"at most {MAX_DESCRIPTION_LENGTH} characters", "description"))
+    if problems:
+        what = "created" if council is None else "changed"
+        raise InvalidInput(f"the council was not {what}", problems)
+    assert sector is not None
+    return name, sector, geography, description
+
+
+def create_council(
+    name: str, *, sector_code: str, geography: str, description: str = "", by: Actor
+) -> Council:
+    """Create a council of the NACE section or division ``sector_code`` (``F``, ``41``) in
+    ``geography`` (ISO 3166 country code, ``EU`` or NUTS code). Raises InvalidInput naming
+    ``name``, ``sector``, ``geography`` or ``description``; NotAllowed. Flushes."""
+    _may_manage(by, Council())
+    name, sector, geography, description = _checked(name, sector_code, geography, description, None)
+    council = Council(name=name, sector=sector, geography=geography, description=description)
+    db.session.add(council)
+    db.session.flush()
+    record(
+        "council-created",
+        actor=by,
+        object_type="council",
+        object_id=council.id,
+        details={"name": name, "sector": sector.code, "geography": geography},
+    )
+    return council
+
+
+def update_council(
+    council: Council,
+    *,
+    name: str,
+    sector_code: str,
+    geography: str,
+    description: str,
+    by: Actor,
+) -> list[str]:
+    """Change a council's name, sector, geography and description; return the names of the
+    fields that changed (nothing is recorded when none did). Raises InvalidInput naming the
+    field at fault; NotAllowed. Flushes."""
+    _may_manage(by, council)
+    name, sector, geography, description = _checked(
+        name, sector_code, geography, description, council
+    )
+    before = {
+        "name": council.name,
+        "sector": council.sector.code,
+        "geography": council.geography,
+        "description": council.description,
+    }
+    after = {
+        "name": name,
+        "sector": sector.code,
+        "geography": geography,
+        "description": description,
+    }
+    changed = [key for key in before if before[key] != after[key]]
+    if not changed:
+        return []
+    council.name, council.sector, council.geography = name, sector, geography
+    council.description = description
+    db.session.flush()
+    record(
+        "council-updated",
+        actor=by,
+        object_type="council",
+        object_id=council.id,
+        # a description may be long: the log says that it changed, not how
+        details={
+            key: "changed" if key == "description" else {"from": before[key], "to": after[key]}
+            for key in changed
+        },
+    )
+    return changed
+
+
+# ----------------------------------------------------------------------------- membership
+
+
+def _staff_user(email: str, field: str = "email") -> User:
+    user = find_user(email or "")
+    if user is None:
+        shown = normalise_email(email or "")[:254]
+        raise InvalidInput(
+            "no such staff user",
+            [Problem(f"no staff user has the e-mail address {shown!r}", field=field)],
+        )
+    return user
+
+
+def _scope_problem(user: User) -> str | None:
+    if user.role is Role.secretariat:
+        return None
+    return (
+        f"{user.email} is {'an' if user.role.value[0] in 'aeiou' else 'a'} {user.role.value}; "
+        "only secretariat users work for a council"
+    )
+
+
+def add_member(council: Council, user: User | str, *, by: Actor) -> bool:
+    """Add a secretariat user (or the user with that e-mail address) to the council's
+    secretariat; False when they were in it already. Raises InvalidInput naming ``email``
+    for an unknown address or a user of another role; NotAllowed. Flushes."""
+    _may_manage(by, council)
+    user = _staff_user(user) if isinstance(user, str) else user
+    if why := _scope_problem(user):
+        raise InvalidInput("the user was not added", [Problem(why, field="email")])
+    if council in user.councils:
+        return False
+    user.councils.append(council)
+    db.session.flush()
+    record(
+        "council-member-added",
+        actor=by,
+        object_type="council",
+        object_id=council.id,
+        details={"user_id": user.id, "email": user.email},
+    )
+    return True
+
+
+def remove_member(council: Council, user: User | str, *, by: Actor) -> None:
+    """Remove a user (or the user with that e-mail address) from the council's secretariat.
+    Raises InvalidInput naming ``email`` when they are not in it; NotAllowed. Flushes."""
+    _may_manage(by, council)
+    user = _staff_user(user) if isinstance(user, str) else user
+    if council not in user.councils:
+        raise InvalidInput(
+            "the user was not removed",
+            [Problem(f"{user.email} is not in the secretariat of {council.name}", field="email")],
+        )
+    user.councils.remove(council)
+    db.session.flush()
+    record(
+        "council-member-removed",
+        actor=by,
+        object_type="council",
+        object_id=council.id,
+        details={"user_id": user.id, "email": user.email},
+    )
+
+
+def set_councils(user: User, councils: Iterable[Council], *, by: Actor) -> bool:
+    """Make ``councils`` the secretariat user's councils (adding and removing memberships,
+    each recorded); False when nothing changed. Raises InvalidInput naming ``councils`` for a
+    user of another role given councils; NotAllowed. Flushes."""
+    _may_manage(by, user)
+    wanted = list(dict.fromkeys(councils))
+    if wanted and (why := _scope_problem(user)):
+        raise InvalidInput("the councils were not changed", [Problem(why, field="councils")])
+    current = list(user.councils)
+    for council in current:
+        if council not in wanted:
+            remove_member(council, user, by=by)
+    for council in wanted:
+        if council not in current:
+            add_member(council, user, by=by)
+    return set(current) != set(wanted)
+
+
+# ----------------------------------------------------------------------------- users
+
+
+def get_user(user_id: int) -> User:
+    """The staff user with ``user_id``. Raises NotFound."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user")
+    return user
+
+
+def list_users() -> list[User]:
+    """Every staff user by e-mail address, with their councils loaded."""
+    return list(
+        db.session.scalars(select(User).options(selectinload(User.councils)).order_by(User.email))
+    )
+
+
+def create_staff_user(
+    email: str,
+    role: Role | str,
+    password: str,
+    *,
+    name: str = "",
+    councils: Iterable[Council] = (),
+    by: Actor,
+) -> User:
+    """Create a staff account (``create_user``); councils are for secretariat users only.
+    Raises InvalidInput naming ``email``, ``name``, ``role``, ``password`` or ``councils``;
+    NotAllowed. Flushes."""
+    _may_manage(by, User())
+    return create_user(email, role, password, name=name, councils=councils, by=by)
+
+
+def _not_yourself(user: User, by: Actor, what: str) -> None:
+    if isinstance(by, User) and by.id == user.id:
+        raise InvalidInput(
+            f"you cannot {what} your own account",
+            [Problem(f"ask another administrator to {what} your account", field="user")],
+        )
+
+
+def deactivate_user(user: User, *, by: Actor) -> bool:
+    """Stop a user from signing in and end every session they have; False when the account
+    was inactive already. An administrator cannot deactivate their own account. Raises
+    InvalidInput, NotAllowed. Flushes."""
+    _may_manage(by, user)
+    _not_yourself(user, by, "deactivate")
+    if not user.active:
+        return False
+    user.active = False
+    user.rotate_session_token()
+    db.session.flush()
+    record("user-deactivated", actor=by, object_type="user", object_id=user.id)
+    return True
+
+
+def reactivate_user(user: User, *, by: Actor) -> bool:
+    """Let a deactivated user sign in again (sessions ended at deactivation stay ended);
+    False when the account was active. Raises NotAllowed. Flushes."""
+    _may_manage(by, user)
+    if user.active:
+        return False
+    user.active = True
+    db.session.flush()
+    record("user-reactivated", actor=by, object_type="user", object_id=user.id)
+    return True
+
+
+def change_role(user: User, role: Role | str, *, by: Actor) -> bool:
+    """Give a user another role; False when it is theirs already. A user who stops being
+    secretariat leaves their councils' secretariats. An administrator cannot change their
+    own role. Raises InvalidInput naming ``role``, NotAllowed. Flushes."""
+    _may_manage(by, user)
+    try:
+        role = Role(role)
+    except ValueError:
+        raise InvalidInput(
+            "the role was not changed",
+            [Problem(f"{role!r} is not one of {', '.join(r.value for r in Role)}", "role")],
+        ) from None
+    if role is user.role:
+        return False
+    _not_yourself(user, by, "change the role of")
+    before = user.role
+    left = [c.name for c in user.councils] if role is not Role.secretariat else []
+    for council in list(user.councils) if left else []:
+        remove_member(council, user, by=by)
+    user.role = role
+    db.session.flush()
+    record(
+        "user-role-changed",
+        actor=by,
+        object_type="user",
+        object_id=user.id,
+        details={"from": before.value, "to": role.value} | ({"left": left} if left else {}),
+    )
+    return True
