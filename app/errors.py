@@ -11,8 +11,9 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntityTooLarge
 
 from app.extensions import db, login_manager
+from app.formatting import data_size
+from app.i18n import problem_text
 from app.problems import Problem, as_problems
-from app.uploads.checks import amount_text, limit_text
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,8 @@ class InvalidInput(DomainError):
 class UploadRefused(InvalidInput):
     """An uploaded file refused as a whole, before or while it was read: 413 when it is
     beyond a size, count, time, memory or quota limit (``too_large``), else 422. ``limit``
-    names the limit or check (e.g. ``"shared_strings"``, ``"quota"``)."""
+    names the limit or check (e.g. ``"shared_strings"``, ``"quota"``); ``message`` is in the
+    interface language."""
 
     def __init__(self, message: str, *, too_large: bool = False, limit: str = "content") -> None:
         super().__init__(message)
@@ -136,10 +138,13 @@ def too_large_message() -> str:
     if size and size > limit:
         return _(
             "The upload is %(size)s; at most %(limit)s are accepted.",
-            size=amount_text(size),
-            limit=limit_text(limit),
+            size=data_size(size),
+            limit=data_size(limit, limit=True),
         )
-    return _("The upload is larger than %(limit)s, the most accepted.", limit=limit_text(limit))
+    return _(
+        "The upload is larger than %(limit)s, the most accepted.",
+        limit=data_size(limit, limit=True),
+    )
 
 
 def render_error(
@@ -152,14 +157,14 @@ def render_error(
             body["error"]["message"] = message  # type: ignore[index]
         if problems:
             body["error"]["problems"] = [  # type: ignore[index]
-                {**p.to_json(), "text": str(p)} for p in as_problems(problems)
+                {**p.to_json(), "text": problem_text(p)} for p in as_problems(problems)
             ]
         return jsonify(body), code
     context = {
         "code": code,
         "title": title,
         "message": message or _explanation(code),
-        "problems": [str(p) for p in as_problems(problems)],
+        "problems": [problem_text(p) for p in as_problems(problems)],
     }
     try:
         return render_template("errors/error.html", **context), code

@@ -11,13 +11,16 @@ Each function takes ``locale`` (``"de"``, ``"fr"``...); without it, the interfac
 the current request, else English. Undefined values (None, NaN) read "–", infinities "∞".
 This module imports neither Flask nor SQLAlchemy at import time, so pure packages (charts) may
 use it with an explicit locale.
+
+Pure code cannot translate: it marks its messages with ``N_`` (so that ``make messages``
+extracts them) and whoever shows them translates them (``app.problems.message_text``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +29,19 @@ from babel.numbers import format_decimal, format_percent, get_decimal_symbol
 
 #: What an undefined figure reads.
 MISSING = "–"
+
+
+def N_(message: str) -> str:
+    """``message`` as it is, marked for the catalogues: it is translated where it is shown."""
+    return message
+
+
+KIB = 1024
+MIB = 1024 * KIB
+GIB = 1024 * MIB
+#: Units of sizes, largest first, as message ids: French writes Kio, Mio, Gio.
+_BYTE_UNITS = ((GIB, N_("%(n)s GiB")), (MIB, N_("%(n)s MiB")), (KIB, N_("%(n)s KiB")))
+_BYTES = N_("%(n)s bytes")
 
 
 def current_locale(locale: str | Locale | None = None) -> str:
@@ -134,6 +150,50 @@ def interval(
     if share:
         return f"{percent(low, locale=locale)} – {percent(high, locale=locale)}"
     return f"{number(low, places, locale=locale)} – {number(high, places, locale=locale)}"
+
+
+def _request_gettext() -> Callable[[str], str]:
+    """The request's gettext; outside a request, none (the English words)."""
+    try:
+        from flask import has_request_context
+        from flask_babel import gettext
+    except ImportError:  # pragma: no cover - Flask is always installed with the app
+        return _same
+    return gettext if has_request_context() else _same
+
+
+def _same(message: str) -> str:
+    return message
+
+
+def data_size(
+    size: int,
+    *,
+    limit: bool = False,
+    locale: str | None = None,
+    translate: Callable[[str], str] | None = None,
+) -> str:
+    """A size in bytes as people read it: "16 MiB", "48.1 MiB" (German "48,1 MiB").
+
+    A ``limit`` reads whole when it is ("10 MiB", "1 GiB"), else with one decimal; an actual
+    size reads with one decimal rounded up, so that 50 MiB and a byte never reads "50.0 MiB",
+    and in MiB at most. No digit grouping ("1024.0 MiB"). ``translate`` (a gettext in the
+    language of ``locale``) gives the unit's words; by default the request's when ``locale``
+    is the request's too, else the English words."""
+    loc = current_locale(locale)
+    words = translate or (_request_gettext() if locale is None else _same)
+    units = _BYTE_UNITS if limit else _BYTE_UNITS[1:]
+    for unit, name in units:
+        if size < unit:
+            continue
+        if limit and size % unit == 0:
+            amount, pattern = Decimal(size // unit), "0"
+        elif limit:
+            amount, pattern = rounded(size / unit, 1), "0.0"
+        else:
+            amount, pattern = Decimal(math.ceil(size * 10 / unit)) / 10, "0.0"
+        return words(name) % {"n": format_decimal(amount, format=pattern, locale=loc)}
+    return words(_BYTES) % {"n": format_decimal(int(size), format="0", locale=loc)}
 
 
 def decimal_symbol(locale: str | None = None) -> str:

@@ -1,8 +1,14 @@
-"""Choosing the interface language: URL parameter, then the user's choice, then the browser."""
+"""Choosing the interface language (URL parameter, then the user's choice, then the browser),
+and showing in it the messages of pure code (``app.problems``: a message id and its values).
+"""
 
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request, session
+from flask_babel import gettext
+
+from app.formatting import current_locale
+from app.problems import Problem
 
 #: Names of the interface languages in their own language, for the language switcher.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
@@ -20,3 +26,14 @@ def select_locale() -> str:
     if chosen in languages:
         return chosen
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def problem_text(problem: Problem) -> str:
+    """A problem, its location first, in the interface language ("Zeile 3, Spalte ..."), its
+    values formatted for it; outside a request, in English."""
+    return problem.text(translate=gettext, locale=current_locale())
+
+
+def problem_message(problem: Problem) -> str:
+    """A problem's message alone, in the interface language (beside the field it names)."""
+    return problem.what(translate=gettext, locale=current_locale())

@@ -35,6 +35,11 @@ def preview_panel_file(consultation: Consultation, filename: str, data: bytes) -
     )
 
 
+def max_upload_bytes() -> int:
+    """The largest panel file accepted."""
+    return uploads.max_file_bytes()
+
+
 def check_upload_room(consultation: Consultation, size: int, replacing: str | None = None) -> None:
     """UploadRefused (413) when a file of ``size`` bytes would not fit the council's quota
     of kept uploads (``replacing``: an earlier upload that will be discarded)."""

@@ -8,7 +8,7 @@ never hold tokens, pseudonyms or response ids, nor names or addresses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -116,13 +116,13 @@ def add_panellist(
     if not name:
         problems.append(Problem("enter the panellist's name", field="name"))
     elif why := text_problem(name, "name"):
-        problems.append(Problem(why, field="name"))
+        problems.append(replace(why, field="name"))
     address, why = normalise_email(email)
     if why:
-        problems.append(Problem(why, field="email"))
+        problems.append(replace(why, field="email"))
     organisation = (organisation or "").strip()
     if why := text_problem(organisation, "organisation"):
-        problems.append(Problem(why, field="organisation"))
+        problems.append(replace(why, field="organisation"))
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
         problems.append(

@@ -2,10 +2,12 @@
 
 Pure: no Flask, no database. ``parse_panel_file`` never raises on bad input; everything
 wrong with the file is a ``Problem`` naming the row (the header is row 1, as in a
-spreadsheet) and the column. Uploads are parsed in a resource-limited child process
-(``app.uploads``) after its checks; the workbook's zip directory is checked here again before
-openpyxl runs (at most 200 entries and 50 MiB unpacked, no symlinks or macros), and a workbook
-is opened only when openpyxl uses defusedxml.
+spreadsheet) and the column. Its message is a message id with its values, translated by the
+web process when shown (the child process has no interface language). Uploads are parsed in
+a resource-limited child process (``app.uploads``) after its checks; the workbook's zip
+directory is checked here again before openpyxl runs (at most 200 entries and 50 MiB
+unpacked, no symlinks or macros), and a workbook is opened only when openpyxl uses
+defusedxml.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.problems import Problem
+from app.problems import N_, Problem, Value, params_from_json, params_to_json
 from app.uploads.checks import (
     MAX_ROWS,
     MAX_UNPACKED_BYTES,
@@ -198,9 +200,19 @@ _GROUP_BY_KEY = {
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _problem(row: int | None, column: str | None, message: str) -> Problem:
+def _problem(
+    row: int | None,
+    column: str | None,
+    message: str,
+    params: dict[str, Value] | None = None,
+) -> Problem:
     """A problem of the file (``row`` None) or of a row, and its column (``field`` too)."""
-    return Problem(message, field=column, row=row, column=column)
+    return Problem(message, field=column, row=row, column=column, params=params or None)
+
+
+def _at(problem: Problem, row: int, column: str) -> Problem:
+    """``problem`` (of a value) placed at a row and column."""
+    return replace(problem, field=column, row=row, column=column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,15 +235,15 @@ class PanelPreview:
     ``rows_with_problems`` count them all (both default to what ``problems`` lists)."""
 
     #: Version of the ``to_json`` document; raise it when the fields change.
-    SCHEMA = 1
+    SCHEMA = 2
 
     filename: str
     valid_rows: tuple[PanelRow, ...]
     problems: tuple[Problem, ...]
     #: Data rows read (blank rows not counted).
     total_rows: int = 0
-    #: Notes that do not block the import (e.g. columns that are not used).
-    notes: tuple[str, ...] = ()
+    #: Notes that do not block the import (e.g. columns that are not used); messages only.
+    notes: tuple[Problem, ...] = ()
     #: Problems found, listed or not.
     problem_count: int = None  # type: ignore[assignment]
     #: Rows with at least one problem, listed or not.
@@ -257,9 +269,11 @@ class PanelPreview:
                 [r.row, r.name, r.email, r.organisation, r.stakeholder_group, r.language]
                 for r in self.valid_rows
             ],
-            "problems": [[p.row, p.column, p.message] for p in self.problems],
+            "problems": [
+                [p.row, p.column, p.message, params_to_json(p.params)] for p in self.problems
+            ],
             "total_rows": self.total_rows,
-            "notes": list(self.notes),
+            "notes": [[n.message, params_to_json(n.params)] for n in self.notes],
             "problem_count": self.problem_count,
             "rows_with_problems": self.rows_with_problems,
         }
@@ -273,28 +287,39 @@ class PanelPreview:
             return cls(
                 filename=str(doc["filename"]),
                 valid_rows=tuple(PanelRow(*row) for row in doc["valid_rows"]),
-                problems=tuple(_problem(*p) for p in doc["problems"]),
+                problems=tuple(
+                    _problem(row, column, str(message), params_from_json(params))
+                    for row, column, message, params in doc["problems"]
+                ),
                 total_rows=int(doc["total_rows"]),
-                notes=tuple(str(n) for n in doc["notes"]),
+                notes=tuple(
+                    Problem(str(message), params=params_from_json(params))
+                    for message, params in doc["notes"]
+                ),
                 problem_count=int(doc["problem_count"]),
                 rows_with_problems=int(doc["rows_with_problems"]),
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, ValueError) as exc:
             raise ValueError("a malformed panel preview") from exc
 
 
-def normalise_email(value: str) -> tuple[str | None, str | None]:
-    """(address, None) in the stored form (lower case), or (None, reason)."""
+def normalise_email(value: str) -> tuple[str | None, Problem | None]:
+    """(address, None) in the stored form (lower case), or (None, why) where ``why`` is a
+    problem without its location."""
     value = (value or "").strip()
     if not value:
-        return None, "an e-mail address is required"
+        return None, Problem(N_("an e-mail address is required"))
     if len(value) > MAX_LENGTHS["email"]:
-        return None, f"is longer than {MAX_LENGTHS['email']} characters"
+        return None, _too_long(MAX_LENGTHS["email"])
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
-        return None, f"{value!r} is not an e-mail address"
+        return None, Problem(N_("'%(value)s' is not an e-mail address"), params={"value": value})
     return checked.normalized.lower(), None
+
+
+def _too_long(limit: int) -> Problem:
+    return Problem(N_("is longer than %(most)s characters"), params={"most": limit})
 
 
 def match_group(value: str) -> str | None:
@@ -306,13 +331,14 @@ def match_column(header: str) -> str | None:
     return _COLUMN_BY_KEY.get(_key(header or ""))
 
 
-def text_problem(value: str, column: str) -> str | None:
-    """Why ``value`` cannot be stored as the text of ``column``, or None."""
+def text_problem(value: str, column: str) -> Problem | None:
+    """Why ``value`` cannot be stored as the text of ``column`` (a problem without its
+    location), or None."""
     if _CONTROL.search(value):
-        return "contains a line break or another control character"
+        return Problem(N_("contains a line break or another control character"))
     limit = MAX_LENGTHS.get(column)
     if limit is not None and len(value) > limit:
-        return f"is longer than {limit} characters"
+        return _too_long(limit)
     return None
 
 
@@ -334,18 +360,24 @@ def _cell_text(value: Any) -> str:
 def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
     if data.startswith(b"PK\x03\x04"):
         raise FileRefused(
-            "the file is a spreadsheet or another zip archive, not CSV text; "
-            "save it as .xlsx or as CSV (UTF-8)"
+            N_(
+                "the file is a spreadsheet or another zip archive, not CSV text; save it as "
+                ".xlsx or as CSV (UTF-8)"
+            )
         )
     if b"\x00" in data[:8192]:
-        raise FileRefused("the file is not a text file; save it as CSV (UTF-8)")
+        raise FileRefused(N_("the file is not a text file; save it as CSV (UTF-8)"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise FileRefused(
-            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}); "
-            "save it as CSV (UTF-8)"
+            N_(
+                "the file is not UTF-8 text (byte %(byte)s on line %(line)s); save it as CSV "
+                "(UTF-8)"
+            ),
+            # a line number as an editor shows it: not grouped
+            {"byte": f"0x{data[exc.start]:02x}", "line": str(line)},
         ) from exc
     text = text.removeprefix("\ufeff")
     first_line = text.split("\n", 1)[0]
@@ -359,7 +391,8 @@ def _csv_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
             return
         except csv.Error as exc:
             raise FileRefused(
-                f"row {number + 1}: the CSV cannot be read from here on ({exc})"
+                N_("row %(row)s: the CSV cannot be read from here on (%(detail)s)"),
+                {"row": str(number + 1), "detail": str(exc)},
             ) from exc
         number += 1
         yield number, [f.strip() for f in fields]
@@ -371,8 +404,10 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
     check_zip_directory(data)
     if not getattr(openpyxl, "DEFUSEDXML", False):
         raise FileRefused(
-            "workbooks cannot be read safely on this server (defusedxml is not installed); "
-            "upload a CSV file instead"
+            N_(
+                "workbooks cannot be read safely on this server (defusedxml is not installed); "
+                "upload a CSV file instead"
+            )
         )
     try:
         with warnings.catch_warnings():
@@ -381,11 +416,11 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
                 io.BytesIO(data), read_only=True, data_only=True, keep_links=False
             )
     except Exception as exc:  # openpyxl raises many kinds on damaged files
-        raise FileRefused("the file is not a readable .xlsx workbook") from exc
+        raise FileRefused(N_("the file is not a readable .xlsx workbook")) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise FileRefused("the workbook has no worksheet")
+            raise FileRefused(N_("the workbook has no worksheet"))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -394,7 +429,7 @@ def _xlsx_records(data: bytes) -> Iterator[tuple[int, list[str]]]:
         except FileRefused:
             raise
         except Exception as exc:
-            raise FileRefused("the worksheet cannot be read to the end") from exc
+            raise FileRefused(N_("the worksheet cannot be read to the end")) from exc
     finally:
         workbook.close()
 
@@ -407,7 +442,7 @@ def _records(filename: str, data: bytes) -> Iterator[tuple[int, list[str]]]:
 
 
 def _header(
-    number: int, fields: list[str], problems: list[Problem], notes: list[str]
+    number: int, fields: list[str], problems: list[Problem], notes: list[Problem]
 ) -> dict[str, int]:
     positions: dict[str, int] = {}
     for index, raw in enumerate(fields):
@@ -415,9 +450,13 @@ def _header(
             continue
         column = match_column(raw)
         if column is None:
-            notes.append(f"column `{raw}` is not used")
+            notes.append(Problem(N_("column `%(header)s` is not used"), params={"header": raw}))
         elif column in positions:
-            problems.append(_problem(number, column, f"the column appears twice (`{raw}`)"))
+            problems.append(
+                _problem(
+                    number, column, N_("the column appears twice (`%(header)s`)"), {"header": raw}
+                )
+            )
         else:
             positions[column] = index
     for column in REQUIRED_COLUMNS:
@@ -426,8 +465,8 @@ def _header(
                 _problem(
                     number,
                     column,
-                    "the column is missing; the header row needs "
-                    + ", ".join(f"`{c}`" for c in COLUMNS),
+                    N_("the column is missing; the header row needs %(columns)s"),
+                    {"columns": ", ".join(f"`{c}`" for c in COLUMNS)},
                 )
             )
     return positions
@@ -452,7 +491,7 @@ def parse_panel_file(
     the first ``max_problems`` problems and counts them all.
     """
     problems: list[Problem] = []
-    notes: list[str] = []
+    notes: list[Problem] = []
     valid: list[PanelRow] = []
     allowed = None if languages is None else {lang.lower() for lang in languages}
     existing = {e.lower() for e in existing_emails}
@@ -473,31 +512,33 @@ def parse_panel_file(
             total += 1
             if total > max_rows:
                 raise FileRefused(
-                    f"the file has more than {max_rows:,} rows; split it into smaller files"
+                    N_("the file has more than %(most)s rows; split it into smaller files"),
+                    {"most": max_rows},
                 )
             row = _check_row(number, fields, positions, allowed, default_language, problems)
             if row is None:
                 continue
             if row.email in existing:
-                problems.append(_problem(number, "email", f"{row.email!r} is already on the panel"))
+                problems.append(_on_the_panel(number, row.email))
                 continue
             if row.email in first_seen:
                 problems.append(
                     _problem(
                         number,
                         "email",
-                        f"{row.email!r} appears already in row {first_seen[row.email]}",
+                        N_("'%(address)s' appears already in row %(row)s"),
+                        {"address": row.email, "row": str(first_seen[row.email])},
                     )
                 )
                 continue
             first_seen[row.email] = number
             valid.append(row)
         if positions is None and not problems:
-            problems.append(_problem(None, None, "the file is empty"))
+            problems.append(_problem(None, None, N_("the file is empty")))
         elif positions is not None and total == 0 and not problems:
-            problems.append(_problem(None, None, "the file has a header row but no panellists"))
+            problems.append(_problem(None, None, N_("the file has a header row but no panellists")))
     except FileRefused as refused:
-        problems.insert(0, _problem(None, None, refused.message))  # listed first, never cut
+        problems.insert(0, refused.problem)  # listed first, never cut
         valid = []
     finally:
         close = getattr(records, "close", None)
@@ -530,16 +571,9 @@ def recheck_preview(
     new: list[Problem] = []
     for row in preview.valid_rows:
         if row.email in existing:
-            new.append(_problem(row.row, "email", f"{row.email!r} is already on the panel"))
+            new.append(_on_the_panel(row.row, row.email))
         elif allowed is not None and row.language not in allowed:
-            new.append(
-                _problem(
-                    row.row,
-                    "language",
-                    f"{row.language!r} is not one of the questionnaire's languages "
-                    f"({', '.join(sorted(allowed))})",
-                )
-            )
+            new.append(_not_a_language_of(row.row, row.language, allowed))
         else:
             keep.append(row)
     if not new:
@@ -551,6 +585,19 @@ def recheck_preview(
         problems=tuple(merged[:max_problems]),
         problem_count=preview.problem_count + len(new),
         rows_with_problems=preview.rows_with_problems + len(new),
+    )
+
+
+def _on_the_panel(row: int, address: str) -> Problem:
+    return _problem(row, "email", N_("'%(address)s' is already on the panel"), {"address": address})
+
+
+def _not_a_language_of(row: int, value: str, allowed: Collection[str]) -> Problem:
+    return _problem(
+        row,
+        "language",
+        N_("'%(value)s' is not one of the questionnaire's languages (%(languages)s)"),
+        {"value": value, "languages": ", ".join(sorted(allowed))},
     )
 
 
@@ -569,44 +616,43 @@ def _check_row(
     before = len(problems)
     name = cell("name")
     if not name:
-        problems.append(_problem(number, "name", "a name is required"))
+        problems.append(_problem(number, "name", N_("a name is required")))
     elif why := text_problem(name, "name"):
-        problems.append(_problem(number, "name", why))
+        problems.append(_at(why, number, "name"))
     email, why = normalise_email(cell("email"))
     if why:
-        problems.append(_problem(number, "email", why))
+        problems.append(_at(why, number, "email"))
     organisation = cell("organisation")
     if why := text_problem(organisation, "organisation"):
-        problems.append(_problem(number, "organisation", why))
+        problems.append(_at(why, number, "organisation"))
     raw_group = cell("stakeholder_group")
     group = match_group(raw_group)
     if not raw_group:
-        problems.append(_problem(number, "stakeholder_group", "a stakeholder group is required"))
+        problems.append(
+            _problem(number, "stakeholder_group", N_("a stakeholder group is required"))
+        )
     elif group is None:
         problems.append(
             _problem(
                 number,
                 "stakeholder_group",
-                f"{raw_group!r} is not a stakeholder group (use one of "
-                + ", ".join(GROUP_VALUES)
-                + ")",
+                N_("'%(value)s' is not a stakeholder group (use one of %(groups)s)"),
+                {"value": raw_group, "groups": ", ".join(GROUP_VALUES)},
             )
         )
     language = cell("language").lower() or (default_language or "")
     if not language:
-        problems.append(_problem(number, "language", "a language is required"))
+        problems.append(_problem(number, "language", N_("a language is required")))
     elif allowed is not None and language not in allowed:
+        problems.append(_not_a_language_of(number, cell("language"), allowed))
+    elif allowed is None and not re.fullmatch(r"[a-z]{2,3}", language):
         problems.append(
             _problem(
                 number,
                 "language",
-                f"{cell('language')!r} is not one of the questionnaire's languages "
-                f"({', '.join(sorted(allowed))})",
+                N_("'%(value)s' is not a language code"),
+                {"value": cell("language")},
             )
-        )
-    elif allowed is None and not re.fullmatch(r"[a-z]{2,3}", language):
-        problems.append(
-            _problem(number, "language", f"{cell('language')!r} is not a language code")
         )
     if len(problems) > before or email is None or group is None:
         return None

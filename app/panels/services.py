@@ -27,6 +27,7 @@ from app.panels.panel_files import (
     discard_panel_upload,
     keep_panel_upload,
     kept_panel_preview,
+    max_upload_bytes,
     preview_panel_file,
 )
 from app.panels.panellists import (
@@ -69,6 +70,7 @@ __all__ = [
     "import_panel",
     "keep_panel_upload",
     "kept_panel_preview",
+    "max_upload_bytes",
     "open_round_of",
     "panel_rows",
     "prepare_invitations",

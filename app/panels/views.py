@@ -40,7 +40,8 @@ from app.errors import (
     too_large_message,
 )
 from app.extensions import db, limiter
-from app.i18n import LANGUAGE_NAMES
+from app.formatting import count, data_size
+from app.i18n import LANGUAGE_NAMES, problem_message, problem_text
 from app.panels import services
 from app.panels.forms import (
     GROUP_LABELS,
@@ -162,7 +163,8 @@ def _render_panel(
             group_label=group_label,
             quota_field=quota_field,
             language_names=LANGUAGE_NAMES,
-            max_rows=MAX_ROWS,
+            max_rows=count(MAX_ROWS),
+            max_size=data_size(services.max_upload_bytes(), limit=True),
         ),
         status,
     )
@@ -172,9 +174,9 @@ def _field_errors(form, problems: list[Problem]) -> None:
     """Attach a service's problems to the form fields their ``field`` names."""
     for problem in problems:
         if problem.key and problem.key in form:
-            form[problem.key].errors.append(problem.message)
+            form[problem.key].errors.append(problem_message(problem))
         else:
-            form.form_errors.append(str(problem))
+            form.form_errors.append(problem_text(problem))
 
 
 # ----------------------------------------------------------------------------- panel
@@ -224,7 +226,7 @@ def quotas(consultation_id: int):
                     target = quota_field(form, group).data
                     services.set_quota(consultation, group, target, by=_by())
         except InvalidInput as exc:
-            form.form_errors.extend(str(p) for p in exc.problems)
+            form.form_errors.extend(problem_text(p) for p in exc.problems)
         else:
             flash(_("The targets were saved."), "success")
             return redirect(_panel_url(consultation_id, _anchor="quotas"), code=303)
@@ -270,7 +272,7 @@ def upload(consultation_id: int):
         return _render_panel(consultation, upload_form=form, status=exc.status_code)
     if not preview.valid_rows:
         form.file.errors.append(_("Nothing in this file can be imported."))
-        form.file.errors.extend(str(p) for p in preview.problems[:20])
+        form.file.errors.extend(problem_text(p) for p in preview.problems[:20])
         if preview.problem_count > 20:
             form.file.errors.append(
                 _("… and %(count)d more problems.", count=preview.problem_count - 20)
@@ -325,7 +327,8 @@ def _render_preview(consultation: Consultation, pending: dict[str, Any], status:
             group_label=group_label,
             language_names=LANGUAGE_NAMES,
             shown_rows=preview.valid_rows[:50],
-            shown_problems=preview.problems[:200],
+            shown_problems=[problem_text(p) for p in preview.problems[:200]],
+            notes=[problem_text(n) for n in preview.notes],
         ),
         status,
     )

@@ -3,7 +3,8 @@
 Pure, fast and in bounded memory, so they can run in the web process: the parts of a workbook
 are decompressed as a stream, CHUNK bytes at a time, and never held whole. Each refusal is a
 ``FileRefused`` naming the limit in plain words; sizes and counts beyond a limit are
-``too_large`` (HTTP 413), content that is not what it claims is not (HTTP 422).
+``too_large`` (HTTP 413), content that is not what it claims is not (HTTP 422). Its message
+is a message id with its values (``app.problems``), translated where it is shown.
 
 What a workbook must pass, in this order: the zip's own directory (at most
 ``max_zip_entries`` parts, counted from the raw directory records before ``zipfile`` builds
@@ -24,13 +25,14 @@ and honest sheets of repeated values compress a hundred times and more.
 from __future__ import annotations
 
 import io
-import math
 import re
 import struct
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-MIB = 1024 * 1024
+from app.formatting import MIB, data_size
+from app.problems import N_, Bytes, Problem, Value
 
 #: Largest file accepted (the web server refuses larger request bodies already).
 MAX_FILE_BYTES = 10 * MIB
@@ -91,37 +93,47 @@ class CheckedFile:
 class FileRefused(Exception):
     """The file is refused as a whole. ``too_large``: beyond a size, count, time or memory
     limit (HTTP 413); otherwise its content cannot be read as what it claims to be (422).
-    ``limit`` names the limit or check for logs and tests (e.g. ``"shared_strings"``)."""
+    ``limit`` names the limit or check for logs and tests (e.g. ``"shared_strings"``).
 
-    def __init__(self, message: str, *, too_large: bool = False, limit: str = "content") -> None:
-        super().__init__(message)
-        self.message = message
+    ``message`` is a message id marked with ``N_`` and ``params`` the values of its
+    placeholders; ``problem`` carries both to whoever shows them, ``.message`` is the English
+    text."""
+
+    def __init__(
+        self,
+        message: str,
+        params: Mapping[str, Value] | None = None,
+        *,
+        too_large: bool = False,
+        limit: str = "content",
+    ) -> None:
+        super().__init__(message, params)
+        self.problem = Problem(message, params=dict(params) if params else None)
         self.too_large = too_large
         self.limit = limit
+
+    @property
+    def message(self) -> str:
+        """The refusal in English (logs, the command line, tests)."""
+        return self.problem.what()
 
     @property
     def status(self) -> int:
         return 413 if self.too_large else 422
 
-
-_UNITS = ((1024 * MIB, "GiB"), (MIB, "MiB"), (1024, "KiB"))
+    def __str__(self) -> str:
+        return self.message
 
 
 def limit_text(size: int) -> str:
-    """A limit as people read it: ``16 MiB``, ``1 GiB``; one decimal when not whole."""
-    for unit, name in _UNITS:
-        if size >= unit:
-            return f"{size // unit} {name}" if size % unit == 0 else f"{size / unit:.1f} {name}"
-    return f"{size} bytes"
+    """A limit in English: ``16 MiB``, ``1 GiB``; one decimal when not whole."""
+    return data_size(size, limit=True, locale="en")
 
 
 def amount_text(size: int) -> str:
-    """An actual size, one decimal rounded up (so 50 MiB and a byte never reads as 50 MiB):
-    ``48.0 MiB``."""
-    for unit, name in _UNITS[1:]:
-        if size >= unit:
-            return f"{math.ceil(size * 10 / unit) / 10:.1f} {name}"
-    return f"{size} bytes"
+    """An actual size in English, one decimal rounded up (so 50 MiB and a byte never reads as
+    50 MiB): ``48.0 MiB``."""
+    return data_size(size, locale="en")
 
 
 def file_kind(filename: str) -> str:
@@ -133,10 +145,10 @@ def file_kind(filename: str) -> str:
         return "xlsx"
     if name.endswith((".xlsm", ".xltm", ".xlam")):
         raise FileRefused(
-            "macro-enabled workbooks (.xlsm) are not accepted; save the file as .xlsx",
+            N_("macro-enabled workbooks (.xlsm) are not accepted; save the file as .xlsx"),
             limit="type",
         )
-    raise FileRefused("the file must be a .csv (UTF-8) or an .xlsx workbook", limit="type")
+    raise FileRefused(N_("the file must be a .csv (UTF-8) or an .xlsx workbook"), limit="type")
 
 
 def check_upload(filename: str, data: bytes, limits: Limits = Limits()) -> CheckedFile:
@@ -149,8 +161,8 @@ def check_upload(filename: str, data: bytes, limits: Limits = Limits()) -> Check
 def _check_size(data: bytes, limits: Limits) -> None:
     if len(data) > limits.max_bytes:
         raise FileRefused(
-            f"the file is {amount_text(len(data))}; at most "
-            f"{limit_text(limits.max_bytes)} are accepted",
+            N_("the file is %(size)s; at most %(most)s are accepted"),
+            {"size": Bytes(len(data)), "most": Bytes(limits.max_bytes, limit=True)},
             too_large=True,
             limit="file_size",
         )
@@ -164,8 +176,11 @@ def check_csv(data: bytes, limits: Limits = Limits()) -> CheckedFile:
         lines += 1
     if lines - 1 > limits.max_rows:
         raise FileRefused(
-            f"the file has {lines:,} lines; at most {limits.max_rows:,} rows (and a header "
-            "row) are accepted; split it into smaller files",
+            N_(
+                "the file has %(lines)s lines; at most %(most)s rows (and a header row) are "
+                "accepted; split it into smaller files"
+            ),
+            {"lines": lines, "most": limits.max_rows},
             too_large=True,
             limit="rows",
         )
@@ -173,12 +188,13 @@ def check_csv(data: bytes, limits: Limits = Limits()) -> CheckedFile:
 
 
 def _not_readable() -> FileRefused:
-    return FileRefused("the file is not a readable .xlsx workbook")
+    return FileRefused(N_("the file is not a readable .xlsx workbook"))
 
 
 def _too_many_parts(count: int, limits: Limits) -> FileRefused:
     return FileRefused(
-        f"the workbook holds {count:,} parts; at most {limits.max_zip_entries:,} are accepted",
+        N_("the workbook holds %(parts)s parts; at most %(most)s are accepted"),
+        {"parts": count, "most": limits.max_zip_entries},
         too_large=True,
         limit="zip_entries",
     )
@@ -205,9 +221,9 @@ def check_zip_directory(data: bytes, limits: Limits = Limits()) -> list[zipfile.
     FileRefused."""
     _check_size(data, limits)
     if data.startswith(_OLE_MAGIC):
-        raise FileRefused("the file is an old Excel workbook (.xls); save it as .xlsx")
+        raise FileRefused(N_("the file is an old Excel workbook (.xls); save it as .xlsx"))
     if not data.startswith(_ZIP_MAGIC):
-        raise FileRefused("the file is not an .xlsx workbook")
+        raise FileRefused(N_("the file is not an .xlsx workbook"))
     _count_directory_records(data, limits)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -219,8 +235,8 @@ def check_zip_directory(data: bytes, limits: Limits = Limits()) -> list[zipfile.
     unpacked = sum(e.file_size for e in entries)
     if unpacked > limits.max_unpacked_bytes:
         raise FileRefused(
-            f"the workbook unpacks to {amount_text(unpacked)}; at most "
-            f"{limit_text(limits.max_unpacked_bytes)} are accepted",
+            N_("the workbook unpacks to %(size)s; at most %(most)s are accepted"),
+            {"size": Bytes(unpacked), "most": Bytes(limits.max_unpacked_bytes, limit=True)},
             too_large=True,
             limit="unpacked_size",
         )
@@ -230,28 +246,28 @@ def check_zip_directory(data: bytes, limits: Limits = Limits()) -> list[zipfile.
     names = set()
     for entry in entries:
         if (entry.external_attr >> 16) & 0o170000 == 0o120000:
-            raise FileRefused("the workbook contains a symbolic link; it is not accepted")
+            raise FileRefused(N_("the workbook contains a symbolic link; it is not accepted"))
         if entry.flag_bits & 0x1:
-            raise FileRefused("the workbook is encrypted; save it without a password")
+            raise FileRefused(N_("the workbook is encrypted; save it without a password"))
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise FileRefused(
-                "the workbook is compressed in a way Excel does not use; save it again as .xlsx"
+                N_("the workbook is compressed in a way Excel does not use; save it again as .xlsx")
             )
         names.add(entry.filename.lower())
     if any(n.endswith("vbaproject.bin") for n in names):
         raise FileRefused(
-            "the workbook contains macros; save it as an .xlsx workbook without macros"
+            N_("the workbook contains macros; save it as an .xlsx workbook without macros")
         )
     if "xl/workbook.xml" not in names or "[content_types].xml" not in names:
-        raise FileRefused("the file is not an .xlsx workbook")
+        raise FileRefused(N_("the file is not an .xlsx workbook"))
     return entries
 
 
 def _check_shared_strings_size(size: int, limits: Limits) -> None:
     if size > limits.max_shared_strings_bytes:
         raise FileRefused(
-            f"the workbook's shared strings unpack to {amount_text(size)}; at most "
-            f"{limit_text(limits.max_shared_strings_bytes)} are accepted",
+            N_("the workbook's shared strings unpack to %(size)s; at most %(most)s are accepted"),
+            {"size": Bytes(size), "most": Bytes(limits.max_shared_strings_bytes, limit=True)},
             too_large=True,
             limit="shared_strings",
         )
@@ -259,8 +275,11 @@ def _check_shared_strings_size(size: int, limits: Limits) -> None:
 
 def _too_many_cells(limits: Limits) -> FileRefused:
     return FileRefused(
-        f"the workbook has more than {limits.max_cells:,} cells; at most "
-        f"{limits.max_cells:,} are accepted; split it into smaller files",
+        N_(
+            "the workbook has more than %(most)s cells; at most %(most)s are accepted; split "
+            "it into smaller files"
+        ),
+        {"most": limits.max_cells},
         too_large=True,
         limit="cells",
     )
@@ -280,16 +299,19 @@ def check_xlsx(data: bytes, limits: Limits = Limits()) -> CheckedFile:
                 cells += part_cells
                 shared += seen if strings else 0
                 if unpacked > limits.max_unpacked_bytes:  # a size the directory understated
-                    most = limit_text(limits.max_unpacked_bytes)
                     raise FileRefused(
-                        f"the workbook unpacks to more than {most}; at most {most} are accepted",
+                        N_(
+                            "the workbook unpacks to more than %(most)s; at most %(most)s are "
+                            "accepted"
+                        ),
+                        {"most": Bytes(limits.max_unpacked_bytes, limit=True)},
                         too_large=True,
                         limit="unpacked_size",
                     )
     except FileRefused:
         raise
     except Exception as exc:  # CRC errors, truncated or corrupt deflate streams, ...
-        raise FileRefused("the workbook is damaged: a part of it cannot be unpacked") from exc
+        raise FileRefused(N_("the workbook is damaged: a part of it cannot be unpacked")) from exc
     return CheckedFile(
         "xlsx",
         len(data),
@@ -317,8 +339,11 @@ def _scan_part(
             if first:
                 if chunk.startswith(_WIDE_TEXT):
                     raise FileRefused(
-                        f"the workbook part {entry.filename} is not UTF-8 text; save the "
-                        "workbook again with Excel or LibreOffice"
+                        N_(
+                            "the workbook part %(part)s is not UTF-8 text; save the workbook "
+                            "again with Excel or LibreOffice"
+                        ),
+                        {"part": entry.filename},
                     )
                 first = False
             buffer = carry + chunk
@@ -347,8 +372,11 @@ def _scan(
 ) -> tuple[int, bool]:
     if b"<!DOCTYPE" in body or b"<!ENTITY" in body:
         raise FileRefused(
-            f"the workbook part {entry.filename} declares a document type or entities, "
-            "which workbooks never need; it is not accepted"
+            N_(
+                "the workbook part %(part)s declares a document type or entities, which "
+                "workbooks never need; it is not accepted"
+            ),
+            {"part": entry.filename},
         )
     found = _ELEMENT.findall(body)
     if found:

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.uploads.checks import MIB, FileRefused, amount_text, limit_text
+from app.problems import N_, Bytes
+from app.uploads.checks import MIB, FileRefused
 
 #: Room for kept uploads per council.
 QUOTA_BYTES = 500 * MIB
@@ -119,10 +120,17 @@ class KeptUploads:
     def _refuse_beyond_quota(self, used: int, size: int) -> None:
         if used + size > self.quota_bytes:
             raise FileRefused(
-                f"your council's uploads waiting for import take {amount_text(used)}; this "
-                f"file ({amount_text(size)}) would go beyond the quota of "
-                f"{limit_text(self.quota_bytes)} per council; import or discard earlier uploads, "
-                "or wait until they are removed 24 hours after their upload",
+                N_(
+                    "your council's uploads waiting for import take %(used)s; this file "
+                    "(%(size)s) would go beyond the quota of %(quota)s per council; import or "
+                    "discard earlier uploads, or wait until they are removed 24 hours after "
+                    "their upload"
+                ),
+                {
+                    "used": Bytes(used),
+                    "size": Bytes(size),
+                    "quota": Bytes(self.quota_bytes, limit=True),
+                },
                 too_large=True,
                 limit="quota",
             )

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from app.uploads.checks import MIB, FileRefused, limit_text
+from app.problems import N_, Bytes
+from app.uploads.checks import MIB, FileRefused
 from app.uploads.registry import parser_spec, resolve
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,6 @@ class ChildRun:
     returncode: int
     seconds: float
     timed_out: bool
-
-
-def _seconds_text(seconds: float) -> str:
-    return f"{seconds:g} s"
 
 
 def _environment() -> dict[str, str]:
@@ -160,32 +157,39 @@ def _run_child(request: bytes, data: bytes, limits: ChildLimits) -> tuple[bytes,
 
 def _answer(run: ChildRun, output: bytes, limits: ChildLimits) -> Any:
     """The child's result; FileRefused naming the limit it hit, or saying it failed."""
-    seconds = _seconds_text(limits.seconds)
-    memory = limit_text(limits.memory_bytes)
+    memory = Bytes(int(limits.memory_bytes), limit=True)
+    cpu = limits.cpu
     if run.timed_out:
         raise FileRefused(
-            f"the file took longer than {seconds} to read; split it into smaller files",
+            N_("the file took longer than %(seconds)s s to read; split it into smaller files"),
+            {"seconds": float(limits.seconds)},
             too_large=True,
             limit="time",
         )
     if run.returncode == -signal.SIGXCPU:
         raise FileRefused(
-            f"the file took more than {_seconds_text(limits.cpu)} of processor time to read; "
-            "split it into smaller files",
+            N_(
+                "the file took more than %(seconds)s s of processor time to read; split it "
+                "into smaller files"
+            ),
+            {"seconds": cpu},
             too_large=True,
             limit="time",
         )
     if run.returncode == -signal.SIGXFSZ or len(output) > limits.output_bytes:
         raise FileRefused(
-            f"reading the file gave more than {limit_text(limits.output_bytes)} of results; "
-            "split it into smaller files",
+            N_("reading the file gave more than %(most)s of results; split it into smaller files"),
+            {"most": Bytes(int(limits.output_bytes), limit=True)},
             too_large=True,
             limit="output",
         )
     if run.returncode == -signal.SIGKILL:  # the hard processor limit, or the system's OOM killer
         raise FileRefused(
-            f"reading the file was stopped at the server's limits ({memory} of memory, "
-            f"{_seconds_text(limits.cpu)} of processor time); split it into smaller files",
+            N_(
+                "reading the file was stopped at the server's limits (%(memory)s of memory, "
+                "%(seconds)s s of processor time); split it into smaller files"
+            ),
+            {"memory": memory, "seconds": cpu},
             too_large=True,
             limit="killed",
         )
@@ -195,14 +199,20 @@ def _answer(run: ChildRun, output: bytes, limits: ChildLimits) -> Any:
         answer = None
     if isinstance(answer, dict) and answer.get("failed") == "memory":
         raise FileRefused(
-            f"reading the file needed more than {memory} of memory; split it into smaller files",
+            N_(
+                "reading the file needed more than %(memory)s of memory; split it into smaller "
+                "files"
+            ),
+            {"memory": memory},
             too_large=True,
             limit="memory",
         )
     if not isinstance(answer, dict) or "result" not in answer:
         raise FileRefused(
-            "the file could not be read; check that it opens in a spreadsheet program and "
-            "save it again",
+            N_(
+                "the file could not be read; check that it opens in a spreadsheet program and "
+                "save it again"
+            ),
             limit="parser",
         )
     return answer["result"]

@@ -1,5 +1,6 @@
 """Uploads in the application: limits and folders from the configuration, refusals as
-``UploadRefused`` (413 beyond a limit, 422 for a file that cannot be read).
+``UploadRefused`` (413 beyond a limit, 422 for a file that cannot be read) in the interface
+language.
 
 Services for importers (panel files now, forecast tables next): ``check_file`` before any
 parser, ``parse_file`` in the child process, ``keep_upload`` / ``read_upload`` /
@@ -17,6 +18,7 @@ from typing import Any
 from flask import current_app
 
 from app.errors import UploadRefused
+from app.i18n import problem_text
 from app.uploads.checks import CheckedFile, FileRefused, Limits, check_upload
 from app.uploads.kept import KeptUploads
 from app.uploads.runner import ChildLimits, run_parser
@@ -28,6 +30,7 @@ __all__ = [
     "discard_upload",
     "keep_upload",
     "kept_uploads",
+    "max_file_bytes",
     "parse_file",
     "read_result",
     "read_upload",
@@ -40,15 +43,20 @@ def _refusals() -> Iterator[None]:
         yield
     except FileRefused as refused:
         raise UploadRefused(
-            refused.message, too_large=refused.too_large, limit=refused.limit
+            problem_text(refused.problem), too_large=refused.too_large, limit=refused.limit
         ) from refused
+
+
+def max_file_bytes() -> int:
+    """The largest upload accepted: ``MAX_CONTENT_LENGTH``, else the checks' default."""
+    return int(current_app.config["MAX_CONTENT_LENGTH"] or Limits.max_bytes)
 
 
 def check_file(filename: str, data: bytes, limits: Limits | None = None) -> CheckedFile:
     """Check an upload before any parser reads it (``app.uploads.checks``); the file size
-    limit is ``MAX_CONTENT_LENGTH``. Returns what was seen; raises UploadRefused."""
+    limit is ``max_file_bytes()``. Returns what was seen; raises UploadRefused."""
     if limits is None:
-        limits = Limits(max_bytes=current_app.config["MAX_CONTENT_LENGTH"] or Limits.max_bytes)
+        limits = Limits(max_bytes=max_file_bytes())
     with _refusals():
         return check_upload(filename, data, limits)
 

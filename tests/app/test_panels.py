@@ -167,8 +167,13 @@ def test_problems_name_row_and_column():
     assert [r.email for r in preview.valid_rows] == ["anna@example.de", "eve@example.org"]
     assert preview.valid_rows[1].stakeholder_group == "workers-representatives"
     assert preview.total_rows == 6 and preview.rows_with_problems == 4
+    # the message is a message id with its values, translated where it is shown
     assert preview.problems[0] == Problem(
-        "'x@' is not an e-mail address", field="email", row=3, column="email"
+        "'%(value)s' is not an e-mail address",
+        field="email",
+        row=3,
+        column="email",
+        params={"value": "x@"},
     )
 
 
@@ -226,7 +231,7 @@ def test_missing_required_column_is_named():
 def test_unknown_columns_are_noted_not_refused():
     data = b"name,email,stakeholder_group,notes\nA,a@example.org,employers,x\n"
     preview = parse_panel_file("p.csv", data, languages=("en",), default_language="en")
-    assert preview.ok and preview.notes == ("column `notes` is not used",)
+    assert preview.ok and [str(n) for n in preview.notes] == ["column `notes` is not used"]
 
 
 def test_row_limit():
