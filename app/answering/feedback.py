@@ -5,7 +5,8 @@ results are released: the figures are identical for every panellist and nothing 
 round is ever read. Disclosure control (METHOD.md 5): a suppressed cell shows only that it is
 not shown; a panel total under the plan's ``min_group_n`` is not shown either; rationales are
 authorless, moderated (hidden ones never come back), in a seeded random order, and carry a
-stakeholder group only when that group's cell is published.
+stakeholder group only when that group's cell is published. Stakeholder groups appear only if
+the plan enables group feedback.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app import formatting
 from app.consultations.document import ItemResult
 from app.consultations.keys import rationale_seed
 from app.consultations.models import Round, RoundStatus
+from app.consultations.plans import plan_of
 from app.consultations.queries import rationales
 from app.consultations.responses import AnswerInput, own_answers
 from app.consultations.results import shuffled_rationales
@@ -197,13 +199,18 @@ def item_feedback(
     *,
     round_number: int,
     lang: str,
+    group_feedback: bool = True,
 ) -> ItemFeedback:
-    """Feedback for one item from its frozen result ``entry``."""
+    """Feedback for one item from its frozen result ``entry``.
+
+    ``group_feedback`` (the plan's): whether the published group cells are shown, and the
+    groups named beside the reasons.
+    """
     suppressed = not entry.shown
     fb = ItemFeedback(kind=spec.type, round_number=round_number, n=entry.n, suppressed=suppressed)
     fb.own = _own_answer(spec, own, lang)
     fb.own_rationale = own.rationale if own is not None else None
-    published = entry.published_groups
+    published = entry.published_groups if group_feedback else frozenset()
     fb.rationales = [
         (text, group_label(group) if group in published else None) for text, group, _h in texts
     ]
@@ -221,7 +228,7 @@ def item_feedback(
         fb.scale_points = tuple(str(p) for p in range(1, spec.scale + 1))
         fb.consensus = _consensus_words(entry.consensus_status)
         fb.stability = _stability_words(entry.stable)
-        fb.groups = _group_rows(entry, spec.scale)
+        fb.groups = _group_rows(entry, spec.scale) if group_feedback else []
     elif spec.type == "estimate":
         fb.unit = spec.unit or ""
     elif spec.type == "choice":
@@ -250,6 +257,7 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
     previous = previous_released_round(round_)
     if previous is None:
         return {}
+    plan = plan_of(round_.consultation)
     document = previous.frozen_results()
     mine = own_answers(previous, panellist)
     out: dict[str, ItemFeedback] = {}
@@ -267,5 +275,6 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
             texts,
             round_number=previous.number,
             lang=lang,
+            group_feedback=plan.group_feedback,
         )
     return out

@@ -723,6 +723,48 @@ def test_round_two_shows_the_frozen_round_one_results_and_nothing_else(study):
     assert after == before
 
 
+GREEN = "green-transition-skills"
+
+
+def _round_one_closed(app, ids, **plan) -> int:
+    """Round 1 answered by the 20 (reasons reason-00..19 on GREEN) and closed, not released."""
+    with app.app_context():
+        consultation = db.session.get(Consultation, ids["consultation"])
+        services.update_plan(consultation, {**consultation.plan, **plan}, by=_sec(ids))
+        db.session.commit()
+    r1 = open_round(app, ids)
+    with app.app_context():
+        round_ = db.session.get(Round, r1)
+        for i, pid in enumerate(ids["panel"]):
+            person = db.session.get(Panellist, pid)
+            save_response(round_, person, _round_one_answers(i), submission_id=f"s{i}", submit=True)
+            db.session.commit()
+    close_round(app, ids, r1)
+    return r1
+
+
+def _release_and_open_round_two(app, ids, r1) -> None:
+    with app.app_context():
+        round_ = db.session.get(Round, r1)
+        services.release_round(round_, by=_sec(ids), as_of=utcnow())
+        services.prepare_next_round(round_.consultation, by=_sec(ids))
+        db.session.commit()
+    open_round(app, ids, number=2)
+
+
+@pytest.mark.parametrize("group_feedback", [True, False])
+def test_group_feedback_follows_the_plan(study, group_feedback):
+    app, ids = study()
+    r1 = _round_one_closed(app, ids, group_feedback=group_feedback)
+    _release_and_open_round_two(app, ids, r1)
+    green = item_html(page(enter(app, ids, index=4)), GREEN)
+    assert "<dt>Answers</dt><dd>20</dd>" in green  # the panel's figures either way
+    assert ("By stakeholder group" in green) is group_feedback
+    assert ("Employers" in green) is group_feedback
+    assert ('<span class="muted">(' in green) is group_feedback  # reasons' group labels
+    assert ("not shown: too few answers" in green) is group_feedback  # suppressed groups too
+
+
 def test_r1_an_older_window_does_not_overwrite_newer_answers(study):
     """R1: two windows of the same link; the older page's submit is refused, shown again
     with what it held, and replaces the stored answers only when sent once more."""
