@@ -1,27 +1,29 @@
 """Controlled feedback shown beside carried-forward items (METHOD.md 9).
 
-Everything comes from the *frozen* results of the previous round, and only once that round's
-results are released: the figures are identical for every panellist and nothing of the open
-round is ever read. Disclosure control (METHOD.md 5): a suppressed cell shows only that it is
-not shown; a panel total under the plan's ``min_group_n`` is not shown either; rationales are
-authorless, moderated (hidden ones never come back), in a seeded random order, and carry a
-stakeholder group only when that group's cell is published.
+Everything comes from the *frozen* documents of the previous round, and only once that
+round's results are released: the figures (frozen at close) and the reasons (frozen at
+release) are identical for every panellist, moderation after the release does not change them,
+and nothing of the open round is ever read. Disclosure control (METHOD.md 5): a suppressed
+cell shows only that it is not shown; a panel total under the plan's ``min_group_n`` is not
+shown either; rationales are authorless, moderated, in a seeded random order, and carry a
+stakeholder group only when that group's cell is published. Stakeholder groups appear only
+if the plan enables group feedback.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
 
 from app import formatting
-from app.consultations.document import ItemResult
-from app.consultations.keys import rationale_seed
+from app.consultations.document import ItemResult, SharedRationale
 from app.consultations.models import Round, RoundStatus
-from app.consultations.queries import rationales
+from app.consultations.plans import plan_of
 from app.consultations.responses import AnswerInput, own_answers
-from app.consultations.results import shuffled_rationales
+from app.consultations.results import feedback_rationales
 from app.panels.forms import group_label
 from app.panels.models import Panellist
 from app.questionnaires.spec import Item as SpecItem
@@ -193,20 +195,21 @@ def item_feedback(
     spec: SpecItem,
     entry: ItemResult,
     own: AnswerInput | None,
-    texts: list[tuple[str, str, bool]],
+    texts: Sequence[SharedRationale],
     *,
     round_number: int,
     lang: str,
+    group_feedback: bool = True,
 ) -> ItemFeedback:
-    """Feedback for one item from its frozen result ``entry``."""
+    """Feedback for one item from its frozen result ``entry`` and frozen reasons ``texts``.
+
+    ``group_feedback`` (the plan's): whether the published group cells are shown.
+    """
     suppressed = not entry.shown
     fb = ItemFeedback(kind=spec.type, round_number=round_number, n=entry.n, suppressed=suppressed)
     fb.own = _own_answer(spec, own, lang)
     fb.own_rationale = own.rationale if own is not None else None
-    published = entry.published_groups
-    fb.rationales = [
-        (text, group_label(group) if group in published else None) for text, group, _h in texts
-    ]
+    fb.rationales = [(r.text, group_label(r.group) if r.group else None) for r in texts]
     if suppressed:
         return fb
     n = entry.n or 0
@@ -221,7 +224,7 @@ def item_feedback(
         fb.scale_points = tuple(str(p) for p in range(1, spec.scale + 1))
         fb.consensus = _consensus_words(entry.consensus_status)
         fb.stability = _stability_words(entry.stable)
-        fb.groups = _group_rows(entry, spec.scale)
+        fb.groups = _group_rows(entry, spec.scale) if group_feedback else []
     elif spec.type == "estimate":
         fb.unit = spec.unit or ""
     elif spec.type == "choice":
@@ -250,7 +253,13 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
     previous = previous_released_round(round_)
     if previous is None:
         return {}
+    plan = plan_of(round_.consultation)
     document = previous.frozen_results()
+    # Rounds released before the reasons were frozen with the release read them as they
+    # stand; moderating such a round freezes them first (results.services).
+    reasons = previous.frozen_feedback_rationales()
+    if reasons is None:
+        reasons = feedback_rationales(previous, plan)
     mine = own_answers(previous, panellist)
     out: dict[str, ItemFeedback] = {}
     for item in round_.items:
@@ -258,14 +267,13 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
         entry = document.item(source.key) if source is not None else None
         if source is None or source.round_id != previous.id or entry is None:
             continue
-        seed = rationale_seed(source.round.consultation_id, source.key)
-        texts = shuffled_rationales(rationales(source), seed, source.key)
         out[item.key] = item_feedback(
             SpecItem.from_dict(source.spec),
             entry,
             mine.get(source.key),
-            texts,
+            reasons.of(source.key),
             round_number=previous.number,
             lang=lang,
+            group_feedback=plan.group_feedback,
         )
     return out

@@ -24,6 +24,10 @@ from .uncertainty import DEFAULT_B, DEFAULT_SEED
 
 WEIGHTINGS = ("balanced", "none")
 SCOPES = ("panel", "panel_and_groups")
+#: Fields added after the first plans were locked, with their defaults. While a field holds
+#: its default it is left out of the canonical JSON, so that the fingerprint of a plan locked
+#: before the field existed stays the same.
+LATER_FIELDS = {"group_feedback": True}
 
 
 class PlanError(ValueError):
@@ -99,8 +103,9 @@ class AnalysisPlan:
     ``pratt``), ``max_rounds``, ``carry_settled``, ``confirm_consensus``, ``scope`` (``panel``
     or ``panel_and_groups``), ``min_group_n`` (>= 3), ``contested_alpha``,
     ``contested_median_diff``, ``bootstrap_b``, ``bootstrap_seed``, ``quantile_method``
-    (``type7`` or ``type6``) and ``weighting`` (``balanced``: balanced figures shown beside
-    unweighted ones; ``none``).
+    (``type7`` or ``type6``), ``weighting`` (``balanced``: balanced figures shown beside
+    unweighted ones; ``none``) and ``group_feedback`` (panellists' feedback shows each
+    published stakeholder group's figures, METHOD §9).
 
     Raises:
         ValueError: naming the field, for any invalid value.
@@ -124,6 +129,7 @@ class AnalysisPlan:
     bootstrap_seed: int = DEFAULT_SEED
     quantile_method: str = "type7"
     weighting: str = "balanced"
+    group_feedback: bool = True
 
     def __post_init__(self) -> None:
         checked = {
@@ -151,6 +157,7 @@ class AnalysisPlan:
             "bootstrap_seed": _integer("bootstrap_seed", self.bootstrap_seed, 0, 2**63 - 1),
             "quantile_method": _choice("quantile_method", self.quantile_method, QUANTILE_METHODS),
             "weighting": _choice("weighting", self.weighting, WEIGHTINGS),
+            "group_feedback": _flag("group_feedback", self.group_feedback),
         }
         bands = checked["agreement_band"], checked["disagreement_band"]
         if bands[0] and bands[1] and not (bands[1][1] < bands[0][0] or bands[0][1] < bands[1][0]):
@@ -182,9 +189,15 @@ class AnalysisPlan:
         return data
 
     def to_json(self) -> str:
-        """Canonical JSON: sorted keys, no insignificant whitespace, non-ASCII kept (UTF-8)."""
+        """Canonical JSON: sorted keys, no insignificant whitespace, non-ASCII kept (UTF-8).
+
+        A field of ``LATER_FIELDS`` is left out while it holds its default.
+        """
+        data = {
+            k: v for k, v in self.to_dict().items() if k not in LATER_FIELDS or v != LATER_FIELDS[k]
+        }
         return json.dumps(
-            self.to_dict(),
+            data,
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,

@@ -11,6 +11,10 @@ holds nothing but its group; an item whose panel total is below ``min_group_n`` 
 consensus decision and stopping advice. ``to_json`` writes the stored form (the open API's
 ``consultation.rounds[].items[]``); ``from_json`` reads it back, including documents stored
 before the schema version was written (``schema_version`` 1 is that same shape).
+
+``FeedbackRationales`` is a round's second frozen document: the reasons its panellists gave,
+as the next round's feedback shows them, frozen when the results are released
+(``Round.feedback_rationales``).
 """
 
 from __future__ import annotations
@@ -539,4 +543,66 @@ class RoundResults:
             stopping=Stopping.from_json(data["stopping"]),
             items={item.key: item for item in items},
             schema_version=SCHEMA_VERSION,
+        )
+
+
+#: Version of the stored shape of the feedback rationales.
+FEEDBACK_SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SharedRationale:
+    """One reason as the panellists of the next round read it."""
+
+    text: str
+    #: The author's stakeholder group, only where the feedback may name it (its cell is
+    #: published and the plan enables group feedback); None otherwise.
+    group: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return _drop_none({"text": self.text, "group": self.group})
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SharedRationale:
+        group = data.get("group")
+        return cls(text=str(data["text"]), group=None if group is None else str(group))
+
+
+@dataclass(frozen=True)
+class FeedbackRationales:
+    """The reasons shown as feedback in the next round, frozen when the results are released.
+
+    Per item key, the texts left after moderation, in the order shown (seeded, secret, never
+    by time or author). Nothing here leads to an author: no response id, pseudonym or row
+    order, and a group only where the feedback names it. Moderation after the release
+    changes later publications, never this document (METHOD.md 9).
+    """
+
+    items: dict[str, tuple[SharedRationale, ...]]
+    schema_version: int = FEEDBACK_SCHEMA_VERSION
+
+    def of(self, key: str) -> tuple[SharedRationale, ...]:
+        """The item's reasons in the order shown; empty when none were given or shown."""
+        return self.items.get(key, ())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "items": {key: [r.to_json() for r in texts] for key, texts in self.items.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FeedbackRationales:
+        """Read the stored form. Raises ValueError on a document of a newer schema."""
+        version = int(data.get("schema_version") or 1)
+        if version > FEEDBACK_SCHEMA_VERSION:
+            raise ValueError(
+                f"the feedback rationales are of schema version {version}; this version of "
+                f"the application reads up to {FEEDBACK_SCHEMA_VERSION}"
+            )
+        return cls(
+            items={
+                str(key): tuple(SharedRationale.from_json(r) for r in texts)
+                for key, texts in (data.get("items") or {}).items()
+            }
         )

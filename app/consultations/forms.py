@@ -87,6 +87,10 @@ class PlanForm(FlaskForm):
             ("none", _l("no balanced figures")),
         ],
     )
+    group_feedback = BooleanField(
+        _l("Show panellists the figures of each published stakeholder group in their feedback"),
+        default=True,
+    )
     bootstrap_b = IntegerField(
         _l("Bootstrap replicates"), validators=[InputRequired(), NumberRange(min=100, max=100000)]
     )
@@ -108,6 +112,7 @@ class PlanForm(FlaskForm):
         "contested_alpha",
         "contested_median_diff",
         "weighting",
+        "group_feedback",
         "bootstrap_b",
         "bootstrap_seed",
     )

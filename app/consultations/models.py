@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.consultations.document import RoundResults
+from app.consultations.document import FeedbackRationales, RoundResults
 from app.database import utcnow
 from app.errors import ConsultationStateError, PlanLockedError, RoundStateError
 from app.extensions import db
@@ -148,6 +148,10 @@ class Round(db.Model):
     released_at: Mapped[datetime | None]
     #: Statistics frozen at close (METHOD.md 9): the basis of feedback and reports.
     results: Mapped[dict[str, Any] | None]
+    #: The reasons shown as feedback in the next round, frozen at release (METHOD.md 9):
+    #: authorless texts per item in the order shown. NULL before release, and for rounds
+    #: released before it was stored (their feedback reads the reasons as they stand).
+    feedback_rationales: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     consultation: Mapped[Consultation] = relationship(back_populates="rounds")
@@ -197,6 +201,12 @@ class Round(db.Model):
             return None
         plan = self.consultation.plan or {}
         return RoundResults.from_json(self.results, min_group_n=int(plan.get("min_group_n", 5)))
+
+    def frozen_feedback_rationales(self) -> FeedbackRationales | None:
+        """The reasons frozen at release, as the typed document; None when none were frozen."""
+        if self.feedback_rationales is None:
+            return None
+        return FeedbackRationales.from_json(self.feedback_rationales)
 
 
 class ItemType(enum.StrEnum):

@@ -4,6 +4,8 @@
 (``app.consultations.document``), the single source for controlled feedback, the
 secretariat's result pages, exports and briefs, so every view shows the same figures.
 Disclosure control is applied here: a suppressed group cell holds nothing but its group.
+``feedback_rationales`` makes the round's other frozen document, the reasons shown as
+feedback, when the results are released.
 """
 
 from __future__ import annotations
@@ -33,20 +35,24 @@ from app.consultations.document import (
     LIKERT_STATS,
     CellStatus,
     Divergence,
+    FeedbackRationales,
     GroupCell,
     ItemResult,
     RankedOption,
     RoundResults,
+    SharedRationale,
     Stability,
     Stopping,
     StoppingDecision,
 )
+from app.consultations.keys import rationale_seed
 from app.consultations.models import ItemType, Round, RoundStatus
 from app.consultations.queries import (
     choice_answers,
     estimate_answers,
     likert_answers,
     ranking_answers,
+    rationales,
     submitted_count,
     text_answers,
 )
@@ -371,3 +377,33 @@ def shuffled_rationales(
     shuffled = list(texts)
     rng.shuffle(shuffled)
     return shuffled
+
+
+def feedback_rationales(round_: Round, plan: AnalysisPlan) -> FeedbackRationales:
+    """The reasons of a closed round as the next round's feedback shows them, as they stand.
+
+    Per item (open questions have no reasons): the texts not hidden by moderation, in the
+    seeded order of ``shuffled_rationales``, without author; the author's group only where the
+    item's group cell is published and the plan enables group feedback. Nothing while fewer
+    than ``min_group_n`` responses are submitted. Frozen when the results are released
+    (``services.release_round``). Raises StudyKeyMissing when the study key is gone.
+    """
+    document = round_.frozen_results()
+    items: dict[str, tuple[SharedRationale, ...]] = {}
+    for item in round_.items:
+        if item.type is ItemType.text:
+            continue
+        texts = rationales(item)
+        if not texts:
+            continue
+        entry = document.item(item.key) if document is not None else None
+        named = entry.published_groups if entry is not None and plan.group_feedback else ()
+        seed = rationale_seed(round_.consultation_id, item.key)
+        shown = tuple(
+            SharedRationale(text.strip(), group if group in named else None)
+            for text, group, _hidden in shuffled_rationales(texts, seed, item.key)
+            if (text or "").strip()
+        )
+        if shown:
+            items[item.key] = shown
+    return FeedbackRationales(items)

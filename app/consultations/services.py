@@ -23,7 +23,7 @@ from app.consultations.models import (
 )
 from app.consultations.plans import plan_from_dict, plan_of
 from app.consultations.responses import record_round_participation
-from app.consultations.results import compute_round_results
+from app.consultations.results import compute_round_results, feedback_rationales
 from app.councils.models import Council
 from app.curation.models import Theme
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
@@ -266,9 +266,15 @@ def finish_consultation(consultation: Consultation, *, by: User, as_of: datetime
 
 
 def release_round(round_: Round, *, by: User, as_of: datetime) -> Round:
-    """Release a closed round's results to the panel (feedback in the next round). Flushes."""
+    """Release a closed round's results to the panel (feedback in the next round).
+
+    The reasons shown as feedback are frozen with the release (METHOD.md 9): moderation
+    afterwards no longer changes what the next round's panellists see. Raises
+    RoundStateError (not closed), StudyKeyMissing. Flushes.
+    """
     authorize(by, Act.run, round_.consultation)
     round_.release(as_of)
+    round_.feedback_rationales = feedback_rationales(round_, plan_of(round_.consultation)).to_json()
     record(
         "round-released",
         actor=by,

@@ -14,6 +14,7 @@ from app.auth.policy import staff
 from app.consultations import services
 from app.consultations.forms import ConfirmForm, DeadlineForm, NewConsultationForm, PlanForm
 from app.consultations.models import Consultation, RoundStatus
+from app.consultations.plans import plan_of
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
 from app.problems import Problem
@@ -125,7 +126,7 @@ def show(consultation_id: int):
     return render_template(
         "consultations/show.html",
         c=consultation,
-        plan=consultation.plan,
+        plan=plan_of(consultation),
         links=_links(consultation),
         round_links={r.number: _round_links(consultation, r.number) for r in consultation.rounds},
         stopping=last_closed.frozen_results().stopping if last_closed else None,

@@ -16,9 +16,10 @@ from app.audit.services import record
 from app.auth.models import User
 from app.consultations.document import Disclosure, ItemResult, RoundResults
 from app.consultations.keys import rationale_seed
-from app.consultations.models import Answer, Item, ItemType, Round
+from app.consultations.models import Answer, Item, ItemType, Round, RoundStatus
+from app.consultations.plans import plan_of
 from app.consultations.queries import rationale_rows
-from app.consultations.results import shuffled_rationales
+from app.consultations.results import feedback_rationales, shuffled_rationales
 from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -179,9 +180,19 @@ def set_rationale_hidden(
 ) -> Item:
     """Hide a rationale from feedback (or show it again). Audited without any response id.
 
-    Raises NotFound (unknown item or rationale), NotAllowed (round open or draft). Flushes.
+    Once the round's results are released, the feedback of the next round is frozen
+    (``Round.feedback_rationales``): the change then applies to the downloads only, and the
+    audit event says so. Raises NotFound (unknown item or rationale), NotAllowed (round open
+    or draft). Flushes.
     """
     ensure_staff_can_see_results(by, round_)
+    released = round_.status is RoundStatus.released
+    if released and round_.feedback_rationales is None:
+        # released before the reasons were frozen with the release: freeze them as the
+        # panel has seen them so far, before this change
+        round_.feedback_rationales = feedback_rationales(
+            round_, plan_of(round_.consultation)
+        ).to_json()
     item = item_by_key(round_, item_key)
     if not token or len(token) != 64:
         raise InvalidInput(
@@ -205,7 +216,7 @@ def set_rationale_hidden(
             actor=by,
             object_type="item",
             object_id=item.id,
-            details={"round": round_.number, "item": item.key},
+            details={"round": round_.number, "item": item.key, "feedback_frozen": released},
         )
     db.session.flush()
     return item

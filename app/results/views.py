@@ -31,7 +31,7 @@ from app.charts import (
     likert_distribution,
     ranking_chart,
 )
-from app.consultations.models import ItemType, Round
+from app.consultations.models import ItemType, Round, RoundStatus
 from app.consultations.plans import plan_of
 from app.errors import DomainError, NotFound
 from app.results import exports
@@ -330,12 +330,25 @@ def rationales(consultation_id: int, number: int):
         except DomainError as exc:
             flash(exc.message, "error")
         else:
-            flash(
-                _("The rationale is hidden from feedback.")
-                if hide
-                else _("The rationale is shown in feedback again."),
-                "info",
-            )
+            if round_.status is RoundStatus.released:
+                message = (
+                    _(
+                        "The rationale is hidden from the downloads. The feedback of the next "
+                        "round was frozen at release and does not change."
+                    )
+                    if hide
+                    else _(
+                        "The rationale is shown in the downloads again. The feedback of the "
+                        "next round was frozen at release and does not change."
+                    )
+                )
+            else:
+                message = (
+                    _("The rationale is hidden from feedback.")
+                    if hide
+                    else _("The rationale is shown in feedback again.")
+                )
+            flash(message, "info")
         return redirect(
             url_for(
                 ".rationales",
@@ -363,6 +376,7 @@ def rationales(consultation_id: int, number: int):
         r=round_,
         c=round_.consultation,
         sections=sections,
+        released=round_.status is RoundStatus.released,
         results_url=url_for(".results", consultation_id=consultation_id, number=number),
         **_helpers(round_),
     )

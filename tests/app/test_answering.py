@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import func, select, update
 
+from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.classifications.models import Sector
 from app.classifications.services import ensure_builtin_sectors
@@ -28,6 +29,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.panels.models import Invitation, Panellist, Participation
 from app.panels.tracking import Progress, progress_of
+from tests.app.factories import sign_in
 from tests.conftest import ROOT
 
 SURVEY = ROOT / "surveys" / "future-skill-needs.yaml"
@@ -721,6 +723,152 @@ def test_round_two_shows_the_frozen_round_one_results_and_nothing_else(study):
     assert other.post("/r", data=data).status_code == 303
     after = re.sub(r'name="(submission_id|csrf_token|resume)" [^>]*>', "", page(client))
     assert after == before
+
+
+GREEN = "green-transition-skills"
+
+
+def _round_one_closed(app, ids, **plan) -> int:
+    """Round 1 answered by the 20 (reasons reason-00..19 on GREEN) and closed, not released."""
+    with app.app_context():
+        consultation = db.session.get(Consultation, ids["consultation"])
+        services.update_plan(consultation, {**consultation.plan, **plan}, by=_sec(ids))
+        db.session.commit()
+    r1 = open_round(app, ids)
+    with app.app_context():
+        round_ = db.session.get(Round, r1)
+        for i, pid in enumerate(ids["panel"]):
+            person = db.session.get(Panellist, pid)
+            save_response(round_, person, _round_one_answers(i), submission_id=f"s{i}", submit=True)
+            db.session.commit()
+    close_round(app, ids, r1)
+    return r1
+
+
+def _release_and_open_round_two(app, ids, r1) -> None:
+    with app.app_context():
+        round_ = db.session.get(Round, r1)
+        services.release_round(round_, by=_sec(ids), as_of=utcnow())
+        services.prepare_next_round(round_.consultation, by=_sec(ids))
+        db.session.commit()
+    open_round(app, ids, number=2)
+
+
+def _moderate(app, ids, text: str, action: str = "hide") -> str:
+    """The secretariat hides (or shows) the reason ``text`` of round 1 on the moderation
+    page; returns the page it is sent back to."""
+    staff = app.test_client()
+    sign_in(staff, "sec@example.org", "a long password!")
+    url = f"/staff/consultations/{ids['consultation']}/rounds/1/rationales"
+    listed = staff.get(url).get_data(as_text=True)
+    token = re.search(
+        rf'<td class="rationale-text"[^>]*>{text}</td>.*?name="rationale" value="([0-9a-f]{{64}})"',
+        listed,
+        flags=re.S,
+    ).group(1)
+    sent = staff.post(url, data={"item": GREEN, "rationale": token, "action": action})
+    assert sent.status_code == 303
+    return staff.get(sent.headers["Location"]).get_data(as_text=True)
+
+
+def _csv_reasons(app, ids) -> set[str]:
+    staff = app.test_client()
+    sign_in(staff, "sec@example.org", "a long password!")
+    url = f"/staff/consultations/{ids['consultation']}/rounds/1/results.csv"
+    return set(re.findall(r"reason-\d\d", staff.get(url).get_data(as_text=True)))
+
+
+def test_a_reason_hidden_after_release_stays_in_the_open_rounds_feedback(study):
+    app, ids = study()
+    r1 = _round_one_closed(app, ids)
+    _release_and_open_round_two(app, ids, r1)
+    client = enter(app, ids, index=4)
+    before = item_html(page(client), GREEN)
+    assert "reason-07" in before
+
+    moderation = _moderate(app, ids, "reason-07")
+    assert "The results of this round are released." in moderation
+    assert "hiding or showing a reason now does not change their feedback" in moderation
+    assert "The rationale is hidden from the downloads." in moderation
+    assert "Hide from downloads" in moderation and "In downloads" in moderation
+
+    assert item_html(page(client), GREEN) == before  # the feedback is frozen
+    assert "reason-07" not in _csv_reasons(app, ids)  # later publications follow moderation
+    with app.app_context():
+        assert db.session.scalars(
+            select(Answer.rationale_hidden).where(Answer.rationale == "reason-07")
+        ).one()
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rationale-hidden")
+        ).one()
+        assert event.details == {"round": 1, "item": GREEN, "feedback_frozen": True}
+        assert event.actor == "sec@example.org"
+
+    _moderate(app, ids, "reason-07", "show")
+    assert item_html(page(client), GREEN) == before
+    assert "reason-07" in _csv_reasons(app, ids)
+
+
+def test_a_reason_hidden_before_release_is_left_out_and_the_frozen_reasons_name_nobody(study):
+    app, ids = study()
+    r1 = _round_one_closed(app, ids)
+    moderation = _moderate(app, ids, "reason-07")
+    assert "The rationale is hidden from feedback." in moderation
+    assert "The results of this round are released." not in moderation
+    _release_and_open_round_two(app, ids, r1)
+    green = item_html(page(enter(app, ids, index=4)), GREEN)
+    assert "reason-07" not in green and "reason-08" in green
+    with app.app_context():
+        stored = db.session.get(Round, r1).feedback_rationales
+        reasons = stored["items"][GREEN]
+        assert {t["text"] for t in reasons} == {f"reason-{i:02d}" for i in range(20)} - {
+            "reason-07"
+        }
+        # only what the page shows: the text and a published group, nothing of the author
+        assert all(set(t) <= {"text", "group"} for t in reasons)
+        handles = (
+            db.session.scalars(select(Response.id)).all()
+            + db.session.scalars(select(Response.respondent_pseudonym)).all()
+        )
+        assert not any(handle in str(stored) for handle in handles)
+        shown = re.findall(r"<li>(reason-\d\d)", green)
+        assert shown == [t["text"] for t in reasons]  # in the frozen order
+        assert shown != sorted(shown)
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rationale-hidden")
+        ).one()
+        assert event.details["feedback_frozen"] is False
+
+
+def test_a_round_released_before_reasons_were_frozen_freezes_them_at_its_first_moderation(
+    study,
+):
+    app, ids = study()
+    r1 = _round_one_closed(app, ids)
+    _release_and_open_round_two(app, ids, r1)
+    with app.app_context():  # as stored by an earlier version
+        db.session.get(Round, r1).feedback_rationales = None
+        db.session.commit()
+    client = enter(app, ids, index=4)
+    before = item_html(page(client), GREEN)
+    assert "reason-07" in before
+    _moderate(app, ids, "reason-07")
+    assert item_html(page(client), GREEN) == before
+    with app.app_context():
+        assert db.session.get(Round, r1).feedback_rationales is not None
+
+
+@pytest.mark.parametrize("group_feedback", [True, False])
+def test_group_feedback_follows_the_plan(study, group_feedback):
+    app, ids = study()
+    r1 = _round_one_closed(app, ids, group_feedback=group_feedback)
+    _release_and_open_round_two(app, ids, r1)
+    green = item_html(page(enter(app, ids, index=4)), GREEN)
+    assert "<dt>Answers</dt><dd>20</dd>" in green  # the panel's figures either way
+    assert ("By stakeholder group" in green) is group_feedback
+    assert ("Employers" in green) is group_feedback
+    assert ('<span class="muted">(' in green) is group_feedback  # reasons' group labels
+    assert ("not shown: too few answers" in green) is group_feedback  # suppressed groups too
 
 
 def test_r1_an_older_window_does_not_overwrite_newer_answers(study):

@@ -123,10 +123,13 @@ def test_plan_locks_when_round_one_opens_and_later_changes_are_audited(study):
         assert c.plan_locked_at == T0 and len(c.plan_hash) == 64
         with pytest.raises(PlanLockedError):
             services.update_plan(c, {**c.plan, "min_group_n": 6}, by=sec)
+        with pytest.raises(PlanLockedError):
+            services.update_plan(c, {**c.plan, "group_feedback": False}, by=sec)
         db.session.commit()  # the edge commits the audit event of the refusal
         actions = db.session.scalars(select(AuditEvent.action)).all()
-        assert "plan-locked" in actions and "plan-change-refused" in actions
-        assert db.session.get(Consultation, ids["consultation"]).plan["min_group_n"] == 4
+        assert "plan-locked" in actions and actions.count("plan-change-refused") == 2
+        stored = db.session.get(Consultation, ids["consultation"]).plan
+        assert stored["min_group_n"] == 4 and stored["group_feedback"] is True
 
 
 def _likert_answers(round_, value):

@@ -338,3 +338,37 @@ def test_the_secretariat_finishes_a_consultation_from_its_page(setup):
     assert "Finish the consultation" not in page
     with app.app_context():
         assert db.session.scalars(select(Consultation)).one().status.value == "finished"
+
+
+def _group_feedback_box(page: str) -> str:
+    return next(tag for tag in page.split("<input")[1:] if 'name="group_feedback"' in tag)
+
+
+def test_group_feedback_is_set_on_the_plan_page_shown_in_the_summary_and_locked(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    plan_url, show_url = f"/staff/consultations/{cid}/plan", f"/staff/consultations/{cid}"
+    assert "checked" in _group_feedback_box(client.get(plan_url).get_data(as_text=True))
+    assert "group figures in the panellists' feedback" in client.get(show_url).get_data(
+        as_text=True
+    )
+
+    off = client.post(plan_url, data=_plan_data())  # the box left unticked
+    assert off.status_code == 303
+    with app.app_context():
+        assert db.session.get(Consultation, int(cid)).plan["group_feedback"] is False
+    assert "checked" not in _group_feedback_box(client.get(plan_url).get_data(as_text=True))
+    assert "no group figures in the panellists' feedback" in client.get(show_url).get_data(
+        as_text=True
+    )
+
+    deadline = (date.today() + timedelta(days=14)).isoformat()
+    client.post(f"/staff/consultations/{cid}/rounds/1/open", data={"deadline": deadline})
+    refused = client.post(plan_url, data=_plan_data(group_feedback="y"))
+    assert refused.status_code == 303
+    assert "cannot be changed" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Consultation, int(cid)).plan["group_feedback"] is False
+    locked = client.get(plan_url).get_data(as_text=True)
+    assert "checked" not in _group_feedback_box(locked)
+    assert "Show panellists the figures of each published stakeholder group" in locked

@@ -486,7 +486,11 @@ def test_rationales_are_listed_shuffled_and_can_be_hidden_and_shown_again(study)
             select(AuditEvent).where(AuditEvent.action == "rationale-hidden")
         ).one()
         assert response_id not in str(event.details) and token not in str(event.details)
-        assert event.details == {"round": 1, "item": "digital-data-skills"}
+        assert event.details == {
+            "round": 1,
+            "item": "digital-data-skills",
+            "feedback_frozen": False,
+        }
     page = client.get(_url(cid, "rationales")).get_data(as_text=True)
     assert "Show again" in page and "The rationale is hidden from feedback." in page
     records = _csv(client.get(_url(cid, "results.csv")).data)

@@ -26,6 +26,7 @@ def test_defaults_follow_method():
     assert (plan.carry_settled, plan.confirm_consensus) == (False, False)
     assert (plan.contested_alpha, plan.contested_median_diff) == (0.05, 2.0)
     assert (plan.bootstrap_b, plan.bootstrap_seed) == (2000, 12345)
+    assert plan.group_feedback is True  # groups were always shown in feedback
     assert (plan.quantile_method, plan.weighting, plan.zero_method) == (
         "type7",
         "balanced",
@@ -57,6 +58,22 @@ def test_round_trip_and_hash_stability():
     assert AnalysisPlan(min_n=6).sha256() != AnalysisPlan().sha256()
 
 
+def test_group_feedback_keeps_the_fingerprints_of_earlier_plans():
+    # fingerprints of plans made before group_feedback existed (stored without the field)
+    assert AnalysisPlan().sha256() == (
+        "cc832eb32fa5cd310f2180bd8d16a164e72e27a9923f200ab7633f6839ba4c50"
+    )
+    assert AnalysisPlan(min_group_n=6, carry_settled=True).sha256() == (
+        "4e773dbfb2703a2ad888ed9ddaacafbe9ba17322e3effe0cdebbc48de0f48f70"
+    )
+    assert "group_feedback" not in AnalysisPlan().to_json()
+    assert AnalysisPlan().to_dict()["group_feedback"] is True
+    off = AnalysisPlan(group_feedback=False)
+    assert '"group_feedback":false' in off.to_json() and off.sha256() != AnalysisPlan().sha256()
+    assert AnalysisPlan.from_dict(json.loads(off.to_json())) == off
+    assert AnalysisPlan.from_dict(off.to_dict()).sha256() == off.sha256()
+
+
 def test_plan_is_frozen():
     with pytest.raises(AttributeError):
         AnalysisPlan().min_n = 3
@@ -80,6 +97,8 @@ def test_plan_without_out_rule():
         ("max_rounds", 0),
         ("carry_settled", "yes"),
         ("confirm_consensus", 1),
+        ("group_feedback", "no"),
+        ("group_feedback", 0),
         ("min_group_n", 2),
         ("contested_alpha", 0),
         ("contested_alpha", 1.0),

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from app.consultations.document import (
+    FEEDBACK_SCHEMA_VERSION,
     SCHEMA_VERSION,
     CellStatus,
     Disclosure,
+    FeedbackRationales,
     GroupCell,
     ItemResult,
     RoundResults,
+    SharedRationale,
     StoppingDecision,
 )
 
@@ -207,3 +210,29 @@ def test_group_cells_round_trip():
         GroupCell("employers", CellStatus.published, n=6, counts={"1": 6}, stats={"median": 1.0}),
     ):
         assert GroupCell.from_json(cell.to_json()).to_json() == cell.to_json()
+
+
+def test_feedback_rationales_keep_their_order_and_only_text_and_group():
+    frozen = FeedbackRationales(
+        {
+            "digital": (
+                SharedRationale("Tablets on every site."),
+                SharedRationale("BIM", "employers"),
+            ),
+            "green": (SharedRationale("Heat pumps."),),
+        }
+    )
+    stored = frozen.to_json()
+    assert stored == {
+        "schema_version": FEEDBACK_SCHEMA_VERSION,
+        "items": {
+            "digital": [{"text": "Tablets on every site."}, {"text": "BIM", "group": "employers"}],
+            "green": [{"text": "Heat pumps."}],
+        },
+    }
+    again = FeedbackRationales.from_json(stored)
+    assert again == frozen
+    assert [r.text for r in again.of("digital")] == ["Tablets on every site.", "BIM"]
+    assert again.of("ranking") == ()
+    with pytest.raises(ValueError, match="schema version 2"):
+        FeedbackRationales.from_json({"schema_version": 2, "items": {}})
