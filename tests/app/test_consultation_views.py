@@ -256,7 +256,11 @@ def test_round_lifecycle_buttons(setup):
         ("en", "30.02.2026", "“30.02.2026” is not a date: write it as YYYY-MM-DD"),
         ("en", "   ", "Enter a date as YYYY-MM-DD."),
         ("de", "2026-02-30", "„2026-02-30“ ist kein Datum: Der Februar 2026 hat 28 Tage."),
-        ("fr", "2026-02-30", "« 2026-02-30 » n’est pas une date : février 2026 compte 28 jours."),
+        (
+            "fr",
+            "2026-02-30",
+            "«\u00a02026-02-30\u00a0» n’est pas une date\u00a0: février 2026 compte 28 jours.",
+        ),
     ],
 )
 def test_an_impossible_deadline_is_reported_as_not_a_date(setup, lang, deadline, message):
