@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -31,6 +33,13 @@ def browser():
             chromium.close()
 
 
+#: A phone, and a 1280 px wide window at 200% zoom: pages are then laid out in 640 CSS
+#: pixels of two device pixels each.
+PHONE = {"viewport": {"width": 320, "height": 640}, "device_scale_factor": 1}
+ZOOM_200 = {"viewport": {"width": 640, "height": 400}, "device_scale_factor": 2}
+SCREENS = {"320px": PHONE, "200% zoom": ZOOM_200}
+
+
 def serious_violations(results) -> list[dict]:
     """Print every axe-core violation; return the serious and critical ones."""
     violations = results.response.get("violations", [])
@@ -42,3 +51,19 @@ def serious_violations(results) -> list[dict]:
         targets = [n.get("target") for n in v.get("nodes", [])][:5]
         print(f"axe {v.get('impact')}: {v.get('id')} - {v.get('help')} {targets}")
     return [v for v in violations if v.get("impact") in ("serious", "critical")]
+
+
+@contextmanager
+def serving(app):
+    """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yields the base address."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
