@@ -67,3 +67,55 @@ def serving(app):
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+
+
+#: Per table of the page: is it wider than the space it has, and the region around it.
+TABLES_JS = """() => {
+  const main = document.querySelector('main');
+  return [...main.querySelectorAll('table')].map((table) => {
+    const region = table.closest('[role=region]');
+    const box = (region || table).getBoundingClientRect();
+    const ids = region ? (region.getAttribute('aria-labelledby') || '').split(/\\s+/) : [];
+    const name = ids.map((id) => document.getElementById(id))
+      .map((el) => (el ? el.textContent.trim() : '')).filter(Boolean).join(' ');
+    return {
+      caption: table.caption ? table.caption.textContent.trim() : '',
+      // a table shown as a block (narrow screens, outside a region) scrolls inside itself
+      wide: Math.max(table.offsetWidth, table.scrollWidth)
+        > (region || table.parentElement).clientWidth + 1,
+      region: Boolean(region),
+      name,
+      named_ids_found: ids.filter(Boolean).every((id) => document.getElementById(id)),
+      focusable: region ? region.tabIndex === 0 : false,
+      scrolls: region ? getComputedStyle(region).overflowX : '',
+      right: box.right,
+    };
+  });
+}"""
+
+
+def layout_problems(page, url: str) -> list[str]:
+    """What is wrong with the page at the current viewport (empty when nothing is)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    response = page.goto(url)
+    assert response.status == 200, url
+    problems = []
+    width, inner = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    if width > inner:
+        problems.append(f"the page scrolls sideways: {width} > {inner} px")
+    for table in page.evaluate(TABLES_JS):
+        where = table["caption"] or "a table without caption"
+        if table["wide"] and not table["region"]:
+            problems.append(f"{where}: wider than the page and not in a scrolling region")
+        if table["region"]:
+            if not table["name"] or not table["named_ids_found"]:
+                problems.append(f"{where}: its region has no name")
+            if not table["focusable"]:
+                problems.append(f"{where}: its region cannot take the keyboard focus")
+            if table["scrolls"] not in ("auto", "scroll"):
+                problems.append(f"{where}: its region does not scroll")
+            if table["right"] > inner + 1:
+                problems.append(f"{where}: its region reaches beyond the screen")
+    problems += [f"axe {v['impact']}: {v['id']}" for v in serious_violations(Axe().run(page))]
+    return problems

@@ -1,4 +1,10 @@
-"""Staff pages in Chromium: tables whose rows line up, on a desktop, a phone and at 200% zoom."""
+"""Staff and panellist pages on a phone (320 px) and at 200% zoom, and tables whose rows line up.
+
+A 1280 px wide window at 200% zoom lays pages out in 640 CSS pixels at two device pixels
+each: that is what the zoomed viewport emulates. On both, the page itself must not scroll
+sideways; a table too wide for the screen scrolls inside its own region, which a keyboard
+can reach and a screen reader names, and axe-core finds nothing serious or critical.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from tests.browser.conftest import SCREENS, serving
+from tests.browser.conftest import PHONE, SCREENS, layout_problems, serving
 from tests.conftest import base_config
 
 pytestmark = pytest.mark.browser
@@ -58,6 +64,65 @@ def _sign_in(page, base: str) -> None:
     page.get_by_label("Password").fill("demo-secretariat-2026")
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base + "/staff")
+
+
+def _staff_pages(demo_id: int) -> list[str]:
+    consultation = f"/staff/consultations/{demo_id}"
+    return [
+        consultation + "/rounds/1/results",
+        consultation + "/rounds/3/results?lang=de",
+        consultation + "/rounds/2/results?lang=fr",
+        consultation + "/rounds/1/rationales?lang=en",
+        consultation + "/tracking",
+        consultation + "/rounds/1/themes",
+    ]
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_staff_pages_fit_a_phone_and_200_percent_zoom(demo_site, browser, screen):
+    base, demo_id, _link = demo_site
+    context = browser.new_context(**SCREENS[screen])
+    try:
+        page = context.new_page()
+        _sign_in(page, base)
+        problems = {path: layout_problems(page, base + path) for path in _staff_pages(demo_id)}
+    finally:
+        context.close()
+    assert not any(problems.values()), _report(problems)
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_answering_page_fits_a_phone_and_200_percent_zoom(demo_site, browser, screen):
+    base, _demo_id, link = demo_site
+    context = browser.new_context(**SCREENS[screen])
+    try:
+        page = context.new_page()
+        page.goto(base + link)
+        assert page.url == base + "/r"
+        problems = layout_problems(page, base + "/r")
+        assert problems == [], _report({"/r": problems})
+        assert page.locator("fieldset.question").count() > 0
+    finally:
+        context.close()
+
+
+def test_wide_overview_scrolls_inside_its_region_reached_by_the_keyboard(demo_site, browser):
+    base, demo_id, _link = demo_site
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        _sign_in(page, base)
+        page.goto(base + f"/staff/consultations/{demo_id}/rounds/3/results")
+        region = page.get_by_role("region", name="Questions of round 3 with their main figures")
+        assert region.evaluate("r => r.scrollWidth > r.clientWidth")  # it is wider than 320 px
+        region.focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(
+            "() => document.activeElement.scrollLeft > 0 && "
+            "document.documentElement.scrollWidth <= innerWidth"
+        )
+    finally:
+        context.close()
 
 
 #: Per body row of every table: the boxes and bottom rules of its cells.
