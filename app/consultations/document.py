@@ -78,6 +78,13 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
+def _comparable(value: Number) -> float | None:
+    """A statistic as compared by a rule: rounded to 10 decimals; None if not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        return None
+    return round(float(value), 10)
+
+
 def _counts(value: Any) -> dict[str, int] | None:
     if value is None:
         return None
@@ -333,6 +340,29 @@ class ItemResult:
         if not self.shown or self.type not in ("likert", "ranking", "choice"):
             return False
         return self.type != "likert" or bool(self.counts)
+
+    @property
+    def top_options(self) -> tuple[RankedOption, ...]:
+        """The options ranked first by mean rank: several when tied (ranking items shown).
+
+        ``options`` are stored best first; values are compared at 10 decimals (METHOD.md)."""
+        if not self.shown or self.type != "ranking" or not self.options:
+            return ()
+        best = _comparable(self.options[0].mean_rank)
+        if best is None:
+            return ()
+        return tuple(o for o in self.options if _comparable(o.mean_rank) == best)
+
+    @property
+    def modal_options(self) -> frozenset[str]:
+        """Keys of the options chosen most often: several when tied (choice items shown,
+        with at least one answer). A set: the stored counts need not keep option order."""
+        if not self.shown or self.type != "choice" or not self.counts:
+            return frozenset()
+        top = max(self.counts.values())
+        if top <= 0:
+            return frozenset()
+        return frozenset(key for key, n in self.counts.items() if n == top)
 
     def outside_iqr(self, value: float | None) -> bool:
         """Whether ``value`` lies outside the panel's middle half (shown items only)."""

@@ -67,6 +67,14 @@ CONSENSUS_WORDS = {
     "insufficient": _l("Too few answers for a consensus decision"),
     "conflict": _l("Both consensus rules hold (conflict, treated as no consensus)"),
 }
+#: Consensus in a word or two, for the round's overview table (CONSENSUS_WORDS explain).
+CONSENSUS_SHORT = {
+    "in": _l("Consensus in"),
+    "out": _l("Consensus out"),
+    "none": _l("No consensus"),
+    "insufficient": _l("Too few answers"),
+    "conflict": _l("Conflict, treated as no consensus"),
+}
 LABEL_WORDS = {
     "consensus-in": _l("Consensus in"),
     "consensus-out": _l("Consensus out"),
@@ -129,6 +137,16 @@ def stability_words(entry) -> str:
     return _("Stability not assessable (first round or too few paired answers)")
 
 
+def stability_short(entry) -> str:
+    """Stability in a word or two, for the round's overview table."""
+    stable = entry.stable
+    if stable is True:
+        return _("Stable")
+    if stable is False:
+        return _("Not stable")
+    return _("Not assessable")
+
+
 def _helpers(round_: Round) -> dict[str, Any]:
     return {
         "fmt": fmt,
@@ -139,6 +157,8 @@ def _helpers(round_: Round) -> dict[str, Any]:
         "count": formatting.count,
         "group_label": group_label,
         "stability_words": stability_words,
+        "stability_short": stability_short,
+        "consensus_short": CONSENSUS_SHORT,
         "consensus_words": CONSENSUS_WORDS,
         "label_words": LABEL_WORDS,
         "type_words": TYPE_WORDS,

@@ -242,7 +242,7 @@ def test_chart_is_an_image_with_alt_text_and_a_data_table(study):
     img = re.search(r'<img src="([^"]+)" alt="([^"]+)"', section)
     assert img and img.group(1).endswith("/results/charts/digital-data-skills.svg")
     assert "median" in img.group(2)
-    assert "<caption>Answers per scale point</caption>" in section
+    assert re.search(r"<caption[^>]*>Answers per scale point</caption>", section)
 
 
 def test_suppressed_groups_and_small_panels_never_show_counts_or_statistics(study):
@@ -581,3 +581,191 @@ def test_texts_are_withheld_while_fewer_than_min_group_n_submitted(make_app, tmp
         body = client.get(_url(cid, tail)).get_data(as_text=True)
         assert "only I would write this" not in body, tail
         assert "my very own reason" not in body, tail
+
+
+# --- the round at a glance ------------------------------------------------------------------
+
+#: Columns of the overview table, in order.
+OVERVIEW_COLUMNS = (
+    "Question",
+    "Type",
+    "Answers",
+    "Main figure",
+    "Consensus",
+    "Stability",
+    "Stakeholder groups",
+    "Stopping rule",
+)
+
+
+def _text(fragment: str, *, screen_reader: bool = False) -> str:
+    """What a sighted reader sees (or, with ``screen_reader``, what is read out)."""
+    if screen_reader:
+        fragment = re.sub(r'<span aria-hidden="true">.*?</span>', "", fragment, flags=re.S)
+    else:
+        fragment = re.sub(r'<span class="visually-hidden">.*?</span>', "", fragment, flags=re.S)
+    text = htmllib.unescape(re.sub(r"<[^>]+>", "", fragment))
+    return re.sub(r"[ \t\r\n]+", " ", text).strip()  # no-break spaces are kept
+
+
+def _overview(html: str) -> dict[str, dict]:
+    """Rows of the overview table by item key: text per column, link and screen-reader text."""
+    start = html.index('<section id="overview"')
+    section = html[start : html.index("</section>", start)]
+    heads = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', section, flags=re.S)
+    assert len(heads) == len(OVERVIEW_COLUMNS)
+    rows = {}
+    for key, row in re.findall(r'<tr data-item="([^"]+)">(.*?)</tr>', section, flags=re.S):
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, flags=re.S)
+        assert key not in rows, f"{key} is listed twice"
+        rows[key] = {
+            "cells": [_text(c) for c in cells],
+            "spoken": [_text(c, screen_reader=True) for c in cells],
+            "href": re.search(r'<a href="([^"]+)"', cells[0]).group(1),
+            "order": len(rows),
+        }
+    rows["_heads"] = [_text(h) for h in heads]
+    return rows
+
+
+def _cell(row: dict, column: str) -> str:
+    return row["cells"][OVERVIEW_COLUMNS.index(column)]
+
+
+def _value(rows: dict[str, str], name: str) -> str:
+    """The first value cell of a statistics row of an item's section."""
+    return _text(re.search(r"<td[^>]*>(.*?)</td>", rows[name], flags=re.S).group(1))
+
+
+def _questionnaire_order(app, cid) -> list[str]:
+    with app.app_context():
+        items = db.session.get(Consultation, cid).rounds[0].items
+        return [i.key for i in sorted(items, key=lambda i: i.position)]
+
+
+def test_overview_lists_every_question_once_in_order_and_links_to_its_section(study):
+    app, cid = study
+    html = _client(app).get(_url(cid)).get_data(as_text=True)
+    rows = _overview(html)
+    assert rows.pop("_heads") == list(OVERVIEW_COLUMNS)
+    keys = _questionnaire_order(app, cid)
+    assert len(keys) == 13
+    assert sorted(rows, key=lambda k: rows[k]["order"]) == keys
+    # the overview comes before the first question's section
+    assert html.index('<section id="overview"') < html.index(f'<section id="item-{keys[0]}"')
+    for key, row in rows.items():
+        assert row["href"] == f"#item-{key}"
+        assert html.count(f'id="item-{key}"') == 1  # the link lands on exactly one section
+        title = re.search(r'<h2 id="item-[^"]+-title">(.*?)</h2>', _section(html, key))
+        assert _cell(row, "Question") == _text(title.group(1))
+        assert 'href="#overview"' in _section(html, key)  # and the section leads back
+    assert _cell(rows["skills-needed-most"], "Type") == "open question"
+    assert _cell(rows[KEY], "Type") == "rating scale"
+
+
+def test_overview_figures_are_those_of_the_sections_below(study):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    html = _client(app).get(_url(cid)).get_data(as_text=True)
+    rows = _overview(html)
+
+    # a rating item: median and IQR, and the decisions, as in its section
+    e, row = results[KEY], rows[KEY]
+    detail = _rows(_section(html, KEY))
+    assert _cell(row, "Answers") == _value(detail, "Answers") == str(e["n"])
+    median, iqr = _value(detail, "Median"), _value(detail, "Interquartile range")
+    assert (median, iqr) == (f"{e['median']:.2f}", f"{e['iqr']:.2f}")
+    assert _cell(row, "Main figure") == f"Median {median}, IQR {iqr}"
+    assert e["contested"] is True and _cell(row, "Stakeholder groups") == "Contested"
+    assert _cell(row, "Stability") == "Not assessable"  # round 1: nothing to compare with
+    assert (e["label"], e["settled"]) == ("unresolved", False)
+    assert _cell(row, "Stopping rule") == "Unresolved · not settled"
+    assert "Unresolved · not settled" in _text(_section(html, KEY))
+    green = rows["green-transition-skills"]
+    assert results["green-transition-skills"]["consensus_status"] == "in"
+    assert _cell(green, "Consensus") == "Consensus in"
+
+    # an estimate, with its unit
+    e = results["employment-change-2033"]
+    detail = _rows(_section(html, "employment-change-2033"))
+    figure = _cell(rows["employment-change-2033"], "Main figure")
+    assert figure.startswith(
+        f"Median {_value(detail, 'Median')}, IQR {_value(detail, 'Interquartile range')}"
+    )
+    assert f"Median {e['median']:.2f}, IQR {e['iqr']:.2f} (unit: %)" == figure
+    assert _cell(rows["employment-change-2033"], "Consensus") == "–"  # no consensus rule
+    assert rows["employment-change-2033"]["spoken"][4] == "not applicable"
+
+    # a ranking: the first option of "Options by mean rank", with its mean rank
+    first = results["training-priorities"]["options"][0]
+    detail = _rows(_section(html, "training-priorities"))
+    label, rank_row = next(iter(detail.items()))
+    assert first["mean_rank"] < results["training-priorities"]["options"][1]["mean_rank"]
+    assert _value(detail, label) == f"{first['mean_rank']:.2f}"
+    w = results["training-priorities"]["w"]
+    assert _cell(rows["training-priorities"], "Main figure") == (
+        f"Ranked first: {label} (mean rank {first['mean_rank']:.2f}); Kendall's W {w:.2f}"
+    )
+
+    # a choice: the options marked "most chosen" (two tie here, 15 of 29), with their share
+    e = results["meeting-skill-needs"]
+    detail = _rows(_section(html, "meeting-skill-needs"))
+    marked = [name for name in detail if name.endswith("(most chosen)")]
+    assert [e["counts"][k] for k in ("hiring", "technology")] == [15, 15]
+    assert len(marked) == 2
+    options = ", ".join(name.removesuffix(" (most chosen)") for name in marked)
+    shares = {_text(re.findall(r"<td[^>]*>(.*?)</td>", detail[m], flags=re.S)[1]) for m in marked}
+    assert shares == {f"{round(e['top_share'] * 100)}%"} == {"52%"}
+    assert _cell(rows["meeting-skill-needs"], "Main figure") == (
+        f"Most chosen, tied: {options} (52% each)"
+    )
+
+    # an open question: its written answers
+    assert _cell(rows["skills-needed-most"], "Answers") == "29"
+    assert "29 written answers." in _section(html, "skills-needed-most")
+
+
+def test_overview_shows_no_figure_of_a_suppressed_question(study):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    html = _client(app).get(_url(cid)).get_data(as_text=True)
+    row = _overview(html)["customer-communication"]
+    e = results["customer-communication"]
+    assert e["suppressed"] is True
+    assert _cell(row, "Main figure") == "suppressed (fewer than 5 answers)"
+    assert row["spoken"][2] == "withheld" and _cell(row, "Answers") == "–"
+    assert re.findall(r"\d+", " ".join(row["cells"][1:])) == ["5"]  # the threshold, no count
+    # the decision is kept, and the section below shows it too
+    section = _text(_section(html, "customer-communication"))
+    assert _cell(row, "Consensus") == "Too few answers"
+    assert "Too few answers for a consensus decision" in section
+    assert _cell(row, "Stopping rule") in section
+
+
+@pytest.mark.parametrize(
+    ("lang", "answers", "median_row"),
+    [("de", "Antworten", "Median"), ("fr", "Réponses", "Médiane")],
+)
+def test_overview_reads_in_german_and_french(study, lang, answers, median_row):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    html = _client(app).get(_url(cid) + f"?lang={lang}").get_data(as_text=True)
+    rows = _overview(html)
+    assert rows.pop("_heads")[2] == answers
+    e = results[KEY]
+    median = f"{e['median']:.2f}".replace(".", ",")  # decimal comma
+    iqr = f"{e['iqr']:.2f}".replace(".", ",")
+    figure = rows[KEY]["cells"][3]
+    assert median in figure and iqr in figure and "." not in figure
+    detail = _rows(_section(html, KEY))
+    assert _value(detail, median_row) == median
+    # 52 % with the language's no-break space before the sign, as in the section below
+    share = re.search(r"\((52\W%)", rows["meeting-skill-needs"]["cells"][3]).group(1)
+    assert share[2] in "\u00a0\u202f"
+    assert share in _text(_section(html, "meeting-skill-needs"))
+    rank = f"{results['training-priorities']['options'][0]['mean_rank']:.2f}".replace(".", ",")
+    assert rank in rows["training-priorities"]["cells"][3]
+    estimate = results["employment-change-2033"]
+    assert f"{estimate['median']:.2f}".replace(".", ",").replace("-", "\u2212") in (
+        rows["employment-change-2033"]["cells"][3].replace("-", "\u2212")
+    )

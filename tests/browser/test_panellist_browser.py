@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
+from tests.browser.conftest import SCREENS, layout_problems
 from tests.browser.conftest import serious_violations as _serious
 from tests.conftest import ROOT, base_config
 
@@ -215,3 +216,19 @@ def test_round_two_feedback_page_passes_axe(live_server_round_two, browser):
     page.set_viewport_size({"width": 320, "height": 640})
     page.reload()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_round_two_feedback_fits_a_phone_and_200_percent_zoom(
+    live_server_round_two, browser, screen
+):
+    base, link = live_server_round_two
+    context = browser.new_context(**SCREENS[screen])
+    try:
+        page = context.new_page()
+        page.goto(base + link)
+        assert page.url == base + "/r"
+        assert page.locator(".feedback table").count() >= 3
+        assert layout_problems(page, base + "/r") == []
+    finally:
+        context.close()

@@ -236,3 +236,44 @@ def test_feedback_rationales_keep_their_order_and_only_text_and_group():
     assert again.of("ranking") == ()
     with pytest.raises(ValueError, match="schema version 2"):
         FeedbackRationales.from_json({"schema_version": 2, "items": {}})
+
+
+def _ranking(*mean_ranks, suppressed=False):
+    options = [
+        {"option": key, "mean_rank": rank} for key, rank in zip("ABCD", mean_ranks, strict=False)
+    ]
+    data = {"key": "rank", "type": "ranking", "n": 5, "options": options}
+    return ItemResult.from_json({**data, "suppressed": suppressed})
+
+
+@pytest.mark.parametrize(
+    ("mean_ranks", "first"),
+    [
+        ((1.4, 1.8, 3.0, 3.8), ["A"]),  # TV5
+        ((1.5, 1.5, 3.0), ["A", "B"]),  # tied
+        ((1.5, 1.5 + 1e-12, 3.0), ["A", "B"]),  # float noise is no order
+        ((None, None), []),  # nobody ranked
+        ((), []),
+    ],
+)
+def test_options_ranked_first(mean_ranks, first):
+    assert [o.option for o in _ranking(*mean_ranks).top_options] == first
+
+
+def test_no_option_is_ranked_first_of_a_withheld_or_other_item():
+    assert _ranking(1.4, 1.8, suppressed=True).top_options == ()
+    assert ItemResult("x", "likert", n=5, counts={"1": 5}).top_options == ()
+
+
+@pytest.mark.parametrize(
+    ("counts", "modal"),
+    [
+        ({"hiring": 3, "upskilling": 5, "technology": 1}, {"upskilling"}),
+        ({"hiring": 4, "upskilling": 4, "technology": 1}, {"hiring", "upskilling"}),
+        ({"hiring": 0, "upskilling": 0}, set()),
+    ],
+)
+def test_options_chosen_most(counts, modal):
+    item = ItemResult("choose", "choice", n=sum(counts.values()) or None, counts=counts)
+    assert item.modal_options == modal
+    assert ItemResult("choose", "choice", suppressed=True, counts=counts).modal_options == set()
