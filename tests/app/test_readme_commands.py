@@ -141,3 +141,18 @@ def test_a_production_start_still_refuses_unsafe_settings(clone):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "RATELIMIT_STORAGE_URI" in lines[0], done.stderr
+
+
+def test_modules_the_readme_runs_are_installed_by_make_run():
+    """``make run`` installs the main dependencies only: a recipe such as the local mail
+    catcher must not need the test extras."""
+    import tomllib
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    modules = set(re.findall(r"\.venv/bin/python -m ([a-z_][a-z0-9_]*)", readme)) - {"pytest"}
+    assert "aiosmtpd" in modules
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    installed = {
+        re.split(r"[<>=\[ ;]", dep, maxsplit=1)[0].lower() for dep in project["dependencies"]
+    }
+    assert sorted(modules - installed) == []
