@@ -160,6 +160,14 @@ def _demo_panel(consultation: Consultation, languages: tuple[str, ...]) -> list[
     return panel
 
 
+def _send_links(panel: list[Panellist], sent_at) -> None:
+    """Every panellist's personal link, as if mailed at ``sent_at`` (the tokens are not kept:
+    nobody can use these links; ``make run`` prints one that works)."""
+    for panellist in panel:
+        invitation, _token = issue_invitation(panellist, by="seed-demo")
+        invitation.created_at = invitation.last_sent_at = sent_at
+
+
 def _consultation_with_three_rounds(council: Council, sec: User, summary: DemoSummary) -> None:
     """Three closed rounds with generated answers showing every kind of outcome."""
     if _existing(council, DEMO_CONSULTATION) is not None:
@@ -176,6 +184,7 @@ def _consultation_with_three_rounds(council: Council, sec: User, summary: DemoSu
     rng = random.Random(2030)  # noqa: S311 - invented demonstration data
     personal = {p.id: rng.gauss(0, 0.6) for p in panel}
     start = utcnow() - timedelta(days=130)
+    _send_links(panel, sent_at=start)
     response_rate = (0.92, 0.85, 0.8)
     for number in (1, 2, 3):
         round_ = consultation.rounds[-1]
@@ -230,6 +239,7 @@ def _open_follow_up(council: Council, sec: User, summary: DemoSummary) -> None:
         )
         panel = _demo_panel(consultation, ("en", "de"))
         opened = utcnow() - timedelta(days=2)
+        _send_links(panel, sent_at=opened)
         open_round(
             consultation.rounds[0], by=sec, as_of=opened, deadline=opened + timedelta(days=30)
         )
@@ -245,6 +255,7 @@ def _open_follow_up(council: Council, sec: User, summary: DemoSummary) -> None:
     first = db.session.scalars(
         select(Panellist).where(Panellist.consultation_id == consultation.id).order_by(Panellist.id)
     ).first()
-    _, token = issue_invitation(first, by="seed-demo")
+    invitation, token = issue_invitation(first, by="seed-demo")
+    invitation.last_sent_at = utcnow() - timedelta(days=2)
     summary.links.append((first.name, first.language, invitation_link(token)))
     db.session.flush()

@@ -40,3 +40,26 @@ def test_seed_demo_shows_every_outcome_and_can_run_twice(make_app, tmp_path):
     assert "exists   [Demo] Construction skills 2030" in again.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Response)) == responses
+
+
+def test_the_demo_panel_shows_the_links_that_tracking_counts_as_sent(make_demo_app):
+    """Each demo panellist was sent a link; the panel page says so (not "None yet")."""
+    from app.demo.seed import DEMO_USERS
+    from tests.app.factories import sign_in
+
+    app = make_demo_app()
+    with app.app_context():
+        ids = db.session.scalars(select(Consultation.id).order_by(Consultation.id)).all()
+        sizes = [
+            db.session.scalar(
+                select(func.count()).select_from(Panellist).where(Panellist.consultation_id == i)
+            )
+            for i in ids
+        ]
+    client = app.test_client()
+    email, _role, _name, password = DEMO_USERS[1]
+    sign_in(client, email, password)
+    for consultation_id, size in zip(ids, sizes, strict=True):
+        page = client.get(f"/staff/consultations/{consultation_id}/panel").get_data(as_text=True)
+        assert "None yet" not in page
+        assert page.count("Active, sent ") == size
