@@ -40,11 +40,8 @@ def fail_naming(problems: Iterable[Problem], names: Mapping[str, str], code: int
     ``field`` stands for (``--sector: ...``), and exit with ``code``."""
     for problem in problems:
         where = names.get(problem.key or "") or problem.where()
-        click.secho(
-            f"Error: {where}: {problem.message}" if where else f"Error: {problem.message}",
-            fg="red",
-            err=True,
-        )
+        what = problem.what()  # English, its values filled in
+        click.secho(f"Error: {where}: {what}" if where else f"Error: {what}", fg="red", err=True)
     sys.exit(code)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
@@ -12,20 +12,33 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from app.extensions import db, login_manager
 from app.formatting import data_size
-from app.i18n import problem_text
-from app.problems import Problem, as_problems
+from app.i18n import problem_text, refusal_text
+from app.problems import Problem, Translate, Value, as_problems, message_text
 
 log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A business rule refused an action. ``status_code`` says how the web answers it."""
+    """A business rule refused an action. ``status_code`` says how the web answers it.
+
+    ``message`` is given as an English message id marked with ``N_``, its ``%(name)s``
+    placeholders filled from ``params`` (raw values, as for ``Problem``); pages show it in the
+    interface language (``app.i18n.refusal_text``). The attribute ``message`` is the English
+    text, for the command line and logs; ``message_id`` and ``params`` are kept as given.
+    """
 
     status_code = 409
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, params: Mapping[str, Value] | None = None) -> None:
+        self.message_id = message
+        self.params: dict[str, Value] | None = dict(params) if params else None
+        self.message = message_text(message, self.params)
+        super().__init__(self.message)
+
+    def text(self, translate: Translate | None = None, locale: str = "en") -> str:
+        """The message translated by ``translate`` (a gettext for ``locale``; none: English),
+        its values formatted for ``locale``."""
+        return message_text(self.message_id, self.params, translate=translate, locale=locale)
 
 
 class NotAllowed(DomainError):
@@ -42,8 +55,13 @@ class InvalidInput(DomainError):
 
     status_code = 422
 
-    def __init__(self, message: str, problems: Iterable[Problem | str] | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        problems: Iterable[Problem | str] | None = None,
+        params: Mapping[str, Value] | None = None,
+    ) -> None:
+        super().__init__(message, params)
         self.problems: list[Problem] = as_problems(problems)
 
 
@@ -210,7 +228,7 @@ def _kept_form() -> list[tuple[str, str]] | None:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        return render_error(exc.status_code, exc.message, getattr(exc, "problems", None))
+        return render_error(exc.status_code, refusal_text(exc), getattr(exc, "problems", None))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

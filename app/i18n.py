@@ -4,11 +4,13 @@ and showing in it the messages of pure code (``app.problems``: a message id and 
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import gettext
 
 from app.formatting import current_locale
-from app.problems import Problem
+from app.problems import Problem, Translate
 
 #: Names of the interface languages in their own language, for the language switcher.
 LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
@@ -37,3 +39,19 @@ def problem_text(problem: Problem) -> str:
 def problem_message(problem: Problem) -> str:
     """A problem's message alone, in the interface language (beside the field it names)."""
     return problem.what(translate=gettext, locale=current_locale())
+
+
+class Refusal(Protocol):
+    """A refusal that can say itself in a language (``app.errors.DomainError``)."""
+
+    def text(self, translate: Translate | None = None, locale: str = "en") -> str: ...
+
+
+def refusal_text(error: Refusal, *, with_problems: bool = False) -> str:
+    """Why a service refused (a domain error's message), in the interface language; with
+    ``with_problems``, followed by what each of its problems says ("...: enter a title")."""
+    text = error.text(translate=gettext, locale=current_locale())
+    problems = [problem_message(p) for p in getattr(error, "problems", None) or ()]
+    if not (with_problems and problems):
+        return text
+    return gettext("%(message)s: %(problems)s", message=text, problems="; ".join(problems))

@@ -16,6 +16,12 @@ message is an English message id marked with ``N_``, with ``%(name)s`` placehold
 values are in ``params``, raw (a count, a ``Bytes`` size). Whoever shows the problem
 translates it and formats the values for the reader's locale (``Problem.text`` with a
 gettext; ``app.i18n.problem_text`` in a request); ``str(problem)`` is the English.
+
+Services write their problems the same way, and the summary of a refusal too
+(``app.errors.DomainError`` takes a message id and its values; ``app.i18n.refusal_text``
+shows it): a service does not know who reads its refusal, a page or the command line, which
+stays in English. A value that is a word (a status, a role) has no place among the values:
+each such case is a sentence of its own, so that every language can say it in its own words.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ __all__ = [
     "N_",
     "Bytes",
     "Problem",
+    "Translate",
     "Value",
     "as_problems",
     "for_field",

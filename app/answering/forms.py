@@ -32,6 +32,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, TextInput
 
 from app.consultations.models import Item
 from app.consultations.responses import DEFAULT_TEXT_LIMIT, AnswerInput
+from app.i18n import problem_message, problem_text
 from app.problems import Problem
 from app.questionnaires.spec import Item as SpecItem
 from app.questionnaires.spec import Rationale
@@ -217,9 +218,9 @@ class RoundFormBase(FlaskForm):
         for problem in problems:
             entry = keys.get(problem.key or "")
             if entry is None:
-                left.append(str(problem))
+                left.append(problem_text(problem))
                 continue
-            self._add(_problem_field(entry, problem.part), problem.message)
+            self._add(_problem_field(entry, problem.part), problem_message(problem))
         return left
 
     def error_list(self) -> list[tuple[str, str, str]]:

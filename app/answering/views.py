@@ -44,6 +44,7 @@ from app.consultations.responses import (
 from app.errors import InvalidInput, NotAllowed, StateError, render_error
 from app.extensions import csrf, db
 from app.formatting import localized
+from app.i18n import refusal_text
 from app.panels.models import Panellist
 from app.panels.tokens import active_invitation
 from app.unit import unit_of_work
@@ -403,7 +404,7 @@ def save():
     except (StudyKeyMissing, NotAllowed):
         raise
     except StateError as exc:
-        state.notice = exc.message
+        state.notice = refusal_text(exc)
         return _render(page, state, status=409)
 
     # Nothing naming the panellist is written beside the response (SECURITY.md 2.3): who has

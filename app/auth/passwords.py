@@ -12,6 +12,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, has_app_context
 
+from app.problems import N_, Problem
+
 #: The hashers by profile name: "standard" meets SECURITY.md 2.1, "fast" is for tests.
 HASHERS = {
     "standard": PasswordHasher(),
@@ -58,8 +60,10 @@ def needs_rehash(stored_hash: str) -> bool:
         return True
 
 
-def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | None:
-    """Why a new password is refused, or None when it is acceptable.
+def password_problem(
+    password: str, user_inputs: tuple[str, ...] = (), field: str = "password"
+) -> Problem | None:
+    """Why a new password is refused (a problem of ``field``), or None when it is acceptable.
 
     Refused: shorter than MIN_LENGTH, one of the 3,000 most common passwords, or easy to guess
     by zxcvbn's estimate (dictionary words with digits, keyboard runs, repeats, the user's own
@@ -68,10 +72,14 @@ def password_problem(password: str, user_inputs: tuple[str, ...] = ()) -> str | 
     from zxcvbn import zxcvbn
 
     if len(password) < MIN_LENGTH:
-        return f"at least {MIN_LENGTH} characters are needed"
+        return Problem(
+            N_("at least %(n)s characters are needed"), field=field, params={"n": MIN_LENGTH}
+        )
     if password.lower() in _common():
-        return "this is one of the most common passwords"
+        return Problem(N_("this is one of the most common passwords"), field=field)
     # zxcvbn's cost grows with length; the first 100 characters decide.
     if zxcvbn(password[:100], user_inputs=list(user_inputs))["score"] < MIN_SCORE:
-        return "this password is too easy to guess; add more unrelated words"
+        return Problem(
+            N_("this password is too easy to guess; add more unrelated words"), field=field
+        )
     return None

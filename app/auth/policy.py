@@ -17,6 +17,7 @@ from flask_login import current_user, logout_user
 
 from app.auth.models import Role
 from app.database import utcnow
+from app.formatting import N_
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -297,14 +298,42 @@ def decide(actor: Any, act: Act | str, obj: Any) -> Decision:
     return rule(actor, act, obj)
 
 
+#: The refusals of ``authorize`` by the kind of object they name: (hidden, refused), whole
+#: sentences so that each language can say them in its own words.
+REFUSALS = {
+    "council": (N_("no such council"), N_("you may not do this with this council")),
+    "consultation": (
+        N_("no such consultation"),
+        N_("you may not do this with this consultation"),
+    ),
+    "round": (N_("no such round"), N_("you may not do this with this round")),
+    "panellist": (N_("no such panellist"), N_("you may not do this with this panellist")),
+    "theme": (N_("no such theme"), N_("you may not do this with this theme")),
+    "brief": (N_("no such brief"), N_("you may not do this with this brief")),
+    "brief_version": (
+        N_("no such brief version"),
+        N_("you may not do this with this brief version"),
+    ),
+    "forecast_dataset": (
+        N_("no such forecast dataset"),
+        N_("you may not do this with this forecast dataset"),
+    ),
+    "user": (N_("no such user"), N_("you may not do this with this user")),
+}
+_OBJECT_REFUSALS = (N_("no such object"), N_("you may not do this with this object"))
+
+
 def authorize(actor: Any, act: Act | str, obj: Any, *, what: str | None = None) -> None:
     """Raise NotFound when ``obj`` is outside the actor's scope (or None), NotAllowed when the
-    action is not theirs; return when allowed. ``what`` names the object in the message."""
+    action is not theirs; return when allowed. ``what`` names the kind of object in the
+    message (a key of ``REFUSALS``) when it is not the object's own."""
     from app.errors import NotAllowed, NotFound
 
     decision = decide(actor, act, obj)
-    name = what or (getattr(obj, "__tablename__", None) or "object").replace("_", " ")
+    hidden, refused = REFUSALS.get(
+        what or getattr(obj, "__tablename__", None) or "", _OBJECT_REFUSALS
+    )
     if decision is Decision.hidden:
-        raise NotFound(f"no such {name}")
+        raise NotFound(hidden)
     if decision is Decision.refused:
-        raise NotAllowed(f"you may not {Act(act).value} this {name}")
+        raise NotAllowed(refused)

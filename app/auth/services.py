@@ -14,12 +14,20 @@ from app.councils.models import Council
 from app.database import utcnow
 from app.errors import InvalidInput
 from app.extensions import db
-from app.problems import Problem
+from app.problems import N_, Problem
 from app.text import has_control_characters
 
 _DUMMY_HASH = hash_password("timing-equaliser-not-a-password")
 #: Longest display name (the column's size).
 MAX_NAME_LENGTH = 200
+
+
+#: Why a user of a role other than secretariat is given no council.
+_COUNCILS_REFUSED = {
+    Role.admin: N_("only secretariat users work for a council, not admin users"),
+    Role.official: N_("only secretariat users work for a council, not official users"),
+    Role.publisher: N_("only secretariat users work for a council, not publisher users"),
+}
 
 
 def normalise_email(email: str) -> str:
@@ -73,37 +81,41 @@ def create_user(
     problems = []
     email_n = normalise_email(email)
     if why := email_problem(email_n):
-        problems.append(Problem(why, field="email"))
+        problems.append(why)
     try:
         role = Role(role)
     except ValueError:
         problems.append(
-            Problem(f"{role!r} is not one of {', '.join(r.value for r in Role)}", field="role")
+            Problem(
+                N_("%(value)s is not one of %(choices)s"),
+                field="role",
+                params={"value": repr(role), "choices": ", ".join(r.value for r in Role)},
+            )
         )
     if has_control_characters(name):
         problems.append(
             Problem(
-                "must be a single line, without line breaks, tabs or other control characters",
+                N_("must be a single line, without line breaks, tabs or other control characters"),
                 field="name",
             )
         )
     elif len(name) > MAX_NAME_LENGTH:
-        problems.append(Problem(f"at most {MAX_NAME_LENGTH} characters", field="name"))
+        problems.append(
+            Problem(N_("at most %(n)s characters"), field="name", params={"n": MAX_NAME_LENGTH})
+        )
     councils = list(dict.fromkeys(councils))  # a council named twice counts once
     if councils and isinstance(role, Role) and role is not Role.secretariat:
+        problems.append(Problem(_COUNCILS_REFUSED[role], field="councils"))
+    if why := password_problem(password, (email_n, name)):
+        problems.append(why)
+    if not problems and find_user(email_n) is not None:
         problems.append(
             Problem(
-                f"only secretariat users work for a council, not {role.value} users",
-                field="councils",
+                N_("a user with %(email)s exists already"), field="email", params={"email": email_n}
             )
         )
-    why = password_problem(password, (email_n, name))
-    if why:
-        problems.append(Problem(why, field="password"))
-    if not problems and find_user(email_n) is not None:
-        problems.append(Problem(f"a user with {email_n} exists already", field="email"))
     if problems:
-        raise InvalidInput("the user was not created", problems)
+        raise InvalidInput(N_("the user was not created"), problems)
     user = User(email=email_n, role=Role(role), password_hash=hash_password(password), name=name)
     user.councils = councils
     db.session.add(user)

@@ -11,12 +11,14 @@ from numbers import Integral, Real
 from typing import Any
 
 from ._counts import QUANTILE_METHODS
+from ._messages import N_, english
 from .groups import MIN_GROUP_N_FLOOR
 from .rules import (
     DEFAULT_CONSENSUS_IN,
     DEFAULT_CONSENSUS_OUT,
     DEFAULT_MIN_N,
     DEFAULT_STABILITY_RULE,
+    RuleError,
     validate_rule,
 )
 from .stability import ZERO_METHODS
@@ -31,55 +33,73 @@ LATER_FIELDS = {"group_feedback": True}
 
 
 class PlanError(ValueError):
-    """An invalid analysis plan: ``field`` names the plan field, ``detail`` says why."""
+    """An invalid analysis plan: ``field`` names the plan field; ``message`` says why, as an
+    English message id (``N_``) whose ``%(name)s`` placeholders ``params`` fill (raw values:
+    counts, and the offending value as written); ``detail`` is the English text."""
 
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(f"{field}: {detail}")
+    def __init__(self, field: str, message: str, params: Mapping[str, Any] | None = None) -> None:
         self.field = field
-        self.detail = detail
+        self.message = message
+        self.params = dict(params) if params else None
+        self.detail = english(message, self.params)
+        super().__init__(f"{field}: {self.detail}")
 
 
-def _fail(name: str, message: str) -> PlanError:
-    return PlanError(name, message)
+def _fail(name: str, message: str, **params: Any) -> PlanError:
+    return PlanError(name, message, params)
 
 
 def _integer(name: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise _fail(name, f"{value!r} is not an integer")
+        raise _fail(name, N_("%(value)s is not an integer"), value=repr(value))
     if value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}..{high}"
-        raise _fail(name, f"{value!r} must be {bound}")
+        if high is None:
+            raise _fail(name, N_("%(value)s must be >= %(low)s"), value=repr(value), low=low)
+        raise _fail(
+            name,
+            N_("%(value)s must be in %(low)s..%(high)s"),
+            value=repr(value),
+            low=low,
+            high=high,
+        )
     return int(value)
 
 
 def _number(name: str, value: Any, low: float, high: float | None, *, open_low: bool) -> float:
     if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise _fail(name, f"{value!r} is not a finite number")
+        raise _fail(name, N_("%(value)s is not a finite number"), value=repr(value))
     value = float(value)
     if value < low or (open_low and value == low) or (high is not None and value >= high):
-        raise _fail(name, f"{value!r} is out of range")
+        raise _fail(name, N_("%(value)s is out of range"), value=repr(value))
     return value
 
 
 def _flag(name: str, value: Any) -> bool:
     if not isinstance(value, bool):
-        raise _fail(name, f"{value!r} is not true or false")
+        raise _fail(name, N_("%(value)s is not true or false"), value=repr(value))
     return value
 
 
 def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise _fail(name, f"{value!r} is not one of {', '.join(allowed)}")
+        raise _fail(
+            name,
+            N_("%(value)s is not one of %(choices)s"),
+            value=repr(value),
+            choices=", ".join(allowed),
+        )
     return value
 
 
 def _rule(name: str, value: Any, kind: str) -> str:
     if not isinstance(value, str):
-        raise _fail(name, f"{value!r} is not a rule")
+        raise _fail(name, N_("%(value)s is not a rule"), value=repr(value))
     try:
         validate_rule(value, kind)
+    except RuleError as exc:
+        raise PlanError(name, exc.message, exc.params) from None
     except ValueError as exc:
-        raise _fail(name, str(exc)) from None
+        raise PlanError(name, str(exc)) from None
     return value
 
 
@@ -87,7 +107,7 @@ def _band(name: str, value: Any) -> tuple[int, int] | None:
     if value is None:
         return None
     if not isinstance(value, list | tuple) or len(value) != 2:
-        raise _fail(name, f"{value!r} is not [low, high]")
+        raise _fail(name, N_("%(value)s is not [low, high]"), value=repr(value))
     low = _integer(name, value[0], 1)
     high = _integer(name, value[1], low)
     return low, high
@@ -161,7 +181,12 @@ class AnalysisPlan:
         }
         bands = checked["agreement_band"], checked["disagreement_band"]
         if bands[0] and bands[1] and not (bands[1][1] < bands[0][0] or bands[0][1] < bands[1][0]):
-            raise _fail("disagreement_band", f"{bands[1]!r} overlaps agreement_band {bands[0]!r}")
+            raise _fail(
+                "disagreement_band",
+                N_("%(band)s overlaps agreement_band %(other)s"),
+                band=repr(bands[1]),
+                other=repr(bands[0]),
+            )
         for name, value in checked.items():
             object.__setattr__(self, name, value)
 
@@ -173,11 +198,11 @@ class AnalysisPlan:
             ValueError: naming the field, for an unknown field or an invalid value.
         """
         if not isinstance(data, Mapping):
-            raise PlanError("plan", f"{type(data).__name__} is not a mapping")
+            raise _fail("plan", N_("%(type)s is not a mapping"), type=type(data).__name__)
         known = {f.name for f in fields(cls)}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
-            raise _fail(unknown[0], "is not a field of the analysis plan")
+            raise _fail(unknown[0], N_("is not a field of the analysis plan"))
         return cls(**dict(data))
 
     def to_dict(self) -> dict[str, Any]:

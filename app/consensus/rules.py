@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._frames import rounded
+from ._messages import N_, english
 
 log = logging.getLogger(__name__)
 
@@ -67,14 +68,34 @@ _ARITHMETIC = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast
 _NUM, _BOOL = "number", "condition"
 
 
+class RuleError(ValueError):
+    """An invalid rule: ``message`` is an English message id (``N_``) whose ``%(name)s``
+    placeholders ``params`` fill; ``str()`` is the English text."""
+
+    def __init__(self, message: str, params: Mapping[str, object] | None = None) -> None:
+        self.message = message
+        self.params = dict(params) if params else None
+        super().__init__(english(message, self.params))
+
+
+#: What a part of a rule needs, as the refusal says it when it gets something else.
+_NEEDS = {
+    "and/or": N_("rule %(rule)s: and/or needs a condition"),
+    "not": N_("rule %(rule)s: not needs a condition"),
+    "sign": N_("rule %(rule)s: a sign needs a number"),
+    "arithmetic": N_("rule %(rule)s: arithmetic needs a number"),
+    "comparison": N_("rule %(rule)s: a comparison needs a number"),
+}
+
+
 class _Checker:
     def __init__(self, rule: str, allowed: frozenset[str]):
         self.rule = rule
         self.allowed = allowed
         self.names: set[str] = set()
 
-    def fail(self, message: str) -> ValueError:
-        return ValueError(f"rule {self.rule!r}: {message}")
+    def fail(self, message: str, **params: object) -> RuleError:
+        return RuleError(message, {"rule": repr(self.rule), **params})
 
     def check(self, node: ast.AST) -> str:
         if isinstance(node, ast.BoolOp) and type(node.op) in (ast.And, ast.Or):
@@ -86,7 +107,7 @@ class _Checker:
                 self.expect(node.operand, _BOOL, "not")
                 return _BOOL
             if isinstance(node.op, ast.USub | ast.UAdd):
-                self.expect(node.operand, _NUM, "a sign")
+                self.expect(node.operand, _NUM, "sign")
                 return _NUM
         if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
             self.expect(node.left, _NUM, "arithmetic")
@@ -94,12 +115,14 @@ class _Checker:
             return _NUM
         if isinstance(node, ast.Compare) and all(type(op) in _COMPARE for op in node.ops):
             for operand in (node.left, *node.comparators):
-                self.expect(operand, _NUM, "a comparison")
+                self.expect(operand, _NUM, "comparison")
             return _BOOL
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             if node.id not in self.allowed:
                 raise self.fail(
-                    f"unknown name {node.id!r} (allowed: {', '.join(sorted(self.allowed))})"
+                    N_("rule %(rule)s: unknown name %(name)s (allowed: %(allowed)s)"),
+                    name=repr(node.id),
+                    allowed=", ".join(sorted(self.allowed)),
                 )
             self.names.add(node.id)
             return _NUM
@@ -107,34 +130,43 @@ class _Checker:
             value = node.value
             if isinstance(value, int | float) and not isinstance(value, bool):
                 if not math.isfinite(value):
-                    raise self.fail(f"number {value!r} is not finite")
+                    raise self.fail(
+                        N_("rule %(rule)s: number %(value)s is not finite"), value=repr(value)
+                    )
                 return _NUM
-            raise self.fail(f"constant {value!r} is not a number")
-        detail = type(getattr(node, "op", None) or node).__name__
-        raise self.fail(f"{detail} is not allowed")
+            raise self.fail(
+                N_("rule %(rule)s: constant %(value)s is not a number"), value=repr(value)
+            )
+        construct = type(getattr(node, "op", None) or node).__name__
+        raise self.fail(N_("rule %(rule)s: %(construct)s is not allowed"), construct=construct)
 
-    def expect(self, node: ast.AST, kind: str, where: str) -> None:
+    def expect(self, node: ast.AST, kind: str, part: str) -> None:
         if self.check(node) != kind:
-            raise self.fail(f"{where} needs a {kind}")
+            raise self.fail(_NEEDS[part])
 
 
 def _parse(rule: str, allowed: frozenset[str]) -> tuple[ast.AST, frozenset[str]]:
     if not isinstance(rule, str) or not rule.strip():
-        raise ValueError(f"rule {rule!r} is empty or not a string")
+        raise RuleError(N_("rule %(rule)s is empty or not a string"), {"rule": repr(rule)})
     return _parse_text(rule, allowed)
 
 
 @lru_cache(maxsize=256)
 def _parse_text(rule: str, allowed: frozenset[str]) -> tuple[ast.AST, frozenset[str]]:
     if len(rule) > MAX_RULE_LENGTH:
-        raise ValueError(f"rule is longer than {MAX_RULE_LENGTH} characters")
+        raise RuleError(N_("rule is longer than %(n)s characters"), {"n": MAX_RULE_LENGTH})
     try:
         tree = ast.parse(rule.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
-        raise ValueError(f"rule {rule!r} is not a valid expression: {exc}") from None
+        raise RuleError(
+            N_("rule %(rule)s is not a valid expression: %(error)s"),
+            {"rule": repr(rule), "error": str(exc)},
+        ) from None
     checker = _Checker(rule, allowed)
     if checker.check(tree.body) != _BOOL:
-        raise checker.fail("must be a condition (a comparison, possibly joined by and/or/not)")
+        raise checker.fail(
+            N_("rule %(rule)s: must be a condition (a comparison, possibly joined by and/or/not)")
+        )
     return tree.body, frozenset(checker.names)
 
 
@@ -158,8 +190,9 @@ def validate_rule(rule: str, kind: str | None = "likert") -> frozenset[str]:
         The set of statistic names the rule reads.
 
     Raises:
-        ValueError: syntax error, a name the kind does not know, or forbidden syntax (attribute
-            access, calls, subscripts, lambdas, strings, ``**`` ...), or a non-condition result.
+        RuleError (a ValueError): syntax error, a name the kind does not know, or forbidden
+            syntax (attribute access, calls, subscripts, lambdas, strings, ``**`` ...), or a
+            non-condition result.
     """
     return _parse(rule, _allowed(kind))[1]
 

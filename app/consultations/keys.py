@@ -17,6 +17,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.errors import StateError
+from app.formatting import N_
 
 
 class StudyKeyMissing(StateError):
@@ -49,8 +50,11 @@ def _study_key(consultation_id: int) -> bytes:
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
     except FileNotFoundError as exc:
         raise StudyKeyMissing(
-            f"the study key of consultation {consultation_id} is missing (destroyed after "
-            "the retention period, or STUDY_KEY_DIR points elsewhere)"
+            N_(
+                "the study key of consultation %(id)s is missing (destroyed after the "
+                "retention period, or STUDY_KEY_DIR points elsewhere)"
+            ),
+            {"id": str(consultation_id)},
         ) from exc
 
 

@@ -23,7 +23,7 @@ from app.consultations.document import FeedbackRationales, RoundResults
 from app.database import utcnow
 from app.errors import ConsultationStateError, PlanLockedError, RoundStateError
 from app.extensions import db
-from app.formatting import localized
+from app.formatting import N_, localized
 
 if TYPE_CHECKING:
     from app.auth.models import User
@@ -51,6 +51,52 @@ class RoundStatus(enum.StrEnum):
     open = "open"
     closed = "closed"
     released = "released"
+
+
+#: Why a consultation in this state cannot be finished.
+_NOT_FINISHED = {
+    ConsultationStatus.draft: N_("the consultation is draft; only a running one can be finished"),
+    ConsultationStatus.finished: N_(
+        "the consultation is finished; only a running one can be finished"
+    ),
+}
+
+#: Why a round in a state cannot take an action: one whole sentence per action and state,
+#: so that each language can say it in its own words.
+_ROUND_REFUSALS = {
+    ("open", RoundStatus.open): N_("round %(n)s is open; it cannot be opened (only when draft)"),
+    ("open", RoundStatus.closed): N_(
+        "round %(n)s is closed; it cannot be opened (only when draft)"
+    ),
+    ("open", RoundStatus.released): N_(
+        "round %(n)s is released; it cannot be opened (only when draft)"
+    ),
+    ("extend", RoundStatus.draft): N_(
+        "round %(n)s is draft; it cannot be extended (only when open)"
+    ),
+    ("extend", RoundStatus.closed): N_(
+        "round %(n)s is closed; it cannot be extended (only when open)"
+    ),
+    ("extend", RoundStatus.released): N_(
+        "round %(n)s is released; it cannot be extended (only when open)"
+    ),
+    ("close", RoundStatus.draft): N_("round %(n)s is draft; it cannot be closed (only when open)"),
+    ("close", RoundStatus.closed): N_(
+        "round %(n)s is closed; it cannot be closed (only when open)"
+    ),
+    ("close", RoundStatus.released): N_(
+        "round %(n)s is released; it cannot be closed (only when open)"
+    ),
+    ("release", RoundStatus.draft): N_(
+        "round %(n)s is draft; it cannot be released (only when closed)"
+    ),
+    ("release", RoundStatus.open): N_(
+        "round %(n)s is open; it cannot be released (only when closed)"
+    ),
+    ("release", RoundStatus.released): N_(
+        "round %(n)s is released; it cannot be released (only when closed)"
+    ),
+}
 
 
 class ResponseStatus(enum.StrEnum):
@@ -94,7 +140,8 @@ class Consultation(db.Model):
         """Replace the plan. Raises PlanLockedError once round 1 has opened."""
         if self.plan_locked:
             raise PlanLockedError(
-                f"the analysis plan of consultation {self.id} is locked since round 1 opened"
+                N_("the analysis plan of consultation %(id)s is locked since round 1 opened"),
+                {"id": str(self.id)},
             )
         self.plan = plan
 
@@ -109,26 +156,25 @@ class Consultation(db.Model):
     def start(self) -> None:
         """A round opens: draft becomes running (running stays running)."""
         if self.status is ConsultationStatus.finished:
-            raise ConsultationStateError("the consultation is finished; no round opens again")
+            raise ConsultationStateError(N_("the consultation is finished; no round opens again"))
         self.status = ConsultationStatus.running
 
     def finish(self, as_of: datetime) -> None:
         """End the consultation. Only a running one whose rounds are all closed (a round
         prepared but never opened is the caller's to remove first)."""
         if self.status is not ConsultationStatus.running:
-            raise ConsultationStateError(
-                f"the consultation is {self.status.value}; only a running one can be finished"
-            )
+            raise ConsultationStateError(_NOT_FINISHED[self.status])
         busy = [r.number for r in self.rounds if r.status in (RoundStatus.draft, RoundStatus.open)]
         if busy:
             raise ConsultationStateError(
-                f"round {busy[0]} is not closed; close it before finishing the consultation"
+                N_("round %(n)s is not closed; close it before finishing the consultation"),
+                {"n": busy[0]},
             )
         self.status, self.finished_at = ConsultationStatus.finished, as_of
 
     def require_running_or_draft(self) -> None:
         if self.status is ConsultationStatus.finished:
-            raise ConsultationStateError("the consultation is finished")
+            raise ConsultationStateError(N_("the consultation is finished"))
 
 
 class Round(db.Model):
@@ -162,33 +208,30 @@ class Round(db.Model):
         foreign_keys="Item.round_id",
     )
 
-    def _require(self, *allowed: RoundStatus, action: str) -> None:
-        if self.status not in allowed:
-            raise RoundStateError(
-                f"round {self.number} is {self.status}; it cannot be {action} "
-                f"(only when {' or '.join(allowed)})"
-            )
+    def _require(self, allowed: RoundStatus, action: str) -> None:
+        if self.status is not allowed:
+            raise RoundStateError(_ROUND_REFUSALS[action, self.status], {"n": self.number})
 
     def open(self, as_of: datetime, deadline: datetime | None = None) -> None:
-        self._require(RoundStatus.draft, action="opened")
+        self._require(RoundStatus.draft, action="open")
         if deadline is not None and deadline <= as_of:
-            raise RoundStateError("the deadline must lie in the future")
+            raise RoundStateError(N_("the deadline must lie in the future"))
         self.status, self.opened_at = RoundStatus.open, as_of
         if deadline is not None:
             self.deadline = deadline
 
     def extend(self, deadline: datetime, as_of: datetime) -> None:
-        self._require(RoundStatus.open, action="extended")
+        self._require(RoundStatus.open, action="extend")
         if deadline <= as_of or (self.deadline is not None and deadline <= self.deadline):
-            raise RoundStateError("the new deadline must be later than the current one")
+            raise RoundStateError(N_("the new deadline must be later than the current one"))
         self.deadline = deadline
 
     def close(self, as_of: datetime) -> None:
-        self._require(RoundStatus.open, action="closed")
+        self._require(RoundStatus.open, action="close")
         self.status, self.closed_at = RoundStatus.closed, as_of
 
     def release(self, as_of: datetime) -> None:
-        self._require(RoundStatus.closed, action="released")
+        self._require(RoundStatus.closed, action="release")
         self.status, self.released_at = RoundStatus.released, as_of
 
     @property

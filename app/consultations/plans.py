@@ -12,7 +12,7 @@ from app.consensus import AnalysisPlan
 from app.consensus.plan import PlanError
 from app.consultations.models import Consultation
 from app.errors import InvalidInput
-from app.problems import Problem
+from app.problems import N_, Problem
 
 
 def plan_from_dict(data: dict[str, Any]) -> AnalysisPlan:
@@ -21,10 +21,11 @@ def plan_from_dict(data: dict[str, Any]) -> AnalysisPlan:
         return AnalysisPlan.from_dict(data)
     except PlanError as exc:
         raise InvalidInput(
-            "the analysis plan is not valid", [Problem(exc.detail, field=exc.field)]
+            N_("the analysis plan is not valid"),
+            [Problem(exc.message, field=exc.field, params=exc.params)],
         ) from exc
     except (ValueError, TypeError) as exc:
-        raise InvalidInput("the analysis plan is not valid", [str(exc)]) from exc
+        raise InvalidInput(N_("the analysis plan is not valid"), [str(exc)]) from exc
 
 
 def plan_of(consultation: Consultation) -> AnalysisPlan:

@@ -35,6 +35,7 @@ from app.consultations.models import (
 )
 from app.errors import DomainError, InvalidInput, NotAllowed, StateError
 from app.extensions import db
+from app.formatting import N_
 from app.panels.models import Panellist, Participation
 from app.problems import Problem
 
@@ -283,7 +284,7 @@ def save_response(
     NotAllowed when the panellist is not on this consultation's panel.
     """
     if panellist.consultation_id != round_.consultation_id or not panellist.active:
-        raise NotAllowed("you are not on the panel of this consultation")
+        raise NotAllowed(N_("you are not on the panel of this consultation"))
     round_ = _locked_round(round_.id)
     if round_.status is not RoundStatus.open:
         raise RoundNotOpen(
@@ -298,14 +299,14 @@ def save_response(
     unknown = sorted(set(answers) - set(items))
     if unknown:
         raise InvalidInput(
-            "answers to unknown questions",
-            [Problem("not a question of this round", field=k) for k in unknown],
+            N_("answers to unknown questions"),
+            [Problem(N_("not a question of this round"), field=k) for k in unknown],
         )
     problems = [
         p for key, a in answers.items() for p in answer_problems(items[key], a, draft=not submit)
     ]
     if problems:
-        raise InvalidInput("some answers need attention", problems)
+        raise InvalidInput(N_("some answers need attention"), problems)
 
     alias = pseudonym(round_.consultation_id, panellist.id)
     payload = _payload_hash(answers, submit)
@@ -318,7 +319,10 @@ def save_response(
         if response.payload_hash == payload:
             return SaveResult("replayed", response.status)
         raise SubmissionConflict(
-            "this form was already sent with other answers; reload the page to see what is saved"
+            N_(
+                "this form was already sent with other answers; reload the page to see what "
+                "is saved"
+            )
         )
     current = (response.submission_id if response is not None else None) or "new"
     if base_submission_id is not None and base_submission_id != current:
@@ -329,7 +333,9 @@ def save_response(
             )
         )
     if response is not None and response.status is ResponseStatus.submitted and not submit:
-        raise StateError("your answers are already submitted; use 'Submit changes' to revise them")
+        raise StateError(
+            N_("your answers are already submitted; use 'Submit changes' to revise them")
+        )
     if response is None:
         response = _insert_response(round_, alias, panellist)
 

@@ -28,10 +28,13 @@ from app.councils.models import Council
 from app.curation.models import Theme
 from app.errors import InvalidInput, NotAllowed, NotFound, PlanLockedError, RoundStateError
 from app.extensions import db
-from app.formatting import localized
+from app.formatting import N_, localized
 from app.problems import Problem
 from app.questionnaires.services import store_questionnaire
 from app.text import LINE_BREAKS_AND_TABS, has_control_characters
+
+#: Longest consultation title (the form's limit).
+MAX_TITLE_LENGTH = 300
 
 
 def get_consultation_for(user: User, consultation_id: int) -> Consultation:
@@ -46,7 +49,9 @@ def get_round_for(user: User, consultation_id: int, number: int) -> Round:
     for round_ in consultation.rounds:
         if round_.number == number:
             return round_
-    raise NotFound(f"consultation {consultation_id} has no round {number}")
+    raise NotFound(
+        N_("consultation %(id)s has no round %(n)s"), {"id": str(consultation_id), "n": number}
+    )
 
 
 def _languages(spec: dict[str, Any]) -> list[str]:
@@ -81,26 +86,28 @@ def create_consultation(
     authorize(by, Act.run, council, what="consultation")
     if has_control_characters(title or ""):
         raise InvalidInput(
-            "the title must be a single line",
-            [Problem("remove line breaks, tabs and other control characters", field="title")],
+            N_("the title must be a single line"),
+            [Problem(N_("remove line breaks, tabs and other control characters"), field="title")],
         )
     if has_control_characters(description or "", allow=LINE_BREAKS_AND_TABS):
         raise InvalidInput(
-            "the description contains a control character",
+            N_("the description contains a control character"),
             [
                 Problem(
-                    "remove control characters other than line breaks and tabs", field="description"
+                    N_("remove control characters other than line breaks and tabs"),
+                    field="description",
                 )
             ],
         )
     title = (title or "").strip()
     if not title:
         raise InvalidInput(
-            "the consultation needs a title", [Problem("enter a title", field="title")]
+            N_("the consultation needs a title"), [Problem(N_("enter a title"), field="title")]
         )
-    if len(title) > 300:
+    if len(title) > MAX_TITLE_LENGTH:
         raise InvalidInput(
-            "the title is too long", [Problem("at most 300 characters", field="title")]
+            N_("the title is too long"),
+            [Problem(N_("at most %(n)s characters"), "title", params={"n": MAX_TITLE_LENGTH})],
         )
     checked = plan_from_dict(plan or {})
     stored = store_questionnaire(questionnaire_file)
@@ -145,7 +152,7 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
             details={"locked_at": consultation.plan_locked_at.isoformat()},
         )
         raise PlanLockedError(
-            "the analysis plan was locked when round 1 opened and cannot be changed"
+            N_("the analysis plan was locked when round 1 opened and cannot be changed")
         )
     checked = plan_from_dict(data)
     consultation.set_plan(checked.to_dict())
@@ -165,10 +172,10 @@ def open_round(round_: Round, *, by: User, as_of: datetime, deadline: datetime |
     consultation = round_.consultation
     authorize(by, Act.run, consultation)
     if not round_.items:
-        raise RoundStateError(f"round {round_.number} has no questions to answer")
+        raise RoundStateError(N_("round %(n)s has no questions to answer"), {"n": round_.number})
     earlier = [r for r in consultation.rounds if r.number < round_.number]
     if any(r.status not in (RoundStatus.closed, RoundStatus.released) for r in earlier):
-        raise RoundStateError("close the previous round before opening the next one")
+        raise RoundStateError(N_("close the previous round before opening the next one"))
     consultation.start()  # refused once the consultation is finished
     round_.open(as_of, deadline)
     if round_.number == 1 and not consultation.plan_locked:
@@ -306,15 +313,17 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
     consultation.require_running_or_draft()
     plan = plan_of(consultation)
     if not consultation.rounds:
-        raise RoundStateError("the consultation has no round yet")
+        raise RoundStateError(N_("the consultation has no round yet"))
     last = consultation.rounds[-1]
     if last.status is not RoundStatus.released:
         raise RoundStateError(
-            f"release the results of round {last.number} before preparing the next round"
+            N_("release the results of round %(n)s before preparing the next round"),
+            {"n": last.number},
         )
     if last.number >= plan.max_rounds:
         raise RoundStateError(
-            f"the plan allows at most {plan.max_rounds} rounds; the consultation is complete"
+            N_("the plan allows at most %(n)s rounds; the consultation is complete"),
+            {"n": plan.max_rounds},
         )
     frozen = last.frozen_results()
     nxt = Round(consultation=consultation, number=last.number + 1)
@@ -342,8 +351,11 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
         text = {lang: localized(theme.label, lang, default) for lang in languages}
         if not all(text.values()):
             raise RoundStateError(
-                f"the approved theme {theme.id} has no label; give it a label in every panel "
-                "language (Themes page) before preparing the next round"
+                N_(
+                    "the approved theme %(id)s has no label; give it a label in every panel "
+                    "language (Themes page) before preparing the next round"
+                ),
+                {"id": str(theme.id)},
             )
         key = _theme_item_key(theme, taken)
         spec = {
@@ -375,6 +387,9 @@ def ensure_staff_can_see_results(by: User, round_: Round) -> None:
     """No aggregate of an open round is shown to anyone (SECURITY.md P3)."""
     authorize(by, Act.run, round_.consultation)
     if round_.status in (RoundStatus.draft, RoundStatus.open):
-        raise NotAllowed(
-            f"round {round_.number} is {round_.status.value}: results are shown after it closes"
+        why = (
+            N_("round %(n)s is draft: results are shown after it closes")
+            if round_.status is RoundStatus.draft
+            else N_("round %(n)s is open: results are shown after it closes")
         )
+        raise NotAllowed(why, {"n": round_.number})

@@ -17,7 +17,7 @@ from app.consultations.models import Consultation, RoundStatus
 from app.consultations.plans import plan_of
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
-from app.problems import Problem
+from app.i18n import problem_message, problem_text, refusal_text
 from app.questionnaires.loader import QuestionnaireError, load_questionnaire
 from app.questionnaires.services import available_files
 from app.unit import unit_of_work
@@ -89,9 +89,17 @@ def new():
                     by=user,
                 )
         except InvalidInput as exc:
-            for problem in exc.problems or [Problem(exc.message, field="title")]:
-                target = form.description if problem.key == "description" else form.title
-                target.errors = list(target.errors) + [problem.message]
+            fields = {"title": form.title, "description": form.description}
+            for problem in exc.problems:
+                if target := fields.get(problem.key or ""):
+                    target.errors = [*target.errors, problem_message(problem)]
+            rest = [p for p in exc.problems if (p.key or "") not in fields]
+            if rest or not exc.problems:  # the questionnaire file (changed since it was listed)
+                form.questionnaire.errors = [
+                    *form.questionnaire.errors,
+                    refusal_text(exc),
+                    *map(problem_text, rest),
+                ]
             status = 422
         else:
             flash(_("Consultation created. Check the analysis plan before round 1 opens."), "info")
@@ -150,7 +158,7 @@ def plan(consultation_id: int):
             with unit_of_work(keep_on=(PlanLockedError,)):
                 services.update_plan(consultation, consultation.plan, by=user)
         except PlanLockedError as exc:
-            flash(exc.message, "error")
+            flash(refusal_text(exc), "error")
             return redirect(url_for(".plan", consultation_id=consultation_id), code=303)
     if form.validate_on_submit():
         try:
@@ -160,7 +168,7 @@ def plan(consultation_id: int):
             for problem in exc.problems:
                 field = problem.key or ""
                 target = form[field] if field in form.FIELDS else form.consensus_in
-                target.errors = list(target.errors) + [str(problem)]
+                target.errors = [*target.errors, problem_message(problem)]
             status = 422
         else:
             flash(_("Analysis plan saved."), "info")
@@ -181,7 +189,7 @@ def _round_action(consultation_id: int, number: int, action):
             message = action(round_, user)
         flash(message, "info")
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(refusal_text(exc), "error")
     return redirect(url_for(".show", consultation_id=consultation_id), code=303)
 
 
@@ -272,7 +280,7 @@ def finish(consultation_id: int):
             "info",
         )
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(refusal_text(exc), "error")
     return redirect(url_for(".show", consultation_id=consultation_id), code=303)
 
 
@@ -290,7 +298,7 @@ def prepare_next(consultation_id: int):
             "info",
         )
     except DomainError as exc:
-        flash(exc.message, "error")
+        flash(refusal_text(exc), "error")
     return redirect(url_for(".show", consultation_id=consultation_id), code=303)
 
 

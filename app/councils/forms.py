@@ -41,7 +41,7 @@ def _geography(form, field) -> None:
             _l(
                 "Enter a two-letter country code, EU, or a NUTS region code, for example "
                 "%(examples)s.",
-                examples=EXAMPLES,
+                examples=_l(EXAMPLES),
             )
         )
 

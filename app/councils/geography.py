@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from app.problems import N_, Problem
+
 _ISO_CODES = """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
     BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM
@@ -29,8 +31,8 @@ EU = "EU"
 
 _NUTS = re.compile(r"([A-Z]{2})([0-9A-Z]{1,3})", re.ASCII)
 
-#: Examples shown with every refusal.
-EXAMPLES = "DE, EU, DE1, FR10 or ITC4"
+#: Examples shown with every refusal (a message id: "or" is translated where it is shown).
+EXAMPLES = N_("DE, EU, DE1, FR10 or ITC4")
 
 
 def normalise_geography(text: str) -> str:
@@ -38,22 +40,38 @@ def normalise_geography(text: str) -> str:
     return text.strip().upper()
 
 
-def geography_problem(text: str) -> str | None:
-    """Why ``text`` (already normalised) is not a geography, or None when it is one."""
+def geography_problem(text: str) -> Problem | None:
+    """Why ``text`` (already normalised) is not a geography (a problem of the field
+    ``geography``), or None when it is one."""
     if not text:
-        return f"enter a country code, EU or a NUTS region code ({EXAMPLES})"
+        return Problem(
+            N_("enter a country code, EU or a NUTS region code (DE, EU, DE1, FR10 or ITC4)"),
+            field="geography",
+        )
     if text == EU or text in ISO_COUNTRIES or text in EUROSTAT_COUNTRIES:
         return None
-    shown = text if len(text) <= 20 else text[:20] + "…"
+    shown = repr(text if len(text) <= 20 else text[:20] + "…")
     if len(text) == 2 and text.isalpha():
-        return f"{shown!r} is not an ISO 3166 country code"
+        return Problem(
+            N_("%(code)s is not an ISO 3166 country code"),
+            field="geography",
+            params={"code": shown},
+        )
     match = _NUTS.fullmatch(text)
     if match is None:
-        return (
-            f"{shown!r} is neither a country code, EU nor a NUTS region code; write one "
-            f"such as {EXAMPLES}"
+        return Problem(
+            N_(
+                "%(code)s is neither a country code, EU nor a NUTS region code; write one "
+                "such as DE, EU, DE1, FR10 or ITC4"
+            ),
+            field="geography",
+            params={"code": shown},
         )
     country = match.group(1)
     if country not in ISO_COUNTRIES and country not in EUROSTAT_COUNTRIES:
-        return f"{shown!r} is not a NUTS region code: {country} is not a country code"
+        return Problem(
+            N_("%(code)s is not a NUTS region code: %(country)s is not a country code"),
+            field="geography",
+            params={"code": shown, "country": country},
+        )
     return None

@@ -29,7 +29,7 @@ from app.councils.geography import geography_problem, normalise_geography
 from app.councils.models import Council
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.problems import Problem
+from app.problems import N_, Problem
 from app.text import LINE_BREAKS_AND_TABS, has_control_characters
 
 #: Longest council name (the column's size).
@@ -59,7 +59,7 @@ def get_council(council_id: int) -> Council:
     """The council with ``council_id``. Raises NotFound."""
     council = db.session.get(Council, council_id)
     if council is None:
-        raise NotFound("no such council")
+        raise NotFound(N_("no such council"))
     return council
 
 
@@ -79,35 +79,55 @@ def secretariat_of(council: Council) -> list[User]:
     return sorted((u for u in council.staff if u.role is Role.secretariat), key=lambda u: u.email)
 
 
-def _name_problem(name: str, council: Council | None) -> str | None:
+def _name_problem(name: str, council: Council | None) -> Problem | None:
     if has_control_characters(name):
-        return "must be a single line, without line breaks, tabs or other control characters"
+        why = N_("must be a single line, without line breaks, tabs or other control characters")
+        return Problem(why, field="name")
     if not name:
-        return "enter the council's name"
+        return Problem(N_("enter the council's name"), field="name")
     if len(name) > MAX_NAME_LENGTH:
-        return f"at most {MAX_NAME_LENGTH} characters"
+        return Problem(N_("at most %(n)s characters"), "name", params={"n": MAX_NAME_LENGTH})
     other = find_council(name)
     if other is not None and other is not council:
-        return f"a council named {other.name!r} exists already"
+        return Problem(
+            N_("a council named %(name)s exists already"),
+            field="name",
+            params={"name": repr(other.name)},
+        )
     return None
 
 
-def _sector(code: str) -> tuple[Sector | None, str | None]:
+def _sector(code: str) -> tuple[Sector | None, Problem | None]:
     """The sector with ``code`` that a council may cover, or why there is none."""
     code = normalise_sector_code(code)
     if not code:
-        return None, "choose a NACE section or division, e.g. F or 41"
+        return None, Problem(N_("choose a NACE section or division, e.g. F or 41"), "sector")
     sector = find_sector(code)
-    shown = code if len(code) <= 20 else code[:20] + "…"
+    shown = repr(code if len(code) <= 20 else code[:20] + "…")
     if sector is None:
-        why = f"no NACE sector has code {shown!r}"
-        if not divisions_stored():
-            why += "; import-classification nace FILE loads the full list"
-        return None, why
+        why = (
+            N_("no NACE sector has code %(code)s")
+            if divisions_stored()
+            else N_(
+                "no NACE sector has code %(code)s; import-classification nace FILE loads the "
+                "full list"
+            )
+        )
+        return None, Problem(why, field="sector", params={"code": shown})
     if sector.level not in COUNCIL_LEVELS:
-        return None, (
-            f"{sector.code} is a NACE {'group' if sector.level == 3 else 'class'}; a council "
-            f"covers a section or a division, such as {sector.code[:2]}"
+        why = (
+            N_(
+                "%(code)s is a NACE group; a council covers a section or a division, such "
+                "as %(division)s"
+            )
+            if sector.level == 3
+            else N_(
+                "%(code)s is a NACE class; a council covers a section or a division, such "
+                "as %(division)s"
+            )
+        )
+        return None, Problem(
+            why, field="sector", params={"code": sector.code, "division": sector.code[:2]}
         )
     return sector, None
 
@@ -120,21 +140,29 @@ def _checked(
     description = (description or "").strip()
     problems = []
     if why := _name_problem(name, council):
-        problems.append(Problem(why, field="name"))
+        problems.append(why)
     sector, why = _sector(sector_code or "")
     if why:
-        problems.append(Problem(why, field="sector"))
+        problems.append(why)
     if why := geography_problem(geography):
-        problems.append(Problem(why, field="geography"))
+        problems.append(why)
     if has_control_characters(description, allow=LINE_BREAKS_AND_TABS):
         problems.append(
-            Problem("remove control characters other than line breaks and tabs", "description")
+            Problem(N_("remove control characters other than line breaks and tabs"), "description")
         )
     elif len(description) > MAX_DESCRIPTION_LENGTH:
-        problems.append(Problem(f"at most {MAX_DESCRIPTION_LENGTH} characters", "description"))
+        problems.append(
+            Problem(
+                N_("at most %(n)s characters"), "description", params={"n": MAX_DESCRIPTION_LENGTH}
+            )
+        )
     if problems:
-        what = "created" if council is None else "changed"
-        raise InvalidInput(f"the council was not {what}", problems)
+        what = (
+            N_("the council was not created")
+            if council is None
+            else N_("the council was not changed")
+        )
+        raise InvalidInput(what, problems)
     assert sector is not None
     return name, sector, geography, description
 
@@ -216,19 +244,30 @@ def _staff_user(email: str, field: str = "email") -> User:
     if user is None:
         shown = normalise_email(email or "")[:254]
         raise InvalidInput(
-            "no such staff user",
-            [Problem(f"no staff user has the e-mail address {shown!r}", field=field)],
+            N_("no such staff user"),
+            [
+                Problem(
+                    N_("no staff user has the e-mail address %(email)s"),
+                    field=field,
+                    params={"email": repr(shown)},
+                )
+            ],
         )
     return user
 
 
-def _scope_problem(user: User) -> str | None:
+#: Why a user of a role other than secretariat cannot work for a council.
+_NOT_SECRETARIAT = {
+    Role.admin: N_("%(email)s is an admin; only secretariat users work for a council"),
+    Role.official: N_("%(email)s is an official; only secretariat users work for a council"),
+    Role.publisher: N_("%(email)s is a publisher; only secretariat users work for a council"),
+}
+
+
+def _scope_problem(user: User, field: str) -> Problem | None:
     if user.role is Role.secretariat:
         return None
-    return (
-        f"{user.email} is {'an' if user.role.value[0] in 'aeiou' else 'a'} {user.role.value}; "
-        "only secretariat users work for a council"
-    )
+    return Problem(_NOT_SECRETARIAT[user.role], field=field, params={"email": user.email})
 
 
 def add_member(council: Council, user: User | str, *, by: Actor) -> bool:
@@ -237,8 +276,8 @@ def add_member(council: Council, user: User | str, *, by: Actor) -> bool:
     for an unknown address or a user of another role; NotAllowed. Flushes."""
     _may_manage(by, council)
     user = _staff_user(user) if isinstance(user, str) else user
-    if why := _scope_problem(user):
-        raise InvalidInput("the user was not added", [Problem(why, field="email")])
+    if why := _scope_problem(user, "email"):
+        raise InvalidInput(N_("the user was not added"), [why])
     if council in user.councils:
         return False
     user.councils.append(council)
@@ -260,8 +299,14 @@ def remove_member(council: Council, user: User | str, *, by: Actor) -> None:
     user = _staff_user(user) if isinstance(user, str) else user
     if council not in user.councils:
         raise InvalidInput(
-            "the user was not removed",
-            [Problem(f"{user.email} is not in the secretariat of {council.name}", field="email")],
+            N_("the user was not removed"),
+            [
+                Problem(
+                    N_("%(email)s is not in the secretariat of %(council)s"),
+                    field="email",
+                    params={"email": user.email, "council": council.name},
+                )
+            ],
         )
     user.councils.remove(council)
     db.session.flush()
@@ -280,8 +325,8 @@ def set_councils(user: User, councils: Iterable[Council], *, by: Actor) -> bool:
     user of another role given councils; NotAllowed. Flushes."""
     _may_manage(by, user)
     wanted = list(dict.fromkeys(councils))
-    if wanted and (why := _scope_problem(user)):
-        raise InvalidInput("the councils were not changed", [Problem(why, field="councils")])
+    if wanted and (why := _scope_problem(user, "councils")):
+        raise InvalidInput(N_("the councils were not changed"), [why])
     current = list(user.councils)
     for council in current:
         if council not in wanted:
@@ -299,7 +344,7 @@ def get_user(user_id: int) -> User:
     """The staff user with ``user_id``. Raises NotFound."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("no such user")
+        raise NotFound(N_("no such user"))
     return user
 
 
@@ -326,12 +371,23 @@ def create_staff_user(
     return create_user(email, role, password, name=name, councils=councils, by=by)
 
 
-def _not_yourself(user: User, by: Actor, what: str) -> None:
+#: Why an administrator cannot act on their own account, and what to do instead.
+_NOT_YOURSELF = {
+    "deactivate": (
+        N_("you cannot deactivate your own account"),
+        N_("ask another administrator to deactivate your account"),
+    ),
+    "change-role": (
+        N_("you cannot change the role of your own account"),
+        N_("ask another administrator to change the role of your account"),
+    ),
+}
+
+
+def _not_yourself(user: User, by: Actor, action: str) -> None:
     if isinstance(by, User) and by.id == user.id:
-        raise InvalidInput(
-            f"you cannot {what} your own account",
-            [Problem(f"ask another administrator to {what} your account", field="user")],
-        )
+        why, advice = _NOT_YOURSELF[action]
+        raise InvalidInput(why, [Problem(advice, field="user")])
 
 
 def deactivate_user(user: User, *, by: Actor) -> bool:
@@ -370,12 +426,18 @@ def change_role(user: User, role: Role | str, *, by: Actor) -> bool:
         role = Role(role)
     except ValueError:
         raise InvalidInput(
-            "the role was not changed",
-            [Problem(f"{role!r} is not one of {', '.join(r.value for r in Role)}", "role")],
+            N_("the role was not changed"),
+            [
+                Problem(
+                    N_("%(value)s is not one of %(choices)s"),
+                    field="role",
+                    params={"value": repr(role), "choices": ", ".join(r.value for r in Role)},
+                )
+            ],
         ) from None
     if role is user.role:
         return False
-    _not_yourself(user, by, "change the role of")
+    _not_yourself(user, by, "change-role")
     before = user.role
     left = [c.name for c in user.councils] if role is not Role.secretariat else []
     for council in list(user.councils) if left else []:

@@ -30,6 +30,7 @@ from app.councils.forms import (
 from app.councils.geography import EXAMPLES
 from app.councils.models import Council
 from app.errors import DomainError, InvalidInput
+from app.i18n import problem_message, problem_text, refusal_text
 from app.problems import Problem
 from app.unit import unit_of_work
 
@@ -56,9 +57,9 @@ def _field_errors(form, problems: list[Problem]) -> None:
     """Attach a service's problems to the form fields their ``field`` names."""
     for problem in problems:
         if problem.key and problem.key in form:
-            form[problem.key].errors = list(form[problem.key].errors) + [problem.message]
+            form[problem.key].errors = [*form[problem.key].errors, problem_message(problem)]
         else:
-            form.form_errors.append(str(problem))
+            form.form_errors.append(problem_text(problem))
 
 
 def _form_refused(form) -> bool:
@@ -73,8 +74,7 @@ def _form_refused(form) -> bool:
 
 def _flash_refusal(exc: DomainError) -> None:
     """Flash why a service refused: its message, then each problem."""
-    problems = [p.message for p in getattr(exc, "problems", None) or []]
-    flash(f"{exc.message}: {'; '.join(problems)}" if problems else exc.message, "error")
+    flash(refusal_text(exc, with_problems=True), "error")
 
 
 def _sector_label(sector: Sector) -> str:
@@ -119,7 +119,7 @@ def _hints() -> dict[str, str]:
         "geography": _(
             "A two-letter country code (ISO 3166), EU, or a NUTS region code; for example "
             "%(examples)s.",
-            examples=EXAMPLES,
+            examples=_(EXAMPLES),
         ),
         "sector": _("The NACE Rev. 2 section or division the council covers.")
         if divisions_stored()

@@ -31,7 +31,7 @@ from app.curation.models import Theme
 from app.errors import InvalidInput, NotFound, StateError
 from app.extensions import db
 from app.i18n import LANGUAGE_NAMES
-from app.problems import Problem
+from app.problems import N_, Problem
 from app.text import has_control_characters
 from app.themes import SkillIndex, load_esco_skills, match_themes_esco, split_statements
 from app.themes import suggest_themes as engine_suggest_themes
@@ -225,9 +225,9 @@ def find_suggestion(
         for suggestion in question.suggestions:
             if suggestion.number == number:
                 if suggestion.digest != digest:
-                    raise StateError("the suggestions have changed; please review them again")
+                    raise StateError(N_("the suggestions have changed; please review them again"))
                 return suggestion
-    raise NotFound("no such suggestion")
+    raise NotFound(N_("no such suggestion"))
 
 
 # --- languages and labels ----------------------------------------------------------------
@@ -244,7 +244,16 @@ def panel_languages(consultation: Consultation) -> tuple[list[str], str]:
 
 
 def language_name(code: str) -> str:
+    """A language as the messages name it: in its own language, with its code."""
     return f"{LANGUAGE_NAMES.get(code, code)} ({code})"
+
+
+def _enter_label(lang: str) -> Problem:
+    return Problem(
+        N_("enter the label in %(language)s"),
+        field=f"label-{lang}",
+        params={"language": language_name(lang)},
+    )
 
 
 def clean_labels(
@@ -262,9 +271,12 @@ def clean_labels(
         if has_control_characters(value):
             problems.append(
                 Problem(
-                    f"the label in {language_name(lang)} must be a single line; "
-                    "remove line breaks, tabs and other control characters",
+                    N_(
+                        "the label in %(language)s must be a single line; remove line breaks, "
+                        "tabs and other control characters"
+                    ),
                     field=f"label-{lang}",
+                    params={"language": language_name(lang)},
                 )
             )
             continue
@@ -272,18 +284,17 @@ def clean_labels(
         if len(value) > MAX_LABEL:
             problems.append(
                 Problem(
-                    f"at most {MAX_LABEL} characters in {language_name(lang)}",
+                    N_("at most %(n)s characters in %(language)s"),
                     field=f"label-{lang}",
+                    params={"n": MAX_LABEL, "language": language_name(lang)},
                 )
             )
         elif value:
             labels[lang] = value
     if default not in labels and not problems:
-        problems.append(
-            Problem(f"enter the label in {language_name(default)}", field=f"label-{default}")
-        )
+        problems.append(_enter_label(default))
     if problems:
-        raise InvalidInput("the theme label needs attention", problems)
+        raise InvalidInput(N_("the theme label needs attention"), problems)
     return labels
 
 
@@ -298,17 +309,20 @@ def theme_in_round(round_: Round, theme_id: int) -> Theme:
     """A theme of this round of this consultation; else NotFound (scope from the object)."""
     theme = db.session.get(Theme, theme_id)
     if theme is None or theme.consultation_id != round_.consultation_id:
-        raise NotFound("no such theme")
+        raise NotFound(N_("no such theme"))
     if theme.round_id != round_.id:
-        raise NotFound("no such theme")
+        raise NotFound(N_("no such theme"))
     return theme
 
 
 def _editable(theme: Theme) -> None:
     if theme.item_key:
         raise StateError(
-            f"this theme is already the question {theme.item_key} of a later round and can "
-            "no longer be changed"
+            N_(
+                "this theme is already the question %(key)s of a later round and can no "
+                "longer be changed"
+            ),
+            {"key": theme.item_key},
         )
 
 
@@ -343,8 +357,15 @@ def accept_suggestion(
     unknown = [u for u in chosen if u not in offered]
     if unknown:
         raise InvalidInput(
-            "choose ESCO skills among the candidates shown",
-            [Problem(f"{u} is not a candidate of this suggestion", field="esco") for u in unknown],
+            N_("choose ESCO skills among the candidates shown"),
+            [
+                Problem(
+                    N_("%(uri)s is not a candidate of this suggestion"),
+                    field="esco",
+                    params={"uri": u},
+                )
+                for u in unknown
+            ],
         )
     theme = Theme(
         consultation=round_.consultation,
@@ -378,7 +399,8 @@ def merge_themes(round_: Round, source_id: int, target_id: int, *, by: User) -> 
     ensure_staff_can_see_results(by, round_)
     if source_id == target_id:
         raise InvalidInput(
-            "choose another theme to merge with", [Problem("the same theme", field="merge")]
+            N_("choose another theme to merge with"),
+            [Problem(N_("the same theme"), field="merge")],
         )
     source, target = theme_in_round(round_, source_id), theme_in_round(round_, target_id)
     _editable(source)
@@ -422,13 +444,13 @@ def split_theme(
     picked = sorted(set(chosen))
     if not picked or any(i < 0 or i >= len(groups) for i in picked):
         raise InvalidInput(
-            "choose the statements to move",
-            [Problem("choose at least one statement", field="statements")],
+            N_("choose the statements to move"),
+            [Problem(N_("choose at least one statement"), field="statements")],
         )
     if len(picked) == len(groups):
         raise InvalidInput(
-            "a split must leave statements in the theme",
-            [Problem("leave at least one statement in the theme", field="statements")],
+            N_("a split must leave statements in the theme"),
+            [Problem(N_("leave at least one statement in the theme"), field="statements")],
         )
     languages, default = panel_languages(round_.consultation)
     clean = clean_labels(labels, languages, default)
@@ -466,11 +488,8 @@ def rename_theme(
         missing = [lang for lang in languages if lang not in clean]
         if missing:
             raise InvalidInput(
-                "an approved theme needs a label in every panel language",
-                [
-                    Problem(f"enter the label in {language_name(m)}", field=f"label-{m}")
-                    for m in missing
-                ],
+                N_("an approved theme needs a label in every panel language"),
+                [_enter_label(m) for m in missing],
             )
     changed = sorted(
         lang
@@ -493,17 +512,18 @@ def link_esco(round_: Round, theme_id: int, uri: str, *, by: User) -> Theme:
     uri = (uri or "").strip()
     if not _ESCO_URI.match(uri):
         raise InvalidInput(
-            "not an ESCO skill address",
+            N_("not an ESCO skill address"),
             [
                 Problem(
-                    "enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…",
+                    N_("enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…"),
                     field="esco",
                 )
             ],
         )
     if uri in theme.esco_uris:
         raise InvalidInput(
-            "this ESCO skill is already linked", [Problem(f"{uri} is linked", field="esco")]
+            N_("this ESCO skill is already linked"),
+            [Problem(N_("%(uri)s is linked"), field="esco", params={"uri": uri})],
         )
     theme.esco_uris = [*theme.esco_uris, uri]
     db.session.flush()
@@ -518,7 +538,8 @@ def unlink_esco(round_: Round, theme_id: int, uri: str, *, by: User) -> Theme:
     _editable(theme)
     if uri not in theme.esco_uris:
         raise InvalidInput(
-            "this ESCO skill is not linked", [Problem(f"{uri} is not linked", field="esco")]
+            N_("this ESCO skill is not linked"),
+            [Problem(N_("%(uri)s is not linked"), field="esco", params={"uri": uri})],
         )
     theme.esco_uris = [u for u in theme.esco_uris if u != uri]
     db.session.flush()
@@ -538,17 +559,17 @@ def approve_theme(round_: Round, theme_id: int, *, by: User) -> Theme:
     languages, _default = panel_languages(round_.consultation)
     missing = missing_languages(theme, languages)
     if missing:
-        names = ", ".join(language_name(m) for m in missing)
         raise InvalidInput(
-            f"the theme needs a label in every panel language before approval; missing: {names}",
-            [
-                Problem(f"enter the label in {language_name(m)}", field=f"label-{m}")
-                for m in missing
-            ],
+            N_(
+                "the theme needs a label in every panel language before approval; missing: "
+                "%(languages)s"
+            ),
+            [_enter_label(m) for m in missing],
+            {"languages": ", ".join(language_name(m) for m in missing)},
         )
     if not theme.statements:
         raise InvalidInput(
-            "the theme has no statements", [Problem("none left", field="statements")]
+            N_("the theme has no statements"), [Problem(N_("none left"), field="statements")]
         )
     theme.approved = True
     db.session.flush()

@@ -18,8 +18,8 @@ from app.consultations.queries import too_few_to_show_texts
 from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.curation import services
 from app.errors import DomainError, InvalidInput, NotFound
-from app.formatting import localized
-from app.i18n import LANGUAGE_NAMES
+from app.formatting import N_, localized
+from app.i18n import LANGUAGE_NAMES, refusal_text
 from app.problems import Problem
 from app.unit import unit_of_work
 
@@ -71,10 +71,18 @@ def _labels_from_form(languages: list[str], prefix: str = "label-") -> dict[str,
     return {lang: request.form.get(prefix + lang, "") for lang in languages}
 
 
+#: Why a form value naming an object names none.
+_NO_SUCH = {
+    "suggestion": N_("no such suggestion"),
+    "theme": N_("no such theme"),
+    "target": N_("no such target"),
+}
+
+
 def _int(name: str) -> int:
     raw = request.form.get(name, "")
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
-        raise NotFound(f"no such {name}")
+        raise NotFound(_NO_SUCH[name])
     return int(raw)
 
 
@@ -131,7 +139,14 @@ def _act(round_: Round) -> tuple[str, str | None]:
         theme = services.unapprove_theme(round_, theme_id, by=user)
         return _("Approval withdrawn."), f"theme-{theme.id}"
     raise InvalidInput(
-        "unknown action", [Problem(f"{action!r} is not an action of this page", field="action")]
+        N_("unknown action"),
+        [
+            Problem(
+                N_("%(action)s is not an action of this page"),
+                field="action",
+                params={"action": repr(action)},
+            )
+        ],
     )
 
 
@@ -150,8 +165,7 @@ def themes(consultation_id: int, number: int):
             with unit_of_work():
                 message, anchor = _act(round_)
         except DomainError as exc:
-            problems = [p.message for p in getattr(exc, "problems", None) or []]
-            flash(" ".join([exc.message, *problems]) if problems else exc.message, "error")
+            flash(refusal_text(exc, with_problems=True), "error")
         else:
             flash(message, "info")
         return redirect(

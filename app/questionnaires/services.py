@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from app.errors import InvalidInput
 from app.extensions import db
+from app.formatting import N_
 from app.questionnaires.loader import (
     QuestionnaireError,
     load_questionnaire_text,
@@ -37,10 +38,10 @@ def store_questionnaire(path: str | Path) -> QuestionnaireVersion:
         raw = read_questionnaire_file(path)
         spec: Questionnaire = load_questionnaire_text(raw.decode("utf-8"), str(path.name))
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path.name}: not UTF-8 text") from exc
+        raise InvalidInput(N_("%(file)s: not UTF-8 text"), params={"file": path.name}) from exc
     except QuestionnaireError as exc:
         raise InvalidInput(
-            f"{path.name} is not a valid questionnaire", [str(p) for p in exc.problems]
+            N_("%(file)s is not a valid questionnaire"), exc.problems, {"file": path.name}
         ) from exc
     found = db.session.scalars(
         select(QuestionnaireVersion).where(

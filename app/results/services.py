@@ -23,7 +23,7 @@ from app.consultations.results import feedback_rationales, shuffled_rationales
 from app.consultations.services import ensure_staff_can_see_results, get_round_for
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.formatting import localized
+from app.formatting import N_, localized
 from app.problems import Problem
 
 
@@ -36,7 +36,7 @@ def closed_round_for(user: User, consultation_id: int, number: int) -> Round:
     round_ = get_round_for(user, consultation_id, number)
     ensure_staff_can_see_results(user, round_)
     if not round_.results:
-        raise NotFound(f"round {number} has no frozen results")
+        raise NotFound(N_("round %(n)s has no frozen results"), {"n": number})
     return round_
 
 
@@ -44,14 +44,16 @@ def item_by_key(round_: Round, key: str) -> Item:
     for item in round_.items:
         if item.key == key:
             return item
-    raise NotFound(f"round {round_.number} has no question {key!r}")
+    raise NotFound(
+        N_("round %(n)s has no question %(key)s"), {"n": round_.number, "key": repr(key)}
+    )
 
 
 def frozen(round_: Round) -> RoundResults:
     """The round's frozen results (a closed round: see ``closed_round_for``)."""
     document = round_.frozen_results()
     if document is None:
-        raise NotFound(f"round {round_.number} has no frozen results")
+        raise NotFound(N_("round %(n)s has no frozen results"), {"n": round_.number})
     return document
 
 
@@ -196,7 +198,8 @@ def set_rationale_hidden(
     item = item_by_key(round_, item_key)
     if not token or len(token) != 64:
         raise InvalidInput(
-            "the rationale could not be identified", [Problem("unknown", field="rationale")]
+            N_("the rationale could not be identified"),
+            [Problem(N_("unknown"), field="rationale")],
         )
     target = None
     for response_id, _text, _hidden, _group in rationale_rows(item):
@@ -204,10 +207,10 @@ def set_rationale_hidden(
             target = response_id
             break
     if target is None:
-        raise NotFound("no such rationale")
+        raise NotFound(N_("no such rationale"))
     answer = db.session.get(Answer, (target, item.id))
     if answer is None:  # pragma: no cover - found just above
-        raise NotFound("no such rationale")
+        raise NotFound(N_("no such rationale"))
     changed = answer.rationale_hidden != hidden
     answer.rationale_hidden = hidden
     if changed:

@@ -34,6 +34,8 @@ from app.charts import (
 from app.consultations.models import ItemType, Round, RoundStatus
 from app.consultations.plans import plan_of
 from app.errors import DomainError, NotFound
+from app.formatting import N_
+from app.i18n import refusal_text
 from app.results import exports
 from app.results.services import (
     ItemView,
@@ -203,7 +205,7 @@ def _chart(consultation_id: int, number: int, item_key: str):
     round_ = closed_round_for(_user(), consultation_id, number)
     result = item_view(round_, item_by_key(round_, item_key))
     if not result.chartable:
-        raise NotFound(f"question {item_key!r} has no chart")
+        raise NotFound(N_("question %(key)s has no chart"), {"key": repr(item_key)})
     return build_chart(round_, result, _lang())
 
 
@@ -348,7 +350,7 @@ def rationales(consultation_id: int, number: int):
                     secret=secret,
                 )
         except DomainError as exc:
-            flash(exc.message, "error")
+            flash(refusal_text(exc), "error")
         else:
             if round_.status is RoundStatus.released:
                 message = (

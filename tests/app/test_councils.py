@@ -30,7 +30,7 @@ def _add_division(code: str = "41", parent: str = "F", label: str = "Constructio
 
 
 def _fields(exc: pytest.ExceptionInfo[InvalidInput]) -> dict[str, str]:
-    return {p.field: p.message for p in exc.value.problems}
+    return {p.field: p.what() for p in exc.value.problems}
 
 
 def _actions() -> list[str]:
