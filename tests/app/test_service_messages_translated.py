@@ -5,14 +5,8 @@ French and reads the message where the page shows it (beside the field its probl
 as a flash message, or on the error page): it must be the translation of the message id,
 its values formatted for the language, and never the English text.
 
-Every test runs against two catalogues (the ``catalogue`` parameter):
-
-* ``proposed``: the shipped catalogues plus the German and French proposed below for the
-  new message ids, compiled into a temporary folder. It passes once the message is marked
-  for translation and shown through the translating helpers (``app.i18n``).
-* ``shipped``: the catalogues of ``app/translations`` as they are. These tests FAIL UNTIL
-  the proposed translations are in ``app/translations/{de,fr}``; until then deselect them
-  with ``-k "not shipped"``.
+The expected German and French are written out below (``EXPECTED``) and must be what the
+shipped catalogues of ``app/translations`` say.
 """
 
 from __future__ import annotations
@@ -20,12 +14,8 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from html import unescape
-from pathlib import Path
 
-import flask_babel
 import pytest
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from app.auth.models import Role
@@ -47,9 +37,9 @@ from tests.conftest import ROOT
 CATALOGUES = ROOT / "app" / "translations"
 LANGUAGES = ("de", "fr")
 
-#: Proposed German and French of the new message ids these tests read (French with its
-#: no-break spaces). The full list goes into the catalogues with the rest.
-PROPOSED = {
+#: The German and French of the message ids these tests read (French with its no-break
+#: spaces), as the catalogues hold them.
+EXPECTED = {
     "%(message)s: %(problems)s": ("%(message)s: %(problems)s", "%(message)s\u00a0: %(problems)s"),
     "a council named %(name)s exists already": (
         "einen Rat namens %(name)s gibt es bereits",
@@ -113,39 +103,15 @@ PROPOSED = {
 }
 
 
-def _proposed(msgid: str, lang: str, **values) -> str:
-    text = PROPOSED[msgid][LANGUAGES.index(lang)]
+def _expected(msgid: str, lang: str, **values) -> str:
+    text = EXPECTED[msgid][LANGUAGES.index(lang)]
     return text % values if values else text
 
 
-def _compile(folder: Path) -> None:
-    """The shipped catalogues with the proposed texts, compiled into ``folder``."""
-    for index, lang in enumerate(LANGUAGES):
-        with (CATALOGUES / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
-            catalog = read_po(fh)
-        for msgid, texts in PROPOSED.items():
-            if (message := catalog.get(msgid)) is not None:
-                message.string = texts[index]
-                message.flags.discard("fuzzy")
-            else:
-                catalog.add(msgid, texts[index])
-        out = folder / lang / "LC_MESSAGES"
-        out.mkdir(parents=True)
-        with (out / "messages.mo").open("wb") as fh:
-            write_mo(fh, catalog)
-
-
-@pytest.fixture(params=["proposed", "shipped"])
-def catalogue(request, tmp_path, monkeypatch) -> dict[str, str]:
-    """Config for an app reading the proposed or the shipped catalogues."""
-    # Flask-Babel keeps loaded catalogues per process, whatever the app: start afresh and
-    # leave nothing of the proposed ones behind for other tests
-    loaded: dict = {}
-    monkeypatch.setattr(flask_babel.Domain, "get_translations_cache", lambda self, ctx: loaded)
-    if request.param == "shipped":
-        return {}
-    _compile(tmp_path / "translations")
-    return {"BABEL_TRANSLATION_DIRECTORIES": str(tmp_path / "translations")}
+@pytest.fixture
+def catalogue() -> dict[str, str]:
+    """Config of an app reading the shipped catalogues (no override)."""
+    return {}
 
 
 @pytest.fixture(params=LANGUAGES)
@@ -204,7 +170,7 @@ def test_a_duplicate_council_name_is_refused_beside_the_name_in_the_language(
     assert page.status_code == 422
     errors = _field_errors(page.get_data(as_text=True))
     assert errors == {
-        "name": _proposed(
+        "name": _expected(
             "a council named %(name)s exists already", lang, name="'Building council'"
         )
     }
@@ -222,13 +188,13 @@ def test_a_bad_geography_is_refused_in_the_language_with_translated_examples(
     assert page.status_code == 422
     errors = _field_errors(page.get_data(as_text=True))
     assert list(errors) == ["geography"]
-    assert errors["geography"].endswith(_proposed("DE, EU, DE1, FR10 or ITC4", lang) + ".")
+    assert errors["geography"].endswith(_expected("DE, EU, DE1, FR10 or ITC4", lang) + ".")
     # the service says the same for the command line and any other caller, in the language
     # of the request that shows it
     with app.test_request_context(f"/?lang={lang}"):
         problem = geography_problem("QQ1")
         assert problem.field == "geography"
-        assert problem_message(problem) == _proposed(
+        assert problem_message(problem) == _expected(
             "%(code)s is not a NUTS region code: %(country)s is not a country code",
             lang,
             code="'QQ1'",
@@ -247,7 +213,7 @@ def test_a_weak_password_is_refused_beside_the_password_in_the_language(make_app
     assert page.status_code == 422
     errors = _field_errors(page.get_data(as_text=True))
     assert errors == {
-        "password": _proposed(
+        "password": _expected(
             "at least %(n)s characters are needed", lang, n=count(MIN_LENGTH, locale=lang)
         )
     }
@@ -264,11 +230,11 @@ def test_deactivating_ones_own_account_is_refused_in_the_language(make_app, cata
     assert refused.status_code == 303
     flashes = _flashes(client.get(refused.headers["Location"]).get_data(as_text=True))
     assert flashes == [
-        _proposed(
+        _expected(
             "%(message)s: %(problems)s",
             lang,
-            message=_proposed("you cannot deactivate your own account", lang),
-            problems=_proposed("ask another administrator to deactivate your account", lang),
+            message=_expected("you cannot deactivate your own account", lang),
+            problems=_expected("ask another administrator to deactivate your account", lang),
         )
     ]
 
@@ -321,7 +287,7 @@ def test_a_questionnaire_broken_since_it_was_listed_is_refused_at_its_field(
     assert page.status_code == 422
     errors = _field_errors(page.get_data(as_text=True))
     assert errors == {
-        "questionnaire": _proposed("%(file)s: not UTF-8 text", lang, file="future-skill-needs.yaml")
+        "questionnaire": _expected("%(file)s: not UTF-8 text", lang, file="future-skill-needs.yaml")
     }
     with app.app_context():
         assert db.session.scalars(select(Consultation)).all() == []
@@ -343,7 +309,7 @@ def test_a_title_problem_of_the_service_is_shown_in_the_language(secretariat, la
             )
         [problem] = refused.value.problems
         assert problem.field == "title"
-        assert problem_message(problem) == _proposed(
+        assert problem_message(problem) == _expected(
             "at most %(n)s characters", lang, n=count(300, locale=lang)
         )
     assert refused.value.message == "the title is too long"
@@ -373,7 +339,7 @@ def test_plan_rule_and_value_problems_are_shown_beside_their_fields_in_the_langu
     assert page.status_code == 422
     errors = _field_errors(page.get_data(as_text=True))
     assert errors == {
-        "consensus_in": _proposed(
+        "consensus_in": _expected(
             "rule %(rule)s: unknown name %(name)s (allowed: %(allowed)s)",
             lang,
             rule="'happiness > 3'",
@@ -388,7 +354,7 @@ def test_plan_rule_and_value_problems_are_shown_beside_their_fields_in_the_langu
     assert too_big.status_code == 422
     # the bounds are numbers read in the language (9.223.372.036.854.775.807)
     assert _field_errors(too_big.get_data(as_text=True)) == {
-        "bootstrap_seed": _proposed(
+        "bootstrap_seed": _expected(
             "%(value)s must be in %(low)s..%(high)s",
             lang,
             value=str(2**63),
@@ -410,12 +376,12 @@ def test_opening_a_round_twice_and_changing_a_locked_plan_are_refused_in_the_lan
     again = client.post(url, data={"deadline": deadline})
     flashes = _flashes(client.get(again.headers["Location"]).get_data(as_text=True))
     assert flashes == [
-        _proposed("round %(n)s is open; it cannot be opened (only when draft)", lang, n="1")
+        _expected("round %(n)s is open; it cannot be opened (only when draft)", lang, n="1")
     ]
     locked = client.post(f"/staff/consultations/{cid}/plan", data={"consensus_in": "iqr <= 1"})
     # the plan page, which also says in a notice since when the plan is locked
     flashes = _flashes(client.get(locked.headers["Location"]).get_data(as_text=True))
-    assert flashes[0] == _proposed(
+    assert flashes[0] == _expected(
         "the analysis plan was locked when round 1 opened and cannot be changed", lang
     )
 
@@ -424,7 +390,7 @@ def test_a_consultation_out_of_scope_is_not_found_in_the_language(secretariat, l
     _app, client, *_ = secretariat
     page = client.get("/staff/consultations/999999")
     assert page.status_code == 404
-    assert _error_page_message(page.get_data(as_text=True)) == _proposed(
+    assert _error_page_message(page.get_data(as_text=True)) == _expected(
         "no such consultation", lang
     )
 
@@ -438,7 +404,7 @@ def test_results_of_an_open_round_are_refused_in_the_language(secretariat, lang)
         db.session.commit()
     page = client.get(f"/staff/consultations/{cid}/rounds/1/results")
     assert page.status_code == 403
-    assert _error_page_message(page.get_data(as_text=True)) == _proposed(
+    assert _error_page_message(page.get_data(as_text=True)) == _expected(
         "round %(n)s is open: results are shown after it closes", lang, n="1"
     )
 
@@ -472,11 +438,11 @@ def test_a_theme_label_problem_is_flashed_in_the_language(secretariat, lang):
     assert refused.status_code == 303
     flashes = _flashes(client.get("/staff/consultations/").get_data(as_text=True))
     assert flashes == [
-        _proposed(
+        _expected(
             "%(message)s: %(problems)s",
             lang,
-            message=_proposed("the theme label needs attention", lang),
-            problems=_proposed(
+            message=_expected("the theme label needs attention", lang),
+            problems=_expected(
                 "the label in %(language)s must be a single line; remove line breaks, tabs "
                 "and other control characters",
                 lang,
