@@ -24,6 +24,7 @@ from app.extensions import db
 from app.panels.models import GroupQuota, Invitation, Panellist
 from app.panels.parse import (
     PanelPreview,
+    email_key,
     match_group,
     normalise_email,
     text_problem,
@@ -64,12 +65,12 @@ def default_language(consultation: Consultation) -> str:
 
 
 def existing_emails(consultation: Consultation) -> set[str]:
-    return {
-        e.lower()
-        for e in db.session.scalars(
-            select(Panellist.email).where(Panellist.consultation_id == consultation.id)
+    """The panel's addresses, as keys (``email_key``: lower case)."""
+    return set(
+        db.session.scalars(
+            select(Panellist.email_key).where(Panellist.consultation_id == consultation.id)
         )
-    }
+    )
 
 
 def _as_group(value: StakeholderGroup | str | None) -> StakeholderGroup | None:
@@ -110,7 +111,8 @@ def add_panellist(
     by: Any,
 ) -> Panellist:
     """Add one panellist. Raises InvalidInput whose problems name the form field
-    (``Problem.field``: ``"email"``...). Flushes."""
+    (``Problem.field``: ``"email"``...). The address is kept as typed and compared
+    without case. Flushes."""
     problems: list[Problem] = []
     name = (name or "").strip()
     if not name:
@@ -141,7 +143,7 @@ def add_panellist(
                 field="language",
             )
         )
-    if address and address in existing_emails(consultation):
+    if address and email_key(address) in existing_emails(consultation):
         problems.append(Problem(f"{address} is already on the panel", field="email"))
     if problems:
         raise InvalidInput("the panellist was not added", problems)
@@ -193,14 +195,14 @@ def import_panel(
     problems = [
         f"row {r.row}, column `email`: {r.email!r} is already on the panel"
         for r in rows
-        if r.email in existing
+        if email_key(r.email) in existing
     ] + [
         f"row {r.row}, column `language`: {r.language!r} is not one of the questionnaire's "
         f"languages ({', '.join(sorted(languages))})"
         for r in rows
         if r.language not in languages
     ]
-    if len({r.email for r in rows}) != len(rows):
+    if len({email_key(r.email) for r in rows}) != len(rows):
         problems.append("the file lists an e-mail address more than once")
     if problems:
         raise InvalidInput(
@@ -214,6 +216,7 @@ def import_panel(
                 "consultation_id": consultation.id,
                 "name": r.name,
                 "email": r.email,
+                "email_key": email_key(r.email),
                 "organisation": r.organisation,
                 "stakeholder_group": StakeholderGroup(r.stakeholder_group),
                 "language": r.language,

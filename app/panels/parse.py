@@ -44,6 +44,7 @@ __all__ = [
     "PanelPreview",
     "PanelRow",
     "Problem",
+    "email_key",
     "match_column",
     "match_group",
     "normalise_email",
@@ -303,9 +304,14 @@ class PanelPreview:
             raise ValueError("a malformed panel preview") from exc
 
 
+def email_key(address: str) -> str:
+    """What tells addresses apart: the address in lower case ("Anna@X.org" is "anna@x.org")."""
+    return address.lower()
+
+
 def normalise_email(value: str) -> tuple[str | None, Problem | None]:
-    """(address, None) in the stored form (lower case), or (None, why) where ``why`` is a
-    problem without its location."""
+    """(address, None) as typed, trimmed, its domain in lower case; or (None, why) where
+    ``why`` is a problem without its location. Compare addresses by ``email_key``."""
     value = (value or "").strip()
     if not value:
         return None, Problem(N_("an e-mail address is required"))
@@ -315,7 +321,7 @@ def normalise_email(value: str) -> tuple[str | None, Problem | None]:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         return None, Problem(N_("'%(value)s' is not an e-mail address"), params={"value": value})
-    return checked.normalized.lower(), None
+    return checked.normalized, None
 
 
 def _too_long(limit: int) -> Problem:
@@ -486,15 +492,15 @@ def parse_panel_file(
 
     ``languages`` are the accepted language codes (None accepts any two-letter code);
     a blank language cell means ``default_language`` (or is a problem when that is None).
-    ``existing_emails`` (lower case) are already on the panel: such rows are problems.
-    An e-mail address repeated in the file is a problem on each later row. The preview lists
-    the first ``max_problems`` problems and counts them all.
+    ``existing_emails`` are already on the panel: such rows are problems. An e-mail address
+    repeated in the file is a problem on each later row (addresses compared without case).
+    The preview lists the first ``max_problems`` problems and counts them all.
     """
     problems: list[Problem] = []
     notes: list[Problem] = []
     valid: list[PanelRow] = []
     allowed = None if languages is None else {lang.lower() for lang in languages}
-    existing = {e.lower() for e in existing_emails}
+    existing = {email_key(e) for e in existing_emails}
     first_seen: dict[str, int] = {}
     total = 0
     records: Iterator[tuple[int, list[str]]] | None = None
@@ -518,20 +524,21 @@ def parse_panel_file(
             row = _check_row(number, fields, positions, allowed, default_language, problems)
             if row is None:
                 continue
-            if row.email in existing:
+            key = email_key(row.email)
+            if key in existing:
                 problems.append(_on_the_panel(number, row.email))
                 continue
-            if row.email in first_seen:
+            if key in first_seen:
                 problems.append(
                     _problem(
                         number,
                         "email",
                         N_("'%(address)s' appears already in row %(row)s"),
-                        {"address": row.email, "row": str(first_seen[row.email])},
+                        {"address": row.email, "row": str(first_seen[key])},
                     )
                 )
                 continue
-            first_seen[row.email] = number
+            first_seen[key] = number
             valid.append(row)
         if positions is None and not problems:
             problems.append(_problem(None, None, N_("the file is empty")))
@@ -565,12 +572,12 @@ def recheck_preview(
     """The preview checked against the panel as it is now: a valid row whose address has
     been added to the panel since, or whose language is no longer accepted, becomes a
     problem. Returns the same preview when nothing changed."""
-    existing = {e.lower() for e in existing_emails}
+    existing = {email_key(e) for e in existing_emails}
     allowed = None if languages is None else {lang.lower() for lang in languages}
     keep: list[PanelRow] = []
     new: list[Problem] = []
     for row in preview.valid_rows:
-        if row.email in existing:
+        if email_key(row.email) in existing:
             new.append(_on_the_panel(row.row, row.email))
         elif allowed is not None and row.language not in allowed:
             new.append(_not_a_language_of(row.row, row.language, allowed))

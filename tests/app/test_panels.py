@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.consultations.keys import pseudonym
 from app.consultations.models import (
@@ -162,7 +163,7 @@ def test_problems_name_row_and_column():
         "of employers, workers-representatives, education-providers, public-authorities, "
         "other-experts)",
         "row 5, column `language`: 'es' is not one of the questionnaire's languages (de, en)",
-        "row 6, column `email`: 'anna@example.de' appears already in row 2",
+        "row 6, column `email`: 'ANNA@example.de' appears already in row 2",
     ]
     assert [r.email for r in preview.valid_rows] == ["anna@example.de", "eve@example.org"]
     assert preview.valid_rows[1].stakeholder_group == "workers-representatives"
@@ -356,7 +357,7 @@ def test_add_panellist_by_form(app, staff_client, study):
     )
     with app.app_context():
         maria = db.session.scalars(select(Panellist).where(Panellist.name == "Maria Rossi")).one()
-        assert maria.email == "maria@example.org"
+        assert (maria.email, maria.email_key) == ("Maria@example.org", "maria@example.org")
         assert maria.stakeholder_group is StakeholderGroup.public_authorities
 
 
@@ -383,6 +384,32 @@ def test_add_panellist_errors_name_the_field(app, staff_client, study, field, va
     assert message in html
     assert "There is a problem" in html
     assert f'href="#{field}"' in html
+    assert _emails(app, study) == ["existing@example.org"]
+
+
+def test_an_address_is_kept_as_typed_and_on_the_panel_once_whatever_its_case(
+    app, staff_client, study
+):
+    from tests.app.factories import make_panellist
+
+    response = staff_client.post(
+        _url(study, "/add"),
+        data={
+            "add-name": "Shouting",
+            "add-email": "EXISTING@Example.ORG",
+            "add-stakeholder_group": "employers",
+            "add-language": "en",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "EXISTING@example.org" in html and "is already on the panel" in html
+    with app.app_context():
+        consultation = db.session.get(Consultation, study.consultation)
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            make_panellist(consultation, email="Existing@EXAMPLE.org")
+        person = make_panellist(consultation, email="Maria@Example.org")
+        assert (person.email, person.email_key) == ("Maria@Example.org", "maria@example.org")
     assert _emails(app, study) == ["existing@example.org"]
 
 
