@@ -23,6 +23,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.panels.models import GroupQuota, Invitation, Panellist
 from app.panels.parse import (
+    GROUP_VALUES,
     Decisions,
     PanelPreview,
     PanelRow,
@@ -134,7 +135,7 @@ def add_panellist(
     problems: list[Problem] = []
     name = (name or "").strip()
     if not name:
-        problems.append(Problem("enter the panellist's name", field="name"))
+        problems.append(Problem(N_("a name is required"), field="name"))
     elif why := text_problem(name, "name"):
         problems.append(replace(why, field="name"))
     address, why = normalise_email(email)
@@ -145,24 +146,19 @@ def add_panellist(
         problems.append(replace(why, field="organisation"))
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
-        problems.append(
-            Problem(
-                f"{group!r} is not one of " + ", ".join(g.value for g in StakeholderGroup),
-                field="stakeholder_group",
-            )
-        )
+        problems.append(_not_a_group(group))
     languages = consultation_languages(consultation)
     language = (language or "").strip().lower()
     if language not in languages:
+        problems.append(_not_offered(language, languages, "language"))
+    if address and email_key(address) in existing_emails(consultation):
         problems.append(
             Problem(
-                f"{language!r} is not one of the questionnaire's languages "
-                f"({', '.join(languages)})",
-                field="language",
+                N_("'%(address)s' is already on the panel"),
+                field="email",
+                params={"address": address},
             )
         )
-    if address and email_key(address) in existing_emails(consultation):
-        problems.append(Problem(f"{address} is already on the panel", field="email"))
     if problems:
         raise InvalidInput("the panellist was not added", problems)
     panellist = Panellist(
@@ -183,6 +179,14 @@ def add_panellist(
         details={"consultation": consultation.id, "group": stakeholder_group.value},
     )
     return panellist
+
+
+def _not_a_group(value: Any) -> Problem:
+    return Problem(
+        N_("'%(value)s' is not a stakeholder group (use one of %(groups)s)"),
+        field="stakeholder_group",
+        params={"value": str(value), "groups": ", ".join(GROUP_VALUES)},
+    )
 
 
 def _not_offered(value: str, languages, field: str) -> Problem:
@@ -429,16 +433,19 @@ def set_quota(
     Raises InvalidInput naming the field. Flushes."""
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
-        raise InvalidInput(
-            "the target was not set",
-            [Problem(f"{group!r} is not a stakeholder group", field="stakeholder_group")],
-        )
+        raise InvalidInput("the target was not set", [_not_a_group(group)])
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_QUOTA
     ):
         raise InvalidInput(
             "the target was not set",
-            [Problem(f"{target!r} is not a whole number from 0 to {MAX_QUOTA:,}", field="target")],
+            [
+                Problem(
+                    N_("'%(value)s' is not a whole number from %(min)s to %(max)s"),
+                    field="target",
+                    params={"value": str(target), "min": 0, "max": MAX_QUOTA},
+                )
+            ],
         )
     quota = db.session.scalars(
         select(GroupQuota).where(

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from app.consultations.models import Consultation, StakeholderGroup
 from app.errors import InvalidInput
 from app.extensions import babel, db
+from app.i18n import problem_message
 from app.panels import services
 from app.panels.models import Panellist
 from app.panels.parse import (
@@ -425,6 +426,34 @@ def test_the_import_service_applies_decisions_and_reports_them(app, study):
 
 
 # ----------------------------------------------------------------------------- German
+
+
+def test_the_add_form_names_its_problems_in_german(app, staff_client, study):
+    response = staff_client.post(
+        _url(study, "/add"),
+        data={
+            "add-name": "Jemand",
+            "add-email": "existing@example.org",
+            "add-stakeholder_group": "employers",
+            "add-language": "de",
+        },
+        headers={"Accept-Language": "de"},
+    )
+    assert response.status_code == 422
+    text = _text(response)
+    assert "„existing@example.org“ ist schon im Panel" in text
+    assert "already on the panel" not in text
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        consultation = db.session.get(Consultation, study.consultation)
+        with pytest.raises(InvalidInput) as caught:
+            services.add_panellist(consultation, "", "a@example.org", "", "ministers", "fr", by="t")
+        assert [problem_message(p) for p in caught.value.problems] == [
+            "ein Name ist erforderlich",
+            "„ministers“ ist keine Interessengruppe (verwenden Sie eine von: employers, "
+            "workers-representatives, education-providers, public-authorities, other-experts)",
+            "„fr“ ist keine Sprache des Fragebogens (en, de)",
+        ]
+        assert [p.field for p in caught.value.problems] == ["name", "stakeholder_group", "language"]
 
 
 def test_preview_counts_are_written_for_the_locale(staff_client, study):

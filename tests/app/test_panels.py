@@ -367,7 +367,7 @@ def test_add_panellist_by_form(app, staff_client, study):
     ("field", "value", "message"),
     [
         ("add-email", "x@", "&#39;x@&#39; is not an e-mail address"),
-        ("add-email", "existing@example.org", "existing@example.org is already on the panel"),
+        ("add-email", "existing@example.org", "existing@example.org&#39; is already on the panel"),
         ("add-language", "fr", "Not a valid choice"),
         ("add-name", "", "Enter the panellist's name."),
     ],
