@@ -24,7 +24,8 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
+from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol
 
 #: What an undefined figure reads.
@@ -213,3 +214,19 @@ def localized(
         if wanted and texts.get(wanted):
             return str(texts[wanted])
     return next((str(v) for v in texts.values() if v), "")
+
+
+def language_name(code: str, *, locale: str | None = None) -> str:
+    """The name of the language ``code`` ("el") in the locale's language ("Greek"; German
+    "Griechisch"); the code itself when the locale does not name it."""
+    try:
+        names = Locale.parse(current_locale(locale)).languages
+    except (UnknownLocaleError, ValueError):
+        return code
+    return names.get(code, code)
+
+
+def word_list(words: list[str] | tuple[str, ...], *, style: str = "standard", locale=None) -> str:
+    """Words joined as the locale writes a list: "Greek, French, and Polish" (German
+    "Griechisch, Französisch und Polnisch"); ``style="or"`` for "Greek, French, or Polish"."""
+    return format_list(list(words), style=style, locale=current_locale(locale))

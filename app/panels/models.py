@@ -6,29 +6,44 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.consultations.models import StakeholderGroup
 from app.database import utcnow
 from app.extensions import db
+from app.panels.parse import email_key
 
 if TYPE_CHECKING:
     from app.consultations.models import Consultation, Round
 
 
+def _email_key_default(context: DefaultExecutionContext) -> str:
+    return email_key(context.get_current_parameters()["email"])
+
+
 class Panellist(db.Model):
-    __table_args__ = (UniqueConstraint("consultation_id", "email"),)
+    # one address once per panel, whatever its case
+    __table_args__ = (UniqueConstraint("consultation_id", "email_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(
         ForeignKey("consultation.id", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(200))
+    #: As typed (its domain in lower case); mail goes to this address.
     email: Mapped[str] = mapped_column(String(254))
+    #: ``email`` in lower case (``app.panels.parse.email_key``): the panel's key. Kept in
+    #: step with ``email`` on every change.
+    email_key: Mapped[str] = mapped_column(String(254), default=_email_key_default)
     organisation: Mapped[str] = mapped_column(String(300), default="")
     stakeholder_group: Mapped[StakeholderGroup]
-    #: Language of invitations and of the questionnaire (ISO 639-1).
+    #: Language of invitations and of the questionnaire (ISO 639-1): one the questionnaire
+    #: offers.
     language: Mapped[str] = mapped_column(String(8), default="en")
+    #: The language the panellist gave when the questionnaire does not offer it (so that
+    #: ``language`` is a fallback); None when ``language`` is theirs.
+    stated_language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -36,6 +51,11 @@ class Panellist(db.Model):
     invitations: Mapped[list[Invitation]] = relationship(
         back_populates="panellist", cascade="all, delete-orphan", order_by="Invitation.id"
     )
+
+    @validates("email")
+    def _keep_key(self, _name: str, address: str) -> str:
+        self.email_key = email_key(address)
+        return address
 
 
 class Invitation(db.Model):

@@ -62,8 +62,9 @@ def keep_panel_upload(
 
 
 def kept_panel_preview(consultation: Consultation, upload_id: str) -> PanelPreview | None:
-    """The preview of a kept upload, checked again against the panel as it is now (rows
-    added to the panel since are problems); None when the upload is gone or expired."""
+    """The preview of a kept upload, checked again against the panel and questionnaire as
+    they are now (rows whose address was added to the panel since need a decision); None
+    when the upload is gone or expired."""
     document = uploads.read_result(consultation.council_id, upload_id)
     if document is None:
         return None

@@ -23,13 +23,17 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.panels.models import GroupQuota, Invitation, Panellist
 from app.panels.parse import (
+    GROUP_VALUES,
+    Decisions,
     PanelPreview,
+    PanelRow,
+    email_key,
     match_group,
     normalise_email,
     text_problem,
 )
 from app.panels.tracking import PanellistProgress, progress_of
-from app.problems import Problem
+from app.problems import N_, Problem
 
 #: How many problems an InvalidInput lists before summarising the rest.
 MAX_PROBLEMS_LISTED = 50
@@ -64,12 +68,28 @@ def default_language(consultation: Consultation) -> str:
 
 
 def existing_emails(consultation: Consultation) -> set[str]:
-    return {
-        e.lower()
-        for e in db.session.scalars(
-            select(Panellist.email).where(Panellist.consultation_id == consultation.id)
+    """The panel's addresses, as keys (``email_key``: lower case)."""
+    return set(
+        db.session.scalars(
+            select(Panellist.email_key).where(Panellist.consultation_id == consultation.id)
         )
-    }
+    )
+
+
+def panellists_by_email(consultation: Consultation, addresses) -> dict[str, Panellist]:
+    """The panellists of ``consultation`` with these addresses (compared without case), by
+    ``email_key``. Reads only."""
+    keys = sorted({email_key(a) for a in addresses})
+    found: dict[str, Panellist] = {}
+    for start in range(0, len(keys), 500):  # a bounded IN list
+        for p in db.session.scalars(
+            select(Panellist).where(
+                Panellist.consultation_id == consultation.id,
+                Panellist.email_key.in_(keys[start : start + 500]),
+            )
+        ):
+            found[p.email_key] = p
+    return found
 
 
 def _as_group(value: StakeholderGroup | str | None) -> StakeholderGroup | None:
@@ -110,11 +130,12 @@ def add_panellist(
     by: Any,
 ) -> Panellist:
     """Add one panellist. Raises InvalidInput whose problems name the form field
-    (``Problem.field``: ``"email"``...). Flushes."""
+    (``Problem.field``: ``"email"``...). The address is kept as typed and compared
+    without case. Flushes."""
     problems: list[Problem] = []
     name = (name or "").strip()
     if not name:
-        problems.append(Problem("enter the panellist's name", field="name"))
+        problems.append(Problem(N_("a name is required"), field="name"))
     elif why := text_problem(name, "name"):
         problems.append(replace(why, field="name"))
     address, why = normalise_email(email)
@@ -125,24 +146,19 @@ def add_panellist(
         problems.append(replace(why, field="organisation"))
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
-        problems.append(
-            Problem(
-                f"{group!r} is not one of " + ", ".join(g.value for g in StakeholderGroup),
-                field="stakeholder_group",
-            )
-        )
+        problems.append(_not_a_group(group))
     languages = consultation_languages(consultation)
     language = (language or "").strip().lower()
     if language not in languages:
+        problems.append(_not_offered(language, languages, "language"))
+    if address and email_key(address) in existing_emails(consultation):
         problems.append(
             Problem(
-                f"{language!r} is not one of the questionnaire's languages "
-                f"({', '.join(languages)})",
-                field="language",
+                N_("'%(address)s' is already on the panel"),
+                field="email",
+                params={"address": address},
             )
         )
-    if address and address in existing_emails(consultation):
-        problems.append(Problem(f"{address} is already on the panel", field="email"))
     if problems:
         raise InvalidInput("the panellist was not added", problems)
     panellist = Panellist(
@@ -165,72 +181,221 @@ def add_panellist(
     return panellist
 
 
-def _listed(problems, count: int | None = None) -> list[str]:
-    count = len(problems) if count is None else count
-    shown = [str(p) for p in problems[:MAX_PROBLEMS_LISTED]]
-    if count > len(shown):
-        shown.append(f"... and {count - len(shown)} more problems")
-    return shown
+def _not_a_group(value: Any) -> Problem:
+    return Problem(
+        N_("'%(value)s' is not a stakeholder group (use one of %(groups)s)"),
+        field="stakeholder_group",
+        params={"value": str(value), "groups": ", ".join(GROUP_VALUES)},
+    )
+
+
+def _not_offered(value: str, languages, field: str) -> Problem:
+    return Problem(
+        N_("'%(value)s' is not one of the questionnaire's languages (%(languages)s)"),
+        field=field,
+        params={"value": value, "languages": ", ".join(languages)},
+    )
+
+
+def _refused(message: str, params: dict[str, Any], problems=()) -> InvalidInput:
+    """InvalidInput whose first problem is ``message`` (a message id for people; the
+    exception's message is its English), then ``problems`` (at most MAX_PROBLEMS_LISTED)."""
+    reason = Problem(message, params=params)
+    return InvalidInput(str(reason), [reason, *list(problems)[:MAX_PROBLEMS_LISTED]])
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What an import did."""
+
+    #: New panellists.
+    added: int
+    #: Panellists whose details were updated from the file.
+    updated: int
+    #: Valid rows left out by the secretariat's decisions.
+    skipped: int
+    #: Panellists (new or updated) who receive the fallback language.
+    fallback: int
+
+
+def _served(row: PanelRow, languages: tuple[str, ...], fallback: str) -> tuple[str, str | None]:
+    """(language of invitations and questions, language stated when it is not offered)."""
+    return (row.language, None) if row.language in languages else (fallback, row.language)
 
 
 def import_panel(
-    consultation: Consultation, preview: PanelPreview, only_valid: bool, by: Any
-) -> int:
-    """Add the preview's valid rows to the panel, all or nothing; returns how many.
+    consultation: Consultation,
+    preview: PanelPreview,
+    only_valid: bool,
+    by: Any,
+    *,
+    decisions: Decisions | None = None,
+    fallback_language: str | None = None,
+) -> ImportReport:
+    """Add the preview's rows to the panel, all or nothing, as ``decisions`` say for the
+    addresses repeated in the file or already on the panel (a row taken for an address on
+    the panel updates that panellist's name, organisation, group and language).
 
-    With problems in the preview nothing is imported unless ``only_valid`` is True. The rows
-    are checked again against the panel as it is now. Raises InvalidInput. Flushes."""
+    With problems in the preview nothing is imported unless ``only_valid`` is True; nothing
+    is imported while a conflict is undecided. A panellist whose language the questionnaire
+    does not offer receives ``fallback_language`` (default: the questionnaire's default
+    language) and keeps theirs as ``stated_language``. The rows are checked again against
+    the panel as it is now. Raises InvalidInput, whose first problem says why for people
+    (the others name rows or the field ``fallback_language``). Flushes."""
+    name = preview.filename
     if preview.problems and not only_valid:
-        raise InvalidInput(
-            f"{preview.filename}: {preview.problem_count} problem(s) found; nothing was imported",
-            _listed(preview.problems, preview.problem_count),
+        raise _refused(
+            N_(
+                "%(file)s: nothing was imported, because the file has problems (%(count)s "
+                "found); correct the file, or import only the valid rows"
+            ),
+            {"file": name, "count": preview.problem_count},
+            preview.problems,
         )
-    rows = preview.valid_rows
-    if not rows:
-        raise InvalidInput(f"{preview.filename}: no valid rows; nothing was imported")
-    languages = set(consultation_languages(consultation))
-    existing = existing_emails(consultation)
-    problems = [
-        f"row {r.row}, column `email`: {r.email!r} is already on the panel"
-        for r in rows
-        if r.email in existing
+    languages = consultation_languages(consultation)
+    fallback = (fallback_language or default_language(consultation)).strip().lower()
+    if fallback not in languages:
+        raise _refused(
+            N_("%(file)s: nothing was imported; choose a language the questionnaire offers"),
+            {"file": name},
+            [_not_offered(fallback, languages, "fallback_language")],
+        )
+    resolution = preview.resolve(decisions)
+    if resolution.undecided:
+        raise _refused(
+            N_(
+                "%(file)s: nothing was imported; choose what to do with each e-mail address "
+                "that appears in several rows or is already on the panel"
+            ),
+            {"file": name},
+            [
+                Problem(
+                    N_("'%(address)s' needs a decision (rows %(rows)s)"),
+                    field="email",
+                    row=c.first_row,
+                    column="email",
+                    params={"address": c.address, "rows": ", ".join(str(r.row) for r in c.rows)},
+                )
+                for c in resolution.undecided
+            ],
+        )
+    if not resolution.add and not resolution.update:
+        raise _refused(N_("%(file)s: no rows to import; nothing was imported"), {"file": name})
+    panel = panellists_by_email(consultation, [r.email for r in resolution.add + resolution.update])
+    changed = [
+        Problem(
+            N_("'%(address)s' is already on the panel"),
+            field="email",
+            row=r.row,
+            column="email",
+            params={"address": r.email},
+        )
+        for r in resolution.add
+        if r.key in panel
     ] + [
-        f"row {r.row}, column `language`: {r.language!r} is not one of the questionnaire's "
-        f"languages ({', '.join(sorted(languages))})"
-        for r in rows
-        if r.language not in languages
-    ]
-    if len({r.email for r in rows}) != len(rows):
-        problems.append("the file lists an e-mail address more than once")
-    if problems:
-        raise InvalidInput(
-            f"{preview.filename}: the panel changed since the preview; nothing was imported",
-            _listed(problems),
+        Problem(
+            N_("'%(address)s' is no longer on the panel"),
+            field="email",
+            row=r.row,
+            column="email",
+            params={"address": r.email},
         )
-    db.session.execute(
-        insert(Panellist),
-        [
+        for r in resolution.update
+        if r.key not in panel
+    ]
+    keys = [r.key for r in resolution.add + resolution.update]
+    if changed or len(set(keys)) != len(keys):
+        raise _refused(
+            N_("%(file)s: the panel changed since the preview; nothing was imported"),
+            {"file": name},
+            changed,
+        )
+    fallback_count = 0
+    new = []
+    for r in resolution.add:
+        language, stated = _served(r, languages, fallback)
+        fallback_count += stated is not None
+        new.append(
             {
                 "consultation_id": consultation.id,
                 "name": r.name,
                 "email": r.email,
+                "email_key": r.key,
                 "organisation": r.organisation,
                 "stakeholder_group": StakeholderGroup(r.stakeholder_group),
-                "language": r.language,
+                "language": language,
+                "stated_language": stated,
                 "active": True,
             }
-            for r in rows
-        ],
-    )
+        )
+    if new:
+        db.session.execute(insert(Panellist), new)
+    for r in resolution.update:
+        panellist = panel[r.key]
+        language, stated = _served(r, languages, fallback)
+        fallback_count += stated is not None
+        panellist.name = r.name
+        panellist.email = r.email
+        panellist.organisation = r.organisation
+        panellist.stakeholder_group = StakeholderGroup(r.stakeholder_group)
+        panellist.language, panellist.stated_language = language, stated
     db.session.flush()
+    report = ImportReport(
+        added=len(new),
+        updated=len(resolution.update),
+        skipped=resolution.skipped,
+        fallback=fallback_count,
+    )
     record(
         "panel-imported",
         actor=by,
         object_type="consultation",
         object_id=consultation.id,
-        details={"imported": len(rows), "rows_left_out": preview.rows_with_problems},
+        details={
+            "imported": report.added,
+            "updated": report.updated,
+            "skipped": report.skipped,
+            "fallback_language": fallback if fallback_count else None,
+            "with_fallback": fallback_count,
+            "rows_left_out": preview.rows_with_problems,
+        },
     )
-    return len(rows)
+    return report
+
+
+@dataclass(frozen=True)
+class LanguageGap:
+    """Active panellists whose language the questionnaire does not offer, by the language
+    they receive instead."""
+
+    #: The language they receive (one the questionnaire offers).
+    served: str
+    #: The languages they gave, sorted.
+    stated: tuple[str, ...]
+    count: int
+
+
+def language_gaps(consultation: Consultation) -> list[LanguageGap]:
+    """Per language received instead (sorted), the active panellists whose own language
+    is not among the questionnaire's (``consultation_languages``). Reads only."""
+    offered = set(consultation_languages(consultation))
+    rows = db.session.execute(
+        select(Panellist.language, Panellist.stated_language, func.count())
+        .where(
+            Panellist.consultation_id == consultation.id,
+            Panellist.active.is_(True),
+            Panellist.stated_language.is_not(None),
+        )
+        .group_by(Panellist.language, Panellist.stated_language)
+    )
+    by_served: dict[str, dict[str, int]] = {}
+    for served, stated, number in rows:
+        if stated not in offered:
+            by_served.setdefault(served, {})[stated] = number
+    return [
+        LanguageGap(served, tuple(sorted(stated)), sum(stated.values()))
+        for served, stated in sorted(by_served.items())
+    ]
 
 
 # ----------------------------------------------------------------------------- quotas
@@ -268,16 +433,19 @@ def set_quota(
     Raises InvalidInput naming the field. Flushes."""
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
-        raise InvalidInput(
-            "the target was not set",
-            [Problem(f"{group!r} is not a stakeholder group", field="stakeholder_group")],
-        )
+        raise InvalidInput("the target was not set", [_not_a_group(group)])
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_QUOTA
     ):
         raise InvalidInput(
             "the target was not set",
-            [Problem(f"{target!r} is not a whole number from 0 to {MAX_QUOTA:,}", field="target")],
+            [
+                Problem(
+                    N_("'%(value)s' is not a whole number from %(min)s to %(max)s"),
+                    field="target",
+                    params={"value": str(target), "min": 0, "max": MAX_QUOTA},
+                )
+            ],
         )
     quota = db.session.scalars(
         select(GroupQuota).where(

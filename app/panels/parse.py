@@ -3,11 +3,18 @@
 Pure: no Flask, no database. ``parse_panel_file`` never raises on bad input; everything
 wrong with the file is a ``Problem`` naming the row (the header is row 1, as in a
 spreadsheet) and the column. Its message is a message id with its values, translated by the
-web process when shown (the child process has no interface language). Uploads are parsed in
-a resource-limited child process (``app.uploads``) after its checks; the workbook's zip
-directory is checked here again before openpyxl runs (at most 200 entries and 50 MiB
-unpacked, no symlinks or macros), and a workbook is opened only when openpyxl uses
-defusedxml.
+web process when shown (the child process has no interface language).
+
+Rows that are valid but cannot be imported as they are — one e-mail address in several
+rows, or an address already on the panel — are a ``Conflict``: the secretariat decides
+(``Decisions``) which row, if any, is taken. Addresses are compared without case and kept
+as typed. A language the questionnaire does not offer is no problem: such a panellist
+receives a fallback language chosen at import (``PanelPreview.fallback_rows``).
+
+Uploads are parsed in a resource-limited child process (``app.uploads``) after its checks;
+the workbook's zip directory is checked here again before openpyxl runs (at most 200
+entries and 50 MiB unpacked, no symlinks or macros), and a workbook is opened only when
+openpyxl uses defusedxml.
 """
 
 from __future__ import annotations
@@ -18,10 +25,13 @@ import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from functools import lru_cache
 from typing import Any
 
+from babel import Locale, localedata
 from email_validator import EmailNotValidError, validate_email
 
 from app.problems import N_, Problem, Value, params_from_json, params_to_json
@@ -41,11 +51,18 @@ __all__ = [
     "MAX_ROWS",
     "MAX_UNPACKED_BYTES",
     "MAX_ZIP_ENTRIES",
+    "ON_PANEL_CHOICES",
+    "REPEATED_CHOICES",
+    "Conflict",
+    "Decisions",
     "PanelPreview",
     "PanelRow",
     "Problem",
+    "Resolution",
+    "email_key",
     "match_column",
     "match_group",
+    "match_language",
     "normalise_email",
     "parse_panel_file",
     "recheck_preview",
@@ -217,27 +234,136 @@ def _at(problem: Problem, row: int, column: str) -> Problem:
 
 @dataclass(frozen=True, slots=True)
 class PanelRow:
-    """One importable panellist; ``row`` is its row in the file."""
+    """One valid row; ``row`` is its row in the file."""
 
     row: int
     name: str
+    #: As typed (the domain in lower case); compared through ``email_key``.
     email: str
     organisation: str
     stakeholder_group: str
+    #: The language the file gives (ISO 639 code), offered by the questionnaire or not.
     language: str
+
+    @property
+    def key(self) -> str:
+        return email_key(self.email)
+
+    def to_json(self) -> list[Any]:
+        return [
+            self.row,
+            self.name,
+            self.email,
+            self.organisation,
+            self.stakeholder_group,
+            self.language,
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Valid rows that cannot all be imported: one e-mail address in several rows, or an
+    address already on the panel (``on_panel``; taking a row then updates that panellist).
+    At most one of ``rows`` is taken, as the secretariat decides."""
+
+    #: In file order; more than one unless ``on_panel``.
+    rows: tuple[PanelRow, ...]
+    on_panel: bool = False
+
+    @property
+    def first_row(self) -> int:
+        """The conflict's identifier in a preview: the row where its address first appears."""
+        return self.rows[0].row
+
+    @property
+    def key(self) -> str:
+        return self.rows[0].key
+
+    @property
+    def address(self) -> str:
+        """The address as its first row types it."""
+        return self.rows[0].email
+
+    @property
+    def repeated(self) -> bool:
+        """The address appears in more than one row of the file."""
+        return len(self.rows) > 1
+
+
+#: Choices for every repeated address not decided one by one.
+REPEATED_CHOICES = ("first", "last", "skip")
+#: Choices for every address on the panel not decided one by one.
+ON_PANEL_CHOICES = ("update", "skip")
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """What the secretariat chose for the preview's conflicts.
+
+    A choice for one conflict (``rows``) comes first; the others follow the choices for
+    all of a kind: ``repeated`` picks the row of an address repeated in the file,
+    ``on_panel`` says whether a row whose address is on the panel updates that panellist.
+    An address repeated and on the panel needs both (or "skip" in either)."""
+
+    #: Per conflict, by its first row: the row taken, or None for none.
+    rows: Mapping[int, int | None] = dataclass_field(default_factory=dict)
+    #: One of ``REPEATED_CHOICES``, or None (decided one by one).
+    repeated: str | None = None
+    #: One of ``ON_PANEL_CHOICES``, or None (decided one by one).
+    on_panel: str | None = None
+
+    def choice(self, conflict: Conflict) -> tuple[bool, PanelRow | None]:
+        """(decided, the row taken or None) for ``conflict``; a chosen row that is not
+        one of the conflict's rows leaves it undecided."""
+        if conflict.first_row in self.rows:
+            wanted = self.rows[conflict.first_row]
+            if wanted is None:
+                return True, None
+            taken = next((r for r in conflict.rows if r.row == wanted), None)
+            return taken is not None, taken
+        if conflict.on_panel and self.on_panel == "skip":
+            return True, None
+        if not conflict.repeated:
+            taken = conflict.rows[0]
+        elif self.repeated == "skip":
+            return True, None
+        elif self.repeated == "first":
+            taken = conflict.rows[0]
+        elif self.repeated == "last":
+            taken = conflict.rows[-1]
+        else:
+            return False, None
+        if conflict.on_panel and self.on_panel != "update":
+            return False, None
+        return True, taken
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A preview's rows as the decisions make them."""
+
+    #: New panellists, in file order.
+    add: tuple[PanelRow, ...]
+    #: Rows that update the panellist with their address, in file order.
+    update: tuple[PanelRow, ...]
+    #: Conflicts without a decision (nothing may be imported while there are any).
+    undecided: tuple[Conflict, ...]
+    #: Valid rows left out by the decisions.
+    skipped: int
 
 
 @dataclass(frozen=True, slots=True)
 class PanelPreview:
-    """What an upload would import: the valid rows and the problems found.
+    """What an upload would import: the valid rows, the conflicts to decide, the problems.
 
     ``problems`` lists the first ``MAX_PROBLEMS`` in row order; ``problem_count`` and
     ``rows_with_problems`` count them all (both default to what ``problems`` lists)."""
 
     #: Version of the ``to_json`` document; raise it when the fields change.
-    SCHEMA = 2
+    SCHEMA = 3
 
     filename: str
+    #: Rows that import as they are (no conflict).
     valid_rows: tuple[PanelRow, ...]
     problems: tuple[Problem, ...]
     #: Data rows read (blank rows not counted).
@@ -248,6 +374,10 @@ class PanelPreview:
     problem_count: int = None  # type: ignore[assignment]
     #: Rows with at least one problem, listed or not.
     rows_with_problems: int = None  # type: ignore[assignment]
+    #: Valid rows that need a decision, by their first row.
+    conflicts: tuple[Conflict, ...] = ()
+    #: The questionnaire's languages the rows were checked against; () for any.
+    offered: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.problem_count is None:
@@ -258,17 +388,54 @@ class PanelPreview:
 
     @property
     def ok(self) -> bool:
-        return not self.problems and bool(self.valid_rows)
+        """Nothing wrong and nothing to decide: every valid row imports as it is."""
+        return not self.problems and not self.conflicts and bool(self.valid_rows)
+
+    @property
+    def importable(self) -> bool:
+        """Some row can be imported (perhaps after a decision)."""
+        return bool(self.valid_rows or self.conflicts)
+
+    @property
+    def conflict_rows(self) -> int:
+        """Rows that need a decision."""
+        return sum(len(c.rows) for c in self.conflicts)
+
+    def fallback_rows(self) -> tuple[PanelRow, ...]:
+        """Valid rows (conflicts' rows too) whose language the questionnaire does not offer,
+        in file order: those panellists receive a fallback language."""
+        if not self.offered:
+            return ()
+        rows = [r for r in _all_rows(self) if r.language not in self.offered]
+        return tuple(sorted(rows, key=lambda r: r.row))
+
+    def resolve(self, decisions: Decisions | None = None) -> Resolution:
+        """The rows to add and to update under ``decisions`` (none: every conflict is
+        undecided)."""
+        decisions = decisions or Decisions()
+        add, update, undecided = list(self.valid_rows), [], []
+        skipped = 0
+        for conflict in self.conflicts:
+            decided, taken = decisions.choice(conflict)
+            if not decided:
+                undecided.append(conflict)
+                continue
+            skipped += len(conflict.rows) - (taken is not None)
+            if taken is not None:
+                (update if conflict.on_panel else add).append(taken)
+        return Resolution(
+            add=tuple(sorted(add, key=lambda r: r.row)),
+            update=tuple(update),
+            undecided=tuple(undecided),
+            skipped=skipped,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON document of the preview (rows and problems as lists, to stay compact)."""
         return {
             "schema": self.SCHEMA,
             "filename": self.filename,
-            "valid_rows": [
-                [r.row, r.name, r.email, r.organisation, r.stakeholder_group, r.language]
-                for r in self.valid_rows
-            ],
+            "valid_rows": [r.to_json() for r in self.valid_rows],
             "problems": [
                 [p.row, p.column, p.message, params_to_json(p.params)] for p in self.problems
             ],
@@ -276,6 +443,8 @@ class PanelPreview:
             "notes": [[n.message, params_to_json(n.params)] for n in self.notes],
             "problem_count": self.problem_count,
             "rows_with_problems": self.rows_with_problems,
+            "conflicts": [[c.on_panel, [r.to_json() for r in c.rows]] for c in self.conflicts],
+            "offered": list(self.offered),
         }
 
     @classmethod
@@ -284,6 +453,12 @@ class PanelPreview:
         if not isinstance(doc, dict) or doc.get("schema") != cls.SCHEMA:
             raise ValueError("not a panel preview of this version")
         try:
+            conflicts = tuple(
+                Conflict(tuple(PanelRow(*row) for row in rows), bool(on_panel))
+                for on_panel, rows in doc["conflicts"]
+            )
+            if any(not c.rows for c in conflicts):
+                raise ValueError("a conflict without rows")
             return cls(
                 filename=str(doc["filename"]),
                 valid_rows=tuple(PanelRow(*row) for row in doc["valid_rows"]),
@@ -298,14 +473,45 @@ class PanelPreview:
                 ),
                 problem_count=int(doc["problem_count"]),
                 rows_with_problems=int(doc["rows_with_problems"]),
+                conflicts=conflicts,
+                offered=tuple(str(lang) for lang in doc["offered"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError("a malformed panel preview") from exc
 
 
+def _all_rows(preview: PanelPreview) -> Iterator[PanelRow]:
+    yield from preview.valid_rows
+    for conflict in preview.conflicts:
+        yield from conflict.rows
+
+
+def _grouped(
+    rows: Iterable[PanelRow], existing: Collection[str]
+) -> tuple[tuple[PanelRow, ...], tuple[Conflict, ...]]:
+    """(rows that import as they are, conflicts), both in file order: rows sharing an
+    address (compared by ``email_key``) or whose address is in ``existing`` (keys)."""
+    by_key: dict[str, list[PanelRow]] = {}
+    for row in sorted(rows, key=lambda r: r.row):
+        by_key.setdefault(row.key, []).append(row)
+    valid: list[PanelRow] = []
+    conflicts: list[Conflict] = []
+    for key, group in by_key.items():
+        if len(group) == 1 and key not in existing:
+            valid.append(group[0])
+        else:
+            conflicts.append(Conflict(tuple(group), on_panel=key in existing))
+    return tuple(valid), tuple(sorted(conflicts, key=lambda c: c.first_row))
+
+
+def email_key(address: str) -> str:
+    """What tells addresses apart: the address in lower case ("Anna@X.org" is "anna@x.org")."""
+    return address.lower()
+
+
 def normalise_email(value: str) -> tuple[str | None, Problem | None]:
-    """(address, None) in the stored form (lower case), or (None, why) where ``why`` is a
-    problem without its location."""
+    """(address, None) as typed, trimmed, its domain in lower case; or (None, why) where
+    ``why`` is a problem without its location. Compare addresses by ``email_key``."""
     value = (value or "").strip()
     if not value:
         return None, Problem(N_("an e-mail address is required"))
@@ -315,7 +521,7 @@ def normalise_email(value: str) -> tuple[str | None, Problem | None]:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError:
         return None, Problem(N_("'%(value)s' is not an e-mail address"), params={"value": value})
-    return checked.normalized.lower(), None
+    return checked.normalized, None
 
 
 def _too_long(limit: int) -> Problem:
@@ -329,6 +535,42 @@ def match_group(value: str) -> str | None:
 
 def match_column(header: str) -> str | None:
     return _COLUMN_BY_KEY.get(_key(header or ""))
+
+
+#: Languages also recognised by their own name ("Ελληνικά", "polski"): those of the EU and
+#: its neighbours. Every language is recognised by its code and its English, German or
+#: French name.
+OWN_NAMES = (
+    "bg cs da de el en es et fi fr ga hr hu it lt lv mt nl pl pt ro sk sl sv "
+    "bs ca eu gl is lb mk nb nn no ru sq sr tr uk"
+)
+_CODE = re.compile(r"([a-z]{2,3})(?:[-_][a-z0-9]{2,8})*")
+
+
+@lru_cache(maxsize=1)
+def _languages_by_name() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for display in ("en", "de", "fr"):
+        for code, name in Locale(display).languages.items():
+            if _CODE.fullmatch(code) and "_" not in code and localedata.exists(code):
+                names.setdefault(_key(name), code)
+    for code in OWN_NAMES.split():
+        own = Locale(code).languages.get(code)
+        if own:
+            names.setdefault(_key(own), code)
+    return names
+
+
+def match_language(value: str) -> str | None:
+    """The language code (ISO 639, as Babel knows it) that ``value`` means: a code ("el",
+    "EL"), a code with a region ("fr-BE", "pt_BR"), or a name in English, German or French
+    ("Greek", "Griechisch", "grec") or in the language itself ("Ελληνικά"); None for
+    anything else."""
+    text = unicodedata.normalize("NFKC", value or "").strip()
+    found = _CODE.fullmatch(text.lower())
+    if found and localedata.exists(found[1]):
+        return found[1]
+    return _languages_by_name().get(_key(text)) if text else None
 
 
 def text_problem(value: str, column: str) -> Problem | None:
@@ -484,18 +726,20 @@ def parse_panel_file(
 ) -> PanelPreview:
     """Read a panel file and check every row; never raises on bad input.
 
-    ``languages`` are the accepted language codes (None accepts any two-letter code);
-    a blank language cell means ``default_language`` (or is a problem when that is None).
-    ``existing_emails`` (lower case) are already on the panel: such rows are problems.
-    An e-mail address repeated in the file is a problem on each later row. The preview lists
-    the first ``max_problems`` problems and counts them all.
+    ``languages`` are the questionnaire's language codes: a row may name another language
+    (a code or a name, see ``match_language``), whose panellist receives a fallback at
+    import (``PanelPreview.fallback_rows``). A blank language cell means
+    ``default_language`` (or is a problem when that is None). ``existing_emails`` are on
+    the panel already; such rows, and rows sharing an address, are conflicts to decide
+    (addresses compared without case). The preview lists the first ``max_problems``
+    problems and counts them all.
     """
     problems: list[Problem] = []
     notes: list[Problem] = []
     valid: list[PanelRow] = []
-    allowed = None if languages is None else {lang.lower() for lang in languages}
-    existing = {e.lower() for e in existing_emails}
-    first_seen: dict[str, int] = {}
+    offered = tuple(lang.lower() for lang in languages or ())
+    existing = {email_key(e) for e in existing_emails}
+    conflicts: tuple[Conflict, ...] = ()
     total = 0
     records: Iterator[tuple[int, list[str]]] | None = None
     try:
@@ -515,31 +759,18 @@ def parse_panel_file(
                     N_("the file has more than %(most)s rows; split it into smaller files"),
                     {"most": max_rows},
                 )
-            row = _check_row(number, fields, positions, allowed, default_language, problems)
-            if row is None:
-                continue
-            if row.email in existing:
-                problems.append(_on_the_panel(number, row.email))
-                continue
-            if row.email in first_seen:
-                problems.append(
-                    _problem(
-                        number,
-                        "email",
-                        N_("'%(address)s' appears already in row %(row)s"),
-                        {"address": row.email, "row": str(first_seen[row.email])},
-                    )
-                )
-                continue
-            first_seen[row.email] = number
-            valid.append(row)
+            row = _check_row(number, fields, positions, default_language, problems)
+            if row is not None:
+                valid.append(row)
+        valid_rows, conflicts = _grouped(valid, existing)
+        valid = list(valid_rows)
         if positions is None and not problems:
             problems.append(_problem(None, None, N_("the file is empty")))
         elif positions is not None and total == 0 and not problems:
             problems.append(_problem(None, None, N_("the file has a header row but no panellists")))
     except FileRefused as refused:
         problems.insert(0, refused.problem)  # listed first, never cut
-        valid = []
+        valid, conflicts = [], ()
     finally:
         close = getattr(records, "close", None)
         if close is not None:
@@ -552,6 +783,8 @@ def parse_panel_file(
         notes=tuple(notes),
         problem_count=len(problems),
         rows_with_problems=len({p.row for p in problems if p.row is not None}),
+        conflicts=conflicts,
+        offered=offered,
     )
 
 
@@ -560,52 +793,23 @@ def recheck_preview(
     *,
     existing_emails: Collection[str] = (),
     languages: Collection[str] | None = None,
-    max_problems: int = MAX_PROBLEMS,
 ) -> PanelPreview:
-    """The preview checked against the panel as it is now: a valid row whose address has
-    been added to the panel since, or whose language is no longer accepted, becomes a
-    problem. Returns the same preview when nothing changed."""
-    existing = {e.lower() for e in existing_emails}
-    allowed = None if languages is None else {lang.lower() for lang in languages}
-    keep: list[PanelRow] = []
-    new: list[Problem] = []
-    for row in preview.valid_rows:
-        if row.email in existing:
-            new.append(_on_the_panel(row.row, row.email))
-        elif allowed is not None and row.language not in allowed:
-            new.append(_not_a_language_of(row.row, row.language, allowed))
-        else:
-            keep.append(row)
-    if not new:
+    """The preview checked against the panel and the questionnaire as they are now: a row
+    whose address has been added to the panel since becomes a conflict to decide (and one
+    whose panellist has gone imports as it is); ``languages`` (None: as before) are the
+    languages offered now. Returns the same preview when nothing changed."""
+    existing = {email_key(e) for e in existing_emails}
+    valid, conflicts = _grouped(_all_rows(preview), existing)
+    offered = preview.offered if languages is None else tuple(x.lower() for x in languages)
+    if (valid, conflicts, offered) == (preview.valid_rows, preview.conflicts, preview.offered):
         return preview
-    merged = sorted(preview.problems + tuple(new), key=lambda p: -1 if p.row is None else p.row)
-    return replace(
-        preview,
-        valid_rows=tuple(keep),
-        problems=tuple(merged[:max_problems]),
-        problem_count=preview.problem_count + len(new),
-        rows_with_problems=preview.rows_with_problems + len(new),
-    )
-
-
-def _on_the_panel(row: int, address: str) -> Problem:
-    return _problem(row, "email", N_("'%(address)s' is already on the panel"), {"address": address})
-
-
-def _not_a_language_of(row: int, value: str, allowed: Collection[str]) -> Problem:
-    return _problem(
-        row,
-        "language",
-        N_("'%(value)s' is not one of the questionnaire's languages (%(languages)s)"),
-        {"value": value, "languages": ", ".join(sorted(allowed))},
-    )
+    return replace(preview, valid_rows=valid, conflicts=conflicts, offered=offered)
 
 
 def _check_row(
     number: int,
     fields: list[str],
     positions: dict[str, int],
-    allowed: set[str] | None,
     default_language: str | None,
     problems: list[Problem],
 ) -> PanelRow | None:
@@ -640,20 +844,19 @@ def _check_row(
                 {"value": raw_group, "groups": ", ".join(GROUP_VALUES)},
             )
         )
-    language = cell("language").lower() or (default_language or "")
-    if not language:
+    raw_language = cell("language")
+    language = match_language(raw_language) if raw_language else (default_language or "")
+    if not raw_language and not language:
         problems.append(_problem(number, "language", N_("a language is required")))
-    elif allowed is not None and language not in allowed:
-        problems.append(_not_a_language_of(number, cell("language"), allowed))
-    elif allowed is None and not re.fullmatch(r"[a-z]{2,3}", language):
+    elif not language:
         problems.append(
             _problem(
                 number,
                 "language",
                 N_("'%(value)s' is not a language code"),
-                {"value": cell("language")},
+                {"value": raw_language},
             )
         )
-    if len(problems) > before or email is None or group is None:
+    if len(problems) > before or email is None or group is None or not language:
         return None
     return PanelRow(number, name, email, organisation, group, language)

@@ -31,6 +31,8 @@ from app.panels.panel_files import (
     preview_panel_file,
 )
 from app.panels.panellists import (
+    ImportReport,
+    LanguageGap,
     LinkState,
     QuotaGap,
     add_panellist,
@@ -40,8 +42,10 @@ from app.panels.panellists import (
     get_panellist_for,
     group_counts,
     import_panel,
+    language_gaps,
     open_round_of,
     panel_rows,
+    panellists_by_email,
     quota_gaps,
     set_quota,
 )
@@ -49,6 +53,8 @@ from app.panels.tracking import Progress
 
 __all__ = [
     "Delivery",
+    "ImportReport",
+    "LanguageGap",
     "LinkState",
     "MailKind",
     "Outgoing",
@@ -70,9 +76,11 @@ __all__ = [
     "import_panel",
     "keep_panel_upload",
     "kept_panel_preview",
+    "language_gaps",
     "max_upload_bytes",
     "open_round_of",
     "panel_rows",
+    "panellists_by_email",
     "prepare_invitations",
     "prepare_reminders",
     "preview_panel_file",

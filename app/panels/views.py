@@ -8,6 +8,8 @@ cannot be made again.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -40,7 +42,7 @@ from app.errors import (
     too_large_message,
 )
 from app.extensions import db, limiter
-from app.formatting import count, data_size
+from app.formatting import count, data_size, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, problem_text
 from app.panels import services
 from app.panels.forms import (
@@ -52,7 +54,15 @@ from app.panels.forms import (
     group_label,
     quota_field,
 )
-from app.panels.parse import MAX_ROWS
+from app.panels.parse import (
+    MAX_ROWS,
+    ON_PANEL_CHOICES,
+    REPEATED_CHOICES,
+    Conflict,
+    Decisions,
+    PanelPreview,
+    PanelRow,
+)
 from app.panels.services import MailKind
 from app.panels.tokens import active_invitation, redeem, revoke_invitation
 from app.panels.tracking import tracking as tracking_of
@@ -63,6 +73,8 @@ bp = Blueprint("panels", __name__)
 
 #: Panellists listed per page.
 PER_PAGE = 100
+#: Conflicts, and rows with a fallback language, listed on the preview page.
+PREVIEW_LIST = 200
 #: Where a panellist goes after the invitation link: the answering page.
 ANSWER_PATH = "/r"
 
@@ -147,6 +159,8 @@ def _render_panel(
     return (
         render_template(
             "panels/panel.html",
+            language_notes=_language_notes(consultation),
+            language_name=language_name,
             consultation=consultation,
             back_url=_back_url(consultation),
             round_=round_,
@@ -162,12 +176,31 @@ def _render_panel(
             action_form=ActionForm(formdata=None),  # renders a token; never reads the request
             group_label=group_label,
             quota_field=quota_field,
-            language_names=LANGUAGE_NAMES,
             max_rows=count(MAX_ROWS),
             max_size=data_size(services.max_upload_bytes(), limit=True),
         ),
         status,
     )
+
+
+def _language_notes(consultation: Consultation) -> list[str]:
+    """ "3 panellists read Greek, French or Polish; the questionnaire offers English and
+    German: they receive English.", per language received instead."""
+    offered = word_list([language_name(c) for c in services.consultation_languages(consultation)])
+    return [
+        ngettext(
+            "%(count)s panellist reads %(stated)s; the questionnaire offers %(offered)s: they "
+            "receive %(served)s.",
+            "%(count)s panellists read %(stated)s; the questionnaire offers %(offered)s: they "
+            "receive %(served)s.",
+            gap.count,
+            count=count(gap.count),
+            stated=word_list(sorted(language_name(c) for c in gap.stated), style="or"),
+            offered=offered,
+            served=language_name(gap.served),
+        )
+        for gap in services.language_gaps(consultation)
+    ]
 
 
 def _field_errors(form, problems: list[Problem]) -> None:
@@ -263,19 +296,19 @@ def upload(consultation_id: int):
     try:
         services.check_upload_room(consultation, len(data), replacing)
         preview = services.preview_panel_file(consultation, filename, data)
-        if preview.valid_rows:
+        if preview.importable:
             upload_id = services.keep_panel_upload(consultation, data, preview, replacing)
     except UploadRefused as exc:
         if exc.limit != "quota":
             form.file.errors.append(_("Nothing in this file can be imported."))
         form.file.errors.append(exc.message)
         return _render_panel(consultation, upload_form=form, status=exc.status_code)
-    if not preview.valid_rows:
+    if not preview.importable:
         form.file.errors.append(_("Nothing in this file can be imported."))
         form.file.errors.extend(problem_text(p) for p in preview.problems[:20])
         if preview.problem_count > 20:
             form.file.errors.append(
-                _("… and %(count)d more problems.", count=preview.problem_count - 20)
+                _("… and %(count)s more problems.", count=count(preview.problem_count - 20))
             )
         return _render_panel(consultation, upload_form=form, status=422)
     if old and not replacing:  # an upload kept for another council
@@ -310,12 +343,122 @@ def _request_too_large(exc: RequestEntityTooLarge):
     return render_error(413, message)
 
 
-def _render_preview(consultation: Consultation, pending: dict[str, Any], status: int = 200):
+@dataclass(frozen=True)
+class ConflictChoice:
+    """A conflict of the preview as its page shows it: the question and its answers."""
+
+    conflict: Conflict
+    #: Name of its radio buttons.
+    field: str
+    question: str
+    #: (value, label): a row's number, or "skip".
+    options: list[tuple[str, str]]
+    #: The value posted, if any.
+    chosen: str | None
+    #: Posted without a decision.
+    undecided: bool
+
+
+def _row_details(row: PanelRow) -> str:
+    parts = [row.name, row.organisation, group_label(row.stakeholder_group)]
+    return " · ".join([p for p in parts if p] + [language_name(row.language)])
+
+
+def _rows_text(rows: tuple[PanelRow, ...]) -> str:
+    # row numbers as the spreadsheet shows them: not grouped
+    return word_list([str(r.row) for r in rows])
+
+
+def _conflict_choice(
+    conflict: Conflict, panel: Mapping[str, Any], posted: Mapping[str, str], undecided: bool
+) -> ConflictChoice:
+    field = f"address-{conflict.first_row}"
+    if conflict.on_panel:
+        person = panel.get(conflict.key)
+        name = person.name if person is not None else conflict.address
+        if conflict.repeated:
+            question = _(
+                "Rows %(rows)s have the same e-mail address %(address)s, which is already on "
+                "the panel (%(name)s).",
+                rows=_rows_text(conflict.rows),
+                address=conflict.address,
+                name=name,
+            )
+        else:
+            question = _(
+                "Row %(row)s: the e-mail address %(address)s is already on the panel (%(name)s).",
+                row=conflict.first_row,
+                address=conflict.address,
+                name=name,
+            )
+        options = [
+            (
+                str(r.row),
+                _(
+                    "Update %(name)s from row %(row)s: %(details)s",
+                    name=name,
+                    row=r.row,
+                    details=_row_details(r),
+                ),
+            )
+            for r in conflict.rows
+        ] + [("skip", _("Skip: keep %(name)s as they are", name=name))]
+    else:
+        question = _(
+            "Rows %(rows)s have the same e-mail address %(address)s.",
+            rows=_rows_text(conflict.rows),
+            address=conflict.address,
+        )
+        options = [
+            (str(r.row), _("Keep row %(row)s: %(details)s", row=r.row, details=_row_details(r)))
+            for r in conflict.rows
+        ] + [("skip", _("Skip this address: import none of these rows"))]
+    return ConflictChoice(conflict, field, question, options, posted.get(field) or None, undecided)
+
+
+def _decisions(preview: PanelPreview, posted: Mapping[str, str]) -> Decisions:
+    """The secretariat's choices for the preview's conflicts, as posted."""
+    rows: dict[int, int | None] = {}
+    for conflict in preview.conflicts:
+        value = posted.get(f"address-{conflict.first_row}", "")
+        if value == "skip":
+            rows[conflict.first_row] = None
+        elif value.isascii() and value.isdigit() and len(value) < 10:
+            rows[conflict.first_row] = int(value)
+    repeated = posted.get("repeated")
+    on_panel = posted.get("on_panel")
+    return Decisions(
+        rows=rows,
+        repeated=repeated if repeated in REPEATED_CHOICES else None,
+        on_panel=on_panel if on_panel in ON_PANEL_CHOICES else None,
+    )
+
+
+def _render_preview(
+    consultation: Consultation,
+    pending: dict[str, Any],
+    status: int = 200,
+    posted: Mapping[str, str] | None = None,
+):
+    """The preview page; ``posted``: the import form as sent, when it is shown again."""
     preview = services.kept_panel_preview(consultation, pending["id"])
     if preview is None:
         session.pop("panel_upload", None)
         flash(_("The uploaded file has expired. Please upload it again."), "error")
         return redirect(_panel_url(consultation.id, _anchor="upload"), code=303)
+    posted = posted or {}
+    decisions = _decisions(preview, posted)
+    shown = preview.conflicts[:PREVIEW_LIST]
+    panel = services.panellists_by_email(consultation, [c.address for c in shown if c.on_panel])
+    choices = [
+        _conflict_choice(c, panel, posted, bool(posted) and not decisions.choice(c)[0])
+        for c in shown
+    ]
+    languages = services.consultation_languages(consultation)
+    fallback = posted.get("fallback_language")
+    if fallback not in languages:
+        fallback = services.default_language(consultation)
+    fallback_rows = preview.fallback_rows()
     return (
         render_template(
             "panels/preview.html",
@@ -325,10 +468,23 @@ def _render_preview(consultation: Consultation, pending: dict[str, Any], status:
             upload_id=pending["id"],
             action_form=ActionForm(),
             group_label=group_label,
-            language_names=LANGUAGE_NAMES,
+            language_name=language_name,
+            count=count,
             shown_rows=preview.valid_rows[:50],
             shown_problems=[problem_text(p) for p in preview.problems[:200]],
             notes=[problem_text(n) for n in preview.notes],
+            choices=choices,
+            repeated=any(c.repeated for c in preview.conflicts),
+            on_panel=any(c.on_panel for c in preview.conflicts),
+            posted=posted,
+            offered=word_list([language_name(c) for c in languages]),
+            languages=[(c, language_name(c)) for c in languages],
+            fallback=fallback,
+            fallback_rows=fallback_rows[:PREVIEW_LIST],
+            fallback_count=len(fallback_rows),
+            fallback_languages=word_list(
+                sorted({language_name(r.language) for r in fallback_rows})
+            ),
         ),
         status,
     )
@@ -358,20 +514,61 @@ def import_rows(consultation_id: int, upload_id: str):
     if preview_ is None:
         return _render_preview(consultation, pending)
     only_valid = request.form.get("mode") == "valid"
+    fallback = request.form.get("fallback_language") or None
     council_id = consultation.council_id
+    posted = request.form.to_dict()
     try:
         with unit_of_work() as work:
-            count = services.import_panel(consultation, preview_, only_valid, by=_by())
+            report = services.import_panel(
+                consultation,
+                preview_,
+                only_valid,
+                by=_by(),
+                decisions=_decisions(preview_, posted),
+                fallback_language=fallback,
+            )
             work.after_commit(lambda: services.discard_panel_upload(council_id, upload_id))
     except InvalidInput as exc:
-        flash(_("Nothing was imported: %(reason)s", reason=exc.message), "error")
-        return _render_preview(_consultation(consultation_id), pending, status=422)
+        flash(problem_text(exc.problems[0]) if exc.problems else exc.message, "error")
+        return _render_preview(_consultation(consultation_id), pending, 422, posted)
     session.pop("panel_upload", None)
+    _flash_import(report, fallback or services.default_language(_consultation(consultation_id)))
+    return redirect(_panel_url(consultation_id), code=303)
+
+
+def _flash_import(report: services.ImportReport, fallback: str) -> None:
     flash(
-        ngettext("%(num)d panellist was imported.", "%(num)d panellists were imported.", count),
+        ngettext(
+            "%(count)s panellist was imported.",
+            "%(count)s panellists were imported.",
+            report.added,
+            count=count(report.added),
+        ),
         "success",
     )
-    return redirect(_panel_url(consultation_id), code=303)
+    if report.updated:
+        flash(
+            ngettext(
+                "%(count)s panellist was updated from the file.",
+                "%(count)s panellists were updated from the file.",
+                report.updated,
+                count=count(report.updated),
+            ),
+            "success",
+        )
+    if report.fallback:
+        flash(
+            ngettext(
+                "%(count)s panellist receives %(language)s, because the questionnaire does not "
+                "offer their language.",
+                "%(count)s panellists receive %(language)s, because the questionnaire does not "
+                "offer their language.",
+                report.fallback,
+                count=count(report.fallback),
+                language=language_name(fallback),
+            ),
+            "info",
+        )
 
 
 @bp.post(_PANEL + "/upload/<upload_id>/cancel")

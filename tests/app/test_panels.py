@@ -13,6 +13,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.consultations.keys import pseudonym
 from app.consultations.models import (
@@ -31,6 +32,7 @@ from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.panels.parse import (
     GROUP_VALUES,
     MAX_ZIP_ENTRIES,
+    Decisions,
     PanelPreview,
     Problem,
     match_group,
@@ -161,12 +163,13 @@ def test_problems_name_row_and_column():
         "row 4, column `stakeholder_group`: 'ministers' is not a stakeholder group (use one "
         "of employers, workers-representatives, education-providers, public-authorities, "
         "other-experts)",
-        "row 5, column `language`: 'es' is not one of the questionnaire's languages (de, en)",
-        "row 6, column `email`: 'anna@example.de' appears already in row 2",
     ]
-    assert [r.email for r in preview.valid_rows] == ["anna@example.de", "eve@example.org"]
+    # Spanish is not offered: a fallback at import, no problem; rows 2 and 6 share an address
+    assert [r.email for r in preview.valid_rows] == ["dora@example.org", "eve@example.org"]
+    assert [r.row for r in preview.fallback_rows()] == [5]
+    assert [[r.row for r in c.rows] for c in preview.conflicts] == [[2, 6]]
     assert preview.valid_rows[1].stakeholder_group == "workers-representatives"
-    assert preview.total_rows == 6 and preview.rows_with_problems == 4
+    assert preview.total_rows == 6 and preview.rows_with_problems == 2
     # the message is a message id with its values, translated where it is shown
     assert preview.problems[0] == Problem(
         "'%(value)s' is not an e-mail address",
@@ -356,7 +359,7 @@ def test_add_panellist_by_form(app, staff_client, study):
     )
     with app.app_context():
         maria = db.session.scalars(select(Panellist).where(Panellist.name == "Maria Rossi")).one()
-        assert maria.email == "maria@example.org"
+        assert (maria.email, maria.email_key) == ("Maria@example.org", "maria@example.org")
         assert maria.stakeholder_group is StakeholderGroup.public_authorities
 
 
@@ -364,7 +367,7 @@ def test_add_panellist_by_form(app, staff_client, study):
     ("field", "value", "message"),
     [
         ("add-email", "x@", "&#39;x@&#39; is not an e-mail address"),
-        ("add-email", "existing@example.org", "existing@example.org is already on the panel"),
+        ("add-email", "existing@example.org", "existing@example.org&#39; is already on the panel"),
         ("add-language", "fr", "Not a valid choice"),
         ("add-name", "", "Enter the panellist's name."),
     ],
@@ -383,6 +386,32 @@ def test_add_panellist_errors_name_the_field(app, staff_client, study, field, va
     assert message in html
     assert "There is a problem" in html
     assert f'href="#{field}"' in html
+    assert _emails(app, study) == ["existing@example.org"]
+
+
+def test_an_address_is_kept_as_typed_and_on_the_panel_once_whatever_its_case(
+    app, staff_client, study
+):
+    from tests.app.factories import make_panellist
+
+    response = staff_client.post(
+        _url(study, "/add"),
+        data={
+            "add-name": "Shouting",
+            "add-email": "EXISTING@Example.ORG",
+            "add-stakeholder_group": "employers",
+            "add-language": "en",
+        },
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "EXISTING@example.org" in html and "is already on the panel" in html
+    with app.app_context():
+        consultation = db.session.get(Consultation, study.consultation)
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            make_panellist(consultation, email="Existing@EXAMPLE.org")
+        person = make_panellist(consultation, email="Maria@Example.org")
+        assert (person.email, person.email_key) == ("Maria@Example.org", "maria@example.org")
     assert _emails(app, study) == ["existing@example.org"]
 
 
@@ -442,17 +471,25 @@ def test_upload_with_bad_rows_imports_nothing_until_only_valid_is_chosen(app, st
     preview_url = response.headers["Location"]
     html = staff_client.get(preview_url).get_data(as_text=True)
     assert "row 3, column `email`: &#39;x@&#39; is not an e-mail address" in html
-    assert "row 8, column `email`: &#39;existing@example.org&#39; is already on the panel" in html
-    assert "Import only the 2 valid rows" in html
+    assert "Row 8: the e-mail address existing@example.org is already on the panel" in html
+    assert "Import only the valid rows, as chosen" in html
 
     refused = staff_client.post(preview_url + "/import", data={"mode": "all"})
     assert refused.status_code == 422
-    assert "Nothing was imported" in refused.get_data(as_text=True)
+    assert "nothing was imported, because the file has problems (2 found)" in (
+        refused.get_data(as_text=True)
+    )
     assert _emails(app, study) == ["existing@example.org"]
 
-    done = staff_client.post(preview_url + "/import", data={"mode": "valid"})
+    choices = {"mode": "valid", "repeated": "first", "on_panel": "skip"}
+    done = staff_client.post(preview_url + "/import", data=choices)
     assert done.status_code == 303
-    assert _emails(app, study) == ["anna@example.de", "eve@example.org", "existing@example.org"]
+    assert _emails(app, study) == [
+        "anna@example.de",
+        "dora@example.org",
+        "eve@example.org",
+        "existing@example.org",
+    ]
 
 
 def test_upload_xlsx(app, staff_client, study):
@@ -538,15 +575,23 @@ def test_import_service_is_all_or_nothing(app, study):
     with app.app_context():
         consultation = db.session.get(Consultation, study.consultation)
         preview = services.preview_panel_file(consultation, "p.csv", BAD_CSV.encode())
-        with pytest.raises(InvalidInput, match="4 problem"):
+        with pytest.raises(InvalidInput, match=r"problems \(2 found\)"):
             services.import_panel(consultation, preview, only_valid=False, by="test")
-        assert services.import_panel(consultation, preview, only_valid=True, by="test") == 2
+        with pytest.raises(InvalidInput, match="choose what to do with each e-mail address"):
+            services.import_panel(consultation, preview, only_valid=True, by="test")
+        first = Decisions(repeated="first")
+        report = services.import_panel(
+            consultation, preview, only_valid=True, by="test", decisions=first
+        )
+        assert (report.added, report.updated, report.skipped) == (3, 0, 1)
         # the same preview again: the panel changed, nothing more is imported
         with pytest.raises(InvalidInput, match="panel changed"):
-            services.import_panel(consultation, preview, only_valid=True, by="test")
+            services.import_panel(
+                consultation, preview, only_valid=True, by="test", decisions=first
+            )
         db.session.commit()
         count = db.session.scalar(select(func.count()).select_from(Panellist))
-        assert count == 3
+        assert count == 4
 
 
 # ----------------------------------------------------------------------------- quotas

@@ -198,7 +198,7 @@ ROWS = (
     b"Anna Schmidt,anna@example.de,Bau AG,employers,de,\n"
     b"Ben,x@,,employers,en,\n"
     b"Carla,carla@example.org,,ministers,en,\n"
-    b"Dora,existing@example.org,,employers,en,\n"
+    b"Dora,dora@example.org,,employers,xx,\n"
 )
 
 ROW_PROBLEMS = {
@@ -207,7 +207,7 @@ ROW_PROBLEMS = {
         "Zeile 3, Spalte „email“: „x@“ ist keine E-Mail-Adresse",
         "Zeile 4, Spalte „stakeholder_group“: „ministers“ ist keine Interessengruppe "
         "(verwenden Sie eine von: employers,",
-        "Zeile 5, Spalte „email“: „existing@example.org“ ist schon im Panel",
+        "Zeile 5, Spalte „language“: „xx“ ist kein Sprachcode",
     ],
     "fr": [
         f"la colonne «{NBSP}notes{NBSP}» n’est pas utilisée",
@@ -215,8 +215,8 @@ ROW_PROBLEMS = {
         "e-mail",
         f"ligne 4, colonne «{NBSP}stakeholder_group{NBSP}»{NBSP}: «{NBSP}ministers{NBSP}» "
         "n’est pas un groupe de parties prenantes",
-        f"ligne 5, colonne «{NBSP}email{NBSP}»{NBSP}: «{NBSP}existing@example.org{NBSP}» fait "
-        "déjà partie du panel",
+        f"ligne 5, colonne «{NBSP}language{NBSP}»{NBSP}: «{NBSP}xx{NBSP}» n’est pas un code de "
+        "langue",
     ],
 }
 
@@ -248,7 +248,7 @@ def test_english_stays_as_it_was(staff_client, study):
     page = _text(staff_client.get(response.headers["Location"]))
     assert "column `notes` is not used" in page
     assert "row 3, column `email`: 'x@' is not an e-mail address" in page
-    assert "row 5, column `email`: 'existing@example.org' is already on the panel" in page
+    assert "row 5, column `language`: 'xx' is not a language code" in page
 
 
 # ----------------------------------------------------------------------------- the carrier

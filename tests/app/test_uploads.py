@@ -324,7 +324,7 @@ def test_r4_preview_and_import_use_the_kept_preview_not_a_second_parse(
     assert len(_emails(app, study)) == 4
 
 
-def test_r4_rows_added_to_the_panel_since_the_preview_become_problems(app, staff_client, study):
+def test_r4_rows_added_to_the_panel_since_the_preview_need_a_decision(app, staff_client, study):
     response = _upload(staff_client, study, GOOD_CSV, "panel.csv")
     preview_url = response.headers["Location"]
     added = staff_client.post(
@@ -338,12 +338,13 @@ def test_r4_rows_added_to_the_panel_since_the_preview_become_problems(app, staff
     )
     assert added.status_code == 303
     page = _text(staff_client.get(preview_url))
-    assert "row 3, column `email`: 'ben@example.org' is already on the panel" in page
-    assert "Import only the 2 valid rows" in page
+    assert "Row 3: the e-mail address ben@example.org is already on the panel (Ben)." in page
+    assert "Import as chosen" in page
     refused = staff_client.post(preview_url + "/import", data={"mode": "all"})
     assert refused.status_code == 422  # all or nothing: nothing
     assert _emails(app, study) == ["ben@example.org", "existing@example.org"]
-    assert staff_client.post(preview_url + "/import", data={"mode": "valid"}).status_code == 303
+    skip_ben = {"mode": "all", "address-3": "skip"}
+    assert staff_client.post(preview_url + "/import", data=skip_ben).status_code == 303
     assert _emails(app, study) == [
         "anna@example.de",
         "ben@example.org",

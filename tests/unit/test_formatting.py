@@ -79,3 +79,22 @@ def test_localized_texts_fall_back_in_one_order():
     assert f.localized({"de": "Nur Deutsch"}, "fr", "en") == "Nur Deutsch"
     assert f.localized({}, "fr", "en") == "" and f.localized(None, "fr") == ""
     assert f.localized("plain", "fr") == "plain"
+
+
+@pytest.mark.parametrize(
+    ("code", "locale", "name"),
+    [
+        ("el", "en", "Greek"),
+        ("el", "de", "Griechisch"),
+        ("pl", "fr", "polonais"),
+        ("zz", "en", "zz"),
+    ],
+)
+def test_language_names_are_in_the_readers_language(code, locale, name):
+    assert f.language_name(code, locale=locale) == name
+
+
+def test_lists_are_joined_as_the_locale_writes_them():
+    assert f.word_list(["Greek", "French", "Polish"], style="or") == "Greek, French, or Polish"
+    assert f.word_list(["4", "9"], locale="de") == "4 und 9"
+    assert f.word_list(["English"]) == "English"

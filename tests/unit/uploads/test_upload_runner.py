@@ -141,7 +141,7 @@ def test_s12_the_panel_parser_runs_in_the_child_and_its_preview_comes_back_whole
         limits=QUICK,
     )
     assert isinstance(preview, PanelPreview)
-    assert [r.email for r in preview.valid_rows] == ["anna@example.org"]
+    assert [r.email for r in preview.valid_rows] == ["ANNA@example.org"]  # as typed
     assert [str(p) for p in preview.problems] == [
         "row 3, column `email`: 'x@' is not an e-mail address"
     ]
