@@ -13,7 +13,7 @@ if the plan enables group feedback.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask_babel import gettext as _
@@ -137,7 +137,8 @@ def _likert_labels(spec: SpecItem, lang: str) -> list[str]:
     ]
 
 
-def _own_answer(spec: SpecItem, answer: AnswerInput | None, lang: str) -> list[str]:
+def answer_lines(spec: SpecItem, answer: AnswerInput | None, lang: str) -> list[str]:
+    """An answer as the panellist reads it back, a line per part (no reason)."""
     if answer is None or (answer.is_blank()):
         return [_("You did not answer this question.")]
     if spec.type == "likert":
@@ -164,7 +165,17 @@ def _own_answer(spec: SpecItem, answer: AnswerInput | None, lang: str) -> list[s
         return [options.get(k, k) for k in answer.choices or ()]
     if spec.type == "ranking":
         return [f"{n}. {options.get(k, k)}" for n, k in enumerate(answer.ranking or (), 1)]
+    if spec.type == "text":
+        return [shortened(answer.text or "")]
     return []
+
+
+def shortened(text: str, limit: int = 140) -> str:
+    """``text`` on one line, cut at a word after ``limit`` characters ("…")."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    return flat[:limit].rsplit(" ", 1)[0] + " …"
 
 
 def _group_rows(entry: ItemResult, scale: int) -> list[GroupRow]:
@@ -207,7 +218,7 @@ def item_feedback(
     """
     suppressed = not entry.shown
     fb = ItemFeedback(kind=spec.type, round_number=round_number, n=entry.n, suppressed=suppressed)
-    fb.own = _own_answer(spec, own, lang)
+    fb.own = answer_lines(spec, own, lang)
     fb.own_rationale = own.rationale if own is not None else None
     fb.rationales = [(r.text, group_label(r.group) if r.group else None) for r in texts]
     if suppressed:
@@ -276,4 +287,29 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
             lang=lang,
             group_feedback=plan.group_feedback,
         )
+    return out
+
+
+def carried_answers(round_: Round, panellist: Panellist) -> dict[str, AnswerInput]:
+    """The panellist's own answers of the previous round, for the items of ``round_`` carried
+    from it, by the new item's key: what the page fills in for them to confirm or change.
+
+    Only once that round is released (when its feedback is shown), found through the
+    panellist's pseudonym, as their drafts are; nothing is stored. The reasons are left out:
+    in the new round the reason field asks something else (why they move away from the group
+    view), and the old reason is shown beside the panel's figures; copying it would send it
+    into the next round's feedback a second time as if given anew.
+    """
+    previous = previous_released_round(round_)
+    if previous is None:
+        return {}
+    mine = own_answers(previous, panellist)
+    out: dict[str, AnswerInput] = {}
+    for item in round_.items:
+        source = item.carried_from
+        if source is None or source.round_id != previous.id:
+            continue
+        answer = mine.get(source.key)
+        if answer is not None and not answer.is_blank():
+            out[item.key] = replace(answer, rationale=None)
     return out

@@ -70,7 +70,20 @@ class NumberField(Field):
 
     widget = TextInput()
 
-    def __init__(self, label=None, validators=None, *, integer: bool = False, **kwargs):
+    def __init__(
+        self,
+        label=None,
+        validators=None,
+        *,
+        integer: bool = False,
+        negative: bool = True,
+        **kwargs,
+    ):
+        # Phones show a number pad for ``inputmode``; but the decimal and numeric pads of
+        # iPhones have no minus sign, so a field that takes negative numbers keeps the full
+        # keyboard (the server reads a decimal comma either way).
+        if not negative:
+            kwargs.setdefault("render_kw", {"inputmode": "numeric" if integer else "decimal"})
         super().__init__(label, validators, **kwargs)
         self.integer = integer
 
@@ -210,17 +223,24 @@ class RoundFormBase(FlaskForm):
             else:
                 self._add(entry.main, _("Choose an option."))
 
-    def add_problems(self, problems: list[Problem]) -> list[str]:
+    def add_problems(self, problems: list[Problem], *, beside: bool = False) -> list[str]:
         """Attach the service's problems to the fields their ``field`` key names (item key,
-        and the part of the answer after a slash); returns the messages left over."""
+        and the part of the answer after a slash); returns the messages left over.
+
+        ``beside``: the form's own checks found problems too; a field keeps its own message
+        and gets none of the service's (which would only repeat it in other words)."""
         left = []
         keys = {entry.key: entry for entry in self.layout}
+        flagged = {n for entry in self.layout for n in entry.fields if self[n].errors}
         for problem in problems:
             entry = keys.get(problem.key or "")
             if entry is None:
                 left.append(problem_text(problem))
                 continue
-            self._add(_problem_field(entry, problem.part), problem_message(problem))
+            name = _problem_field(entry, problem.part)
+            if beside and name in flagged:
+                continue
+            self._add(name, problem_message(problem))
         return left
 
     def error_list(self) -> list[tuple[str, str, str]]:
@@ -292,15 +312,22 @@ def build_round_form(
             attrs[name] = RadioField(question, choices=choices, validators=[Optional()])
         elif kind == "estimate":
             unit = f" ({spec.unit})" if spec.unit else ""
-            attrs[name] = NumberField(_("Your estimate") + unit)
+            negative = spec.min is None or spec.min < 0
+            attrs[name] = NumberField(_("Your estimate") + unit, negative=negative)
             if spec.range:
                 extra["low"], extra["high"] = f"{name}_low", f"{name}_high"
-                attrs[extra["low"]] = NumberField(_("Lowest realistic value") + unit)
-                attrs[extra["high"]] = NumberField(_("Highest realistic value") + unit)
+                attrs[extra["low"]] = NumberField(
+                    _("Lowest realistic value") + unit, negative=negative
+                )
+                attrs[extra["high"]] = NumberField(
+                    _("Highest realistic value") + unit, negative=negative
+                )
             if spec.confidence:
                 extra["confidence"] = f"{name}_confidence"
                 attrs[extra["confidence"]] = NumberField(
-                    _("How sure are you? (0 = just a guess, 100 = very sure)"), integer=True
+                    _("How sure are you? (0 = just a guess, 100 = very sure)"),
+                    integer=True,
+                    negative=False,
                 )
         elif kind == "choice":
             choices = [(o.key, o.text_for(lang)) for o in spec.options]
@@ -348,13 +375,18 @@ def _text(value: Any) -> str | None:
 
 
 def form_to_answers(form: RoundFormBase, items: list[Item]) -> dict[str, AnswerInput]:
-    """The answers in a checked form, one per item (blank ones included: they clear)."""
+    """The answers in a form, one per item (blank ones included: they clear). An input the
+    form's checks refused counts as blank, so the rest of the answer can still be checked."""
     answers: dict[str, AnswerInput] = {}
+
+    def data(name: str | None) -> Any:
+        return None if name is None or form[name].errors else form[name].data
+
     for item in items:
         entry = form.item(item.key)
-        rationale = _text(form[entry.rationale].data) if entry.rationale else None
+        rationale = _text(data(entry.rationale))
         if entry.kind == "likert":
-            raw = form[entry.main].data
+            raw = data(entry.main)
             answers[item.key] = AnswerInput(
                 value=float(raw) if raw not in (None, "", DONT_KNOW) else None,
                 dont_know=raw == DONT_KNOW,
@@ -362,21 +394,21 @@ def form_to_answers(form: RoundFormBase, items: list[Item]) -> dict[str, AnswerI
             )
         elif entry.kind == "estimate":
             answers[item.key] = AnswerInput(
-                value=form[entry.main].data,
-                low=form[entry.low].data if entry.low else None,
-                high=form[entry.high].data if entry.high else None,
-                confidence=form[entry.confidence].data if entry.confidence else None,
+                value=data(entry.main),
+                low=data(entry.low),
+                high=data(entry.high),
+                confidence=data(entry.confidence),
                 rationale=rationale,
             )
         elif entry.kind == "choice":
-            raw = form[entry.main].data
+            raw = data(entry.main)
             chosen = tuple(raw) if isinstance(raw, list) else ((raw,) if raw else ())
             answers[item.key] = AnswerInput(choices=chosen or None, rationale=rationale)
         elif entry.kind == "ranking":
-            order = tuple(form[p].data for p in entry.places if form[p].data)
+            order = tuple(form[p].data for p in entry.places if data(p))
             answers[item.key] = AnswerInput(ranking=order or None, rationale=rationale)
         else:
-            text = form[entry.main].data or ""
+            text = data(entry.main) or ""
             answers[item.key] = AnswerInput(
                 text=text if text.strip() else None, rationale=rationale
             )

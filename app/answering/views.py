@@ -1,7 +1,9 @@
 """The panellist's page: the open round's questions, drafts, submission and feedback.
 
 ``GET /r`` shows the current round of the panellist's consultation; ``POST /r`` saves a draft
-or submits, then answers 303 back to ``/r``. Nothing a panellist typed is ever thrown away:
+(303 back to ``/r``) or submits (303 to ``/r/submitted``, which lists what was saved). The
+language switcher of the page is part of the form: choosing a language saves the answers as a
+draft and shows them in that language. Nothing a panellist typed is ever thrown away:
 a refused request (stale CSRF token, expired session, round closed meanwhile, invalid
 answers) shows the form again with every posted answer filled in (SECURITY.md S9).
 """
@@ -28,7 +30,7 @@ from flask_wtf.csrf import generate_csrf, same_origin, validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms.validators import ValidationError
 
-from app.answering.feedback import round_feedback
+from app.answering.feedback import answer_lines, carried_answers, round_feedback
 from app.answering.forms import answers_to_formdata, build_round_form, form_to_answers
 from app.auth.policy import panellist as panellist_only
 from app.auth.policy import public
@@ -37,16 +39,19 @@ from app.consultations.models import ConsultationStatus, ResponseStatus, Round, 
 from app.consultations.responses import (
     RoundNotOpen,
     SubmissionConflict,
+    answer_problems,
     own_answers,
     own_response,
     save_response,
 )
+from app.consultations.wording import round_description, round_title
 from app.errors import InvalidInput, NotAllowed, StateError, render_error
 from app.extensions import csrf, db
 from app.formatting import localized
 from app.i18n import refusal_text
 from app.panels.models import Panellist
 from app.panels.tokens import active_invitation
+from app.questionnaires.spec import Item as SpecItem
 from app.unit import unit_of_work
 
 bp = Blueprint("answering", __name__)
@@ -57,6 +62,8 @@ csrf.exempt(bp)
 
 #: The literal path invitation links redirect to.
 ANSWER_PATH = "/r"
+#: Where a submission lands: what was saved, and until when it can be changed.
+SUBMITTED_PATH = "/r/submitted"
 RESUME_SALT = "answering-resume"
 #: How long a form may sit open and still be saved after its session expired.
 RESUME_MAX_AGE = timedelta(days=7)
@@ -145,10 +152,11 @@ def _ended():
     )
 
 
-def _content_language(panellist: Panellist) -> str:
-    """Language of questions and interface: ?lang=, the one chosen before, the panellist's."""
+def _content_language(panellist: Panellist, switch: str | None = None) -> str:
+    """Language of questions and interface: ``switch`` (the page's language buttons), ?lang=,
+    the one chosen before, the panellist's."""
     languages = list(current_app.config["LANGUAGES"])
-    wanted = request.args.get("lang")
+    wanted = switch if switch in languages else request.args.get("lang")
     if wanted in languages:
         session["lang"] = wanted
     elif session.get("lang") not in languages and panellist.language in languages:
@@ -213,6 +221,8 @@ class PageState:
     confirm: str | None = None
     notice: str | None = None
     problems: list[str] | None = None
+    #: Number of the round whose answers are filled in for the panellist to confirm.
+    prefilled_from: int | None = None
 
 
 @dataclass
@@ -235,8 +245,6 @@ def _page(panellist: Panellist, round_: Round, lang: str, formdata) -> Page:
 def _render(page: Page, state: PageState, status: int = 200):
     panellist, round_, form, lang = page.panellist, page.round_, page.form, page.lang
     consultation = round_.consultation
-    spec = consultation.questionnaire.spec
-    default = spec.get("default_language", "en")
     form.submission_id.data = _fresh_submission_id()
     if not form.base_submission.data:
         stored = own_response(round_, panellist)
@@ -249,8 +257,8 @@ def _render(page: Page, state: PageState, status: int = 200):
         round_=round_,
         form=form,
         lang=lang,
-        questionnaire_title=localized(spec.get("title"), lang, default),
-        questionnaire_description=localized(spec.get("description"), lang, default),
+        questionnaire_title=round_title(round_, lang),
+        questionnaire_description=round_description(round_, lang),
         deadline=_deadline(round_),
         feedback=page.feedback,
         state=state,
@@ -286,12 +294,50 @@ def show():
     if round_ is None:
         return _no_open_round(panellist, lang)
     response = own_response(round_, panellist)
-    page = _page(panellist, round_, lang, answers_to_formdata(own_answers(round_, panellist)))
     state = PageState(
         submitted=response is not None and response.status is ResponseStatus.submitted,
         has_draft=response is not None and response.status is ResponseStatus.draft,
     )
+    if response is not None:
+        answers = own_answers(round_, panellist)
+    else:
+        # Nothing saved in this round yet: the answers of the round before, to confirm.
+        answers = carried_answers(round_, panellist)
+        if answers:
+            state.prefilled_from = round_.number - 1
+    page = _page(panellist, round_, lang, answers_to_formdata(answers))
     return _render(page, state)
+
+
+@bp.get(SUBMITTED_PATH)
+@panellist_only
+def submitted():
+    """What the panellist submitted to the open round, and until when it can be changed."""
+    panellist = _session_panellist()
+    if panellist is None:
+        return _ended()
+    lang = _content_language(panellist)
+    round_ = _open_round(panellist)
+    response = own_response(round_, panellist) if round_ is not None else None
+    if response is None or response.status is not ResponseStatus.submitted:
+        return redirect(ANSWER_PATH, code=303)
+    answers = own_answers(round_, panellist)
+    lines = []
+    for number, item in enumerate(round_.items, 1):
+        spec = SpecItem.from_dict(item.spec)
+        answer = answers.get(item.key)
+        if item.type.value == "text" and (answer is None or answer.is_blank()):
+            continue  # open questions are optional: no "you did not answer" for them
+        lines.append((number, spec.text_for(lang), answer_lines(spec, answer, lang)))
+    consultation = round_.consultation
+    return render_template(
+        "answering/submitted.html",
+        consultation=consultation,
+        round_=round_,
+        questionnaire_title=round_title(round_, lang),
+        saved_message=_saved_message(round_, submitted=True),
+        answers=lines,
+    )
 
 
 def _no_open_round(panellist: Panellist, lang: str):
@@ -336,7 +382,10 @@ def save():
         panellist, ticket_round, invitation_id = resumed
         _start_session(panellist, invitation_id)
         restored = True
-    lang = _content_language(panellist)
+    switch = request.form.get("switch_lang")
+    if switch not in current_app.config["LANGUAGES"]:
+        switch = None
+    lang = _content_language(panellist, switch)
     wanted = ticket_round if restored else request.form.get("round_id")
     round_ = _posted_round(panellist, wanted)
     if round_ is None:
@@ -349,10 +398,14 @@ def save():
     page = _page(panellist, round_, lang, request.form)
     form = page.form
     action = request.form.get("action")
-    if action not in ("draft", "submit"):
+    if switch is not None:
+        action = "draft"
+    elif action not in ("draft", "submit"):
         action = "submit" if state.submitted else "draft"
     submit = action == "submit"
-    if not submit:
+    if switch is not None and state.submitted:
+        button = _("Submit changes")
+    elif not submit:
         button = _("Save draft")
     elif state.submitted:
         button = _("Submit changes")
@@ -367,10 +420,25 @@ def save():
         return _render(page, state, status=400)
     if round_.status is not RoundStatus.open:
         return _closed(page, state)
+    if switch is not None and state.submitted:
+        # Submitted answers change only by "Submit changes": the page comes back in the new
+        # language with what was typed, nothing saved.
+        if not form.check(submit=False):
+            _check_rules(form, round_, submit=False)
+        state.notice = _(
+            "The page is now in your language. Changes you made are not saved yet: press "
+            "“Submit changes” to save them."
+        )
+        return _render(page, state)
     if not form.check(submit=submit):
+        # Every problem at once: the rules of an answer too, not only what is missing.
+        _check_rules(form, round_, submit=submit)
         return _render(page, state, status=422)
 
     answers = form_to_answers(form, list(round_.items))
+    untouched = all(a.is_blank() and not a.rationale for a in answers.values())
+    if switch is not None and stored is None and untouched:
+        return redirect(ANSWER_PATH, code=303)  # nothing typed: no draft, not "started"
     submission_id = _posted_submission_id(form.submission_id.data)
     try:
         with unit_of_work():
@@ -409,9 +477,23 @@ def save():
 
     # Nothing naming the panellist is written beside the response (SECURITY.md 2.3): who has
     # submitted is worked out from pseudonyms, and written for everyone when the round closes.
-    submitted = result.status is ResponseStatus.submitted
-    flash(_saved_message(round_, submitted), "info")
+    if result.status is ResponseStatus.submitted:
+        return redirect(SUBMITTED_PATH, code=303)
+    flash(_saved_message(round_, submitted=False), "info")
     return redirect(ANSWER_PATH, code=303)
+
+
+def _check_rules(form, round_: Round, *, submit: bool) -> None:
+    """Put the answer service's rules (ranges, bounds, repeated places...) on the fields
+    beside the form's own findings, so that one press shows every problem."""
+    items = {item.key: item for item in round_.items}
+    answers = form_to_answers(form, list(round_.items))
+    problems = [
+        problem
+        for key, answer in answers.items()
+        for problem in answer_problems(items[key], answer, draft=not submit)
+    ]
+    form.add_problems(problems, beside=True)
 
 
 def _saved_message(round_: Round, submitted: bool) -> str:

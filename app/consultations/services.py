@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.audit.services import record
@@ -301,13 +303,69 @@ def _theme_item_key(theme: Theme, taken: set[str]) -> str:
     return key
 
 
+#: Scale labels of a theme's rating item when the questionnaire has no labelled 5-point item.
+_IMPORTANCE = (
+    N_("Not important"),
+    N_("Slightly important"),
+    N_("Moderately important"),
+    N_("Very important"),
+    N_("Essential"),
+)
+
+
+def _theme_scale_labels(spec: dict[str, Any], languages: list[str]) -> dict[str, list[str]]:
+    """Labels for the 5 points of a theme's rating item, per language.
+
+    A theme is rated like the questionnaire's own rating items, so it borrows the labels of
+    its first 5-point item labelled in every language; else the built-in importance words."""
+    for entry in spec.get("items") or ():
+        labels = entry.get("labels") or {}
+        if (
+            entry.get("type") == "likert"
+            and int(entry.get("scale", 5)) == 5
+            and all(len(labels.get(lang) or ()) == 5 for lang in languages)
+        ):
+            return {lang: list(labels[lang]) for lang in languages}
+    out = {}
+    for lang in languages:
+        with force_locale(lang):
+            out[lang] = [_(label) for label in _IMPORTANCE]
+    return out
+
+
+def _theme_item_spec(
+    key: str, theme: Theme, labels: dict[str, str], scale: dict[str, list[str]], source: int
+) -> dict[str, Any]:
+    """The rating item of an approved theme: a question, help, scale labels and "cannot
+    assess", in every language of the questionnaire (texts of the app's catalogues)."""
+    text, help_text = {}, {}
+    for lang, label in labels.items():
+        with force_locale(lang):
+            text[lang] = _("How important will this be in your sector: %(theme)s?", theme=label)
+            help_text[lang] = _(
+                "This question comes from what panel members wrote in round %(n)s.", n=source
+            )
+    return {
+        "key": key,
+        "type": "likert",
+        "text": text,
+        "help": help_text,
+        "scale": 5,
+        "labels": scale,
+        "dont_know": True,
+        "rationale": "optional",
+        "codes": {"esco": list(theme.esco_uris)},
+    }
+
+
 def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
     """Create the next round as a draft from the last released round.
 
     Likert items that are settled (METHOD.md 4) are frozen (not carried) unless the plan
     says ``carry_settled``; estimate, ranking and choice items are carried; open text items are
-    not; each approved theme not yet used becomes a new 5-point rating item with its label in
-    every language of the questionnaire. Raises RoundStateError. Flushes.
+    not; each approved theme not yet used becomes a new 5-point rating item in every language
+    of the questionnaire: a question naming its label, the questionnaire's scale labels and
+    "cannot assess" (``_theme_item_spec``). Raises RoundStateError. Flushes.
     """
     authorize(by, Act.run, consultation)
     consultation.require_running_or_draft()
@@ -344,6 +402,7 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
         taken.add(item.key)
         position += 1
     languages = _languages(consultation.questionnaire.spec)
+    scale: dict[str, list[str]] | None = None
     for theme in consultation.themes:
         if not theme.approved or theme.item_key:
             continue
@@ -358,14 +417,9 @@ def prepare_next_round(consultation: Consultation, *, by: User) -> Round:
                 {"id": str(theme.id)},
             )
         key = _theme_item_key(theme, taken)
-        spec = {
-            "key": key,
-            "type": "likert",
-            "text": text,
-            "scale": 5,
-            "rationale": "optional",
-            "codes": {"esco": list(theme.esco_uris)},
-        }
+        if scale is None:
+            scale = _theme_scale_labels(consultation.questionnaire.spec, languages)
+        spec = _theme_item_spec(key, theme, text, scale, last.number)
         item = _item_from_spec(nxt, spec, position)
         item.theme_id = theme.id
         db.session.add(item)

@@ -23,10 +23,10 @@ from sqlalchemy import select
 
 from app.audit.services import record
 from app.consultations.models import Consultation, Round, RoundStatus
+from app.consultations.wording import round_description
 from app.errors import NotFound, RoundStateError
 from app.exports import csv_bytes
 from app.extensions import db
-from app.formatting import localized
 from app.mail import Mailer, MailError, RecipientRefused, build_message
 from app.panels.models import Panellist, Participation
 from app.panels.panellists import current_round, default_language, utc_today
@@ -80,10 +80,6 @@ class SendReport(int):
         return report
 
 
-def _localised(value: Any, lang: str, default: str) -> str:
-    return localized(value if isinstance(value, dict | str) else str(value or ""), lang, default)
-
-
 def _anonymity_promise() -> str:
     return _(
         "Your answers are anonymous. They are stored without your name or e-mail address, "
@@ -98,9 +94,7 @@ def compose_message(
 ) -> EmailMessage:
     """The invitation or reminder e-mail for ``panellist``, in the panellist's language."""
     consultation = round_.consultation
-    spec = consultation.questionnaire.spec if consultation.questionnaire is not None else {}
     lang = panellist.language or default_language(consultation)
-    fallback = (spec or {}).get("default_language", "en")
     link = invitation_link(token)
     with force_locale(lang):
         title = consultation.title
@@ -116,9 +110,8 @@ def compose_message(
                     title=title,
                 )
             )
-            about = _localised((spec or {}).get("description"), lang, fallback) or (
-                consultation.description
-            )
+            # round 2 and later have their own words: the questionnaire's are round 1's
+            about = round_description(round_, lang) or consultation.description
             if about:
                 paragraphs.append(about)
             if deadline:

@@ -427,7 +427,9 @@ def _run_round(world, server) -> None:
         status, _, page = panellist.get("/r")
         assert status == 200
         status, headers, _ = panellist.post("/r", posted(page, **full_answers(action="submit")))
-        assert status == 303 and headers["Location"].endswith("/r")
+        assert status == 303 and headers["Location"].endswith("/r/submitted")
+        status, _, page = panellist.get("/r/submitted")
+        assert status == 200, page[:1000]
 
     stranger = Browser(server.port, server.served)
     for token in (world.revoked, new_token(), secrets.token_urlsafe(8)):

@@ -240,7 +240,7 @@ def test_next_round_carries_unsettled_items_and_adds_approved_themes(study):
         assert likert[1].key in keys
         assert not [i for i in r2.items if i.type.value == "text"]
         new = [i for i in r2.items if i.theme_id == theme.id]
-        assert len(new) == 1 and new[0].text["de"] == "Vermessung mit Drohnen"
+        assert len(new) == 1 and "Vermessung mit Drohnen" in new[0].text["de"]  # the question
         assert set(new[0].text) == set(c.questionnaire.spec["languages"])
         carried = next(i for i in r2.items if i.key == likert[1].key)
         assert carried.carried_from_id == likert[1].id

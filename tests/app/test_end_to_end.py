@@ -118,7 +118,7 @@ def _answer_round(app, panellists, round_id, number, rng, skip=()):
         assert page.status_code == 200, page.get_data(as_text=True)[:500]
         response = client.post("/r", data=_form_for(app, round_id, group, number, rng))
         assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-        assert response.headers["Location"].endswith("/r")
+        assert response.headers["Location"].endswith("/r/submitted")
 
 
 def _round(app, cid, number):
@@ -248,10 +248,9 @@ def test_three_rounds_end_to_end(world):
 
         r2 = db.session.get(Round, r2_id)
         theme_items = [i for i in r2.items if i.theme_id in theme_ids]
-        assert sorted(i.text["de"] for i in theme_items) == [
-            "Thema 0 auf Deutsch",
-            "Thema 1 auf Deutsch",
-        ]
+        german = sorted(i.text["de"] for i in theme_items)  # a question naming the theme
+        assert len(german) == 2
+        assert "Thema 0 auf Deutsch" in german[0] and "Thema 1 auf Deutsch" in german[1]
         carried = [i.key for i in r2.items if i.carried_from_id and i.type.value == "likert"]
     assert carried, "some likert items stay unsettled after round 1"
     shown = html.unescape(panellists[1][0].get("/r?lang=en").get_data(as_text=True))

@@ -33,7 +33,7 @@ LIKERT = [
 ]
 
 
-def _seed(app, *, feedback: bool = False) -> str:
+def _seed(app, *, feedback: bool = False, survey=SURVEY) -> str:
     """A consultation with an open round and an invited panellist; returns the link's path.
 
     With ``feedback``, 20 panellists answered round 1, whose results are released, and
@@ -58,7 +58,7 @@ def _seed(app, *, feedback: bool = False) -> str:
         db.session.flush()
         sec = create_user("sec@example.org", "secretariat", "a long password!", councils=[council])
         consultation = services.create_consultation(
-            council, SURVEY, title="Construction skills 2030", by=sec
+            council, survey, title="Construction skills 2030", by=sec
         )
         groups = list(StakeholderGroup)[:4]
         panel = []
@@ -106,7 +106,7 @@ def _answers(i: int) -> dict:
     return answers
 
 
-def _start(tmp_path, *, feedback: bool = False):
+def _start(tmp_path, *, feedback: bool = False, survey=SURVEY):
     app = create_app(
         base_config(
             "sqlite:///" + str(tmp_path / "live.db"),
@@ -114,7 +114,7 @@ def _start(tmp_path, *, feedback: bool = False):
             WTF_CSRF_ENABLED=True,
         )
     )
-    link = _seed(app, feedback=feedback)
+    link = _seed(app, feedback=feedback, survey=survey)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -186,8 +186,10 @@ def test_panellist_saves_a_draft_reloads_and_submits(live_server, browser):
     page.get_by_label("Lowest realistic value (%)").fill("-2")
     page.get_by_label("Highest realistic value (%)").fill("10")
     page.get_by_role("button", name="Submit", exact=True).click()
-    page.wait_for_url(base + "/r")
+    page.wait_for_url(base + "/r/submitted")
     assert page.get_by_text("Thank you, your answers are submitted.").is_visible()
+    page.get_by_role("link", name="Change my answers").click()
+    page.wait_for_url(base + "/r")
     assert page.get_by_role("button", name="Submit changes").is_visible()
     assert page.get_by_role("button", name="Save draft").count() == 0
 
@@ -230,5 +232,68 @@ def test_round_two_feedback_fits_a_phone_and_200_percent_zoom(
         assert page.url == base + "/r"
         assert page.locator(".feedback table").count() >= 3
         assert layout_problems(page, base + "/r") == []
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def live_server_positive_estimate(tmp_path):
+    """Round 1 of a copy of the survey whose estimate cannot be negative."""
+    folder = tmp_path / "surveys"
+    folder.mkdir()
+    survey = folder / SURVEY.name
+    text = SURVEY.read_text(encoding="utf-8")
+    assert "    min: -100\n" in text
+    survey.write_text(text.replace("    min: -100\n", "    min: 0\n"), encoding="utf-8")
+    base, link, stop = _start(tmp_path, survey=survey)
+    try:
+        yield base, link
+    finally:
+        stop()
+
+
+PHONE_390 = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1}
+
+
+def test_a_phone_gets_number_pads_and_a_confirmation_page(live_server_positive_estimate, browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    base, link = live_server_positive_estimate
+    context = browser.new_context(**PHONE_390)
+    try:
+        page = context.new_page()
+        page.goto(base + link)
+        estimate = page.get_by_label("Your estimate (%)")
+        assert estimate.get_attribute("inputmode") == "decimal"
+        assert page.get_by_label("Lowest realistic value (%)").get_attribute("inputmode") == (
+            "decimal"
+        )
+        confidence = page.locator("#q_employment-change-2033_confidence")
+        assert confidence.get_attribute("inputmode") == "numeric"
+        for key in LIKERT:
+            page.locator(f"#q_{key}-3").check()
+        estimate.fill("5,5")
+        page.get_by_label("Lowest realistic value (%)").fill("2")
+        page.get_by_label("Highest realistic value (%)").fill("10")
+        confidence.fill("60")
+        page.select_option("#q_training-priorities_1", "digital-data")
+        page.select_option("#q_training-priorities_2", "green-transition")
+        page.select_option("#q_training-priorities_3", "teamwork-problem-solving")
+        page.get_by_label("Training their current staff").check()
+        page.get_by_role("button", name="Submit", exact=True).click()
+        page.wait_for_url(base + "/r/submitted")
+        assert page.get_by_role("heading", level=1).inner_text() == "Your answers are submitted"
+        assert page.get_by_text("until the round closes on April 1, 2099").is_visible()
+        listed = page.locator(".saved-answers").inner_text()
+        assert "5.5 %" in listed and "4 – Very important" in listed
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert _serious(Axe().run(page)) == [], "axe: serious or critical problems"
+
+        # the language buttons keep what is typed, without a script
+        page.get_by_role("link", name="Change my answers").click()
+        page.get_by_label("Your estimate (%)").fill("7")
+        page.get_by_role("button", name="Deutsch").click()
+        assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("#q_employment-change-2033").input_value() == "7"
     finally:
         context.close()
