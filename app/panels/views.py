@@ -43,7 +43,7 @@ from app.errors import (
 )
 from app.extensions import db, limiter
 from app.formatting import count, data_size, language_name, word_list
-from app.i18n import LANGUAGE_NAMES, problem_message, problem_text
+from app.i18n import LANGUAGE_NAMES, problem_message, problem_text, refusal_text
 from app.panels import services
 from app.panels.forms import (
     GROUP_LABELS,
@@ -529,7 +529,7 @@ def import_rows(consultation_id: int, upload_id: str):
             )
             work.after_commit(lambda: services.discard_panel_upload(council_id, upload_id))
     except InvalidInput as exc:
-        flash(problem_text(exc.problems[0]) if exc.problems else exc.message, "error")
+        flash(problem_text(exc.problems[0]) if exc.problems else refusal_text(exc), "error")
         return _render_preview(_consultation(consultation_id), pending, 422, posted)
     session.pop("panel_upload", None)
     _flash_import(report, fallback or services.default_language(_consultation(consultation_id)))
@@ -663,7 +663,7 @@ def send(consultation_id: int):
     try:
         report = _send(consultation, round_, MailKind.invitation, panellists)
     except DomainError as exc:
-        flash(_("No invitations were sent: %(reason)s", reason=exc.message), "error")
+        flash(_("No invitations were sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
         _flash_report(report, MailKind.invitation)
     return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
@@ -682,7 +682,7 @@ def remind(consultation_id: int):
     try:
         report = _send(consultation, round_, MailKind.reminder)
     except DomainError as exc:
-        flash(_("No reminders were sent: %(reason)s", reason=exc.message), "error")
+        flash(_("No reminders were sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
         _flash_report(report, MailKind.reminder)
     return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
@@ -738,7 +738,7 @@ def reissue(consultation_id: int, panellist_id: int):
     try:
         report = _send(consultation, round_, MailKind.invitation, [panellist])
     except DomainError as exc:
-        flash(_("No invitation was sent: %(reason)s", reason=exc.message), "error")
+        flash(_("No invitation was sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
         _flash_report(report, MailKind.invitation)
     return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
