@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from app.errors import DomainError
+from app.formatting import N_
 from app.text import one_line
 
 #: Seconds to wait for the mail server before giving up.
@@ -61,7 +62,9 @@ def build_message(
         msg["To"] = to
         msg["Subject"] = one_line(subject)
     except ValueError as exc:
-        raise MailError(f"the e-mail to {to!r} cannot be built: {exc}") from exc
+        raise MailError(
+            N_("the e-mail to %(to)s cannot be built: %(reason)s"), {"to": to, "reason": str(exc)}
+        ) from exc
     msg["Date"] = formatdate(localtime=False)
     msg["Message-ID"] = make_msgid(domain=domain)
     msg["Auto-Submitted"] = "auto-generated"
@@ -114,21 +117,26 @@ class Mailer:
         Raises RecipientRefused when the server refuses the recipient (the connection can go
         on), MailError when the connection is lost."""
         if self._smtp is None:
-            raise MailError("the mail connection is not open")
+            raise MailError(N_("the mail connection is not open"))
         try:
             self._smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
             reasons = "; ".join(
                 f"{addr}: {code} {_text(reply)}" for addr, (code, reply) in exc.recipients.items()
             )
-            raise RecipientRefused(f"the mail server refused the recipient ({reasons})") from exc
+            raise RecipientRefused(
+                N_("the mail server refused the recipient (%(reasons)s)"), {"reasons": reasons}
+            ) from exc
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
             raise RecipientRefused(
-                f"the mail server refused the message ({exc.smtp_code} {_text(exc.smtp_error)})"
+                N_("the mail server refused the message (%(reply)s)"),
+                {"reply": f"{exc.smtp_code} {_text(exc.smtp_error)}"},
             ) from exc
         except smtplib.SMTPNotSupportedError as exc:
             # e.g. an address with non-ASCII characters and a server without SMTPUTF8
-            raise RecipientRefused(f"the mail server cannot take this message ({exc})") from exc
+            raise RecipientRefused(
+                N_("the mail server cannot take this message (%(reason)s)"), {"reason": str(exc)}
+            ) from exc
         except Exception as exc:
             self.close()
             error = _as_mail_error(exc, _server_label())
@@ -165,27 +173,49 @@ def _as_mail_error(exc: Exception, server: str) -> Exception:
     if isinstance(exc, MailError):
         return exc
     if isinstance(exc, ConnectionRefusedError):
-        return MailError(f"the mail server {server} refused the connection")
+        return MailError(
+            N_("the mail server %(server)s refused the connection"), {"server": server}
+        )
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return MailError(f"the mail server {server} did not accept the user name or password")
+        return MailError(
+            N_("the mail server %(server)s did not accept the user name or password"),
+            {"server": server},
+        )
     if isinstance(exc, smtplib.SMTPNotSupportedError):
-        return MailError(f"the mail server {server} does not support this ({exc})")
+        return MailError(
+            N_("the mail server %(server)s does not support this (%(reason)s)"),
+            {"server": server, "reason": str(exc)},
+        )
     if isinstance(exc, smtplib.SMTPServerDisconnected):
-        return MailError(f"the mail server {server} closed the connection")
+        return MailError(N_("the mail server %(server)s closed the connection"), {"server": server})
     if isinstance(exc, smtplib.SMTPResponseException):
         return MailError(
-            f"the mail server {server} answered {exc.smtp_code} {_text(exc.smtp_error)}"
+            N_("the mail server %(server)s answered %(reply)s"),
+            {"server": server, "reply": f"{exc.smtp_code} {_text(exc.smtp_error)}"},
         )
     if isinstance(exc, smtplib.SMTPException):
-        return MailError(f"the mail server {server} reported an error ({exc})")
+        return MailError(
+            N_("the mail server %(server)s reported an error (%(reason)s)"),
+            {"server": server, "reason": str(exc)},
+        )
     if isinstance(exc, TimeoutError):
-        return MailError(f"the mail server {server} did not answer in time")
+        return MailError(
+            N_("the mail server %(server)s did not answer in time"), {"server": server}
+        )
     if isinstance(exc, ssl.SSLError):
-        return MailError(f"the secure connection to the mail server {server} failed ({exc})")
+        return MailError(
+            N_("the secure connection to the mail server %(server)s failed (%(reason)s)"),
+            {"server": server, "reason": str(exc)},
+        )
     if isinstance(exc, socket.gaierror):
-        return MailError(f"the mail server name {server} cannot be resolved")
+        return MailError(
+            N_("the mail server name %(server)s cannot be resolved"), {"server": server}
+        )
     if isinstance(exc, OSError):
-        return MailError(f"the mail server {server} cannot be reached ({exc.strerror or exc})")
+        return MailError(
+            N_("the mail server %(server)s cannot be reached (%(reason)s)"),
+            {"server": server, "reason": str(exc.strerror or exc)},
+        )
     return exc
 
 

@@ -59,11 +59,12 @@ def send_reminders_command() -> None:
             )
         total += report
         click.echo(f"{label}: {int(report)} reminder(s) sent")
-        for refused in report.refused:
-            click.echo(f"  refused: {refused}", err=True)
+        for address, why in report.refused:
+            click.echo(f"  refused: {address}: {why.message}", err=True)
         if report.error:
             failures.append(
-                f"{label}: sending stopped: {report.error}; {report.not_tried} reminder(s) not sent"
+                f"{label}: sending stopped: {report.error.message}; "
+                f"{report.not_tried} reminder(s) not sent"
             )
     click.echo(f"{total} reminder(s) sent in all.")
     if failures:

@@ -55,23 +55,29 @@ class Outgoing:
 @dataclass
 class Delivery:
     sent: list[Outgoing] = field(default_factory=list)
-    #: (message, reason) the server refused; their old links stay valid.
-    refused: list[tuple[Outgoing, str]] = field(default_factory=list)
+    #: (message, why) the server refused; their old links stay valid.
+    refused: list[tuple[Outgoing, MailError]] = field(default_factory=list)
     #: Why sending stopped early (connection refused or lost); None when all were tried.
-    error: str | None = None
+    error: MailError | None = None
     #: Messages not tried because sending stopped early.
     not_tried: int = 0
 
 
 class SendReport(int):
-    """How many e-mails were sent (an int), with the refusals and any early stop."""
+    """How many e-mails were sent (an int), with the refusals — (address, why) — and why
+    sending stopped early, if it did (shown with ``app.i18n.refusal_text``, or ``.message``
+    in English)."""
 
-    refused: tuple[str, ...]
-    error: str | None
+    refused: tuple[tuple[str, MailError], ...]
+    error: MailError | None
     not_tried: int
 
     def __new__(
-        cls, sent: int, refused: tuple[str, ...] = (), error: str | None = None, not_tried: int = 0
+        cls,
+        sent: int,
+        refused: tuple[tuple[str, MailError], ...] = (),
+        error: MailError | None = None,
+        not_tried: int = 0,
     ) -> SendReport:
         report = super().__new__(cls, sent)
         report.refused = tuple(refused)
@@ -243,15 +249,15 @@ def deliver(outgoing: list[Outgoing]) -> Delivery:
                 try:
                     mailer.send(item.message)
                 except RecipientRefused as exc:
-                    delivery.refused.append((item, exc.message))
+                    delivery.refused.append((item, exc))
                     continue
                 except MailError as exc:
-                    delivery.error = exc.message
+                    delivery.error = exc
                     delivery.not_tried = len(outgoing) - index
                     break
                 delivery.sent.append(item)
     except MailError as exc:
-        delivery.error = exc.message
+        delivery.error = exc
         delivery.not_tried = len(outgoing) - len(delivery.sent) - len(delivery.refused)
     return delivery
 
@@ -321,7 +327,7 @@ def record_delivery(
             "stopped_early": delivery.error is not None,
         },
     )
-    refused = tuple(f"{item.address}: {reason}" for item, reason in delivery.refused)
+    refused = tuple((item.address, why) for item, why in delivery.refused)
     return SendReport(sent, refused, delivery.error, delivery.not_tried)
 
 
@@ -340,7 +346,7 @@ def send_invitations(
     outgoing = prepare_invitations(consultation, round_, panellists)
     delivery = deliver(outgoing)
     if delivery.error and not delivery.sent:
-        raise MailError(delivery.error)
+        raise delivery.error
     return record_delivery(consultation, round_, delivery, MailKind.invitation, by)
 
 
@@ -351,7 +357,7 @@ def send_reminders(round_: Round, by: Any) -> SendReport:
     outgoing = prepare_reminders(round_)
     delivery = deliver(outgoing)
     if delivery.error and not delivery.sent:
-        raise MailError(delivery.error)
+        raise delivery.error
     return record_delivery(round_.consultation, round_, delivery, MailKind.reminder, by)
 
 

@@ -595,7 +595,7 @@ def _flash_report(report: services.SendReport, kind: MailKind) -> None:
         flash(
             _(
                 "The mail server refused these addresses; their earlier links still work: %(list)s",
-                list="; ".join(report.refused[:20]),
+                list="; ".join(f"{a}: {refusal_text(why)}" for a, why in report.refused[:20]),
             ),
             "error",
         )
@@ -604,7 +604,7 @@ def _flash_report(report: services.SendReport, kind: MailKind) -> None:
             _(
                 "Sending stopped: %(reason)s. %(left)d e-mails were not sent; those panellists' "
                 "earlier links still work.",
-                reason=report.error,
+                reason=refusal_text(report.error),
                 left=report.not_tried,
             ),
             "error",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -445,3 +446,29 @@ def test_send_reminders_goes_on_after_a_round_whose_mail_fails(make_app, smtp):
         )
     assert reminded["other@example.org"] == today
     assert reminded["after@example.org"] is None
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "de",
+            "Versand abgebrochen: der Mailserver 127.0.0.1:{port} hat die Verbindung abgelehnt.",
+        ),
+        (
+            "fr",
+            "Envoi interrompu\u00a0: le serveur de messagerie 127.0.0.1:{port} a refusé la "
+            "connexion.",
+        ),
+    ],
+)
+def test_the_mail_server_being_down_is_said_in_the_interface_language(make_app, lang, expected):
+    port = free_port()
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    study = build_study(app, panellists=[{"email": "p@example.org"}])
+    client = app.test_client()
+    sign_in(client, study.secretariat)
+    url = f"/staff/consultations/{study.consultation}/panel"
+    client.post(url + f"/invitations/send?lang={lang}", data={"scope": "all"})
+    page = html.unescape(client.get(url + f"?lang={lang}").get_data(as_text=True))
+    assert expected.format(port=port) in page
