@@ -16,11 +16,12 @@ from typing import Any
 
 import matplotlib
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from app import formatting
 
@@ -118,6 +119,61 @@ def number(value: float | None, places: int = 2, locale: str = "en") -> str:
     return formatting.number(value, places, locale=locale)
 
 
+#: Room kept between the end of a value written beside a bar and the edge of the plot area,
+#: as a share of the plot area's width.
+BESIDE_MARGIN = 0.02
+#: A value written beside a bar that takes more of the plot area's width than this share is
+#: broken onto two lines at a " · ", so that the bars keep most of the width.
+BESIDE_MAX_SHARE = 0.4
+SEPARATOR = " · "
+
+
+def _in_two_lines(text: str) -> str:
+    """``text`` broken at the ``SEPARATOR`` nearest its middle (unchanged without one)."""
+    cuts = [i for i in range(len(text)) if text.startswith(SEPARATOR, i)]
+    if not cuts or "\n" in text:
+        return text
+    cut = min(cuts, key=lambda i: abs(len(text) - 2 * i - len(SEPARATOR)))
+    return text[:cut] + "\n" + text[cut + len(SEPARATOR) :]
+
+
+def fit_beside_bars(fig: Figure, ax: Any, texts: Sequence[Text], *, rounds: int = 4) -> None:
+    """Widen the x range of ``ax`` until every text in ``texts`` (written left-aligned beside
+    a bar, at a data x position) ends inside the plot area.
+
+    The plot area's width depends on the layout (tick labels, legend, title), and the room a
+    text needs in data units depends on the x range, so this measures after a layout pass
+    and repeats a few times. Texts wider than ``BESIDE_MAX_SHARE`` of the plot area are first
+    put on two lines at a " · ". A text wider than the plot area cannot fit: the range is then
+    widened as far as is useful, and the export's tight bounding box keeps it on the canvas.
+    """
+    if not texts:
+        return
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    for _ in range(rounds):
+        fig.draw_without_rendering()
+        width = ax.get_window_extent(renderer).width
+        low, high = ax.get_xlim()
+        if width <= 0 or high <= low:
+            return
+        widths = [text.get_window_extent(renderer).width for text in texts]
+        broken = False
+        for text, used in zip(texts, widths, strict=True):
+            if used > BESIDE_MAX_SHARE * width:
+                lines = _in_two_lines(text.get_text())
+                broken = broken or lines != text.get_text()
+                text.set_text(lines)
+        if broken:
+            continue
+        needed = high
+        for text, used in zip(texts, widths, strict=True):
+            free = 1.0 - BESIDE_MARGIN - used / width
+            needed = max(needed, low + (text.get_position()[0] - low) / max(free, 0.2))
+        if needed <= high * (1 + 1e-9):
+            return
+        ax.set_xlim(low, needed)
+
+
 def _title(fig: Figure, title: str, subtitle: str | None = None) -> None:
     text = wrap_label(title, width=70, max_lines=3, limit=MAX_TITLE)
     if subtitle:
@@ -186,9 +242,10 @@ def likert_distribution(
         ax = fig.add_subplot()
         ax.barh(positions, values, height=0.6, color=PALETTE["blue"], edgecolor=INK, zorder=2)
         top = max(int(values.max()) if len(values) else 0, 1)
+        beside = []
         for pos, count in zip(positions, values, strict=True):
             share = percent(count / total, text.locale) if total else ""
-            ax.text(
+            note = ax.text(
                 count + top * 0.02,
                 pos,
                 f"{count} ({share})" if share else str(count),
@@ -198,6 +255,7 @@ def likert_distribution(
                 zorder=5,
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
             )
+            beside.append(note)
         handles: list[Any] = []
         if numeric and median is not None:
             if q1 is not None and q3 is not None:
@@ -250,6 +308,7 @@ def likert_distribution(
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
         _title(fig, title, text.total % {"n": total})
+        fit_beside_bars(fig, ax, beside)
     return literal_text(fig)
 
 
@@ -287,6 +346,7 @@ def ranking_chart(
         ax = fig.add_subplot()
         top = max(float(borda.max()) if len(borda) else 0.0, 1.0)
         ax.barh(positions, borda, height=0.6, color=PALETTE["green"], edgecolor=INK, zorder=2)
+        beside = []
         for pos, row, points in zip(positions, rows, borda, strict=True):
             parts = [
                 text.mean_rank % {"value": number(row.get("mean_rank"), locale=text.locale)},
@@ -294,7 +354,16 @@ def ranking_chart(
             ]
             if row.get("share_first") is not None:
                 parts.append(text.first % {"value": percent(row.get("share_first"), text.locale)})
-            ax.text(points + top * 0.02, pos, " · ".join(parts), va="center", ha="left", fontsize=9)
+            beside.append(
+                ax.text(
+                    points + top * 0.02,
+                    pos,
+                    SEPARATOR.join(parts),
+                    va="center",
+                    ha="left",
+                    fontsize=9,
+                )
+            )
         ax.set_yticks(positions, labels=names)
         ax.set_ylim(len(rows) + 0.6, 0.4)
         ax.set_xlim(0, top * 1.75)
@@ -304,6 +373,7 @@ def ranking_chart(
         if not rows:
             ax.text(0.5, 0.5, text.no_rankings, transform=ax.transAxes, ha="center", va="center")
         _title(fig, title)
+        fit_beside_bars(fig, ax, beside)
     return literal_text(fig)
 
 
@@ -336,18 +406,23 @@ def choice_chart(
         fig = Figure(figsize=(7.5, 1.9 + 0.5 * max(len(keys), 2)), layout="constrained")
         ax = fig.add_subplot()
         ax.barh(positions, values, height=0.6, color=PALETTE["sky"], edgecolor=INK, zorder=2)
+        beside = []
         for pos, key, value in zip(positions, keys, values, strict=True):
             note = percent(shares[key], text.locale) or "–"
             if counts is not None and key in counts:
                 note = f"{note} ({int(counts[key])})"
-            ax.text(value + 1.5, pos, note, va="center", ha="left", fontsize=9)
+            beside.append(ax.text(value + 1.5, pos, note, va="center", ha="left", fontsize=9))
         ax.set_yticks(positions, labels=names)
         ax.set_ylim(len(keys) + 0.6, 0.4)
-        ax.set_xlim(0, max(100.0, float(values.max()) if len(values) else 0.0) * 1.15)
+        full = max(100.0, float(values.max()) if len(values) else 0.0)
+        ax.set_xlim(0, full * 1.15)
+        # the room for the values beside the bars is no share: ticks stop at the full scale
+        ax.xaxis.set_major_locator(FixedLocator(np.arange(0.0, full + 1e-9, 20.0)))
         ax.set_xlabel(text.share_axis % {})
         ax.grid(axis="x", color="#d0d0d0", linewidth=0.8, zorder=0)
         ax.set_axisbelow(True)
         _title(fig, title)
+        fit_beside_bars(fig, ax, beside)
     return literal_text(fig)
 
 

@@ -312,21 +312,18 @@ def results_xlsx(consultation_id: int, number: int):
         ("consultation", round_.consultation.title),
         ("round", round_.number),
         ("status", round_.status.value),
-        ("closed_at", round_.closed_at.isoformat() if round_.closed_at else None),
+        ("closed_at", round_.closed_at),
         ("submitted_responses", document.submitted),
         ("plan_sha256", document.plan_sha256),
         ("quantile_method", plan.quantile_method),
         ("min_group_n", plan.min_group_n),
         ("stopping_decision", document.stopping.decision.value),
         ("stopping_reason", document.stopping.reason),
-        (
-            "note",
-            "Groups with fewer answers than min_group_n, and groups withheld so that a small "
-            "group cannot be derived, are left out. Figures are unrounded.",
-        ),
     ]
     return _download(
-        exports.results_xlsx(records, about), exports.XLSX_MIMETYPE, _filename(round_, "xlsx")
+        exports.results_xlsx(records, about, translate=_),
+        exports.XLSX_MIMETYPE,
+        _filename(round_, "xlsx"),
     )
 
 

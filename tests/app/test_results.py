@@ -31,8 +31,10 @@ from app.consultations.models import (
 from app.consultations.queries import rationales
 from app.consultations.responses import AnswerInput, save_response
 from app.consultations.results import shuffled_rationales
+from app.exports import XlsxBook, csv_bytes
 from app.extensions import db
 from app.panels.models import Panellist
+from app.results.exports import COLUMNS_HEADER, SHEETS, column
 from app.results.services import rationale_token
 from tests.app.factories import PASSWORD, make_council, make_staff, post_login
 from tests.conftest import ROOT
@@ -169,9 +171,18 @@ def _xlsx(data: bytes):
     return openpyxl.load_workbook(io.BytesIO(data))
 
 
-def _sheet_rows(ws) -> list[dict]:
-    rows = list(ws.iter_rows(values_only=True))
-    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+def _codes(book, title: str) -> list[str]:
+    """The codes of a sheet's columns, in order, as a program reads them from ``Columns``."""
+    listing = list(book["Columns"].iter_rows(min_row=2, values_only=True))
+    return [code for sheet, _letter, code, _label, _meaning in listing if sheet == title]
+
+
+def _sheet_rows(book, title: str) -> list[dict]:
+    """A sheet's rows keyed by column code (its header row holds readable labels)."""
+    rows = list(book[title].iter_rows(values_only=True))
+    codes = _codes(book, title)
+    assert len(codes) == len(rows[0]), title
+    return [dict(zip(codes, r, strict=True)) for r in rows[1:]]
 
 
 # --- the page -------------------------------------------------------------------------------
@@ -273,12 +284,12 @@ def test_suppressed_groups_and_small_panels_never_show_counts_or_statistics(stud
     assert small_row["suppressed"] == "true" and small_row["n"] == "" and small_row["median"] == ""
 
     book = _xlsx(client.get(_url(cid, "results.xlsx")).data)
-    group_rows = _sheet_rows(book["Groups"])
+    group_rows = _sheet_rows(book, "Groups")
     assert {r["group"] for r in group_rows} == {"employers", "education-providers"}
-    item_rows = {r["item_key"]: r for r in _sheet_rows(book["Items"])}
+    item_rows = {r["item_key"]: r for r in _sheet_rows(book, "Items")}
     assert item_rows["customer-communication"]["suppressed"] is True
     assert item_rows["customer-communication"]["n"] is None
-    rationale_groups = {r["group"] for r in _sheet_rows(book["Rationales"])}
+    rationale_groups = {r["group"] for r in _sheet_rows(book, "Rationales")}
     assert not suppressed & rationale_groups
 
 
@@ -355,15 +366,15 @@ def test_exports_equal_the_frozen_results(study):
     assert float(items["digital-data-skills"]["agreement"]) == e["agreement"]
     assert items["digital-data-skills"]["contested"] == "true"
     book = _xlsx(client.get(_url(cid, "results.xlsx")).data)
-    rows = {r["item_key"]: r for r in _sheet_rows(book["Items"])}
+    rows = {r["item_key"]: r for r in _sheet_rows(book, "Items")}
     assert rows["digital-data-skills"]["sd"] == e["sd"]
     assert rows["employment-change-2033"]["median"] == results["employment-change-2033"]["median"]
-    options = [r for r in _sheet_rows(book["Options"]) if r["item_key"] == "training-priorities"]
+    options = [r for r in _sheet_rows(book, "Options") if r["item_key"] == "training-priorities"]
     assert [o["option"] for o in options] == [
         o["option"] for o in results["training-priorities"]["options"]
     ]
     assert options[0]["borda"] == results["training-priorities"]["options"][0]["borda"]
-    assert book.sheetnames == ["About", "Items", "Options", "Groups", "Rationales"]
+    assert book.sheetnames == ["About", "Items", "Options", "Groups", "Rationales", "Columns"]
 
 
 def test_exports_neutralise_formulas_and_keep_numbers_numeric(study):
@@ -385,19 +396,149 @@ def test_exports_neutralise_formulas_and_keep_numbers_numeric(study):
     )
     assert float(estimate["low_median"]) < 0 and not estimate["low_median"].startswith("'")
 
-    book = _xlsx(client.get(_url(cid, "results.xlsx")).data)
+    data = client.get(_url(cid, "results.xlsx")).data
+    book = _xlsx(data)
     for ws in book.worksheets:
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
-                if isinstance(cell.value, str) and cell.value:
-                    assert cell.value.lstrip(" ")[0] not in "=+-@\t\r", cell.value
-    rationale_texts = {r["text"] for r in _sheet_rows(book["Rationales"])}
-    assert {"'" + d for d in DANGEROUS} <= rationale_texts
-    items = {r["item_key"]: r for r in _sheet_rows(book["Items"])}
-    assert items["green-transition-skills"]["text"] == "'=1+2 green label"
+                if isinstance(cell.value, str):
+                    assert cell.data_type == "s", (ws.title, cell.coordinate)
+                    # quoted exactly when the text could be read as a formula
+                    danger = cell.value.lstrip(" ")[:1] in tuple("=+-@\t\r")
+                    assert cell.quotePrefix is bool(cell.value and danger), cell.value
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/"):
+                assert "<f>" not in archive.read(name).decode() and "<f " not in (
+                    archive.read(name).decode()
+                ), name
+    # exactly as typed: no apostrophe shows
+    rationale_texts = {r["text"] for r in _sheet_rows(book, "Rationales")}
+    assert set(DANGEROUS) <= rationale_texts
+    assert not any(t.startswith("'") for t in rationale_texts)
+    items = {r["item_key"]: r for r in _sheet_rows(book, "Items")}
+    assert items["green-transition-skills"]["text"] == "=1+2 green label"
     assert isinstance(items["digital-data-skills"]["n"], int | float)
     assert items["employment-change-2033"]["low_median"] < 0
+
+
+def test_xlsx_hyperlink_typed_by_a_panellist_arrives_as_text():
+    """A ``=HYPERLINK(...)`` reason is the same text in the workbook, never a formula or a
+    link, and stays text when the cell is edited (quotePrefix)."""
+    typed = DANGEROUS[0]
+    book = XlsxBook()
+    sheet = book.sheet("Rationales")
+    book.write(sheet, 0, 0, typed, "text")
+    book.write(sheet, 1, 0, "plain reason", "text")
+    data = book.bytes()
+    cell = _xlsx(data)["Rationales"]["A1"]
+    assert cell.value == typed and cell.data_type == "s" and cell.quotePrefix is True
+    assert cell.hyperlink is None
+    assert _xlsx(data)["Rationales"]["A2"].quotePrefix is False
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+        strings = archive.read("xl/sharedStrings.xml").decode()
+    assert "<f" not in xml and "HYPERLINK" not in xml and "hyperlink" not in xml
+    assert htmllib.escape(typed, quote=False) in strings.replace("&quot;", '"')
+    # the CSV keeps its apostrophe
+    assert csv_bytes(["text"], [[typed]]).decode("utf-8-sig").splitlines()[1] == (
+        '"\'=HYPERLINK(""http://evil.example"",""x"")"'
+    )
+
+
+def _header(book, title: str) -> list[str]:
+    return [c.value for c in next(book[title].iter_rows(max_row=1))]
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_xlsx_headers_are_readable_labels_in_the_request_language(study, lang):
+    app, cid = study
+    book = _xlsx(_client(app).get(_url(cid, "results.xlsx") + f"?lang={lang}").data)
+    with app.test_request_context(f"/?lang={lang}"):
+        from flask_babel import gettext, refresh
+
+        refresh()
+        for title, kind, codes in SHEETS:
+            labels = _header(book, title)
+            assert labels == [gettext(column(kind, code).label) for code in codes], title
+            assert len(set(labels)) == len(labels), title  # filters and programs need unique names
+            assert not set(codes) & {"item_key", "iqr", "rwg", "n_dk"} & set(labels)
+            assert _codes(book, title) == list(codes)
+        listing = list(book["Columns"].iter_rows(values_only=True))
+        assert listing[0] == tuple(gettext(h) for h in COLUMNS_HEADER)
+        assert all(meaning for *_rest, meaning in listing[1:])
+        about = list(book["About"].iter_rows(values_only=True))
+        assert about[0][0] == gettext("Consultation") and about[0][2] == "consultation"
+    items = _header(book, "Items")
+    expected = {
+        "en": ["Question key", "Median", "Interquartile range", "Standard deviation", "Mean"],
+        "de": ["Median", "Interquartilsabstand", "Standardabweichung", "Mittelwert"],
+    }[lang]
+    assert set(expected) <= set(items)
+    if lang == "de":
+        assert "Standard deviation" not in items and "Zustimmung" in items
+        assert "Begründung" in _header(book, "Rationales")
+        assert "Interessengruppe" in _header(book, "Groups")
+
+
+def test_xlsx_figures_are_numbers_shown_rounded_and_stored_exactly(study):
+    app, cid = study
+    results = _results(app, cid)["items"]
+    book = _xlsx(_client(app).get(_url(cid, "results.xlsx")).data)
+    codes = _codes(book, "Items")
+    ws = book["Items"]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=2)}
+    digital = {code: cell for code, cell in zip(codes, rows[KEY], strict=True)}
+    e = results[KEY]
+    expected = {
+        "n": "#,##0",
+        "median": "#,##0.00",
+        "iqr": "#,##0.00",
+        "mean": "#,##0.00",
+        "sd": "#,##0.00",
+        "rwg": "#,##0.00",
+        "agreement": "0%",
+        "disagreement": "0%",
+        "balanced_agreement": "0%",
+        "agreement_ci_low": "0%",
+        "kw_p": "0.000",
+    }
+    for code, number_format in expected.items():
+        cell = digital[code]
+        assert cell.data_type == "n", code
+        assert cell.number_format == number_format, code
+    for code in ("median", "q1", "q3", "iqr", "mean", "sd", "cv", "agreement", "rwg", "ad_md"):
+        assert digital[code].value == e[code], code  # unrounded, to the last digit
+    assert digital["agreement"].value == e["agreement"]
+    assert digital["contested"].data_type == "b" and digital["contested"].value is True
+    estimate = dict(zip(codes, rows["employment-change-2033"], strict=True))
+    assert estimate["low_median"].data_type == "n" and estimate["low_median"].value < 0
+    assert estimate["confidence_median"].number_format == "General"
+    ranking = dict(zip(codes, rows["training-priorities"], strict=True))
+    assert ranking["w"].number_format == "#,##0.00" and ranking["p"].number_format == "0.000"
+    assert ranking["df"].number_format == "#,##0"
+    option_codes = _codes(book, "Options")
+    first = dict(zip(option_codes, next(book["Options"].iter_rows(min_row=2)), strict=True))
+    assert first["mean_rank"].number_format == "#,##0.00"
+    assert first["share_first"].number_format == "0%"
+    assert first["borda"].number_format == "General"
+    choice = [
+        dict(zip(option_codes, r, strict=True))
+        for r in book["Options"].iter_rows(min_row=2)
+        if r[0].value == "meeting-skill-needs"
+    ]
+    assert choice and all(c["share"].number_format == "0%" for c in choice)
+    assert all(c["count"].number_format == "#,##0" for c in choice)
+    for ws in book.worksheets:
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value:
+                    # numbers are never text
+                    assert not re.fullmatch(r"-?\d+(\.\d+)?", cell.value), (ws.title, cell.value)
+    about = {r[2].value: r for r in book["About"].iter_rows()}
+    assert about["closed_at"][1].is_date
+    assert about["round"][1].value == 1 and about["round"][1].data_type == "n"
 
 
 # --- charts -------------------------------------------------------------------------------

@@ -5,7 +5,10 @@ import time
 import xml.etree.ElementTree as ET
 
 import matplotlib
+import numpy as np
+import PIL.Image
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
@@ -185,3 +188,122 @@ def test_chart_words_can_be_given_in_another_language():
     texts = _texts(likert_distribution(TV1_COUNTS, None, "x", text=words))
     assert "Anzahl Antworten" in texts and "Interquartilsabstand 3.50–4.50" in texts
     assert "Anteil (%)" in _texts(choice_chart({"a": 0.5}, text=words))
+
+
+# --- layout: no text beyond the canvas ----------------------------------------------------
+
+GERMAN = ChartText(
+    answers_axis="Anzahl der Antworten",
+    median="Median %(value)s",
+    iqr="Interquartilsabstand %(low)s–%(high)s",
+    total="n = %(n)s",
+    no_answers="Keine Antworten",
+    mean_rank="mittlerer Rang %(value)s",
+    borda="Borda %(value)s",
+    first="an erster Stelle %(value)s",
+    borda_axis="Borda-Punkte (längerer Balken = höher eingestuft)",
+    no_rankings="Keine Rangfolgen",
+    share_axis="Anteil der Panellistinnen und Panellisten, die die Option wählen (%%)",
+    locale="de",
+)
+LONG_OPTIONS = {
+    "digital": "Digitale Kompetenzen und Datenkompetenzen für Bauleitung und Gebäudetechnik",
+    "green": "Kompetenzen für den ökologischen Wandel (Wärmepumpen, energetische Sanierung)",
+    "automation": "Instandhaltung automatisierter und vernetzter Fertigungsanlagen",
+    "customer": "Kundenkommunikation",
+}
+LONG_TITLE = (
+    "Welche Weiterbildungsschwerpunkte sollten die Betriebe der Bauwirtschaft in den "
+    "nächsten fünf Jahren setzen, um den Fachkräftebedarf zu decken?"
+)
+
+
+def _long_figures() -> dict[str, Figure]:
+    ranking = [
+        {"option": "digital", "mean_rank": 1.4, "borda": 130.0, "share_first": 0.6},
+        {"option": "green", "mean_rank": 1.8, "borda": 110.0, "share_first": 0.4},
+        {"option": "automation", "mean_rank": 3.0, "borda": 50.0, "share_first": 0.0},
+        {"option": "customer", "mean_rank": 3.8, "borda": 0.5, "share_first": 0.0},
+    ]
+    return {
+        "ranking": ranking_chart(ranking, title=LONG_TITLE, labels=LONG_OPTIONS, text=GERMAN),
+        "ranking, one option": ranking_chart(
+            ranking[:1], title=LONG_TITLE, labels=LONG_OPTIONS, text=GERMAN
+        ),
+        "choice": choice_chart(
+            {"digital": 1.0, "green": 0.455, "automation": 0.3, "customer": None},
+            title=LONG_TITLE,
+            labels=LONG_OPTIONS,
+            counts={"digital": 1234, "green": 561, "automation": 370},
+            text=GERMAN,
+        ),
+        "likert": likert_distribution(
+            {"1": 1, "2": 0, "3": 1, "4": 1, "5": 1},
+            [
+                "Überhaupt nicht wichtig",
+                "Wenig wichtig",
+                "Mäßig wichtig",
+                "Sehr wichtig",
+                "Unverzichtbar für die Wettbewerbsfähigkeit der Betriebe",
+            ],
+            LONG_TITLE,
+            text=GERMAN,
+        ),
+    }
+
+
+def _drawn_texts(fig: Figure) -> list[Text]:
+    """The texts a reader sees: titles, annotations, legends, axis labels and the tick labels
+    inside the view (matplotlib keeps labels of ticks beyond the limits, undrawn)."""
+    texts = [t for t in fig.texts if t.get_text()]
+    for legend in fig.legends:
+        texts.extend(legend.get_texts())
+    for ax in fig.axes:
+        texts.extend(t for t in ax.texts if t.get_text())
+        texts.extend(t for t in (ax.xaxis.label, ax.yaxis.label, ax.title) if t.get_text())
+        for axis in (ax.xaxis, ax.yaxis):
+            low, high = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks():
+                if low - 1e-9 <= tick.get_loc() <= high + 1e-9 and tick.label1.get_text():
+                    texts.append(tick.label1)
+    return texts
+
+
+@pytest.mark.parametrize("kind", ["ranking", "ranking, one option", "choice", "likert"])
+def test_no_text_falls_outside_the_figure(kind):
+    fig = _long_figures()[kind]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    page = fig.bbox
+    for text in _drawn_texts(fig):
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= page.x0 - 0.5 and box.x1 <= page.x1 + 0.5, (kind, text.get_text())
+        assert box.y0 >= page.y0 - 0.5 and box.y1 <= page.y1 + 0.5, (kind, text.get_text())
+    tight = fig.get_tightbbox(renderer)  # inches
+    assert tight.x0 >= -0.01 and tight.y0 >= -0.01, kind
+    assert tight.x1 <= fig.get_figwidth() + 0.01 and tight.y1 <= fig.get_figheight() + 0.01, kind
+
+
+def test_values_beside_the_bars_stay_inside_the_plot_area():
+    """The figures written beside the bars end within the axes (the grid, not the margin)."""
+    for kind, fig in _long_figures().items():
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        right = fig.axes[0].get_window_extent(renderer).x1
+        for text in fig.axes[0].texts:
+            assert text.get_window_extent(renderer).x1 <= right + 0.5, (kind, text.get_text())
+
+
+@pytest.mark.parametrize("kind", ["ranking", "ranking, one option", "choice", "likert"])
+def test_png_leaves_a_blank_margin_on_every_side(kind):
+    fig = _long_figures()[kind]
+    image = np.asarray(PIL.Image.open(io.BytesIO(figure_png(fig))).convert("L"))
+    for side, pixels in {
+        "left": image[:, :3],
+        "right": image[:, -3:],
+        "top": image[:3],
+        "bottom": image[-3:],
+    }.items():
+        assert pixels.min() >= 250, (kind, side)
