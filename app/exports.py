@@ -4,11 +4,10 @@
 that came from a user, a file or a questionnaire into a live formula. Use it on every cell,
 header and sheet name written out.
 
-CSV has no cell types, so there the guard is the leading ``'`` itself. XLSX has them:
-:class:`XlsxBook` writes every text as a string cell (which no spreadsheet evaluates) and
-marks text that ``safe_cell`` would prefix with the cell's ``quotePrefix`` style, the
-workbook's own form of that apostrophe. The text then reads exactly as typed, and stays
-text even when someone edits the cell and confirms it.
+The leading ``'`` is kept in CSV and XLSX alike (S11: text == "'" + t exactly when t is
+risky), so that a program re-reading a workbook and writing it out again never carries a live
+formula; :class:`XlsxBook` also writes every text as a string cell, which no spreadsheet
+evaluates.
 """
 
 from __future__ import annotations
@@ -94,7 +93,8 @@ class _ExactNumber(float):
 class XlsxBook:
     """An XLSX workbook written cell by cell with typed writers, never formulas or URLs.
 
-    Text is always a string cell; :func:`formula_like` text carries ``quotePrefix`` as well.
+    Text is always a string cell; :func:`formula_like` text gets a leading ``'``
+    (:func:`safe_cell`, as in CSV).
     Numbers are number cells with the display format of their kind (:data:`NUMBER_FORMATS`),
     written with every digit they need to read back exactly;
     infinities, which a workbook cannot hold as numbers, are written as the text "inf" or
@@ -147,10 +147,9 @@ class XlsxBook:
             style = {**style, "num_format": DATE_FORMAT}
             sheet.write_datetime(row, col, value, self._style(style))
         else:
-            text = str(value)
-            if formula_like(text):
-                style = {**style, "quote_prefix": True}
-            sheet.write_string(row, col, text, self._style(style))
+            # SECURITY.md 2.5, S11: the same leading apostrophe as in CSV, so that a program
+            # re-reading the workbook never gets a formula back either
+            sheet.write_string(row, col, safe_cell(str(value)), self._style(style))
 
     def _style(self, style: dict[str, Any]):
         return self.format(**style) if style else None

@@ -404,28 +404,26 @@ def test_exports_neutralise_formulas_and_keep_numbers_numeric(study):
                 assert cell.data_type != "f", (ws.title, cell.coordinate, cell.value)
                 if isinstance(cell.value, str):
                     assert cell.data_type == "s", (ws.title, cell.coordinate)
-                    # quoted exactly when the text could be read as a formula
-                    danger = cell.value.lstrip(" ")[:1] in tuple("=+-@\t\r")
-                    assert cell.quotePrefix is bool(cell.value and danger), cell.value
+                    # neutralised: no text cell starts with a formula character
+                    assert cell.value.lstrip(" ")[:1] not in tuple("=+-@\t\r"), cell.value
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for name in archive.namelist():
             if name.startswith("xl/worksheets/"):
                 assert "<f>" not in archive.read(name).decode() and "<f " not in (
                     archive.read(name).decode()
                 ), name
-    # exactly as typed: no apostrophe shows
+    # as typed after the apostrophe, as in the CSV (SECURITY.md S11)
     rationale_texts = {r["text"] for r in _sheet_rows(book, "Rationales")}
-    assert set(DANGEROUS) <= rationale_texts
-    assert not any(t.startswith("'") for t in rationale_texts)
+    assert {"'" + t for t in DANGEROUS} <= rationale_texts
     items = {r["item_key"]: r for r in _sheet_rows(book, "Items")}
-    assert items["green-transition-skills"]["text"] == "=1+2 green label"
+    assert items["green-transition-skills"]["text"] == "'=1+2 green label"
     assert isinstance(items["digital-data-skills"]["n"], int | float)
     assert items["employment-change-2033"]["low_median"] < 0
 
 
 def test_xlsx_hyperlink_typed_by_a_panellist_arrives_as_text():
-    """A ``=HYPERLINK(...)`` reason is the same text in the workbook, never a formula or a
-    link, and stays text when the cell is edited (quotePrefix)."""
+    """A ``=HYPERLINK(...)`` reason arrives as text after an apostrophe, never a formula or
+    a link."""
     typed = DANGEROUS[0]
     book = XlsxBook()
     sheet = book.sheet("Rationales")
@@ -433,9 +431,9 @@ def test_xlsx_hyperlink_typed_by_a_panellist_arrives_as_text():
     book.write(sheet, 1, 0, "plain reason", "text")
     data = book.bytes()
     cell = _xlsx(data)["Rationales"]["A1"]
-    assert cell.value == typed and cell.data_type == "s" and cell.quotePrefix is True
+    assert cell.value == "'" + typed and cell.data_type == "s"
     assert cell.hyperlink is None
-    assert _xlsx(data)["Rationales"]["A2"].quotePrefix is False
+    assert _xlsx(data)["Rationales"]["A2"].value == "plain reason"
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         xml = archive.read("xl/worksheets/sheet1.xml").decode()
         strings = archive.read("xl/sharedStrings.xml").decode()
