@@ -605,7 +605,8 @@ class FeedbackRationales:
     Per item key, the texts left after moderation, in the order shown (seeded, secret, never
     by time or author). Nothing here leads to an author: no response id, pseudonym or row
     order, and a group only where the feedback names it. Moderation after the release
-    changes later publications, never this document (METHOD.md 9).
+    changes later publications, not this document (METHOD.md 9) — except that a reason that
+    could identify its author can be withdrawn from it (``without``).
     """
 
     items: dict[str, tuple[SharedRationale, ...]]
@@ -614,6 +615,15 @@ class FeedbackRationales:
     def of(self, key: str) -> tuple[SharedRationale, ...]:
         """The item's reasons in the order shown; empty when none were given or shown."""
         return self.items.get(key, ())
+
+    def without(self, key: str, text: str) -> FeedbackRationales:
+        """This document with the item's reason ``text`` taken out (the only change ever
+        made to it after the release: a reason that could identify its author)."""
+        kept = tuple(r for r in self.of(key) if r.text != text.strip())
+        items = {k: v for k, v in self.items.items() if k != key}
+        if kept:
+            items[key] = kept
+        return FeedbackRationales(items, self.schema_version)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -179,8 +179,13 @@ def set_rationale_hidden(
     *,
     by: User,
     secret: str | bytes,
+    withdraw: bool = False,
 ) -> Item:
     """Hide a rationale from feedback (or show it again). Audited without any response id.
+
+    ``withdraw`` (with ``hidden``, on a released round): the reason could identify its author,
+    so it is also taken out of the frozen feedback of the next round — the one change made to
+    that document after the release; showing the reason again later does not put it back.
 
     Once the round's results are released, the feedback of the next round is frozen
     (``Round.feedback_rationales``): the change then applies to the downloads only, and the
@@ -213,6 +218,18 @@ def set_rationale_hidden(
         raise NotFound(N_("no such rationale"))
     changed = answer.rationale_hidden != hidden
     answer.rationale_hidden = hidden
+    if withdraw and hidden and released and answer.rationale:
+        frozen = round_.frozen_feedback_rationales()
+        if frozen is not None:
+            round_.feedback_rationales = frozen.without(item.key, answer.rationale).to_json()
+        record(
+            "rationale-withdrawn",
+            actor=by,
+            object_type="item",
+            object_id=item.id,
+            details={"round": round_.number, "item": item.key},
+        )
+        changed = False
     if changed:
         record(
             "rationale-hidden" if hidden else "rationale-shown",

@@ -335,7 +335,9 @@ def rationales(consultation_id: int, number: int):
     secret = current_app.config["SECRET_KEY"]
     if request.method == "POST":
         item_key = request.form.get("item", "")
-        hide = request.form.get("action") == "hide"
+        action = request.form.get("action")
+        hide = action in ("hide", "withdraw")
+        withdraw = action == "withdraw"
         try:
             with unit_of_work():
                 set_rationale_hidden(
@@ -345,11 +347,17 @@ def rationales(consultation_id: int, number: int):
                     hide,
                     by=user,
                     secret=secret,
+                    withdraw=withdraw,
                 )
         except DomainError as exc:
             flash(refusal_text(exc), "error")
         else:
-            if round_.status is RoundStatus.released:
+            if withdraw and round_.status is RoundStatus.released:
+                message = _(
+                    "The rationale is removed from the downloads and from the feedback of the "
+                    "next round."
+                )
+            elif round_.status is RoundStatus.released:
                 message = (
                     _(
                         "The rationale is hidden from the downloads. The feedback of the next "

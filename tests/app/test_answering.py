@@ -816,6 +816,36 @@ def test_a_reason_hidden_after_release_stays_in_the_open_rounds_feedback(study):
     assert "reason-07" in _csv_reasons(app, ids)
 
 
+def test_a_reason_that_could_identify_its_author_can_be_withdrawn_from_frozen_feedback(study):
+    """SECURITY.md 2.3: moderation removes self-identifying reasons, also after the release;
+    the rest of the frozen feedback stays as it was, and showing the reason again in the
+    downloads does not bring it back to the panellists."""
+    app, ids = study()
+    r1 = _round_one_closed(app, ids)
+    _release_and_open_round_two(app, ids, r1)
+    client = enter(app, ids, index=4)
+    before = item_html(page(client), GREEN)
+    assert "reason-07" in before and "reason-08" in before
+
+    moderation = _moderate(app, ids, "reason-07", "withdraw")
+    assert "removed from the downloads and from the feedback of the next round" in moderation
+    after = item_html(page(client), GREEN)
+    assert "reason-07" not in after
+    assert re.findall(r"<li>(reason-\d\d)", after) == [
+        t for t in re.findall(r"<li>(reason-\d\d)", before) if t != "reason-07"
+    ]
+    assert "reason-07" not in _csv_reasons(app, ids)
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "rationale-withdrawn")
+        ).one()
+        assert event.details == {"round": 1, "item": GREEN}
+
+    _moderate(app, ids, "reason-07", "show")
+    assert "reason-07" in _csv_reasons(app, ids)
+    assert "reason-07" not in item_html(page(client), GREEN)
+
+
 def test_a_reason_hidden_before_release_is_left_out_and_the_frozen_reasons_name_nobody(study):
     app, ids = study()
     r1 = _round_one_closed(app, ids)
