@@ -309,6 +309,18 @@ def show():
     return _render(page, state)
 
 
+def _untouched(answers: dict, panellist: Panellist, round_: Round, lang: str) -> bool:
+    """Whether the posted answers are what the page showed before anything was typed: blank,
+    or the previous round's answers it filled in (the panellist has confirmed nothing)."""
+    if all(a.is_blank() and not a.rationale for a in answers.values()):
+        return True
+    carried = carried_answers(round_, panellist)
+    if not carried:
+        return False
+    shown = _page(panellist, round_, lang, answers_to_formdata(carried)).form
+    return answers == form_to_answers(shown, list(round_.items))
+
+
 @bp.get(SUBMITTED_PATH)
 @panellist_only
 def submitted():
@@ -436,8 +448,7 @@ def save():
         return _render(page, state, status=422)
 
     answers = form_to_answers(form, list(round_.items))
-    untouched = all(a.is_blank() and not a.rationale for a in answers.values())
-    if switch is not None and stored is None and untouched:
+    if switch is not None and stored is None and _untouched(answers, panellist, round_, lang):
         return redirect(ANSWER_PATH, code=303)  # nothing typed: no draft, not "started"
     submission_id = _posted_submission_id(form.submission_id.data)
     try:

@@ -134,6 +134,29 @@ def test_round_two_fills_in_the_panellists_round_one_answers_but_not_the_reasons
     assert "are filled in below" not in html
 
 
+def test_switching_the_language_of_a_filled_in_round_two_page_saves_nothing(study):
+    """The filled-in answers are not the panellist's until confirmed: a language switch on
+    an untouched round-2 page saves no draft; after a change it does."""
+    app, ids = study()
+    _round_two(app, ids)
+    with app.app_context():
+        before = count(Response)
+    client = enter(app, ids, index=4)
+    response = client.post("/r", data=posted(page(client), switch_lang="de"))
+    assert response.status_code == 303
+    html = page(client)
+    assert '<html lang="de">' in html
+    assert field(html, f"q_{GREEN}") == ["5"]  # still filled in, still to confirm
+    with app.app_context():
+        assert count(Response) == before
+    changed = posted(html, switch_lang="fr", **{f"q_{GREEN}": "2"})
+    assert client.post("/r", data=changed).status_code == 303
+    with app.app_context():
+        assert count(Response) == before + 1
+    saved, _answers = stored_round(app, ids, 2, index=4)
+    assert saved.status is ResponseStatus.draft
+
+
 def stored_round(app, ids, number, index):
     from app.consultations.responses import own_response
 
