@@ -160,7 +160,7 @@ def add_panellist(
             )
         )
     if problems:
-        raise InvalidInput("the panellist was not added", problems)
+        raise InvalidInput(N_("the panellist was not added"), problems)
     panellist = Panellist(
         consultation_id=consultation.id,
         name=name,
@@ -433,12 +433,12 @@ def set_quota(
     Raises InvalidInput naming the field. Flushes."""
     stakeholder_group = _as_group(group)
     if stakeholder_group is None:
-        raise InvalidInput("the target was not set", [_not_a_group(group)])
+        raise InvalidInput(N_("the target was not set"), [_not_a_group(group)])
     if target is not None and (
         isinstance(target, bool) or not isinstance(target, int) or not 0 <= target <= MAX_QUOTA
     ):
         raise InvalidInput(
-            "the target was not set",
+            N_("the target was not set"),
             [
                 Problem(
                     N_("'%(value)s' is not a whole number from %(min)s to %(max)s"),
