@@ -216,6 +216,9 @@ class ImportReport:
     skipped: int
     #: Panellists (new or updated) who receive the fallback language.
     fallback: int
+    #: Updated panellists whose stakeholder group was kept, because a round is open (a
+    #: panellist's group is fixed for the round, METHOD.md 5).
+    group_kept: int = 0
 
 
 def _served(row: PanelRow, languages: tuple[str, ...], fallback: str) -> tuple[str, str | None]:
@@ -330,6 +333,8 @@ def import_panel(
         )
     if new:
         db.session.execute(insert(Panellist), new)
+    round_open = open_round_of(consultation) is not None
+    group_kept = 0
     for r in resolution.update:
         panellist = panel[r.key]
         language, stated = _served(r, languages, fallback)
@@ -337,7 +342,11 @@ def import_panel(
         panellist.name = r.name
         panellist.email = r.email
         panellist.organisation = r.organisation
-        panellist.stakeholder_group = StakeholderGroup(r.stakeholder_group)
+        group = StakeholderGroup(r.stakeholder_group)
+        if round_open and group is not panellist.stakeholder_group:
+            group_kept += 1  # fixed for the open round: their answers count in one group
+        else:
+            panellist.stakeholder_group = group
         panellist.language, panellist.stated_language = language, stated
     db.session.flush()
     report = ImportReport(
@@ -345,6 +354,7 @@ def import_panel(
         updated=len(resolution.update),
         skipped=resolution.skipped,
         fallback=fallback_count,
+        group_kept=group_kept,
     )
     record(
         "panel-imported",

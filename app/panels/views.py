@@ -556,6 +556,20 @@ def _flash_import(report: services.ImportReport, fallback: str) -> None:
             ),
             "success",
         )
+    if report.group_kept:
+        flash(
+            ngettext(
+                "%(count)s panellist keeps their stakeholder group while the round is open: "
+                "a panellist's group is fixed for a round. Import the file again after the "
+                "round closes to change it.",
+                "%(count)s panellists keep their stakeholder group while the round is open: "
+                "a panellist's group is fixed for a round. Import the file again after the "
+                "round closes to change it.",
+                report.group_kept,
+                count=count(report.group_kept),
+            ),
+            "info",
+        )
     if report.fallback:
         flash(
             ngettext(

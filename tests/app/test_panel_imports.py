@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from app.consultations.models import Consultation, StakeholderGroup
+from app.consultations.models import Consultation, RoundStatus, StakeholderGroup
 from app.errors import InvalidInput
 from app.extensions import db
 from app.i18n import problem_message
@@ -49,8 +49,11 @@ def app(make_app, tmp_path):
 
 @pytest.fixture
 def study(app):
+    """Round 1 prepared, not open yet (an open round fixes the panellists' groups)."""
     return build_study(
-        app, panellists=[{"name": "Existing", "email": "existing@example.org", "language": "de"}]
+        app,
+        rounds=(RoundStatus.draft,),
+        panellists=[{"name": "Existing", "email": "existing@example.org", "language": "de"}],
     )
 
 
@@ -388,6 +391,23 @@ def test_a_file_of_people_all_on_the_panel_can_update_them(app, staff_client, st
     assert _people(app, study) == [
         ("New Name", "EXISTING@example.org", "other-experts", "en", "el"),
     ]
+
+
+def test_while_a_round_is_open_an_update_keeps_the_panellists_group(app):
+    """METHOD.md 5: a panellist's group is fixed for the round; the rest is updated and the
+    secretariat is told why the group stayed."""
+    study = build_study(
+        app, panellists=[{"name": "Existing", "email": "existing@example.org", "language": "de"}]
+    )
+    client = app.test_client()
+    sign_in(client, study.secretariat)
+    data = b"name,email,stakeholder_group,language\nNew Name,existing@example.org,expert,de\n"
+    preview_url = _upload(client, study, data).headers["Location"]
+    done = client.post(preview_url + "/import", data={"mode": "all", "on_panel": "update"})
+    assert done.status_code == 303
+    assert _people(app, study) == [("New Name", "existing@example.org", "employers", "de", None)]
+    page = html.unescape(client.get(_url(study)).get_data(as_text=True))
+    assert "1 panellist keeps their stakeholder group while the round is open" in page
 
 
 def test_the_import_service_applies_decisions_and_reports_them(app, study):
