@@ -685,7 +685,7 @@ def test_round_two_shows_the_frozen_round_one_results_and_nothing_else(study):
     # suppressed groups: named, no figures; hidden reasons never shown
     suppressed = [g["group"] for g in r["groups"] if g.get("suppressed")]
     assert "education-providers" in suppressed
-    assert green.count("not shown: too few answers") == len(suppressed)
+    assert green.count("not shown: too few answers in this group, or withheld") == len(suppressed)
     assert "reason-03" not in html
     for i, group in enumerate(GROUP_OF):
         if i == 3:
