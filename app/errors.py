@@ -68,11 +68,18 @@ class InvalidInput(DomainError):
 class UploadRefused(InvalidInput):
     """An uploaded file refused as a whole, before or while it was read: 413 when it is
     beyond a size, count, time, memory or quota limit (``too_large``), else 422. ``limit``
-    names the limit or check (e.g. ``"shared_strings"``, ``"quota"``); ``message`` is in the
-    interface language."""
+    names the limit or check (e.g. ``"shared_strings"``, ``"quota"``). Message id and values
+    as for every domain error (shown with ``app.i18n.refusal_text``)."""
 
-    def __init__(self, message: str, *, too_large: bool = False, limit: str = "content") -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        params: Mapping[str, Value] | None = None,
+        *,
+        too_large: bool = False,
+        limit: str = "content",
+    ) -> None:
+        super().__init__(message, params=params)
         self.status_code = 413 if too_large else 422
         self.limit = limit
 

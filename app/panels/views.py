@@ -301,7 +301,7 @@ def upload(consultation_id: int):
     except UploadRefused as exc:
         if exc.limit != "quota":
             form.file.errors.append(_("Nothing in this file can be imported."))
-        form.file.errors.append(exc.message)
+        form.file.errors.append(refusal_text(exc))
         return _render_panel(consultation, upload_form=form, status=exc.status_code)
     if not preview.importable:
         form.file.errors.append(_("Nothing in this file can be imported."))

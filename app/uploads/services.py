@@ -1,6 +1,6 @@
 """Uploads in the application: limits and folders from the configuration, refusals as
-``UploadRefused`` (413 beyond a limit, 422 for a file that cannot be read) in the interface
-language.
+``UploadRefused`` (413 beyond a limit, 422 for a file that cannot be read), shown in the
+interface language where they are shown.
 
 Services for importers (panel files now, forecast tables next): ``check_file`` before any
 parser, ``parse_file`` in the child process, ``keep_upload`` / ``read_upload`` /
@@ -18,7 +18,6 @@ from typing import Any
 from flask import current_app
 
 from app.errors import UploadRefused
-from app.i18n import problem_text
 from app.uploads.checks import CheckedFile, FileRefused, Limits, check_upload
 from app.uploads.kept import KeptUploads
 from app.uploads.runner import ChildLimits, run_parser
@@ -43,7 +42,10 @@ def _refusals() -> Iterator[None]:
         yield
     except FileRefused as refused:
         raise UploadRefused(
-            problem_text(refused.problem), too_large=refused.too_large, limit=refused.limit
+            refused.problem.message,
+            refused.problem.params,
+            too_large=refused.too_large,
+            limit=refused.limit,
         ) from refused
 
 
