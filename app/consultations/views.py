@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -20,6 +21,10 @@ from app.errors import DomainError, InvalidInput, PlanLockedError
 from app.i18n import problem_message, problem_text, refusal_text
 from app.questionnaires.loader import QuestionnaireError, load_questionnaire
 from app.questionnaires.services import available_files
+from app.consensus.plan import AnalysisPlan
+from app.panels import services as panel_services
+from app.panels.services import MailKind
+from app.panels.views import flash_send_report, send_round_mail
 from app.unit import unit_of_work
 
 bp = Blueprint("consultations", __name__, url_prefix="/staff/consultations")
@@ -204,18 +209,69 @@ def _deadline() -> datetime | None:
     return None
 
 
+#: The round actions that cannot be undone, each asked for on a page of its own first.
+CONFIRMED_ACTIONS = ("open", "close", "release")
+
+
+@bp.get("/<int:consultation_id>/rounds/<int:number>/<any(open, close, release):action>")
+@staff(Role.secretariat)
+def confirm_round_action(consultation_id: int, number: int, action: str):
+    """What an irreversible round action does, with warnings, and the button that does it."""
+    round_ = services.get_round_for(_user(), consultation_id, number)
+    consultation = round_.consultation
+    allowed = {
+        "open": RoundStatus.draft,
+        "close": RoundStatus.open,
+        "release": RoundStatus.closed,
+    }[action]
+    if round_.status is not allowed:
+        return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+    active = panel_services.active_panellist_count(consultation)
+    plan = plan_of(consultation)
+    return render_template(
+        "consultations/confirm_round.html",
+        c=consultation,
+        r=round_,
+        action=action,
+        active=active,
+        default_plan=plan.sha256() == AnalysisPlan().sha256(),
+        locks_plan=round_.number == 1 and not consultation.plan_locked,
+        deadline_form=DeadlineForm(formdata=None),
+        back_url=url_for(".show", consultation_id=consultation_id),
+    )
+
+
 @bp.route("/<int:consultation_id>/rounds/<int:number>/open", methods=["POST"])
 @staff(Role.secretariat)
 def open_round(consultation_id: int, number: int):
     deadline = _deadline()
     if deadline is None:
-        return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+        return redirect(
+            url_for(".confirm_round_action", consultation_id=consultation_id, number=number,
+                    action="open"),
+            code=303,
+        )
+    invite = request.form.get("invite") == "1"
+    opened: dict[str, object] = {}
 
     def act(round_, user):
         services.open_round(round_, by=user, as_of=utcnow(), deadline=deadline)
-        return _("Round %(n)s is open until %(d)s.", n=number, d=deadline.date().isoformat())
+        opened["round"] = round_
+        return _(
+            "Round %(n)s is open until %(d)s.", n=number, d=format_date(deadline, format="long")
+        )
 
-    return _round_action(consultation_id, number, act)
+    response = _round_action(consultation_id, number, act)
+    if invite and "round" in opened:
+        consultation = services.get_consultation_for(_user(), consultation_id)
+        round_ = services.get_round_for(_user(), consultation_id, number)
+        try:
+            report = send_round_mail(consultation, round_, MailKind.invitation)
+        except DomainError as exc:
+            flash(_("No invitations were sent: %(reason)s", reason=refusal_text(exc)), "error")
+        else:
+            flash_send_report(report, MailKind.invitation)
+    return response
 
 
 @bp.route("/<int:consultation_id>/rounds/<int:number>/extend", methods=["POST"])

@@ -607,6 +607,11 @@ def group_counts(consultation: Consultation) -> dict[StakeholderGroup, int]:
     return counts
 
 
+def active_panellist_count(consultation: Consultation) -> int:
+    """How many panellists are active (invitations and reminders go to them)."""
+    return sum(group_counts(consultation).values())
+
+
 def set_quota(
     consultation: Consultation, group: StakeholderGroup | str, target: int | None, by: Any
 ) -> GroupQuota | None:

@@ -620,7 +620,7 @@ def cancel_upload(consultation_id: int, upload_id: str):
 # ----------------------------------------------------------------------------- invitations
 
 
-def _flash_report(report: services.SendReport, kind: MailKind) -> None:
+def flash_send_report(report: services.SendReport, kind: MailKind) -> None:
     if kind is MailKind.invitation:
         text = ngettext("%(num)d invitation was sent.", "%(num)d invitations were sent.", report)
     else:
@@ -646,7 +646,7 @@ def _flash_report(report: services.SendReport, kind: MailKind) -> None:
         )
 
 
-def _send(consultation: Consultation, round_: Round, kind: MailKind, panellists=None):
+def send_round_mail(consultation: Consultation, round_: Round, kind: MailKind, panellists=None):
     """Prepare, then mail with no transaction open (SQLite's write lock is not held while
     the mail server works), then record what was delivered."""
     if kind is MailKind.invitation:
@@ -696,11 +696,11 @@ def send(consultation_id: int):
             return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
         panellists = [_panellist(consultation, pid) for pid in sorted(ids)]
     try:
-        report = _send(consultation, round_, MailKind.invitation, panellists)
+        report = send_round_mail(consultation, round_, MailKind.invitation, panellists)
     except DomainError as exc:
         flash(_("No invitations were sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
-        _flash_report(report, MailKind.invitation)
+        flash_send_report(report, MailKind.invitation)
     return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
 
 
@@ -715,11 +715,11 @@ def remind(consultation_id: int):
         flash(_("Reminders can only be sent while a round is open."), "error")
         return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
     try:
-        report = _send(consultation, round_, MailKind.reminder)
+        report = send_round_mail(consultation, round_, MailKind.reminder)
     except DomainError as exc:
         flash(_("No reminders were sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
-        _flash_report(report, MailKind.reminder)
+        flash_send_report(report, MailKind.reminder)
     return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
 
 
@@ -891,11 +891,11 @@ def reissue(consultation_id: int, panellist_id: int):
         flash(_("This panellist is inactive."), "error")
         return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
     try:
-        report = _send(consultation, round_, MailKind.invitation, [panellist])
+        report = send_round_mail(consultation, round_, MailKind.invitation, [panellist])
     except DomainError as exc:
         flash(_("No invitation was sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
-        _flash_report(report, MailKind.invitation)
+        flash_send_report(report, MailKind.invitation)
     return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
 
 
