@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 
 from app.auth.models import Role
 from app.auth.policy import staff
+from app.consensus.plan import AnalysisPlan
 from app.consultations import services
 from app.consultations.forms import ConfirmForm, DeadlineForm, NewConsultationForm, PlanForm
 from app.consultations.models import Consultation, RoundStatus
@@ -19,12 +20,11 @@ from app.consultations.plans import plan_of
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
 from app.i18n import problem_message, problem_text, refusal_text
-from app.questionnaires.loader import QuestionnaireError, load_questionnaire
-from app.questionnaires.services import available_files
-from app.consensus.plan import AnalysisPlan
 from app.panels import services as panel_services
 from app.panels.services import MailKind
 from app.panels.views import flash_send_report, send_round_mail
+from app.questionnaires.loader import QuestionnaireError, load_questionnaire
+from app.questionnaires.services import available_files
 from app.unit import unit_of_work
 
 bp = Blueprint("consultations", __name__, url_prefix="/staff/consultations")
@@ -247,8 +247,12 @@ def open_round(consultation_id: int, number: int):
     deadline = _deadline()
     if deadline is None:
         return redirect(
-            url_for(".confirm_round_action", consultation_id=consultation_id, number=number,
-                    action="open"),
+            url_for(
+                ".confirm_round_action",
+                consultation_id=consultation_id,
+                number=number,
+                action="open",
+            ),
             code=303,
         )
     invite = request.form.get("invite") == "1"

@@ -307,9 +307,9 @@ def remove_panellist(panellist: Panellist, by: Any) -> Removal:
     becomes inactive, their link stops working and they get no more mail. Flushes."""
     consultation_id = panellist.consultation_id
     invited = db.session.scalar(
-        select(func.count()).select_from(Participation).where(
-            Participation.panellist_id == panellist.id
-        )
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.panellist_id == panellist.id)
     ) or db.session.scalar(
         select(func.count()).select_from(Invitation).where(Invitation.panellist_id == panellist.id)
     )

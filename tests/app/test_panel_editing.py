@@ -127,14 +127,10 @@ def test_removing_asks_first_then_deletes_one_never_invited(app, client, study):
     response = client.post(_url(study, f"/{ben}/remove"), data={"csrf_token": _token(client)})
     assert response.status_code == 303
     assert _panellist(app, ben) is None
-    assert "Ben Jones was removed from the panel." in client.get(_url(study)).get_data(
-        as_text=True
-    )
+    assert "Ben Jones was removed from the panel." in client.get(_url(study)).get_data(as_text=True)
 
 
-def test_removing_one_invited_before_keeps_them_inactive_with_the_link_revoked(
-    app, client, study
-):
+def test_removing_one_invited_before_keeps_them_inactive_with_the_link_revoked(app, client, study):
     anna = study.panellists[0]
     with app.app_context():
         issue_invitation(db.session.get(Panellist, anna), by="test")
