@@ -141,3 +141,30 @@ class DeadlineForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     submit = SubmitField(_l("Confirm"))
+
+
+def texts_form(languages: tuple[str, ...], names: dict[str, str], **kwargs):
+    """A form with a title and a description per language (``title-de``, ``description-de``);
+    the first language is the main one, whose title is required."""
+
+    class TextsForm(FlaskForm):
+        submit = SubmitField(_l("Save titles and descriptions"))
+
+    for index, lang in enumerate(languages):
+        name = names.get(lang, lang)
+        title_checks = [SingleLine(), Length(max=300)]
+        title_checks.insert(0, DataRequired() if index == 0 else Optional())
+        setattr(
+            TextsForm,
+            f"title-{lang}",
+            StringField(_l("Title in %(language)s", language=name), validators=title_checks),
+        )
+        setattr(
+            TextsForm,
+            f"description-{lang}",
+            TextAreaField(
+                _l("Description for panellists in %(language)s", language=name),
+                validators=[Optional(), PlainText(), Length(max=4000)],
+            ),
+        )
+    return TextsForm(**kwargs)

@@ -71,6 +71,107 @@ def _item_from_spec(round_: Round, spec: dict[str, Any], position: int) -> Item:
     )
 
 
+MAX_DESCRIPTION_LENGTH = 4000
+
+
+def questionnaire_languages(consultation: Consultation) -> tuple[str, ...]:
+    """The questionnaire's languages, its main language first."""
+    spec = (consultation.questionnaire.spec if consultation.questionnaire else None) or {}
+    languages = [str(lang).lower() for lang in spec.get("languages") or ("en",)]
+    main = spec.get("default_language")
+    if main in languages:
+        languages.remove(main)
+        languages.insert(0, main)
+    return tuple(languages)
+
+
+def check_texts(
+    consultation: Consultation, texts: dict[str, tuple[str, str]]
+) -> tuple[dict[str, tuple[str, str]], list[Problem]]:
+    """The texts cleaned, and every problem with them (see ``set_texts``)."""
+    languages = questionnaire_languages(consultation)
+    problems: list[Problem] = []
+    cleaned: dict[str, tuple[str, str]] = {}
+    for lang in languages:
+        title, description = texts.get(lang, ("", ""))
+        title, description = (title or "").strip(), (description or "").strip()
+        if has_control_characters(title):
+            problems.append(Problem(N_("the title must be a single line"), field=f"title-{lang}"))
+        elif len(title) > MAX_TITLE_LENGTH:
+            problems.append(
+                Problem(
+                    N_("at most %(n)s characters"),
+                    field=f"title-{lang}",
+                    params={"n": MAX_TITLE_LENGTH},
+                )
+            )
+        if lang == languages[0] and not title:
+            problems.append(Problem(N_("enter a title"), field=f"title-{lang}"))
+        if lang != languages[0] and description and not title:
+            problems.append(
+                Problem(
+                    N_("give the title in this language too, or leave both empty"),
+                    field=f"title-{lang}",
+                )
+            )
+        if has_control_characters(description, allow=LINE_BREAKS_AND_TABS):
+            problems.append(
+                Problem(
+                    N_("remove control characters other than line breaks and tabs"),
+                    field=f"description-{lang}",
+                )
+            )
+        elif len(description) > MAX_DESCRIPTION_LENGTH:
+            problems.append(
+                Problem(
+                    N_("at most %(n)s characters"),
+                    field=f"description-{lang}",
+                    params={"n": MAX_DESCRIPTION_LENGTH},
+                )
+            )
+        cleaned[lang] = (title, description.replace("\r\n", "\n"))
+    return cleaned, problems
+
+
+def set_texts(
+    consultation: Consultation, texts: dict[str, tuple[str, str]], *, by: User
+) -> list[str]:
+    """Set the title and description per language: ``{lang: (title, description)}`` for the
+    questionnaire's languages; the main language's title is required, another language left
+    empty shows the main language's. Line breaks in descriptions are kept. Returns the
+    languages whose texts changed. Raises InvalidInput naming ``title-<lang>`` or
+    ``description-<lang>`` for every problem at once. Flushes."""
+    authorize(by, Act.run, consultation)
+    languages = questionnaire_languages(consultation)
+    cleaned, problems = check_texts(consultation, texts)
+    if problems:
+        raise InvalidInput(N_("the title and description were not saved"), problems)
+    main = languages[0]
+    changed = []
+    if (consultation.title, consultation.description) != cleaned[main]:
+        changed.append(main)
+    consultation.title, consultation.description = cleaned[main]
+    translations = {}
+    for lang in languages[1:]:
+        title, description = cleaned[lang]
+        old = (consultation.translations or {}).get(lang) or {}
+        if (old.get("title", ""), old.get("description", "")) != (title, description):
+            changed.append(lang)
+        if title:
+            translations[lang] = {"title": title, "description": description}
+    consultation.translations = translations
+    db.session.flush()
+    if changed:
+        record(
+            "consultation-texts-changed",
+            actor=by,
+            object_type="consultation",
+            object_id=consultation.id,
+            details={"languages": changed},
+        )
+    return changed
+
+
 def create_consultation(
     council: Council,
     questionnaire_file: str | Path,

@@ -14,11 +14,18 @@ from app.auth.models import Role
 from app.auth.policy import staff
 from app.consensus.plan import AnalysisPlan
 from app.consultations import services
-from app.consultations.forms import ConfirmForm, DeadlineForm, NewConsultationForm, PlanForm
+from app.consultations.forms import (
+    ConfirmForm,
+    DeadlineForm,
+    NewConsultationForm,
+    PlanForm,
+    texts_form,
+)
 from app.consultations.models import Consultation, RoundStatus
 from app.consultations.plans import plan_of
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
+from app.formatting import language_name, word_list
 from app.i18n import problem_message, problem_text, refusal_text
 from app.panels import services as panel_services
 from app.panels.services import MailKind
@@ -147,6 +154,74 @@ def show(consultation_id: int):
         deadline_form=DeadlineForm(),
         confirm_form=ConfirmForm(),
         RoundStatus=RoundStatus,
+        text_languages=word_list(
+            [
+                language_name(lang)
+                for i, lang in enumerate(services.questionnaire_languages(consultation))
+                if i == 0 or (consultation.translations or {}).get(lang)
+            ]
+        ),
+    )
+
+
+@bp.route("/<int:consultation_id>/texts", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def texts(consultation_id: int):
+    """Title and description in each of the questionnaire's languages."""
+    user = _user()
+    consultation = services.get_consultation_for(user, consultation_id)
+    languages = services.questionnaire_languages(consultation)
+    current = {}
+    for index, lang in enumerate(languages):
+        if index == 0:
+            title, description = consultation.title, consultation.description
+        else:
+            own = (consultation.translations or {}).get(lang) or {}
+            title, description = own.get("title", ""), own.get("description", "")
+        current[f"title-{lang}"], current[f"description-{lang}"] = title, description
+    names = {lang: language_name(lang) for lang in languages}
+    if request.method == "GET":
+        form = texts_form(languages, names, formdata=None, data=current)
+    else:
+        form = texts_form(languages, names)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        posted = {
+            lang: (form[f"title-{lang}"].data or "", form[f"description-{lang}"].data or "")
+            for lang in languages
+        }
+        if not form.validate_on_submit():
+            # every problem at once: the service's checks for fields the form found fine
+            token = getattr(form, "csrf_token", None)
+            if token is None or not token.errors:
+                for problem in services.check_texts(consultation, posted)[1]:
+                    if problem.key in form and not form[problem.key].errors:
+                        form[problem.key].errors = [problem_message(problem)]
+        else:
+            try:
+                with unit_of_work():
+                    services.set_texts(consultation, posted, by=user)
+            except InvalidInput as exc:
+                for problem in exc.problems:
+                    if problem.key in form:
+                        target = form[problem.key]
+                        target.errors = [*target.errors, problem_message(problem)]
+                    else:
+                        form.form_errors.append(problem_text(problem))
+                consultation = services.get_consultation_for(user, consultation_id)
+            else:
+                flash(_("The titles and descriptions were saved."), "info")
+                return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+    return (
+        render_template(
+            "consultations/texts.html",
+            c=consultation,
+            form=form,
+            languages=languages,
+            language_name=language_name,
+        ),
+        status,
     )
 
 
