@@ -172,6 +172,74 @@ def set_texts(
     return changed
 
 
+MAX_QUESTION_LENGTH = 2000
+
+
+def update_question_texts(
+    round_: Round, texts: dict[str, dict[str, str]], *, by: User
+) -> list[str]:
+    """Reword the questions of a round that has not opened yet: ``{item key: {lang:
+    text}}`` for the questionnaire's languages (the main language required; another left
+    empty shows the main language's). Returns the keys of the questions that changed.
+    Raises RoundStateError once the round has opened, InvalidInput naming
+    ``<key>-<lang>`` for every problem at once. Flushes."""
+    consultation = round_.consultation
+    authorize(by, Act.run, consultation)
+    if round_.status is not RoundStatus.draft:
+        raise RoundStateError(
+            N_("round %(n)s has opened: its questions can no longer change"), {"n": round_.number}
+        )
+    languages = questionnaire_languages(consultation)
+    problems: list[Problem] = []
+    new_texts: dict[str, dict[str, str]] = {}
+    for item in round_.items:
+        given = texts.get(item.key) or {}
+        cleaned: dict[str, str] = {}
+        for lang in languages:
+            text = (given.get(lang) or "").strip().replace("\r\n", "\n")
+            field = f"{item.key}-{lang}"
+            if not text:
+                if lang == languages[0]:
+                    problems.append(Problem(N_("enter the question"), field=field))
+                continue
+            if has_control_characters(text, allow=LINE_BREAKS_AND_TABS):
+                problems.append(
+                    Problem(
+                        N_("remove control characters other than line breaks and tabs"),
+                        field=field,
+                    )
+                )
+            elif len(text) > MAX_QUESTION_LENGTH:
+                problems.append(
+                    Problem(
+                        N_("at most %(n)s characters"),
+                        field=field,
+                        params={"n": MAX_QUESTION_LENGTH},
+                    )
+                )
+            cleaned[lang] = text
+        new_texts[item.key] = cleaned
+    if problems:
+        raise InvalidInput(N_("the questions were not saved"), problems)
+    changed = []
+    for item in round_.items:
+        cleaned = new_texts[item.key]
+        if cleaned != dict(item.text or {}):
+            changed.append(item.key)
+            item.text = cleaned
+            item.spec = {**(item.spec or {}), "text": cleaned}
+    db.session.flush()
+    if changed:
+        record(
+            "round-questions-changed",
+            actor=by,
+            object_type="round",
+            object_id=round_.id,
+            details={"number": round_.number, "items": changed},
+        )
+    return changed
+
+
 def create_consultation(
     council: Council,
     questionnaire_file: str | Path,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
@@ -220,6 +220,67 @@ def texts(consultation_id: int):
             form=form,
             languages=languages,
             language_name=language_name,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:consultation_id>/rounds/<int:number>/questions", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def questions(consultation_id: int, number: int):
+    """Reword the questions of a round before it opens, in each language."""
+    user = _user()
+    round_ = services.get_round_for(user, consultation_id, number)
+    languages = services.questionnaire_languages(round_.consultation)
+    status = 200
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and round_.status is RoundStatus.draft:
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        posted = {
+            item.key: {lang: request.form.get(f"{item.key}-{lang}", "") for lang in languages}
+            for item in round_.items
+        }
+        try:
+            with unit_of_work():
+                changed = services.update_question_texts(round_, posted, by=user)
+        except InvalidInput as exc:
+            for problem in exc.problems:
+                errors.setdefault(problem.key or "", []).append(problem_message(problem))
+            status = 422
+            round_ = services.get_round_for(user, consultation_id, number)
+            values = posted
+        except DomainError as exc:
+            flash(refusal_text(exc), "error")
+            return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+        else:
+            flash(
+                ngettext(
+                    "%(num)s question was reworded.",
+                    "%(num)s questions were reworded.",
+                    len(changed),
+                )
+                if changed
+                else _("Nothing was changed."),
+                "info",
+            )
+            return redirect(
+                url_for(".round_detail", consultation_id=consultation_id, number=number),
+                code=303,
+            )
+    if status == 200:
+        values = {item.key: dict(item.text or {}) for item in round_.items}
+    return (
+        render_template(
+            "consultations/questions.html",
+            r=round_,
+            c=round_.consultation,
+            languages=languages,
+            language_name=language_name,
+            values=values,
+            errors=errors,
+            editable=round_.status is RoundStatus.draft,
+            RoundStatus=RoundStatus,
         ),
         status,
     )
