@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -560,6 +561,8 @@ def preview(consultation_id: int, number: int):
     state = PageState(preview=True)
     status = 200
     if request.method == "POST":
+        if _csrf_problem() is not None:
+            abort(400)
         form = form_cls(formdata=request.form)
         if not request.form.get("switch_lang"):
             submit = request.form.get("action") != "draft"
