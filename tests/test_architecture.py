@@ -23,6 +23,8 @@ PURE = [
     "questionnaires/spec.py",
     "questionnaires/loader.py",
     "consultations/document.py",
+    "briefs/content.py",
+    "briefs/assemble.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 
