@@ -165,6 +165,36 @@ def _check_fields(values: Mapping[str, Any]) -> tuple[dict[str, Any], list[PlanE
     return checked, problems
 
 
+#: The plan's rules, and whose statistics each reads.
+RULE_FIELDS = {
+    "consensus_in": "likert",
+    "consensus_out": "likert",
+    "consensus_mid": "likert",
+    "stability_rule": "stability",
+}
+
+
+def _unreachable(checked: Mapping[str, Any], scales: Iterable[int]) -> list[PlanError]:
+    """The valid rules among ``checked`` that no set of answers can meet, as problems."""
+    scales = tuple(scales)
+    problems = []
+    for name, kind in RULE_FIELDS.items():
+        rule = checked.get(name)
+        if rule is None:
+            continue
+        try:
+            check_reachable(
+                rule,
+                kind,
+                scales=scales,
+                agreement_band=checked.get("agreement_band"),
+                disagreement_band=checked.get("disagreement_band"),
+            )
+        except RuleError as exc:
+            problems.append(PlanError(name, exc.message, exc.params))
+    return problems
+
+
 @dataclass(frozen=True)
 class AnalysisPlan:
     """Rules and parameters fixed before round 1 opens; every field is validated on creation.
@@ -216,9 +246,14 @@ class AnalysisPlan:
             object.__setattr__(self, name, value)
 
     @classmethod
-    def problems(cls, data: Mapping[str, Any]) -> list[PlanError]:
+    def problems(
+        cls, data: Mapping[str, Any], *, scales: Iterable[int] | None = None
+    ) -> list[PlanError]:
         """Every problem of a plan given as a mapping, at once (a form shows them together);
-        absent fields take their defaults. Empty when ``from_dict(data)`` would succeed."""
+        absent fields take their defaults. Empty when ``from_dict(data)`` would succeed.
+
+        With ``scales`` (the consultation's numbers of scale points), the valid rules are also
+        checked to be reachable (see :meth:`unreachable_rules`), as a plan being saved is."""
         if not isinstance(data, Mapping):
             return [_fail("plan", N_("%(type)s is not a mapping"), type=type(data).__name__)]
         known = {f.name: f for f in fields(cls)}
@@ -227,7 +262,12 @@ class AnalysisPlan:
             for k in sorted(str(k) for k in data if k not in known)
         ]
         values = {name: data.get(name, f.default) for name, f in known.items()}
-        return found + _check_fields(values)[1]
+        checked, problems = _check_fields(values)
+        found += problems
+        if scales is not None:
+            faulty = {p.field for p in problems}
+            found += _unreachable({k: v for k, v in checked.items() if k not in faulty}, scales)
+        return found
 
     @classmethod
     def new(cls, data: Mapping[str, Any] | None = None) -> AnalysisPlan:
@@ -248,27 +288,7 @@ class AnalysisPlan:
         when a plan is saved, never when a stored plan is read. ``scales``: the numbers of
         scale points (k) the consultation's rating items use; a rule has to be reachable on one.
         """
-        problems = []
-        rules = (
-            ("consensus_in", self.consensus_in, "likert"),
-            ("consensus_out", self.consensus_out, "likert"),
-            ("consensus_mid", self.consensus_mid, "likert"),
-            ("stability_rule", self.stability_rule, "stability"),
-        )
-        for name, rule, kind in rules:
-            if rule is None:
-                continue
-            try:
-                check_reachable(
-                    rule,
-                    kind,
-                    scales=scales,
-                    agreement_band=self.agreement_band,
-                    disagreement_band=self.disagreement_band,
-                )
-            except RuleError as exc:
-                problems.append(PlanError(name, exc.message, exc.params))
-        return problems
+        return _unreachable({f.name: getattr(self, f.name) for f in fields(self)}, scales)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> AnalysisPlan:

@@ -4,6 +4,7 @@ from wtforms import (
     BooleanField,
     DecimalField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     SubmitField,
@@ -45,9 +46,9 @@ def _finite(form, field) -> None:
         raise StopValidation(_l("Enter an ordinary number."))
 
 
-def _rule_choice(label, name: str) -> SelectField:
+def _rule_choice(label, name: str) -> RadioField:
     # not sent (a client of the expression form): the expression box is used
-    return SelectField(label, choices=select_choices(name), default=None, validators=[Optional()])
+    return RadioField(label, choices=select_choices(name), default=None, validators=[Optional()])
 
 
 def _expression(label) -> StringField:

@@ -44,10 +44,7 @@ def plan_from_dict(data: dict[str, Any]) -> AnalysisPlan:
 
 
 def _problems_to_save(data: dict[str, Any], scales: Iterable[int]) -> list[PlanError]:
-    problems = AnalysisPlan.problems(data)
-    if problems:
-        return problems
-    return AnalysisPlan.from_dict(data).unreachable_rules(sorted({*BASE_SCALES, *scales}))
+    return AnalysisPlan.problems(data, scales=sorted({*BASE_SCALES, *scales}))
 
 
 def plan_problems(data: dict[str, Any], scales: Iterable[int] = ()) -> list[Problem]:

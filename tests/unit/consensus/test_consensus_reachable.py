@@ -136,3 +136,13 @@ def test_every_problem_of_a_plan_is_reported_at_once():
     # the first of them is what constructing the plan raises
     with pytest.raises(ValueError, match="^consensus_in: the rule is not complete"):
         AnalysisPlan.from_dict({"consensus_in": "iqr <= 1 and", "min_n": 0})
+
+
+def test_a_plan_being_saved_reports_unreachable_rules_beside_its_other_problems():
+    problems = AnalysisPlan.problems(
+        {"consensus_in": "agreement >= 70", "consensus_out": "iqr <=", "min_n": 0}, scales=(5,)
+    )
+    assert [p.field for p in problems] == ["consensus_out", "min_n", "consensus_in"]
+    assert problems[-1].params["name"] == "agreement"
+    # without scales (a stored plan read back): only validity
+    assert [p.field for p in AnalysisPlan.problems({"consensus_in": "agreement >= 70"})] == []
