@@ -105,6 +105,7 @@ def _consensus_words(status: str | None) -> str | None:
     words = {
         "in": _("Consensus reached: the panel agrees."),
         "out": _("Consensus reached: the panel disagrees."),
+        "mid": _("Consensus reached: the panel agrees on a middle position."),
         "none": _("No consensus yet."),
         "conflict": _("No clear consensus (the rules point both ways)."),
         "insufficient": _("Too few answers to judge consensus."),

@@ -15,6 +15,7 @@ from app.audit.services import record
 from app.auth.models import User
 from app.auth.policy import Act, authorize
 from app.consensus import AnalysisPlan
+from app.consensus.plan import NEW_PLAN_DEFAULTS
 from app.consultations.keys import ensure_study_key
 from app.consultations.models import (
     Consultation,
@@ -23,7 +24,7 @@ from app.consultations.models import (
     Round,
     RoundStatus,
 )
-from app.consultations.plans import plan_from_dict, plan_of
+from app.consultations.plans import plan_from_dict, plan_of, plan_to_save, rating_scales
 from app.consultations.responses import record_round_participation
 from app.consultations.results import compute_round_results, feedback_rationales
 from app.councils.models import Council
@@ -280,7 +281,8 @@ def create_consultation(
             N_("the title is too long"),
             [Problem(N_("at most %(n)s characters"), "title", params={"n": MAX_TITLE_LENGTH})],
         )
-    checked = plan_from_dict(plan or {})
+    # a new plan: the defaults of now (with the rule for agreement on a middle position)
+    checked = plan_from_dict({**NEW_PLAN_DEFAULTS, **(plan or {})})
     stored = store_questionnaire(questionnaire_file)
     consultation = Consultation(
         council=council,
@@ -311,7 +313,9 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
     """Replace the analysis plan before round 1 opens.
 
     Once locked, the attempt is recorded in the audit log and PlanLockedError raised (the
-    caller commits the audit event). Raises InvalidInput naming the field. Flushes.
+    caller commits the audit event). Raises InvalidInput with every problem, each naming its
+    field; a rule that no set of answers on the consultation's rating scales could meet is
+    refused too. Flushes.
     """
     authorize(by, Act.run, consultation)
     if consultation.plan_locked:
@@ -325,7 +329,7 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
         raise PlanLockedError(
             N_("the analysis plan was locked when round 1 opened and cannot be changed")
         )
-    checked = plan_from_dict(data)
+    checked = plan_to_save(data, rating_scales(consultation))
     consultation.set_plan(checked.to_dict())
     record(
         "plan-updated",

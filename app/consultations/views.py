@@ -22,7 +22,8 @@ from app.consultations.forms import (
     texts_form,
 )
 from app.consultations.models import Consultation, RoundStatus
-from app.consultations.plans import plan_of
+from app.consultations.plans import plan_of, plan_problems, rating_scales
+from app.consultations.rule_choices import RULE_CHOICES
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
 from app.formatting import language_name, word_list
@@ -292,6 +293,8 @@ def plan(consultation_id: int):
     user = _user()
     consultation = services.get_consultation_for(user, consultation_id)
     form = PlanForm(data=consultation.plan if request.method == "GET" else None)
+    if request.method == "GET":
+        form.show_rules(consultation.plan or {})
     status = 200
     if request.method == "POST" and consultation.plan_locked:
         try:
@@ -301,25 +304,54 @@ def plan(consultation_id: int):
         except PlanLockedError as exc:
             flash(refusal_text(exc), "error")
             return redirect(url_for(".plan", consultation_id=consultation_id), code=303)
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.update_plan(consultation, form.plan_data(consultation.plan), by=user)
-        except InvalidInput as exc:
-            for problem in exc.problems:
-                field = problem.key or ""
-                target = form[field] if field in form.FIELDS else form.consensus_in
-                target.errors = [*target.errors, problem_message(problem)]
+    if form.is_submitted():
+        # every problem at once: the form's own, and the plan's for the fields without one
+        form.validate()
+        data = form.plan_data(consultation.plan or {})
+        if any(f.errors for f in form):
+            _show_plan_problems(form, plan_problems(data, rating_scales(consultation)))
             status = 422
         else:
-            flash(_("Analysis plan saved."), "info")
-            return redirect(url_for(".show", consultation_id=consultation_id), code=303)
-    elif request.method == "POST":
-        status = 422
+            try:
+                with unit_of_work():
+                    services.update_plan(consultation, data, by=user)
+            except InvalidInput as exc:
+                _show_plan_problems(form, exc.problems)
+                status = 422
+            else:
+                flash(_("Analysis plan saved."), "info")
+                return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+    titles = [
+        ("consensus_in", _("Agreement that an item matters")),
+        ("consensus_out", _("Agreement that an item does not matter")),
+        ("consensus_mid", _("Agreement on a middle position")),
+        ("stability_rule", _("Stability between rounds")),
+    ]
     return (
-        render_template("consultations/plan.html", form=form, c=consultation),
+        render_template(
+            "consultations/plan.html",
+            form=form,
+            c=consultation,
+            rule_choices=RULE_CHOICES,
+            rule_titles=titles,
+        ),
         status,
     )
+
+
+def _show_plan_problems(form: PlanForm, problems) -> None:
+    """Each problem beside its field (a field with a problem of the form already keeps it)."""
+    for problem in problems:
+        name = problem.key or ""
+        if name in RULE_CHOICES:
+            target = form.rule_field(name)
+        elif name in form.FIELDS:
+            target = form[name]
+        else:  # a field not on this page: shown at the top of the plan
+            target = form.consensus_in_choice
+        if name in form.FIELDS and target.errors:
+            continue  # the form's own problem of the field says more
+        target.errors = [*target.errors, problem_message(problem)]
 
 
 def _round_action(consultation_id: int, number: int, action):
