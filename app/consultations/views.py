@@ -402,7 +402,7 @@ def confirm_round_action(consultation_id: int, number: int, action: str):
         r=round_,
         action=action,
         active=active,
-        default_plan=plan.sha256() == AnalysisPlan().sha256(),
+        default_plan=plan.sha256() in {AnalysisPlan().sha256(), AnalysisPlan.new().sha256()},
         locks_plan=round_.number == 1 and not consultation.plan_locked,
         deadline_form=DeadlineForm(formdata=None),
         back_url=url_for(".show", consultation_id=consultation_id),
