@@ -26,6 +26,7 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from app.forecasts.profile import (
@@ -445,6 +446,8 @@ class _Column:
 @dataclass
 class _BlockState:
     block: Block
+    #: The profile's label_codes, by label compared without case and spaces.
+    label_codes: dict[str, str] = dataclass_field(default_factory=dict)
     label: int | None = None
     label_alt: int | None = None
     code: int | None = None
@@ -473,10 +476,9 @@ class _Reader:
         self.headers: dict[int, str] = {}
         self.header_notes: dict[int, tuple[str, ...]] = {}
         self.header_row = 0
-        self.seen: dict[tuple[Any, ...], int] = {}
-        self.label_codes = {
-            _norm(label): code for b in self.layout.blocks for label, code in b.rows.label_codes
-        }
+        #: Row of each value's key, by the key's hash: a few dozen bytes a value, for tables
+        #: of millions of values (two keys sharing a 64-bit hash are as good as impossible).
+        self.seen: dict[int, int] = {}
 
     # -- locations
     def column(self, index: int) -> str:
@@ -500,10 +502,10 @@ class _Reader:
         states: list[_BlockState] | None = None
         data_rows = 0
         for row in rows:
-            yield from self._formulas(row)
             if states is None:
                 if not header_rows and not self._is_header_start(row):
-                    continue
+                    continue  # a title or note row above the header
+                yield from self._formulas(row)
                 header_rows.append(row)
                 if len(header_rows) < self.layout.header_rows:
                     continue
@@ -522,6 +524,11 @@ class _Reader:
             first = row.text(filled[0])
             if any(p.search(first) for p in self.end):
                 break
+            yield from self._formulas(row)
+            filled = row.filled()
+            if not filled:
+                continue
+            first = row.text(filled[0])
             if any(p.search(first) for p in self.skip):
                 continue
             if len(filled) == 1 and self._section(first):
@@ -627,7 +634,7 @@ class _Reader:
         return found[0]
 
     def _resolve(self, block: Block, problems: list[Problem]) -> _BlockState:
-        state = _BlockState(block)
+        state = _BlockState(block, {_norm(k): v for k, v in block.rows.label_codes})
         rows = block.rows
         if rows.label is not None:
             state.label = self._find(block, rows.label, problems, "label")
@@ -761,7 +768,7 @@ class _Reader:
             return  # this block has no row here (a shorter table side by side)
         problems: list[Problem] = []
         if code is None and label is not None:
-            code = self.label_codes.get(_norm(label))
+            code = state.label_codes.get(_norm(label))
             if code is None and rows.crosswalk:
                 if self.crosswalk is None:
                     code = None
@@ -816,13 +823,13 @@ class _Reader:
                 result = self._wide_value(state, row, column, base)
                 if isinstance(result, Problem):
                     yield result
-                else:
+                elif result is not None:
                     out.append(result)
         else:
             for result in self._long_value(state, row, base):
                 if isinstance(result, Problem):
                     yield result
-                else:
+                elif result is not None:
                     out.append(result)
         if rows.level is not None and rows.level.by == "indent" and state.label is not None:
             indent = row.indent(state.label)
@@ -847,7 +854,7 @@ class _Reader:
 
     def _checked(self, rows: list[LongRow]) -> Iterator[LongRow | Problem]:
         for r in rows:
-            key = r.key
+            key = hash(r.key)
             first = self.seen.get(key)
             if first is not None:
                 yield _problem(
@@ -902,7 +909,7 @@ class _Reader:
 
     def _wide_value(
         self, state: _BlockState, row: _Row, column: _Column, base: LongRow
-    ) -> LongRow | Problem:
+    ) -> LongRow | Problem | None:
         spec = column.spec
         assert spec is not None
         section = self.section
@@ -931,7 +938,7 @@ class _Reader:
 
     def _long_value(
         self, state: _BlockState, row: _Row, base: LongRow
-    ) -> Iterator[LongRow | Problem]:
+    ) -> Iterator[LongRow | Problem | None]:
         long = state.block.long
         assert long is not None and state.long_indicator is not None
         assert state.long_year is not None and state.long_value is not None
@@ -1003,9 +1010,13 @@ class _Reader:
         categories: tuple[str, ...],
         notes: tuple[str, ...],
         missing: tuple[str, ...] = (),
-    ) -> LongRow | Problem:
+    ) -> LongRow | Problem | None:
+        """The value of a cell; None for an empty cell (nothing published there), a row
+        without a value for a missing marker (the publisher says it is not available)."""
         raw = row.value(index)
         text = _cell_text(raw)
+        if not text:
+            return None
         if missing and any(_norm(text) == _norm(m) for m in missing):
             raw, text = None, ""
         value: float | None = None

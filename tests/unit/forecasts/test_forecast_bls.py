@@ -151,3 +151,21 @@ def test_csv_and_workbook_give_the_same_long_table(table):
             other.level,
             other.unit,
         ), key
+
+
+def test_the_upload_child_process_previews_a_bls_workbook():
+    from app.forecasts.parse import ForecastPreview
+    from app.uploads.runner import run_parser
+
+    path = shared_file(*FOLDER, XLSX["bls-ep-2024-34"])
+    profile = shipped_profile("bls-ep-2024-34-table-1-10-xlsx")
+    preview = run_parser(
+        "forecast-table",
+        path.read_bytes(),
+        {"filename": path.name, "profile": profile.text, "crosswalk": None, "first": 5},
+    )
+    assert isinstance(preview, ForecastPreview) and preview.ok
+    assert preview.profile == profile.name
+    assert preview.summary.rows == 1113 * 11 and len(preview.summary.first) == 5
+    assert preview.summary.counts["openings"] == {2034: 1113}
+    assert preview.summary.first[0].label == "Total, all occupations"
