@@ -1051,7 +1051,7 @@ class _Reader:
             indicator=indicator,
             year=year,
             value=value,
-            unit=unit,
+            unit=None if kind == "category" else unit,
             category=category,
             flags=tuple(flags),
             notes=all_notes,
