@@ -27,6 +27,7 @@ import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
+from functools import lru_cache
 from typing import Any
 
 from app.forecasts.profile import (
@@ -84,6 +85,8 @@ def _norm(text: str) -> str:
 def split_notes(text: str) -> tuple[str, tuple[str, ...]]:
     """``text`` without its footnote marks (``[1]``, ``(a)``, trailing superscripts or ``*``)
     and the marks, in order, without brackets."""
+    if "[" not in text and (not text or text[-1].isascii() and text[-1] not in ")*"):
+        return text, ()  # no mark: the common case, quickly
     notes: list[str] = []
 
     def bracket(match: re.Match[str]) -> str:
@@ -100,17 +103,27 @@ def split_notes(text: str) -> tuple[str, tuple[str, ...]]:
     return out, tuple(notes)
 
 
-def parse_number(text: str, decimal: str = ".", thousands: str = ",") -> float | None:
-    """The number written as ``text`` (thousands separators and a decimal comma allowed as
-    given, a trailing % ignored); None when it is not one."""
-    t = text.strip().replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
-    t = t.removesuffix("%").rstrip()
-    if thousands == " " or not thousands:
-        t = t.replace(" ", "") if thousands == " " else t
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+@lru_cache(maxsize=16)
+def _number_pattern(decimal: str, thousands: str) -> re.Pattern[str]:
     sep = re.escape(thousands) if thousands else None
     dec = re.escape(decimal)
     whole = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)" if sep else r"\d+"
-    if not re.fullmatch(rf"[+-]?(?:{whole}(?:{dec}\d+)?|{dec}\d+)", t):
+    return re.compile(rf"[+-]?(?:{whole}(?:{dec}\d+)?|{dec}\d+)")
+
+
+def parse_number(text: str, decimal: str = ".", thousands: str = ",") -> float | None:
+    """The number written as ``text`` (thousands separators and a decimal comma allowed as
+    given, a trailing % ignored); None when it is not one."""
+    if decimal == "." and _PLAIN_NUMBER.fullmatch(text):
+        return float(text)  # the common case, quickly
+    t = text.strip().replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
+    t = t.removesuffix("%").rstrip()
+    if thousands == " ":
+        t = t.replace(" ", "")
+    if not _number_pattern(decimal, thousands).fullmatch(t):
         return None
     if thousands:
         t = t.replace(thousands, "")
@@ -156,11 +169,31 @@ class _Row:
             steps = float(getattr(alignment, "indent", 0) or 0)
         return spaces + 2 * steps
 
+    def first_filled(self) -> tuple[int, int]:
+        """The 1-based column of the first cell that is not empty, and how many are not
+        empty (counting to two at most)."""
+        where = count = 0
+        for i, v in enumerate(self.values, start=1):
+            if v is not None and (type(v) is not str or v.strip()):
+                if not count:
+                    where = i
+                count += 1
+                if count == 2:
+                    break
+        return where, count
+
     def filled(self) -> list[int]:
-        return [i for i, v in enumerate(self.values, start=1) if _cell_text(v)]
+        """1-based columns of the cells that are not empty."""
+        return [
+            i
+            for i, v in enumerate(self.values, start=1)
+            if v is not None and (type(v) is not str or v.strip())
+        ]
 
 
 def _cell_text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -448,6 +481,8 @@ class _BlockState:
     block: Block
     #: The profile's label_codes, by label compared without case and spaces.
     label_codes: dict[str, str] = dataclass_field(default_factory=dict)
+    #: Long layout: the profile's indicators, by name compared without case and spaces.
+    indicators: dict[str, IndicatorSpec] = dataclass_field(default_factory=dict)
     label: int | None = None
     label_alt: int | None = None
     code: int | None = None
@@ -468,6 +503,7 @@ class _Reader:
         self.layout = profile.layout
         self.crosswalk = crosswalk
         self.missing = {_norm(m) for m in self.layout.missing}
+        self.missing_length = max((len(m) for m in self.layout.missing), default=0) + 2
         self.flags = dict(self.layout.flags)
         self.skip = [re.compile(p) for p in self.layout.skip]
         self.end = [re.compile(p) for p in self.layout.end]
@@ -518,20 +554,21 @@ class _Reader:
                     yield from problems
                     return
                 continue
-            filled = row.filled()
-            if not filled:
+            where, count = row.first_filled()
+            if not count:
                 continue
-            first = row.text(filled[0])
-            if any(p.search(first) for p in self.end):
+            first = row.text(where)
+            if self.end and any(p.search(first) for p in self.end):
                 break
-            yield from self._formulas(row)
-            filled = row.filled()
-            if not filled:
+            if row.cells is not None:
+                yield from self._formulas(row)
+                where, count = row.first_filled()
+                if not count:
+                    continue
+                first = row.text(where)
+            if self.skip and any(p.search(first) for p in self.skip):
                 continue
-            first = row.text(filled[0])
-            if any(p.search(first) for p in self.skip):
-                continue
-            if len(filled) == 1 and self._section(first):
+            if count == 1 and self.sections and self._section(first):
                 continue
             data_rows += 1
             for state in states:
@@ -646,6 +683,7 @@ class _Reader:
             state.level = self._find(block, rows.level.column, problems, "level")
         if block.long is not None:
             long = block.long
+            state.indicators = {_norm(i.name): i for i in long.indicators or ()}
             state.long_indicator = self._find(block, long.indicator, problems, "indicator")
             state.long_year = self._find(block, long.year, problems, "year")
             state.long_value = self._find(block, long.value, problems, "value")
@@ -742,7 +780,9 @@ class _Reader:
         return getattr(block, name)
 
     def _is_missing(self, text: str) -> bool:
-        return _norm(text) in self.missing
+        if not text:
+            return True
+        return len(text) <= self.missing_length and _norm(text) in self.missing
 
     def _block_row(self, state: _BlockState, row: _Row) -> Iterator[LongRow | Problem]:
         block = state.block
@@ -947,8 +987,7 @@ class _Reader:
         name = _SPACES.sub(" ", name).strip()
         spec: IndicatorSpec | None = None
         if long.indicators is not None:
-            wanted = _norm(name)
-            spec = next((s for s in long.indicators if _norm(s.name) == wanted), None)
+            spec = state.indicators.get(_norm(name))
             if spec is None:
                 yield self.at(
                     N_("the indicator %(name)s is not in the profile (it reads %(names)s)"),
@@ -1045,16 +1084,26 @@ class _Reader:
             value = number * scale
         if value is not None and scale != 1.0:
             value = round(value, 9)
-        all_notes = tuple(dict.fromkeys((*base.notes, *notes, *cell_notes)))
-        return replace(
-            base,
-            indicator=indicator,
-            year=year,
-            value=value,
-            unit=None if kind == "category" else unit,
-            category=category,
-            flags=tuple(flags),
-            notes=all_notes,
+        if notes or cell_notes:
+            all_notes = tuple(dict.fromkeys((*base.notes, *notes, *cell_notes)))
+        else:
+            all_notes = base.notes
+        return LongRow(
+            base.geography,
+            base.sector_code,
+            base.occupation_code,
+            base.qualification,
+            indicator,
+            year,
+            value,
+            None if kind == "category" else unit,
+            category,
+            base.label,
+            base.label_alt,
+            base.level,
+            tuple(flags) if flags else (),
+            all_notes,
+            base.source_row,
         )
 
     def _number_text(self, text: str) -> tuple[float | None, list[Status], tuple[str, ...]]:
