@@ -2,10 +2,10 @@
 
 ``read_table`` streams: it yields ``LongRow`` values and ``Problem`` values as it reads, row
 by row (the csv module for CSV, openpyxl's read-only mode for workbooks), so memory stays
-bounded by a row, plus one key per value to find duplicates. It never raises on bad input:
-everything wrong with the file is a Problem naming the row (1-based, as a spreadsheet shows
-it) and the column (its letter and header), with a message id and values like
-``app.panels.parse``, translated where it is shown.
+bounded by a row, plus a hash and a row number per value to find duplicate keys. It never
+raises on bad input: everything wrong with the file is a Problem naming the row (1-based, as
+a spreadsheet shows it) and the column (its letter and header), with a message id and
+values like ``app.panels.parse``, translated where it is shown.
 
 What the layout is comes from the import profile (``app.forecasts.profile``); what the rows
 become is ``app.forecasts.table``. Workbook formulas are refused, never evaluated: the
