@@ -20,13 +20,13 @@ PURE = [
     "classifications/parse.py",
     "classifications/nace.py",
     "councils/geography.py",
-    "questionnaires/spec.py",
-    "questionnaires/loader.py",
-    "consultations/document.py",
     "yamlfile.py",
     "forecasts/table.py",
     "forecasts/profile.py",
     "forecasts/parse.py",
+    "questionnaires/spec.py",
+    "questionnaires/loader.py",
+    "consultations/document.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 
