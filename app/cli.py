@@ -123,6 +123,7 @@ def register_cli(app: Flask) -> None:
     from app.classifications.cli import import_classification_command
     from app.councils.cli import councils_cli
     from app.demo.cli import seed_demo_command
+    from app.forecasts.cli import forecasts_cli
     from app.panels.cli import send_reminders_command
     from app.questionnaires.cli import surveys_cli
     from app.uploads.cli import uploads_cli
@@ -138,5 +139,6 @@ def register_cli(app: Flask) -> None:
         audit_cli,
         send_reminders_command,
         uploads_cli,
+        forecasts_cli,
     ):
         app.cli.add_command(command)
