@@ -34,7 +34,7 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "default",
             _l(
-                "At least 70% rate 4 or 5 (the top band of a 5-point scale) and the middle half "
+                "At least 70% answer 4 or 5 (the top band of a 5-point scale) and the middle half "
                 "of answers lies within one scale point (default)"
             ),
             DEFAULT_CONSENSUS_IN,
@@ -42,7 +42,7 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "share75",
             _l(
-                "At least 75% rate 4 or 5 (the top band): the median threshold of 100 Delphi "
+                "At least 75% answer 4 or 5 (the top band): the median threshold of 100 Delphi "
                 "studies (Diamond et al. 2014)"
             ),
             "agreement >= 0.75",
@@ -58,8 +58,8 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "grade",
             _l(
-                "At least 70% in the top band and fewer than 15% in the bottom band (the 70/15 "
-                "rule of the 1–9 GRADE scale; Harman et al. 2013)"
+                "At least 70% answer in the top band and fewer than 15% answer in the bottom band "
+                "(the 70/15 rule of the 1–9 GRADE scale; Harman et al. 2013)"
             ),
             "agreement >= 0.70 and disagreement < 0.15",
         ),
@@ -74,9 +74,9 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "top1",
             _l(
-                "At least 51% give the highest rating, the middle half of answers lies within "
-                "one scale point and the standard deviation is at most 1 (Giannarou and Zervas "
-                "2014)"
+                "At least 51% answer with the highest rating, the middle half of answers lies "
+                "within one scale point and the standard deviation is at most 1 (Giannarou and "
+                "Zervas 2014)"
             ),
             "top1 >= 0.51 and iqr <= 1 and sd <= 1",
         ),
@@ -90,13 +90,13 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "default",
             _l(
-                "At least 70% rate 1 or 2 (the bottom band of a 5-point scale) and the middle "
+                "At least 70% answer 1 or 2 (the bottom band of a 5-point scale) and the middle "
                 "half of answers lies within one scale point (default)"
             ),
             DEFAULT_CONSENSUS_OUT,
         ),
         RuleChoice(
-            "share75", _l("At least 75% rate 1 or 2 (the bottom band)"), "disagreement >= 0.75"
+            "share75", _l("At least 75% answer 1 or 2 (the bottom band)"), "disagreement >= 0.75"
         ),
         RuleChoice(
             "iqr-median",
@@ -109,8 +109,8 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "grade",
             _l(
-                "At least 70% in the bottom band and fewer than 15% in the top band (70/15, "
-                "GRADE scale)"
+                "At least 70% answer in the bottom band and fewer than 15% answer in the top band "
+                "(70/15, GRADE scale)"
             ),
             "disagreement >= 0.70 and agreement < 0.15",
         ),
@@ -124,12 +124,12 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "default",
             _l(
-                "At least 70% rate 3 (the middle of a 5-point scale) and the middle half of "
+                "At least 70% answer 3 (the middle of a 5-point scale) and the middle half of "
                 "answers lies within one scale point (default)"
             ),
             DEFAULT_CONSENSUS_MID,
         ),
-        RuleChoice("share75", _l("At least 75% rate 3 (the middle)"), "middle >= 0.75"),
+        RuleChoice("share75", _l("At least 75% answer 3 (the middle)"), "middle >= 0.75"),
         RuleChoice(
             "iqr-median",
             _l(
@@ -151,14 +151,14 @@ RULE_CHOICES: dict[str, tuple[RuleChoice, ...]] = {
         RuleChoice(
             "default",
             _l(
-                "Fewer than 15% of the answers moved since the previous round and no significant "
+                "Fewer than 15% moved their answer since the previous round and no significant "
                 "shift (Wilcoxon p of at least 0.05) (default)"
             ),
             DEFAULT_STABILITY_RULE,
         ),
         RuleChoice(
             "net",
-            _l("Fewer than 15% of the answers moved since the previous round"),
+            _l("Fewer than 15% moved their answer since the previous round"),
             "net_change < 0.15",
         ),
         RuleChoice(

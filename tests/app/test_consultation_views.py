@@ -439,7 +439,7 @@ def test_a_new_plan_offers_the_common_rules_in_plain_words_with_the_middle_rule(
         assert re.search(rf'<input[^>]*name="{name}"[^>]*value=""', page), name
     text = unescape(page)
     assert (
-        "At least 70% rate 4 or 5 (the top band of a 5-point scale) and the middle half of "
+        "At least 70% answer 4 or 5 (the top band of a 5-point scale) and the middle half of "
         "answers lies within one scale point (default)" in text
     )
     assert "the median threshold of 100 Delphi studies (Diamond et al. 2014)" in text
