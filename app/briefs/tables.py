@@ -75,10 +75,16 @@ class Column:
     page: bool = True
     #: Values of a ``string`` column the schema allows (codes), or None for any.
     enum: tuple[str, ...] | None = None
+    #: Values of the title's placeholders, as (name, value) pairs.
+    title_params: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         if self.type not in FIELD_TYPES:
             raise ValueError(f"unknown field type {self.type!r} of column {self.name!r}")
+
+    def title_text(self, translate: Translate = _same) -> str:
+        text = translate(self.title)
+        return text % dict(self.title_params) if self.title_params else text
 
 
 @dataclass(frozen=True)
@@ -211,9 +217,9 @@ def tables_xlsx(
 
     for table in tables:
         sheet = book.sheet(table.name)
-        widths = [min(60, max(10, len(translate(c.title)) + 2)) for c in table.columns]
+        widths = [min(60, max(10, len(c.title_text(translate)) + 2)) for c in table.columns]
         for col, column in enumerate(table.columns):
-            book.write(sheet, 0, col, translate(column.title), text_wrap=True, valign="top", **bold)
+            book.write(sheet, 0, col, column.title_text(translate), text_wrap=True, valign="top", **bold)
         for r, values in enumerate(table.rows, start=1):
             for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
                 value = _plain(value)
@@ -243,7 +249,7 @@ def tables_xlsx(
             row += 1
             book.write(sheet, row, 0, table.name)
             book.write(sheet, row, 1, column.name)
-            book.write(sheet, row, 2, translate(column.title))
+            book.write(sheet, row, 2, column.title_text(translate))
             book.write(sheet, row, 3, column.type)
             description = translate(column.description) if column.description else ""
             book.write(sheet, row, 4, description, text_wrap=True)
@@ -257,7 +263,7 @@ def _schema(table: DataTable, translate: Translate) -> dict[str, Any]:
         entry: dict[str, Any] = {
             "name": column.name,
             "type": column.type,
-            "title": translate(column.title),
+            "title": column.title_text(translate),
         }
         if column.description:
             entry["description"] = translate(column.description)
