@@ -24,6 +24,7 @@ PURE = [
     "questionnaires/loader.py",
     "consultations/document.py",
     "briefs/content.py",
+    "briefs/assemble.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 
