@@ -139,7 +139,11 @@ def _sector(content: BriefContent) -> dict[str, Any]:
             "code": first.maps_to[0],
             "label": header.sector_label,
         }
-    return {"classification": first.classification, "code": first.code, "label": header.sector_label}
+    return {
+        "classification": first.classification,
+        "code": first.code,
+        "label": header.sector_label,
+    }
 
 
 def _plan(content: BriefContent) -> dict[str, Any]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
+from app import formatting
 from app.briefs import words
 from app.briefs.content import (
     BriefContent,
     ContestedPoint,
     DataSource,
+    Fact,
     OccupationList,
     Source,
 )
@@ -64,6 +66,26 @@ def flag_words(flags: Iterable[object], translate: Translate) -> str:
     return ", ".join(_word(words.FLAG_WORDS, f, translate) or "" for f in flags)
 
 
+SIGNED_FACTS = frozenset({"employment_change", "employment_change_pct", "panel_employment_change"})
+
+
+def fact_value_text(fact: Fact, lang: str, translate: Translate = _same) -> str:
+    """A key fact's value as people read it in ``lang``: "1,273.2 thousand jobs", "+6.1%",
+    "95%" for a share, the rating's word for a rating; "–" without a value."""
+    key = fact.key.value
+    if key in ("current_conditions", "future_outlook"):
+        return _word(words.RATING_WORDS, fact.category, translate) or formatting.MISSING
+    if fact.value is None:
+        return formatting.MISSING
+    if fact.is_share:
+        return formatting.percent(fact.value, locale=lang)
+    sign = "+" if key in SIGNED_FACTS and fact.value > 0 else ""
+    if fact.unit == "%":
+        return sign + formatting.percent(fact.value / 100, 1, locale=lang)
+    text = sign + formatting.number(fact.value, 2, trim=True, locale=lang)
+    return f"{text} {fact.unit}" if fact.unit else text
+
+
 def _source_cells(source: Source | None) -> tuple[str | None, str | None, str | None]:
     if source is None:
         return (None, None, None)
@@ -103,8 +125,10 @@ GROUP_COLUMNS = (
         "cell",
         "string",
         N_("Cell (code)"),
-        N_("published, suppressed (withheld: too few answers, or so that a smaller group "
-           "cannot be worked out) or no answers"),
+        N_(
+            "published, suppressed (withheld: too few answers, or so that a smaller group "
+            "cannot be worked out) or no answers"
+        ),
         enum=("published", "suppressed", "no answers"),
         page=False,
     ),
@@ -114,8 +138,13 @@ GROUP_COLUMNS = (
     Column("q1", "number", N_("First quartile"), kind="decimal", page=False),
     Column("q3", "number", N_("Third quartile"), kind="decimal", page=False),
     Column("iqr", "number", N_("Interquartile range"), kind="decimal"),
-    Column("agreement", "number", N_("Agreement"), N_("Share of answers in the agree band"),
-           kind="share"),
+    Column(
+        "agreement",
+        "number",
+        N_("Agreement"),
+        N_("Share of answers in the agree band"),
+        kind="share",
+    ),
 )
 CELL_WORDS = {
     "published": N_("shown"),
@@ -162,16 +191,24 @@ class BriefTables:
         return len(self.tables)
 
 
-def _key_facts(content: BriefContent, translate: Translate) -> DataTable:
+def _key_facts(content: BriefContent, lang: str, translate: Translate) -> DataTable:
     columns = (
         Column("fact", "string", N_("Fact (code)"), page=False),
         Column("fact_label", "string", N_("Fact")),
-        Column("value", "number", N_("Value"), N_("Shares are fractions 0..1"), kind="points"),
-        Column("unit", "string", N_("Unit")),
+        Column("value_label", "string", N_("Value"), N_("The value as the brief reads it")),
+        Column(
+            "value",
+            "number",
+            N_("Value (number)"),
+            N_("Shares are fractions 0..1"),
+            kind="points",
+            page=False,
+        ),
+        Column("unit", "string", N_("Unit"), page=False),
         Column("year", "integer", N_("Year"), kind="year"),
         Column("base_year", "integer", N_("Base year"), kind="year"),
         Column("category", "string", N_("Rating (code)"), page=False),
-        Column("category_label", "string", N_("Rating")),
+        Column("category_label", "string", N_("Rating"), page=False),
         *FLAG_COLUMNS,
         *SOURCE_COLUMNS,
         Column("reliability_n", "integer", N_("Panel: answers"), kind="count", page=False),
@@ -189,6 +226,7 @@ def _key_facts(content: BriefContent, translate: Translate) -> DataTable:
             (
                 fact.key.value,
                 translate(words.FACT_WORDS[fact.key.value]),
+                fact_value_text(fact, lang, translate),
                 fact.value,
                 fact.unit,
                 fact.year,
@@ -295,8 +333,13 @@ def _trend(content: BriefContent, translate: Translate) -> DataTable:
 def _openings(content: BriefContent, translate: Translate) -> DataTable:
     section = content.openings
     columns = (
-        Column("component", "string", N_("Component (code)"), page=False,
-               enum=("total", "expansion", "replacement")),
+        Column(
+            "component",
+            "string",
+            N_("Component (code)"),
+            page=False,
+            enum=("total", "expansion", "replacement"),
+        ),
         Column("component_label", "string", N_("Component")),
         Column("value", "number", N_("Openings"), kind="points"),
         Column("share", "number", N_("Share of all openings"), kind="share"),
@@ -311,10 +354,18 @@ def _openings(content: BriefContent, translate: Translate) -> DataTable:
     if section.reason is None:
         parts = (
             ("total", N_("All openings"), section.total, 1.0 if section.total else None),
-            ("expansion", N_("From growth (expansion demand)"), section.expansion,
-             section.expansion_share),
-            ("replacement", N_("From replacing people who leave (replacement demand)"),
-             section.replacement, section.replacement_share),
+            (
+                "expansion",
+                N_("From growth (expansion demand)"),
+                section.expansion,
+                section.expansion_share,
+            ),
+            (
+                "replacement",
+                N_("From replacing people who leave (replacement demand)"),
+                section.replacement,
+                section.replacement_share,
+            ),
         )
         for code, label, value, share in parts:
             rows.append(
@@ -416,20 +467,22 @@ def _skill_needs(content: BriefContent, lang: str, default: str, translate: Tran
         Column("q1", "number", N_("First quartile"), kind="decimal", page=False),
         Column("q3", "number", N_("Third quartile"), kind="decimal", page=False),
         Column("iqr", "number", N_("Interquartile range"), kind="decimal"),
-        Column("agreement", "number", N_("Agreement"), N_("Share of answers in the agree band"),
-               kind="share"),
+        Column(
+            "agreement",
+            "number",
+            N_("Agreement"),
+            N_("Share of answers in the agree band"),
+            kind="share",
+        ),
         Column("consensus_status", "string", N_("Consensus (code)"), page=False),
         Column("consensus_label", "string", N_("Consensus")),
         Column("stable", "boolean", N_("Stable")),
         Column("outcome", "string", N_("Outcome (code)"), page=False),
         Column("outcome_label", "string", N_("Outcome")),
-        Column("median_ci_low", "number", N_("Median interval: low"), kind="decimal",
-               page=False),
-        Column("median_ci_high", "number", N_("Median interval: high"), kind="decimal",
-               page=False),
+        Column("median_ci_low", "number", N_("Median interval: low"), kind="decimal", page=False),
+        Column("median_ci_high", "number", N_("Median interval: high"), kind="decimal", page=False),
         Column("balanced_median", "number", N_("Balanced median"), kind="decimal", page=False),
-        Column("balanced_agreement", "number", N_("Balanced agreement"), kind="share",
-               page=False),
+        Column("balanced_agreement", "number", N_("Balanced agreement"), kind="share", page=False),
         Column("contested", "boolean", N_("Contested between groups")),
     )
     rows = []
@@ -462,7 +515,9 @@ def _skill_needs(content: BriefContent, lang: str, default: str, translate: Tran
             )
         )
         for cell in item.groups:
-            groups.append((item.key, pick_text(item.text, lang, default), *_group_row(cell, translate)))
+            groups.append(
+                (item.key, pick_text(item.text, lang, default), *_group_row(cell, translate))
+            )
         for figure in item.history:
             history.append(
                 (
@@ -624,16 +679,23 @@ def _triangulation(content: BriefContent, lang: str, default: str, translate: Tr
         Column("iqr", "number", N_("Interquartile range"), kind="decimal", page=False),
         Column("outside_iqr", "boolean", N_("Forecast outside the panel's middle half")),
         Column("gap", "number", N_("Gap (forecast minus median)"), kind="decimal"),
-        Column("distance_to_iqr", "number", N_("Distance to the middle half"), kind="decimal",
-               page=False),
-        Column("n_with_range", "integer", N_("Answers with a range"), kind="count",
-               page=False),
-        Column("range_coverage", "number", N_("Ranges that include the forecast"),
-               kind="share", page=False),
-        Column("median_ci_low", "number", N_("Median interval: low"), kind="decimal",
-               page=False),
-        Column("median_ci_high", "number", N_("Median interval: high"), kind="decimal",
-               page=False),
+        Column(
+            "distance_to_iqr",
+            "number",
+            N_("Distance to the middle half"),
+            kind="decimal",
+            page=False,
+        ),
+        Column("n_with_range", "integer", N_("Answers with a range"), kind="count", page=False),
+        Column(
+            "range_coverage",
+            "number",
+            N_("Ranges that include the forecast"),
+            kind="share",
+            page=False,
+        ),
+        Column("median_ci_low", "number", N_("Median interval: low"), kind="decimal", page=False),
+        Column("median_ci_high", "number", N_("Median interval: high"), kind="decimal", page=False),
         Column("balanced_median", "number", N_("Balanced median"), kind="decimal", page=False),
         Column("shown_to_panel", "boolean", N_("Forecast shown to the panel"), page=False),
         *SOURCE_COLUMNS[:1],
@@ -686,8 +748,9 @@ def _triangulation(content: BriefContent, lang: str, default: str, translate: Tr
 def _panel(content: BriefContent, translate: Translate) -> DataTable:
     columns = (
         Column("round", "integer", N_("Round"), kind="count"),
-        Column("group", "string", N_("Stakeholder group (code)"), N_("'all' for the panel"),
-               page=False),
+        Column(
+            "group", "string", N_("Stakeholder group (code)"), N_("'all' for the panel"), page=False
+        ),
         Column("group_label", "string", N_("Stakeholder group")),
         Column("invited", "integer", N_("Invited"), kind="count"),
         Column("responded", "integer", N_("Responded"), kind="count"),
@@ -696,8 +759,14 @@ def _panel(content: BriefContent, translate: Translate) -> DataTable:
     rows = []
     for panel in content.method_sources.panel:
         rows.append(
-            (panel.round, "all", translate(N_("Whole panel")), panel.invited,
-             panel.responded, panel.response_rate)
+            (
+                panel.round,
+                "all",
+                translate(N_("Whole panel")),
+                panel.invited,
+                panel.responded,
+                panel.response_rate,
+            )
         )
         groups = list(dict.fromkeys([*panel.invited_by_group, *panel.responded_by_group]))
         order = list(words.GROUP_WORDS)
@@ -734,10 +803,14 @@ def _sources(content: BriefContent, translate: Translate) -> tuple[DataTable, Da
         Column("horizon_year", "integer", N_("Horizon year"), kind="year", page=False),
         Column("url", "string", N_("Address"), page=False),
         Column("sector_classification", "string", N_("Sector classification"), page=False),
-        Column("occupation_classification", "string", N_("Occupation classification"),
-               page=False),
-        Column("online_share", "number", N_("Share of hiring advertised online"),
-               kind="share", page=False),
+        Column("occupation_classification", "string", N_("Occupation classification"), page=False),
+        Column(
+            "online_share",
+            "number",
+            N_("Share of hiring advertised online"),
+            kind="share",
+            page=False,
+        ),
         Column("caveats", "string", N_("Caveats"), page=False),
     )
     rows = []
@@ -881,7 +954,7 @@ def brief_tables(content: BriefContent, lang: str, translate: Translate = _same)
     themes, quotes = _emerging(content, lang, default, translate)
     sources, codes = _sources(content, translate)
     tables = [
-        _key_facts(content, translate),
+        _key_facts(content, lang, translate),
         _ratings(content, translate),
         _trend(content, translate),
         _openings(content, translate),

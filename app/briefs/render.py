@@ -27,7 +27,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,14 @@ from markupsafe import Markup
 from app import formatting
 from app.briefs import words
 from app.briefs.brief_json import brief_document
-from app.briefs.brief_tables import BriefTables, brief_tables, flag_words, pick_text
-from app.briefs.charts import BriefChart, brief_charts
-from app.briefs.content import BriefContent, Fact, FactKey, Rating, Source
+from app.briefs.brief_tables import (
+    BriefTables,
+    brief_tables,
+    fact_value_text,
+    flag_words,
+    pick_text,
+)
+from app.briefs.content import BriefContent, Fact, Rating, Source
 from app.briefs.diff import Change, word_diff
 from app.briefs.pdf import ASSET_BASE, PDF_TABLE_ROWS, html_to_pdf
 from app.briefs.tables import (
@@ -57,6 +62,8 @@ from app.briefs.tables import (
     tables_xlsx,
 )
 from app.charts import figure_png, figure_svg
+from app.charts.brief import BRIEF_ENGLISH, BriefChartText
+from app.charts.brief import brief_charts as chart_list
 from app.formatting import N_
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "css"
@@ -101,6 +108,12 @@ class RenderedBrief:
     lang: str
     artefacts: tuple[Artefact, ...]
     formats: Mapping[str, str]
+    #: Addresses the PDF's page asked for and was refused (none for a sound brief: its text
+    #: is never markup); kept for the log and the tests.
+    pdf_refused: tuple[str, ...] = ()
+    #: Tables on the PDF's page (each part of a split table counts): what its structure tree
+    #: should hold.
+    pdf_tables: int = 0
 
     def __getitem__(self, name: str) -> Artefact:
         for artefact in self.artefacts:
@@ -203,22 +216,7 @@ class Formatter:
         return text
 
     def fact_value(self, fact: Fact) -> str:
-        if fact.key.value in ("current_conditions", "future_outlook"):
-            return self._(words.RATING_WORDS.get(fact.category or "", fact.category or ""))
-        if fact.value is None:
-            return formatting.MISSING
-        if fact.is_share:
-            return formatting.percent(fact.value, locale=self.lang)
-        signed = fact.key in (
-            FactKey.employment_change,
-            FactKey.employment_change_pct,
-            FactKey.panel_employment_change,
-        )
-        if fact.unit == "%":
-            text = formatting.percent(fact.value / 100, 1, locale=self.lang)
-            return ("+" + text) if signed and fact.value > 0 else text
-        text = self.points(fact.value, signed=signed)
-        return f"{text} {fact.unit}" if fact.unit else text
+        return fact_value_text(fact, self.lang, self._)
 
     def date(self, iso: str | None) -> str:
         if not iso:
@@ -381,9 +379,12 @@ def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
             "category": _(words.RATING_WORDS[view.category.value])
         }
         if view.median is not None:
-            panel += " (" + _(N_("median %(median)s")) % {
-                "median": fmt.points(view.median) + (f" {view.unit}" if view.unit else "")
-            } + ")"
+            panel += (
+                " ("
+                + _(N_("median %(median)s"))
+                % {"median": fmt.points(view.median) + (f" {view.unit}" if view.unit else "")}
+                + ")"
+            )
     return RatingView(
         kind=rating.kind.value,
         title=_(words.RATING_KIND_WORDS[rating.kind.value]),
@@ -400,7 +401,9 @@ def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
         panel=panel,
         disagrees=rating.disagrees,
         published=tuple(
-            f"{p.label}: {p.category}" + (f" ({p.year})" if p.year else "") + " — "
+            f"{p.label}: {p.category}"
+            + (f" ({p.year})" if p.year else "")
+            + " — "
             + fmt.source(p.source)
             for p in rating.published
         ),
@@ -411,7 +414,9 @@ def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
 
 
 def _paragraphs(text: str) -> tuple[str, ...]:
-    return tuple(p.strip() for p in str(text or "").replace("\r\n", "\n").split("\n\n") if p.strip())
+    return tuple(
+        p.strip() for p in str(text or "").replace("\r\n", "\n").split("\n\n") if p.strip()
+    )
 
 
 def _safe_url(url: str | None) -> str | None:
@@ -477,11 +482,13 @@ def page_context(
         contested.append(
             {
                 "text": text(point.text),
-                "tables": table("contested", rows=rows, caption=caption,
-                                id_=f"table-contested-{number}"),
+                "tables": table(
+                    "contested", rows=rows, caption=caption, id_=f"table-contested-{number}"
+                ),
                 "withheld": [_(words.GROUP_WORDS.get(g, g)) for g in point.suppressed_groups],
-                "kw": _(N_("Kruskal-Wallis test across %(groups)s published groups: H = "
-                           "%(h)s, %(p)s"))
+                "kw": _(
+                    N_("Kruskal-Wallis test across %(groups)s published groups: H = %(h)s, %(p)s")
+                )
                 % {
                     "groups": point.groups_compared or "–",
                     "h": formatting.number(point.kw_h, 2, locale=lang),
@@ -493,7 +500,7 @@ def page_context(
                 % {"diff": formatting.number(point.max_median_diff, 2, locale=lang)}
                 if point.max_median_diff is not None
                 else None,
-                "chart": charts.get(f"contested_{number}"),
+                "chart": charts.get(f"group_positions_{point.key}"),
             }
         )
     narrative = content.narrative
@@ -557,9 +564,10 @@ def page_context(
         "skills_reason": _section_reason(content.skill_needs, fmt),
         "skills_tables": table("skill_needs"),
         "skills_groups_tables": table("skill_needs_groups"),
-        "skills_chart": charts.get("skill_needs_rounds"),
+        "skills_chart": charts.get("skill_ratings"),
         "withheld_items": [
-            text(content.skill_needs.withheld_text.get(k) or k) for k in content.skill_needs.withheld
+            text(content.skill_needs.withheld_text.get(k) or k)
+            for k in content.skill_needs.withheld
         ],
         "contested_reason": _section_reason(content.contested, fmt),
         "contested": contested,
@@ -583,8 +591,12 @@ def page_context(
         "triangulation_tables": table("triangulation"),
         "triangulation_chart": charts.get("triangulation"),
         "triangulation_flagged": [
-            _(N_("%(item)s: the forecast (%(forecast)s) lies outside the panel's middle half "
-                 "(%(q1)s to %(q3)s); gap %(gap)s."))
+            _(
+                N_(
+                    "%(item)s: the forecast (%(forecast)s) lies outside the panel's middle half "
+                    "(%(q1)s to %(q3)s); gap %(gap)s."
+                )
+            )
             % {
                 "item": text(r.text).text,
                 "forecast": fmt.points(r.forecast),
@@ -609,8 +621,10 @@ def page_context(
                 (_(N_("Stability rule")), plan.stability_rule if plan else None),
                 (_(N_("Minimum answers")), plan.min_n if plan else None),
                 (_(N_("Maximum rounds")), plan.max_rounds if plan else None),
-                (_(N_("Quantile method")), (plan.quantile_method if plan else None)
-                 or method.quantile_method),
+                (
+                    _(N_("Quantile method")),
+                    (plan.quantile_method if plan else None) or method.quantile_method,
+                ),
                 (_(N_("Analysis plan (SHA-256)")), plan.sha256 if plan else None),
                 (_(N_("Plan amended")), plan.amended_reason if plan else None),
             )
@@ -622,19 +636,27 @@ def page_context(
         ],
         "outlook_rules": [
             (_(N_("Future outlook rule")), method.outlook.outlook_version),
-            (_(N_("Growth thresholds (percentage points)")),
-             f"{fmt.points(method.outlook.growth_strong, signed=True)} / "
-             f"{fmt.points(method.outlook.growth_weak)}"),
-            (_(N_("Openings-rate thresholds (percentage points)")),
-             f"{fmt.points(method.outlook.openings_strong, signed=True)} / "
-             f"{fmt.points(method.outlook.openings_weak)}"),
+            (
+                _(N_("Growth thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.growth_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.growth_weak)}",
+            ),
+            (
+                _(N_("Openings-rate thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.openings_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.openings_weak)}",
+            ),
             (_(N_("Current conditions rule")), method.outlook.current_version),
-            (_(N_("Employment-change thresholds (percentage points)")),
-             f"{fmt.points(method.outlook.current_strong, signed=True)} / "
-             f"{fmt.points(method.outlook.current_weak)}"),
-            (_(N_("Job-advertisement thresholds (percentage points)")),
-             f"{fmt.points(method.outlook.ads_strong, signed=True)} / "
-             f"{fmt.points(method.outlook.ads_weak)}"),
+            (
+                _(N_("Employment-change thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.current_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.current_weak)}",
+            ),
+            (
+                _(N_("Job-advertisement thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.ads_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.ads_weak)}",
+            ),
         ],
         "sources": [
             {
@@ -655,6 +677,62 @@ def page_context(
         "annotations": {a.target: a.text for a in content.annotations},
         "links": dict(links or {}),
     }
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BriefChart:
+    """A chart of the brief, drawn: its figure, caption and alt text in the language
+    rendered, and the data table beside it (``table``, the rows for which ``rows`` holds)."""
+
+    name: str
+    caption: str
+    alt: str
+    figure: Any
+    table: str
+    rows: Callable[[tuple], bool] | None = None
+
+    def close(self) -> None:
+        self.figure.clear()
+
+
+def chart_text(lang: str, translate: Callable[[str], str]) -> BriefChartText:
+    """The words of the brief's charts in ``lang``."""
+    words_ = {
+        f.name: translate(getattr(BRIEF_ENGLISH, f.name))
+        for f in fields(BRIEF_ENGLISH)
+        if f.name != "locale" and isinstance(getattr(BRIEF_ENGLISH, f.name), str)
+    }
+    groups = {g: translate(m) for g, m in words.GROUP_WORDS.items()}
+    return replace(BRIEF_ENGLISH, **words_, groups=groups, locale=lang)
+
+
+def brief_charts(
+    content: BriefContent, lang: str, translate: Callable[[str], str]
+) -> list[BriefChart]:
+    """The charts ``content`` has (``app.charts.brief``), drawn, each with the data table
+    the page shows beside it."""
+    charts = []
+    keys = {f"group_positions_{p.key}": p.key for p in content.contested.points}
+    tables = {
+        "employment_trend": "employment_trend",
+        "openings": "openings",
+        "skill_ratings": "skill_needs_rounds",
+        "triangulation": "triangulation",
+    }
+    for chart in chart_list(content, lang=lang, text=chart_text(lang, translate)):
+        rows = None
+        if chart.name in keys:
+            table = "contested"
+            rows = (lambda key: lambda row: row[0] == key)(keys[chart.name])
+        else:
+            table = tables.get(chart.name)
+        if table is None:
+            continue
+        charts.append(BriefChart(chart.name, chart.caption, chart.alt, chart.build(), table, rows))
+    return charts
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -781,8 +859,10 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
                 for d in content.method_sources.sources
             ],
             contributors=[
-                {"title": content.header.contact.organisation or content.header.contact.name,
-                 "role": "publisher"}
+                {
+                    "title": content.header.contact.organisation or content.header.contact.name,
+                    "role": "publisher",
+                }
             ]
             if content.header.contact
             else [],
@@ -800,7 +880,9 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
         files["brief.xlsx"] = (
             XLSX_MEDIA_TYPE,
             tables_xlsx(
-                list(tables), translate=_, title=content.header.title,
+                list(tables),
+                translate=_,
+                title=content.header.title,
                 about=_about(content, fmt, base),
             ),
         )
@@ -811,8 +893,12 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
         links = {kind: base + name for kind, name in FORMATS.items()}
         links["datapackage"] = base + "datapackage.json"
         page_views = _chart_views(
-            charts, tables, fmt, lambda n: _data_uri(MEDIA_TYPES["svg"], svgs[n]),
-            for_pdf=False, content=content,
+            charts,
+            tables,
+            fmt,
+            lambda n: _data_uri(MEDIA_TYPES["svg"], svgs[n]),
+            for_pdf=False,
+            content=content,
         )
         html = render_template(
             "briefs/page.html",
@@ -822,8 +908,12 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
         files["brief.html"] = (MEDIA_TYPES["html"], html.encode("utf-8"))
 
         pdf_views = _chart_views(
-            charts, tables, fmt, lambda n: f"{ASSET_BASE}charts/{n}.svg",
-            for_pdf=True, content=content,
+            charts,
+            tables,
+            fmt,
+            lambda n: f"{ASSET_BASE}charts/{n}.svg",
+            for_pdf=True,
+            content=content,
         )
         pdf_html = render_template(
             "briefs/page.html",
@@ -839,16 +929,25 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
             page_label=_(N_("Page %(page)s of %(pages)s")),
         )
         files["brief.pdf"] = (MEDIA_TYPES["pdf"], result.data)
+        pdf_tables = pdf_html.count("<table")
         for chart in charts:
             chart.close()
 
-    order = ["brief.html", "brief.pdf", "brief.json", "brief.xlsx", "brief-csv.zip",
-             "datapackage.json"]
+    order = [
+        "brief.html",
+        "brief.pdf",
+        "brief.json",
+        "brief.xlsx",
+        "brief-csv.zip",
+        "datapackage.json",
+    ]
     names = order + sorted(n for n in files if n not in order)
     return RenderedBrief(
         lang=lang,
         artefacts=tuple(Artefact(n, files[n][0], files[n][1]) for n in names),
         formats=dict(FORMATS),
+        pdf_refused=result.refused,
+        pdf_tables=pdf_tables,
     )
 
 
@@ -880,8 +979,12 @@ def preview_context(content: BriefContent, *, lang: str) -> dict[str, Any]:
         charts = brief_charts(content, lang, gettext)
         svgs = {c.name: figure_svg(c.figure) for c in charts}
         views = _chart_views(
-            charts, tables, fmt, lambda n: _data_uri(MEDIA_TYPES["svg"], svgs[n]),
-            for_pdf=False, content=content,
+            charts,
+            tables,
+            fmt,
+            lambda n: _data_uri(MEDIA_TYPES["svg"], svgs[n]),
+            for_pdf=False,
+            content=content,
         )
         for chart in charts:
             chart.close()

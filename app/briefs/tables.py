@@ -116,8 +116,8 @@ class DataTable:
         return tuple(i for i, c in enumerate(self.columns) if c.page)
 
     def caption_text(self, translate: Translate = _same) -> str:
-        return translate(self.caption) % dict(self.params) if self.params else translate(
-            self.caption
+        return (
+            translate(self.caption) % dict(self.params) if self.params else translate(self.caption)
         )
 
     def note_text(self, translate: Translate = _same) -> str | None:
@@ -219,7 +219,9 @@ def tables_xlsx(
         sheet = book.sheet(table.name)
         widths = [min(60, max(10, len(c.title_text(translate)) + 2)) for c in table.columns]
         for col, column in enumerate(table.columns):
-            book.write(sheet, 0, col, column.title_text(translate), text_wrap=True, valign="top", **bold)
+            book.write(
+                sheet, 0, col, column.title_text(translate), text_wrap=True, valign="top", **bold
+            )
         for r, values in enumerate(table.rows, start=1):
             for col, (column, value) in enumerate(zip(table.columns, values, strict=True)):
                 value = _plain(value)
@@ -326,7 +328,8 @@ def datapackage(
     if homepage:
         package["homepage"] = homepage
     if created:
-        package["created"] = created
+        # the spec wants a date and time (RFC 3339); a brief's date is the day it is of
+        package["created"] = created + "T00:00:00Z" if len(created) == 10 else created
     if keywords:
         package["keywords"] = list(keywords)
     if licenses:
