@@ -152,6 +152,8 @@ class Cell:
     text: str
     lang: str | None = None
     num: bool = False
+    #: Never broken across lines (years, codes).
+    nowrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,6 +176,10 @@ class ChartView:
     caption: str
     tables: tuple[PageTable, ...]
     annotations: tuple[str, ...] = ()
+
+
+#: Columns of codes, which are never broken across lines.
+NOWRAP_COLUMNS = frozenset({"code", "sector_code", "item_key", "geography", "vintage"})
 
 
 class Formatter:
@@ -207,7 +213,8 @@ class Formatter:
         numeric = column.type in ("integer", "number") and column.kind != "year"
         if isinstance(value, Text):
             return Cell(value.text, value.lang if value.lang not in (None, self.lang) else None)
-        return Cell(self.value(value, column.kind, column.type), None, numeric)
+        nowrap = column.kind == "year" or column.name in NOWRAP_COLUMNS
+        return Cell(self.value(value, column.kind, column.type), None, numeric, nowrap)
 
     def points(self, value: Any, *, signed: bool = False) -> str:
         text = formatting.number(value, 2, trim=True, locale=self.lang)
