@@ -44,7 +44,7 @@ FONTS = {
 PDF_TABLE_ROWS = 14
 #: Lines of text a table part may take, by the estimate of :func:`table_parts` (an A4 page
 #: holds about 55 lines of table text beside its header and caption).
-PDF_TABLE_LINES = 40
+PDF_TABLE_LINES = 30
 #: Characters of table text across the width of the page (8.5 pt on 174 mm).
 _PAGE_CHARACTERS = 100
 

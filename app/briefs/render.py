@@ -946,7 +946,7 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
 #: Line budgets of table parts tried in turn (``app.briefs.pdf.table_parts``): when WeasyPrint's
 #: tagging meets a table part that its layout still broke across pages (a caption left alone
 #: at the foot of a page), the PDF is made again with smaller parts.
-PDF_LINE_BUDGETS = (PDF_TABLE_LINES, 24, 12)
+PDF_LINE_BUDGETS = (PDF_TABLE_LINES, 18, 10)
 
 
 def _pdf(content, lang, tables, charts, svgs, links, fmt):
