@@ -1294,15 +1294,13 @@ def _method(inputs: BriefInputs, datasets, settings: OutlookSettings) -> MethodS
     sources = []
     for dataset in datasets:
         p = dataset.provenance
-        used = sorted(
-            {
-                (s.sector_code or "", s.occupation_code or "", s.label)
-                for s in dataset.series
-                if s.role is not SeriesRole.occupation
-            }
-        )
+        used: dict[tuple[str, str], str] = {}
+        for s in dataset.series:
+            if s.role is not SeriesRole.occupation:
+                key = (s.sector_code or "", s.occupation_code or "")
+                used[key] = used.get(key) or s.label or ""
         codes = []
-        for sector_code, occupation_code, label in used:
+        for (sector_code, occupation_code), label in sorted(used.items()):
             code = sector_code or occupation_code
             if not code:
                 continue
