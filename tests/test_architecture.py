@@ -27,6 +27,13 @@ PURE = [
     "questionnaires/spec.py",
     "questionnaires/loader.py",
     "consultations/document.py",
+    "briefs/tables.py",
+    "briefs/brief_tables.py",
+    "briefs/brief_json.py",
+    "briefs/diff.py",
+    "briefs/record.py",
+    "briefs/words.py",
+    "briefs/pdf.py",
     "briefs/content.py",
     "briefs/assemble.py",
 ]
