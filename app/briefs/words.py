@@ -34,6 +34,7 @@ GROUP_WORDS = {
 CONSENSUS_SHORT = {
     "in": N_("Consensus in"),
     "out": N_("Consensus out"),
+    "mid": N_("Consensus on a middle position"),
     "none": N_("No consensus"),
     "insufficient": N_("Too few answers"),
     "conflict": N_("Conflict, treated as no consensus"),
@@ -42,6 +43,7 @@ CONSENSUS_SHORT = {
 LABEL_WORDS = {
     "consensus-in": N_("Consensus in"),
     "consensus-out": N_("Consensus out"),
+    "consensus-middle": N_("Consensus on a middle position"),
     "dissent": N_("Dissent (stable without consensus)"),
     "unresolved": N_("Unresolved"),
 }
