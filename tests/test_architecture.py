@@ -23,6 +23,7 @@ PURE = [
     "questionnaires/spec.py",
     "questionnaires/loader.py",
     "consultations/document.py",
+    "briefs/textdiff.py",
     "briefs/content.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")

@@ -60,12 +60,8 @@ class RenderStatus(enum.StrEnum):
 
 #: The secretariat's narrative: the only text of a brief it writes (figures are annotated,
 #: never edited). Keys in the order the brief shows them.
-NARRATIVE_FIELDS = (
-    "summary",
-    "implications_ministries",
-    "implications_education_providers",
-    "implications_guidance_practitioners",
-)
+#: The same names as ``app.briefs.content.Narrative``.
+NARRATIVE_FIELDS = ("summary", "ministries", "education_providers", "guidance_practitioners")
 
 #: Why a version in a state cannot take an action: one whole sentence per action, so that
 #: each language says it in its own words (the state is not a value of the message).

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -24,7 +24,6 @@ from sqlalchemy import or_, select, update
 from app.audit.services import record
 from app.auth.models import Role, User
 from app.auth.policy import Act, authorize
-from app.briefs.snapshot import assemble_content, figure_keys
 from app.briefs.models import (
     NARRATIVE_FIELDS,
     Brief,
@@ -35,6 +34,7 @@ from app.briefs.models import (
     ChangeClass,
     RenderStatus,
 )
+from app.briefs.snapshot import assemble_content, figure_keys
 from app.consultations.models import Consultation, ConsultationStatus, RoundStatus
 from app.database import utcnow
 from app.errors import BriefStateError, InvalidInput, NotAllowed, NotFound
@@ -341,7 +341,13 @@ def save_narrative(
     for key, note in annotations.items():
         note = str(note or "").strip()
         if key not in keys:
-            problems.append(Problem(N_("the brief has no figure %(key)s"), field=f"annotation-{key}", params={"key": key}))
+            problems.append(
+                Problem(
+                    N_("the brief has no figure %(key)s"),
+                    field=f"annotation-{key}",
+                    params={"key": key},
+                )
+            )
         elif note:
             problems += _text(note, f"annotation-{key}", MAX_NOTE_LENGTH)
             notes[key] = note
@@ -520,14 +526,14 @@ def publish(
 
 def _publication_refused(version: BriefVersion, by: User, expected: int) -> None:
     if version.status in (BriefStatus.published, BriefStatus.superseded):
-        raise BriefStateError(
-            N_("version %(n)s has been published already"), {"n": version.number}
-        )
+        raise BriefStateError(N_("version %(n)s has been published already"), {"n": version.number})
     version.require("publish", BriefStatus.approved)
     if version.author_id is not None and version.author_id == by.id:
         raise NotAllowed(N_("the author of a version cannot publish it"))
     raise BriefStateError(
-        N_("version %(n)s changed since you opened it (edit %(seen)s, now %(now)s); check it again"),
+        N_(
+            "version %(n)s changed since you opened it (edit %(seen)s, now %(now)s); check it again"
+        ),
         {"n": version.number, "seen": expected, "now": version.edit_version},
     )
 
@@ -560,13 +566,27 @@ class Output:
     data: bytes
 
 
-def begin_rendering(version: BriefVersion, *, note: str = "", as_of: datetime | None = None) -> bool:
+#: A render that started this long ago and never finished may be started again.
+STALE_RENDER = timedelta(minutes=15)
+
+
+def render_due(version: BriefVersion, *, as_of: datetime | None = None) -> bool:
+    """Whether the outputs of a published version may be rendered (again): none stored, and
+    no render running (or one that started ``STALE_RENDER`` ago and never finished)."""
+    if not version.is_published or version.artefacts:
+        return False
+    if version.render_status is RenderStatus.rendering:
+        started = version.render_started_at
+        return started is None or (as_of or utcnow()) - started > STALE_RENDER
+    return version.render_status is not RenderStatus.ready
+
+
+def begin_rendering(
+    version: BriefVersion, *, note: str = "", as_of: datetime | None = None
+) -> bool:
     """Mark a published version's outputs as being rendered. False (and nothing changed)
     when they are rendered already or being rendered. Flushes."""
-    if not version.is_published or version.render_status in (
-        RenderStatus.ready,
-        RenderStatus.rendering,
-    ):
+    if not render_due(version, as_of=as_of):
         return False
     version.render_status, version.render_note = RenderStatus.rendering, note
     version.render_started_at = as_of or utcnow()
@@ -632,7 +652,7 @@ def retry_rendering(version: BriefVersion, *, by: User) -> None:
     authorize(by, Act.view, version)
     if by is None or getattr(by, "role", None) not in (Role.publisher, Role.secretariat):
         raise NotAllowed(N_("you may not do this with this brief version"))
-    if not version.is_published or version.render_status is RenderStatus.ready:
+    if not render_due(version):
         raise BriefStateError(
             N_("the outputs of version %(n)s are stored already or not due"), {"n": version.number}
         )

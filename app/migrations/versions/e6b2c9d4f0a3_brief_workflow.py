@@ -6,6 +6,7 @@ Revises: a5c8e2f4b9d1
 Create Date: 2026-12-03 19:00:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 

@@ -1,0 +1,103 @@
+"""Rendering a published version's outputs, once, after its publication is committed.
+
+``start_rendering`` is registered with ``unit_of_work().after_commit`` by whoever publishes.
+It runs the job in a thread of the same process (the embedded default: no worker to set up)
+or, under tests, in the caller's thread (``BRIEF_RENDERING``: ``thread``, ``inline`` or
+``off``). The job marks the version as rendering (visible on its page), renders every file
+outside any transaction, and stores them in one transaction; on an error it records the
+failure, which staff can retry.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+
+from flask import Flask, current_app, render_template
+from flask_babel import force_locale
+
+from app.briefs import services
+from app.briefs.models import BriefVersion, RenderStatus
+from app.briefs.services import Output
+from app.briefs.snapshot import content_of
+from app.extensions import db
+from app.unit import end_reads, unit_of_work
+
+log = logging.getLogger(__name__)
+
+
+def render_outputs(version: BriefVersion, *, lang: str, base_url: str) -> list[Output]:
+    """Every output file of ``version`` (HTML page and data as JSON), without storing."""
+    brief = content_of(version)
+    document = {
+        "brief": version.brief_id,
+        "version": version.number,
+        "title": version.brief.title,
+        "published_at": version.published_at.isoformat() if version.published_at else None,
+        "change_class": version.change_class.value if version.change_class else None,
+        "change_note": version.change_note,
+        "contact": version.contact,
+        "narrative": version.narrative,
+        "annotations": version.annotations,
+        "content": brief.to_json() if brief is not None else version.content,
+    }
+    with force_locale(lang):
+        html = render_template(
+            "briefs/output.html", v=version, brief=brief, lang=lang, base_url=base_url
+        )
+    return [
+        Output("brief.html", "text/html; charset=utf-8", html.encode("utf-8")),
+        Output(
+            "brief.json",
+            "application/json; charset=utf-8",
+            json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"),
+        ),
+    ]
+
+
+def render_version(version_id: int) -> RenderStatus:
+    """The rendering job: render and store the outputs of a published version whose outputs
+    are due (pending or failed). Commits its own units of work. Returns the render status."""
+    with unit_of_work():
+        version = db.session.get(BriefVersion, version_id)
+        if version is None or not services.begin_rendering(version, note="rendering"):
+            return version.render_status if version is not None else RenderStatus.none
+    version = db.session.get(BriefVersion, version_id)
+    lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+    try:
+        outputs = render_outputs(version, lang=lang, base_url=current_app.config["BASE_URL"])
+        end_reads()
+        with unit_of_work():
+            version = db.session.get(BriefVersion, version_id)
+            services.store_outputs(version, outputs)
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded; staff can retry
+        log.exception("rendering brief version %s failed", version_id)
+        db.session.rollback()
+        with unit_of_work():
+            version = db.session.get(BriefVersion, version_id)
+            services.rendering_failed(version, f"{type(exc).__name__}: {exc}")
+        return RenderStatus.failed
+    return RenderStatus.ready
+
+
+def start_rendering(version_id: int, app: Flask | None = None) -> None:
+    """Start the rendering job of a version, as ``BRIEF_RENDERING`` says (``thread``: a
+    thread of this process; ``inline``: now, in this thread; ``off``: not at all, the
+    version stays pending)."""
+    app = app or current_app._get_current_object()
+    mode = app.config.get("BRIEF_RENDERING") or ("inline" if app.testing else "thread")
+    if mode == "off":
+        return
+    if mode == "inline":
+        render_version(version_id)
+        return
+
+    def job() -> None:
+        with app.app_context():
+            try:
+                render_version(version_id)
+            finally:
+                db.session.remove()
+
+    threading.Thread(target=job, name=f"render-brief-{version_id}", daemon=True).start()

@@ -1,0 +1,76 @@
+"""The stored content of a brief version and what the workflow reads from it.
+
+``assemble_content`` builds the content of a version from its consultation (as JSON, the
+stored form of ``app.briefs.content.BriefContent``); ``figure_keys`` lists what the
+secretariat may annotate; ``content_of`` is a version's content with the secretariat's
+narrative, notes and contact put in, as every output reads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from app.briefs.content import Annotation, BriefContent, Contact, Narrative, Section
+from app.briefs.models import NARRATIVE_FIELDS
+
+if TYPE_CHECKING:
+    from app.briefs.models import BriefVersion
+    from app.consultations.models import Consultation
+
+
+def assemble_content(consultation: Consultation, *, as_of: datetime) -> dict[str, Any]:
+    """The content of a new version of a brief on ``consultation``, as stored JSON."""
+    return {
+        "schema_version": 0,
+        "header": {
+            "title": consultation.title,
+            "consultation_title": consultation.title,
+            "rounds": [r.number for r in consultation.rounds if r.results is not None],
+            "date": as_of.date().isoformat(),
+        },
+    }
+
+
+def typed(content: dict[str, Any]) -> BriefContent | None:
+    """The stored content as a ``BriefContent``, or None when it is not one (yet)."""
+    if not content or not content.get("schema_version"):
+        return None
+    return BriefContent.from_json(content)
+
+
+def figure_keys(content: dict[str, Any]) -> dict[str, str]:
+    """What a note may be put beside, target -> its kind (``section``, ``fact`` or ``item``),
+    in the order of the brief."""
+    brief = typed(content)
+    targets: dict[str, str] = {s.value: "section" for s in Section}
+    if brief is None:
+        return targets
+    for fact in brief.facts():
+        targets.setdefault(fact.key.value, "fact")
+    for need in brief.skill_needs.items:
+        targets.setdefault(need.key, "item")
+    return targets
+
+
+def content_of(version: BriefVersion) -> BriefContent | None:
+    """The version's content as its outputs show it: the narrative, the notes beside figures
+    and the contact of the version, its number and date (the publication's, else today's)."""
+    brief = typed(version.content)
+    if brief is None:
+        return None
+    narrative = Narrative(
+        **{k: str((version.narrative or {}).get(k) or "") for k in NARRATIVE_FIELDS}
+    )
+    notes = tuple(
+        Annotation(target=k, text=v) for k, v in (version.annotations or {}).items() if v.strip()
+    )
+    when = version.published_at or version.created_at
+    header = replace(
+        brief.header,
+        version=version.number,
+        date=when.date().isoformat() if when else brief.header.date,
+        contact=Contact(name=version.contact) if version.contact else brief.header.contact,
+    )
+    return replace(brief.with_narrative(narrative).with_annotations(notes), header=header)
