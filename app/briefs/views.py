@@ -46,7 +46,7 @@ from app.briefs.models import NARRATIVE_FIELDS, BriefStatus, BriefVersion, Rende
 from app.briefs.rendering import render_outputs, start_rendering
 from app.briefs.snapshot import figure_keys
 from app.briefs.textdiff import text_changes
-from app.errors import DomainError, InvalidInput, NotFound
+from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_
 from app.i18n import problem_message, refusal_text
 from app.unit import end_reads, unit_of_work
@@ -329,6 +329,7 @@ def edit(brief_id: int, number: int):
             theirs, status = exc.theirs, 409
             # the form keeps what was typed; saving it again means "mine over theirs"
             form.edit_version.data = exc.theirs.edit_version
+            form.edit_version.raw_data = [str(exc.theirs.edit_version)]
             flash(refusal_text(exc), "error")
         except InvalidInput as exc:
             notes_by_target = {f"annotation-{t}": f.name for f, t in form.note_fields()}
@@ -359,10 +360,10 @@ def _transition(brief_id: int, number: int, action, done: str):
     try:
         with unit_of_work():
             action(v, user)
+    except (NotFound, NotAllowed):
+        raise  # answered 404 / 403 by the error handler
     except DomainError as exc:
         flash(refusal_text(exc, with_problems=True), "error")
-        if exc.status_code == 404:
-            raise
     else:
         flash(done, "info")
     return _back_to(v)
@@ -439,10 +440,11 @@ def publish(brief_id: int, number: int):
                 services.publish(v, by=user, expected_edit_version=form.edit_version.data)
                 version_id = v.id
                 work.after_commit(lambda: start_rendering(version_id))
+        except (NotFound, NotAllowed):
+            raise  # answered 404 / 403 by the error handler
         except DomainError as exc:
+            # e.g. published a moment ago by another click: say so on the version's page
             flash(refusal_text(exc), "error")
-            if exc.status_code == 404:
-                raise
             return _back_to(v)
         flash(_("Version %(n)s is published. Its files are being rendered.", n=number), "info")
         return _back_to(v)
