@@ -25,6 +25,7 @@ PURE = [
     "consultations/document.py",
     "briefs/textdiff.py",
     "briefs/content.py",
+    "briefs/assemble.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 
