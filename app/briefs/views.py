@@ -505,43 +505,44 @@ def _serve(name: str, media_type: str, data: bytes, *, inline: bool = False) -> 
     return response
 
 
+#: Names an output of a brief may have ("brief.pdf", "data/key_facts.csv"): anything else is
+#: not looked for.
+OUTPUT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,80}(/[a-z0-9][a-z0-9_.-]{0,80})?", re.ASCII)
+
+
+def _rendered_now(v: BriefVersion, name: str) -> services.Output:
+    """Output ``name`` of a version that is not published, rendered now in the interface
+    language (nothing stored). NotFound when there is no such output."""
+    if not OUTPUT_NAME.fullmatch(name):
+        raise NotFound(N_("no such brief version"))
+    outputs = render_outputs(v, lang=str(get_locale()), base_url=current_app.config["BASE_URL"])
+    end_reads()  # the files hold what they need: no transaction stays open while served
+    found = next((o for o in outputs if o.name == name), None)
+    if found is None:
+        raise NotFound(N_("no such brief version"))
+    return found
+
+
 @bp.route(VERSION + "/preview")
 @staff()
 def preview(brief_id: int, number: int):
-    """The version exactly as it renders (stored outputs once published)."""
+    """The version exactly as it will be published (a published one: as it was stored)."""
     v = services.get_version_for(_user(), brief_id, number)
-    stored = v.artefact("brief.html")
-    if stored is not None:
-        html = stored.data.decode("utf-8")
-    else:
-        outputs = {
-            o.name: o
-            for o in render_outputs(
-                v, lang=str(get_locale()), base_url=current_app.config["BASE_URL"]
-            )
-        }
-        html = outputs["brief.html"].data.decode("utf-8")
-    end_reads()
+    if v.is_published:
+        return redirect(url_for(".published_page", brief_id=brief_id, number=number))
+    html = _rendered_now(v, "brief.html").data.decode("utf-8")
     return _serve("brief.html", "text/html; charset=utf-8", _nonced(html).encode(), inline=True)
 
 
 @bp.route(VERSION + "/preview/<path:name>")
 @staff()
 def preview_file(brief_id: int, number: int, name: str):
-    """One output of the version as it renders now (drafts included, for those who may see
-    them); a download."""
+    """One output of a version not yet published, rendered now, for those who may see it
+    (a download); a published version's files are the stored ones."""
     v = services.get_version_for(_user(), brief_id, number)
-    stored = v.artefact(name)
-    if stored is not None:
-        return _serve(stored.name, stored.media_type, stored.data)
-    outputs = {
-        o.name: o
-        for o in render_outputs(v, lang=str(get_locale()), base_url=current_app.config["BASE_URL"])
-    }
-    end_reads()
-    if name not in outputs:
-        raise NotFound(N_("no such brief version"))
-    output = outputs[name]
+    if v.is_published:
+        return redirect(url_for(".published_file", brief_id=brief_id, number=number, name=name))
+    output = _rendered_now(v, name)
     return _serve(output.name, output.media_type, output.data)
 
 
