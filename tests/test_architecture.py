@@ -24,6 +24,13 @@ PURE = [
     "questionnaires/loader.py",
     "consultations/document.py",
     "briefs/textdiff.py",
+    "briefs/tables.py",
+    "briefs/brief_tables.py",
+    "briefs/brief_json.py",
+    "briefs/diff.py",
+    "briefs/record.py",
+    "briefs/words.py",
+    "briefs/pdf.py",
     "briefs/content.py",
     "briefs/assemble.py",
 ]

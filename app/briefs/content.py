@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, ClassVar
 
+from app.briefs.record import RoundItems
 from app.consultations.document import CellStatus, GroupCell
 from app.forecasts.table import DatasetKind, Level, Status
 from app.formatting import N_
@@ -974,6 +975,9 @@ class BriefContent:
     implications: ImplicationsSection
     method_sources: MethodSourcesSection
     annotations: tuple[Annotation, ...] = ()
+    #: Every round's items as published (counts and statistics, for the data and the API;
+    #: ``app.briefs.record``), in round order.
+    rounds: tuple[RoundItems, ...] = ()
     schema_version: int = SCHEMA_VERSION
 
     # --- rules ---------------------------------------------------------------------------

@@ -1,0 +1,206 @@
+"""A brief's HTML as a tagged PDF (WeasyPrint), fetching nothing but bundled assets.
+
+SECURITY.md 2.5 and S2: the page is rendered with a URL fetcher that serves only the assets
+handed to it (the charts of this brief, the bundled fonts and style sheets) under one made-up
+address, :data:`ASSET_BASE`, and refuses every other address — ``file:``, ``http:`` to the
+local network, ``data:`` alike — so that text in a brief can never make the server read a file
+or call a service. Refused addresses are recorded on the fetcher (tests read them).
+
+The PDF is made with ``pdf_variant="pdf/ua-1"``, which makes WeasyPrint write a structure tree
+(headings, paragraphs, lists, tables, figures with their alternative text), the document
+language and its title. WeasyPrint's tagging is incomplete: it builds the tree page by page,
+so a table that runs over a page break becomes two tables. Briefs therefore keep each table
+on one page (``break-inside: avoid``) and split long ones into captioned parts
+(:data:`PDF_TABLE_ROWS` rows each), and the HTML and CSV stay the accessible route. This module
+does not claim conformance to any standard; no validator has checked the files.
+
+Pure: no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcherResponse
+
+#: The made-up address under which bundled assets are served to WeasyPrint (``.invalid`` can
+#: never resolve, RFC 2606); any other address is refused.
+ASSET_BASE = "https://assets.skillsdelphi.invalid/"
+#: The folder of the fonts shipped in the package (DejaVu Sans: Latin, Greek, Cyrillic).
+FONT_DIR = Path(__file__).resolve().parent.parent / "static" / "fonts"
+FONTS = {
+    "fonts/DejaVuSans.ttf": FONT_DIR / "DejaVuSans.ttf",
+    "fonts/DejaVuSans-Bold.ttf": FONT_DIR / "DejaVuSans-Bold.ttf",
+}
+#: Rows of a table part in the PDF; a longer table is split into captioned parts so that no
+#: table crosses a page break (see the module docstring).
+PDF_TABLE_ROWS = 14
+
+MEDIA_TYPES = {
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ttf": "font/ttf",
+    ".css": "text/css",
+}
+
+#: The fonts of the PDF, declared under both names used: the brief's text and the charts'
+#: SVG text (matplotlib writes "DejaVu Sans"), so that neither depends on system fonts.
+FONT_FACES = "\n".join(
+    f'@font-face {{ font-family: "{family}"; src: url("{ASSET_BASE}{path}"); '
+    f"font-weight: {weight}; font-style: normal; }}"
+    for family in ("Brief Sans", "DejaVu Sans")
+    for path, weight in (("fonts/DejaVuSans.ttf", 400), ("fonts/DejaVuSans-Bold.ttf", 700))
+)
+
+
+class AssetRefused(ValueError):
+    """An address outside the bundled assets was asked for."""
+
+
+class BundledFetcher:
+    """Serves ``assets`` (relative name → bytes) under :data:`ASSET_BASE`, refuses the rest.
+
+    Not built on urllib at all (unlike WeasyPrint's own fetcher): nothing is ever opened
+    through the network or the file system, whatever the address. ``refused`` lists every
+    address asked for and refused, in order."""
+
+    #: A refused address leaves the image or font out; it does not stop the rendering.
+    _fail_on_errors = False
+
+    def __init__(self, assets: Mapping[str, bytes] | None = None) -> None:
+        self.assets = dict(assets or {})
+        self.refused: list[str] = []
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        name = url[len(ASSET_BASE) :] if url.startswith(ASSET_BASE) else None
+        if name is not None and "?" not in name and "#" not in name:
+            body = self.assets.get(name)
+            if body is None and name in FONTS:
+                body = FONTS[name].read_bytes()
+            if body is not None:
+                media_type = MEDIA_TYPES.get(Path(name).suffix, "application/octet-stream")
+                return URLFetcherResponse(url, body, {"Content-Type": media_type})
+        self.refused.append(url)
+        raise AssetRefused(f"not a bundled asset: {url[:200]}")
+
+    def __call__(self, url: str) -> URLFetcherResponse:
+        return self.fetch(url)
+
+
+def css_string(text: str) -> str:
+    """``text`` as a quoted CSS string (quotes, backslashes, line breaks escaped)."""
+    out = []
+    for char in text:
+        if char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\{ord(char):x} ")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def page_css(page_label: str) -> str:
+    """The page rules of the PDF: A4, a running header with the brief's title (taken from
+    the element with class ``running-title``) and "Page 3 of 12" at the foot.
+
+    ``page_label`` is the translated template with ``%(page)s`` and ``%(pages)s``."""
+    parts = []
+    rest = page_label
+    while rest:
+        cut = min(
+            (i for i in (rest.find("%(page)s"), rest.find("%(pages)s")) if i >= 0), default=-1
+        )
+        if cut < 0:
+            parts.append(css_string(rest))
+            break
+        if cut:
+            parts.append(css_string(rest[:cut]))
+        if rest.startswith("%(pages)s", cut):
+            parts.append("counter(pages)")
+            rest = rest[cut + len("%(pages)s") :]
+        else:
+            parts.append("counter(page)")
+            rest = rest[cut + len("%(page)s") :]
+    return f"""
+@page {{
+  size: A4;
+  margin: 22mm 18mm 20mm 18mm;
+  @top-left {{
+    content: string(brief-title);
+    font-family: "Brief Sans"; font-size: 8pt; color: #4a4a4a;
+    width: 100%; vertical-align: bottom; padding-bottom: 3mm;
+    border-bottom: 0.5pt solid #b1b4b6;
+  }}
+  @bottom-right {{
+    content: {" ".join(parts) or '""'};
+    font-family: "Brief Sans"; font-size: 8pt; color: #4a4a4a;
+  }}
+}}
+.running-title {{ string-set: brief-title content(text); }}
+"""
+
+
+@dataclass(frozen=True)
+class PdfResult:
+    data: bytes
+    #: Addresses the page asked for that were refused (nothing outside the bundle is read).
+    refused: tuple[str, ...]
+
+
+class _Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def html_to_pdf(
+    html: str,
+    *,
+    assets: Mapping[str, bytes],
+    stylesheets: tuple[str, ...] = (),
+    page_label: str = "Page %(page)s of %(pages)s",
+) -> PdfResult:
+    """``html`` (a complete page with ``lang`` on its root and a ``<title>``) as a PDF.
+
+    Addresses in the page are resolved against :data:`ASSET_BASE`; ``assets`` are the files
+    served there (``"charts/trend.svg"`` → bytes), besides the bundled fonts. ``stylesheets``
+    are CSS texts applied after the page's own. WeasyPrint's complaints (a refused address,
+    an image without alternative text) are kept off the application log; refused addresses
+    are returned."""
+    fetcher = BundledFetcher(assets=assets)
+    fonts = FontConfiguration()
+    css = [
+        CSS(string=FONT_FACES, font_config=fonts, url_fetcher=fetcher, base_url=ASSET_BASE),
+        CSS(string=page_css(page_label), font_config=fonts, url_fetcher=fetcher),
+    ]
+    css += [
+        CSS(string=s, font_config=fonts, url_fetcher=fetcher, base_url=ASSET_BASE)
+        for s in stylesheets
+    ]
+    logger = logging.getLogger("weasyprint")
+    capture = _Capture()
+    logger.addHandler(capture)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher)
+        buffer = io.BytesIO()
+        document.write_pdf(
+            buffer,
+            stylesheets=css,
+            font_config=fonts,
+            pdf_variant="pdf/ua-1",
+            uncompressed_pdf=False,
+            custom_metadata=False,
+        )
+    finally:
+        logger.removeHandler(capture)
+        logger.propagate = propagate
+    return PdfResult(buffer.getvalue(), tuple(fetcher.refused))

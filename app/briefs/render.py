@@ -1,0 +1,1024 @@
+"""A brief rendered once, in every format, when it is published (and on demand for a preview).
+
+:func:`render_brief` turns one :class:`~app.briefs.content.BriefContent` into the files that are
+stored with the published version and served as they are, never re-rendered:
+
+- ``brief.html``: a complete, standalone page (no scripts, styles written into it, charts as
+  SVG images inside it, each with its caption, alternative text and data table);
+- ``brief.pdf``: the same page through WeasyPrint (A4, page numbers, running header, bundled
+  fonts, tagged; nothing fetched but bundled assets, :mod:`app.briefs.pdf`);
+- ``data/<table>.csv``: one CSV file per data table (:mod:`app.briefs.brief_tables`), described
+  by ``datapackage.json`` (a Frictionless tabular data package), both also in
+  ``brief-csv.zip`` (the "csv" download);
+- ``brief.xlsx``: one sheet per table and a sheet explaining the columns;
+- ``brief.json``: the open API's document of the brief (:mod:`app.briefs.brief_json`);
+- ``charts/<name>.svg`` and ``charts/<name>.png``.
+
+Everything a person reads is in ``lang``: words through gettext, numbers and dates through
+``app.formatting``. Texts of the content written in another language carry their own ``lang``
+attribute. Runs inside an application context (the templates are the app's); outside a request
+is fine (a background job, the command line).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from flask import render_template
+from flask_babel import force_locale, gettext
+from markupsafe import Markup
+
+from app import formatting
+from app.briefs import words
+from app.briefs.brief_json import brief_document
+from app.briefs.brief_tables import (
+    BriefTables,
+    brief_tables,
+    fact_value_text,
+    flag_words,
+    pick_text,
+)
+from app.briefs.content import BriefContent, Fact, Rating, Source
+from app.briefs.diff import Change, word_diff
+from app.briefs.pdf import ASSET_BASE, PDF_TABLE_ROWS, html_to_pdf
+from app.briefs.tables import (
+    CSV_MEDIA_TYPE,
+    XLSX_MEDIA_TYPE,
+    Column,
+    DataTable,
+    Text,
+    datapackage,
+    json_bytes,
+    table_csv,
+    tables_xlsx,
+)
+from app.charts import figure_png, figure_svg
+from app.charts.brief import BRIEF_ENGLISH, BriefChartText
+from app.charts.brief import brief_charts as chart_list
+from app.formatting import N_
+
+STATIC = Path(__file__).resolve().parent.parent / "static" / "css"
+#: Languages a brief is rendered in.
+LANGUAGES = ("en", "de", "fr")
+
+MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
+    "pdf": "application/pdf",
+    "json": "application/json",
+    "zip": "application/zip",
+    "svg": "image/svg+xml",
+    "png": "image/png",
+    "csv": CSV_MEDIA_TYPE,
+    "xlsx": XLSX_MEDIA_TYPE,
+}
+
+
+@dataclass(frozen=True)
+class Artefact:
+    """One rendered file: its name (a relative path such as ``charts/trend.svg``), exact
+    media type and bytes."""
+
+    name: str
+    media_type: str
+    data: bytes = field(repr=False)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass(frozen=True)
+class RenderedBrief:
+    """Every file of one brief in one language. ``formats`` names the file served for each
+    download format of the API (html, pdf, csv, xlsx, json)."""
+
+    lang: str
+    artefacts: tuple[Artefact, ...]
+    formats: Mapping[str, str]
+    #: Addresses the PDF's page asked for and was refused (none for a sound brief: its text
+    #: is never markup); kept for the log and the tests.
+    pdf_refused: tuple[str, ...] = ()
+    #: Tables on the PDF's page (each part of a split table counts): what its structure tree
+    #: should hold.
+    pdf_tables: int = 0
+
+    def __getitem__(self, name: str) -> Artefact:
+        for artefact in self.artefacts:
+            if artefact.name == name:
+                return artefact
+        raise KeyError(name)
+
+    def get(self, name: str) -> Artefact | None:
+        try:
+            return self[name]
+        except KeyError:
+            return None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.artefacts)
+
+    def format(self, kind: str) -> Artefact:
+        return self[self.formats[kind]]
+
+
+FORMATS = {
+    "html": "brief.html",
+    "pdf": "brief.pdf",
+    "csv": "brief-csv.zip",
+    "xlsx": "brief.xlsx",
+    "json": "brief.json",
+}
+
+
+# --- what the page shows -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    lang: str | None = None
+    num: bool = False
+    #: Never broken across lines (years, codes).
+    nowrap: bool = False
+
+
+@dataclass(frozen=True)
+class PageTable:
+    """A data table as the page shows it (formatted), or one part of it in the PDF."""
+
+    id: str
+    caption: str
+    headers: tuple[Cell, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    note: str | None = None
+    empty: str | None = None
+
+
+@dataclass(frozen=True)
+class ChartView:
+    name: str
+    src: str
+    alt: str
+    caption: str
+    tables: tuple[PageTable, ...]
+    annotations: tuple[str, ...] = ()
+
+
+#: Columns of codes, which are never broken across lines.
+NOWRAP_COLUMNS = frozenset({"code", "sector_code", "item_key", "geography", "vintage"})
+
+
+class Formatter:
+    """Figures and words of one language, the way every brief reads."""
+
+    def __init__(self, lang: str, translate: Callable[[str], str]) -> None:
+        self.lang = lang
+        self._ = translate
+
+    def value(self, value: Any, kind: str | None, column_type: str) -> str:
+        lang = self.lang
+        if value is None or value == "":
+            return ""
+        if isinstance(value, bool):
+            return self._(words.YES_NO[value])
+        if column_type in ("integer", "number"):
+            if kind == "year":
+                return str(value)
+            if kind == "count":
+                return formatting.count(value, locale=lang)
+            if kind == "share":
+                return formatting.percent(value, locale=lang)
+            if kind == "p":
+                return formatting.p_value(value, locale=lang)
+            if kind == "decimal":
+                return formatting.number(value, 2, locale=lang)
+            return formatting.number(value, 2, trim=True, locale=lang)
+        return str(value)
+
+    def cell(self, column: Column, value: Any) -> Cell:
+        numeric = column.type in ("integer", "number") and column.kind != "year"
+        if isinstance(value, Text):
+            return Cell(value.text, value.lang if value.lang not in (None, self.lang) else None)
+        nowrap = column.kind == "year" or column.name in NOWRAP_COLUMNS
+        return Cell(self.value(value, column.kind, column.type), None, numeric, nowrap)
+
+    def points(self, value: Any, *, signed: bool = False) -> str:
+        text = formatting.number(value, 2, trim=True, locale=self.lang)
+        if signed and isinstance(value, int | float) and value > 0:
+            return "+" + text
+        return text
+
+    def fact_value(self, fact: Fact) -> str:
+        return fact_value_text(fact, self.lang, self._)
+
+    def date(self, iso: str | None) -> str:
+        if not iso:
+            return ""
+        try:
+            return format_date(date.fromisoformat(iso), format="long", locale=self.lang)
+        except ValueError:
+            return iso
+
+    def source(self, source: Source | None) -> str:
+        if source is None:
+            return ""
+        parts = [source.publisher, source.title]
+        text = ", ".join(p for p in parts if p)
+        if source.vintage:
+            text += f" ({source.vintage})"
+        if source.licence:
+            text += " · " + self._(N_("licence: %(licence)s")) % {"licence": source.licence}
+        return text
+
+
+def page_table(
+    table: DataTable,
+    fmt: Formatter,
+    *,
+    rows: Iterable[tuple] | None = None,
+    caption: str | None = None,
+    id_: str | None = None,
+) -> PageTable:
+    """``table`` formatted for the page: its page columns only, ``rows`` if given."""
+    _ = fmt._
+    keep = table.page_columns
+    columns = [table.columns[i] for i in keep]
+    headers = tuple(
+        Cell(c.title_text(_), None, c.type in ("integer", "number") and c.kind != "year")
+        for c in columns
+    )
+    chosen = table.rows if rows is None else tuple(rows)
+    body = tuple(tuple(fmt.cell(table.columns[i], row[i]) for i in keep) for row in chosen)
+    note = table.note_text(_)
+    return PageTable(
+        id=id_ or f"table-{table.name.replace('_', '-')}",
+        caption=caption or table.caption_text(_),
+        headers=headers,
+        rows=body,
+        note=None if not body else note,
+        empty=(note or _(N_("No rows."))) if not body else None,
+    )
+
+
+def split_for_pdf(table: PageTable, size: int, translate) -> tuple[PageTable, ...]:
+    """``table`` in parts of at most ``size`` rows, each captioned "(part 2 of 3)", so that
+    no table crosses a page break of the PDF."""
+    if len(table.rows) <= size:
+        return (table,)
+    chunks = [table.rows[i : i + size] for i in range(0, len(table.rows), size)]
+    label = translate(N_("%(caption)s (part %(part)s of %(parts)s)"))
+    return tuple(
+        PageTable(
+            id=f"{table.id}-{number}",
+            caption=label % {"caption": table.caption, "part": number, "parts": len(chunks)},
+            headers=table.headers,
+            rows=chunk,
+            note=table.note if number == len(chunks) else None,
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    )
+
+
+@dataclass(frozen=True)
+class FactView:
+    key: str
+    label: str
+    sentence: str
+    flags: str
+    source: str
+    reliability: str
+    reason: str | None
+    annotations: tuple[str, ...]
+
+
+def _reliability(fact: Fact, fmt: Formatter) -> str:
+    rel = fact.reliability
+    _ = fmt._
+    if rel is None:
+        return ""
+    parts = []
+    if rel.n is not None:
+        parts.append(_(N_("answers: %(n)s")) % {"n": formatting.count(rel.n, locale=fmt.lang)})
+    if rel.response_rate is not None:
+        parts.append(
+            _(N_("response rate: %(rate)s"))
+            % {"rate": formatting.percent(rel.response_rate, locale=fmt.lang)}
+        )
+    if rel.consensus_status:
+        parts.append(_(words.CONSENSUS_SHORT.get(rel.consensus_status, rel.consensus_status)))
+    if rel.agreement is not None:
+        parts.append(
+            _(N_("agreement: %(share)s"))
+            % {"share": formatting.percent(rel.agreement, locale=fmt.lang)}
+        )
+    if rel.interval and None not in rel.interval:
+        parts.append(
+            _(N_("interval of the median: %(interval)s"))
+            % {"interval": formatting.interval(*rel.interval, locale=fmt.lang)}
+        )
+    parts.extend(rel.caveats)
+    if rel.flags:
+        parts.append(flag_words(rel.flags, _))
+    return "; ".join(p for p in parts if p)
+
+
+def _fact_view(fact: Fact, content: BriefContent, fmt: Formatter) -> FactView:
+    _ = fmt._
+    value = fmt.fact_value(fact)
+    sentence = _(words.FACT_SENTENCES[fact.key.value]) % {
+        "value": value,
+        "year": fact.year if fact.year is not None else "",
+        "base_year": fact.base_year if fact.base_year is not None else "",
+    }
+    if not fact.available and fact.key.value not in ("current_conditions", "future_outlook"):
+        sentence = _(words.FACT_WORDS[fact.key.value]) + ": " + formatting.MISSING
+    return FactView(
+        key=fact.key.value,
+        label=_(words.FACT_WORDS[fact.key.value]),
+        sentence=sentence,
+        flags=flag_words(fact.flags, _),
+        source=fmt.source(fact.source),
+        reliability=_reliability(fact, fmt),
+        reason=fact.reason.text(_) if fact.reason else None,
+        annotations=tuple(a.text for a in content.annotations_for(fact.key.value)),
+    )
+
+
+@dataclass(frozen=True)
+class RatingView:
+    kind: str
+    title: str
+    shown: str
+    rule: str
+    overridden: bool
+    override_reason: str | None
+    rule_version: str
+    indicator: str | None
+    inputs: tuple[tuple[str, str], ...]
+    panel: str | None
+    disagrees: bool | None
+    published: tuple[str, ...]
+    reason: str | None
+    source: str
+    disclaimer: str
+
+
+def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
+    _ = fmt._
+    panel = None
+    if rating.panel_view is not None:
+        view = rating.panel_view
+        panel = _(N_("The panel's view: %(category)s")) % {
+            "category": _(words.RATING_WORDS[view.category.value])
+        }
+        if view.median is not None:
+            panel += (
+                " ("
+                + _(N_("median %(median)s"))
+                % {"median": fmt.points(view.median) + (f" {view.unit}" if view.unit else "")}
+                + ")"
+            )
+    return RatingView(
+        kind=rating.kind.value,
+        title=_(words.RATING_KIND_WORDS[rating.kind.value]),
+        shown=_(words.RATING_WORDS[rating.shown.value]),
+        rule=_(words.RATING_WORDS[rating.category.value]),
+        overridden=rating.overridden,
+        override_reason=rating.override.reason if rating.override else None,
+        rule_version=rating.rule_version,
+        indicator=rating.primary_indicator,
+        inputs=tuple(
+            (name, formatting.number(value, 2, trim=True, locale=fmt.lang))
+            for name, value in rating.inputs.items()
+        ),
+        panel=panel,
+        disagrees=rating.disagrees,
+        published=tuple(
+            f"{p.label}: {p.category}"
+            + (f" ({p.year})" if p.year else "")
+            + " — "
+            + fmt.source(p.source)
+            for p in rating.published
+        ),
+        reason=rating.reason.text(_) if rating.reason else None,
+        source=fmt.source(rating.source),
+        disclaimer=_(rating.disclaimer),
+    )
+
+
+def _paragraphs(text: str) -> tuple[str, ...]:
+    return tuple(
+        p.strip() for p in str(text or "").replace("\r\n", "\n").split("\n\n") if p.strip()
+    )
+
+
+def _safe_url(url: str | None) -> str | None:
+    """``url`` if it is http, https or mailto (SECURITY.md 2.5), else None."""
+    if not url:
+        return None
+    lowered = url.strip().lower()
+    if lowered.startswith(("http://", "https://", "mailto:")):
+        return url.strip()
+    return None
+
+
+def _section_reason(section: Any, fmt: Formatter) -> str | None:
+    reason = getattr(section, "reason", None)
+    return reason.text(fmt._) if reason else None
+
+
+def page_context(
+    content: BriefContent,
+    *,
+    lang: str,
+    tables: BriefTables,
+    charts: Mapping[str, ChartView],
+    for_pdf: bool = False,
+    links: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What the brief's templates need (``briefs/_body.html``), already formatted."""
+    fmt = Formatter(lang, gettext)
+    _ = gettext
+    header = content.header
+    default = header.languages[0] if header.languages else "en"
+    content_lang = None if default == lang else default
+
+    def table(name: str, **kwargs) -> tuple[PageTable, ...]:
+        shown = page_table(tables[name], fmt, **kwargs)
+        return split_for_pdf(shown, PDF_TABLE_ROWS, _) if for_pdf else (shown,)
+
+    def text(value) -> Text:
+        picked = pick_text(value, lang, default)
+        return Text(picked.text, picked.lang if picked.lang != lang else None)
+
+    sections = [
+        (s, _(words.SECTION_TITLES[s]))
+        for s in (
+            "key_facts",
+            "trend",
+            "openings",
+            "occupations",
+            "skill_needs",
+            "contested",
+            "emerging_skills",
+            "triangulation",
+            "implications",
+            "method_sources",
+        )
+    ]
+    contested = []
+    for number, point in enumerate(content.contested.points, start=1):
+        rows = [r for r in tables["contested"].rows if r[0] == point.key]
+        caption = _(N_("Positions of the stakeholder groups: %(item)s")) % {
+            "item": text(point.text).text
+        }
+        contested.append(
+            {
+                "text": text(point.text),
+                "tables": table(
+                    "contested", rows=rows, caption=caption, id_=f"table-contested-{number}"
+                ),
+                "withheld": [_(words.GROUP_WORDS.get(g, g)) for g in point.suppressed_groups],
+                "kw": _(
+                    N_("Kruskal-Wallis test across %(groups)s published groups: H = %(h)s, %(p)s")
+                )
+                % {
+                    "groups": point.groups_compared or "–",
+                    "h": formatting.number(point.kw_h, 2, locale=lang),
+                    "p": formatting.p_clause(point.kw_p, locale=lang),
+                }
+                if point.kw_h is not None
+                else None,
+                "diff": _(N_("The group medians differ by up to %(diff)s points."))
+                % {"diff": formatting.number(point.max_median_diff, 2, locale=lang)}
+                if point.max_median_diff is not None
+                else None,
+                "chart": charts.get(f"group_positions_{point.key}"),
+            }
+        )
+    narrative = content.narrative
+    method = content.method_sources
+    plan = method.plan
+    return {
+        "lang": lang,
+        "content_lang": content_lang,
+        "title": header.title,
+        "for_pdf": for_pdf,
+        "sections": sections,
+        "header": {
+            "sector": header.sector_label,
+            "codes": [
+                f"{c.classification} {c.code}"
+                + (f" {c.label}" if c.label else "")
+                + (
+                    " → " + f"{c.maps_to_classification or ''} {', '.join(c.maps_to)}".strip()
+                    if c.maps_to
+                    else ""
+                )
+                for c in header.sector_codes
+            ],
+            "geography": f"{header.geography_label} ({header.geography})"
+            if header.geography_label
+            else header.geography,
+            "consultation": header.consultation_title,
+            "rounds": formatting.word_list([str(r) for r in header.rounds], locale=lang)
+            if header.rounds
+            else "",
+            "vintages": [fmt.source(s) for s in header.forecast_vintages],
+            "date": fmt.date(header.date),
+            "version": header.version,
+            "citation": header.citation,
+            "contact": header.contact,
+            "contact_email": _safe_url(f"mailto:{header.contact.email}")
+            if header.contact and header.contact.email
+            else None,
+        },
+        "summary": _paragraphs(narrative.summary),
+        "facts": [_fact_view(f, content, fmt) for f in content.facts()],
+        "facts_reason": _section_reason(content.key_facts, fmt),
+        "ratings": [
+            _rating_view(content.ratings.current_conditions, fmt),
+            _rating_view(content.ratings.future_outlook, fmt),
+        ],
+        "key_facts_tables": table("key_facts"),
+        "trend_reason": _section_reason(content.trend, fmt),
+        "trend_chart": charts.get("employment_trend"),
+        "trend_notes": [a.text for a in content.annotations_for("trend")],
+        "openings_reason": _section_reason(content.openings, fmt),
+        "openings_chart": charts.get("openings"),
+        "openings_source": fmt.source(content.openings.source),
+        "openings_annual": content.openings.annual_average,
+        "occupations_reason": _section_reason(content.occupations, fmt),
+        "occupations_source": fmt.source(content.occupations.source),
+        "occupation_lists": [
+            table(name)
+            for name in ("occupations_largest", "occupations_growing", "occupations_declining")
+        ],
+        "skills_reason": _section_reason(content.skill_needs, fmt),
+        "skills_tables": table("skill_needs"),
+        "skills_groups_tables": table("skill_needs_groups"),
+        "skills_chart": charts.get("skill_ratings"),
+        "withheld_items": [
+            text(content.skill_needs.withheld_text.get(k) or k)
+            for k in content.skill_needs.withheld
+        ],
+        "contested_reason": _section_reason(content.contested, fmt),
+        "contested": contested,
+        "emerging_reason": _section_reason(content.emerging_skills, fmt),
+        "emerging": [
+            {
+                "label": text(s.label),
+                "esco": [(_safe_url(e.uri), e.label or e.uri) for e in s.esco],
+                "quotes": list(s.quotes),
+                "rated": _(N_("Rated by the panel: median %(median)s, %(status)s"))
+                % {
+                    "median": formatting.number(s.median, 2, locale=lang),
+                    "status": _(words.CONSENSUS_SHORT.get(s.consensus_status or "", "–")),
+                }
+                if s.median is not None
+                else None,
+            }
+            for s in content.emerging_skills.skills
+        ],
+        "triangulation_reason": _section_reason(content.triangulation, fmt),
+        "triangulation_tables": table("triangulation"),
+        "triangulation_chart": charts.get("triangulation"),
+        "triangulation_flagged": [
+            _(
+                N_(
+                    "%(item)s: the forecast (%(forecast)s) lies outside the panel's middle half "
+                    "(%(q1)s to %(q3)s); gap %(gap)s."
+                )
+            )
+            % {
+                "item": text(r.text).text,
+                "forecast": fmt.points(r.forecast),
+                "q1": formatting.number(r.q1, 2, locale=lang),
+                "q3": formatting.number(r.q3, 2, locale=lang),
+                "gap": formatting.number(r.gap, 2, locale=lang),
+            }
+            for r in content.triangulation.flagged
+        ],
+        "implications_reason": _section_reason(content.implications, fmt),
+        "audiences": [
+            (_(words.AUDIENCE_WORDS[a]), _paragraphs(narrative.for_audience(a)))
+            for a in narrative.AUDIENCES
+        ],
+        "method_reason": _section_reason(method, fmt),
+        "panel_tables": table("panel_response"),
+        "plan": [
+            (label, value)
+            for label, value in (
+                (_(N_("Consensus rule (in)")), plan.consensus_in if plan else None),
+                (_(N_("Consensus rule (out)")), plan.consensus_out if plan else None),
+                (_(N_("Stability rule")), plan.stability_rule if plan else None),
+                (_(N_("Minimum answers")), plan.min_n if plan else None),
+                (_(N_("Maximum rounds")), plan.max_rounds if plan else None),
+                (
+                    _(N_("Quantile method")),
+                    (plan.quantile_method if plan else None) or method.quantile_method,
+                ),
+                (_(N_("Analysis plan (SHA-256)")), plan.sha256 if plan else None),
+                (_(N_("Plan amended")), plan.amended_reason if plan else None),
+            )
+            if value is not None
+        ],
+        "small_cells": [
+            _(rule) % {"min_group_n": method.min_group_n} if "%(" in rule else _(rule)
+            for rule in method.small_cell_rules
+        ],
+        "outlook_rules": [
+            (_(N_("Future outlook rule")), method.outlook.outlook_version),
+            (
+                _(N_("Growth thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.growth_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.growth_weak)}",
+            ),
+            (
+                _(N_("Openings-rate thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.openings_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.openings_weak)}",
+            ),
+            (_(N_("Current conditions rule")), method.outlook.current_version),
+            (
+                _(N_("Employment-change thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.current_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.current_weak)}",
+            ),
+            (
+                _(N_("Job-advertisement thresholds (percentage points)")),
+                f"{fmt.points(method.outlook.ads_strong, signed=True)} / "
+                f"{fmt.points(method.outlook.ads_weak)}",
+            ),
+        ],
+        "sources": [
+            {
+                "text": fmt.source(d.source),
+                "kind": _(words.KIND_WORDS.get(d.source.kind, d.source.kind)),
+                "url": _safe_url(d.source.url),
+                "years": f"{d.source.base_year}–{d.source.horizon_year}"
+                if d.source.base_year and d.source.horizon_year
+                else None,
+                "caveats": [_(c) for c in d.kind_caveats] + list(d.caveats),
+                "online_share": formatting.percent(d.online_share, locale=lang)
+                if d.online_share is not None
+                else None,
+            }
+            for d in method.sources
+        ],
+        "codes_tables": table("codes_used"),
+        "annotations": {a.target: a.text for a in content.annotations},
+        "links": dict(links or {}),
+    }
+
+
+# --- charts ----------------------------------------------------------------------------------
+
+
+@dataclass
+class BriefChart:
+    """A chart of the brief, drawn: its figure, caption and alt text in the language
+    rendered, and the data table beside it (``table``, the rows for which ``rows`` holds)."""
+
+    name: str
+    caption: str
+    alt: str
+    figure: Any
+    table: str
+    rows: Callable[[tuple], bool] | None = None
+
+    def close(self) -> None:
+        self.figure.clear()
+
+
+def chart_text(lang: str, translate: Callable[[str], str]) -> BriefChartText:
+    """The words of the brief's charts in ``lang``."""
+    words_ = {
+        f.name: translate(getattr(BRIEF_ENGLISH, f.name))
+        for f in fields(BRIEF_ENGLISH)
+        if f.name != "locale" and isinstance(getattr(BRIEF_ENGLISH, f.name), str)
+    }
+    groups = {g: translate(m) for g, m in words.GROUP_WORDS.items()}
+    return replace(BRIEF_ENGLISH, **words_, groups=groups, locale=lang)
+
+
+def brief_charts(
+    content: BriefContent, lang: str, translate: Callable[[str], str]
+) -> list[BriefChart]:
+    """The charts ``content`` has (``app.charts.brief``), drawn, each with the data table
+    the page shows beside it."""
+    charts = []
+    keys = {f"group_positions_{p.key}": p.key for p in content.contested.points}
+    tables = {
+        "employment_trend": "employment_trend",
+        "openings": "openings",
+        "skill_ratings": "skill_needs_rounds",
+        "triangulation": "triangulation",
+    }
+    for chart in chart_list(content, lang=lang, text=chart_text(lang, translate)):
+        rows = None
+        if chart.name in keys:
+            table = "contested"
+            rows = (lambda key: lambda row: row[0] == key)(keys[chart.name])
+        else:
+            table = tables.get(chart.name)
+        if table is None:
+            continue
+        charts.append(BriefChart(chart.name, chart.caption, chart.alt, chart.build(), table, rows))
+    return charts
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+def _data_uri(media_type: str, data: bytes) -> str:
+    return f"data:{media_type};base64," + base64.b64encode(data).decode("ascii")
+
+
+def _chart_views(
+    charts: Iterable[BriefChart],
+    tables: BriefTables,
+    fmt: Formatter,
+    src: Callable[[str], str],
+    *,
+    for_pdf: bool,
+    content: BriefContent,
+) -> dict[str, ChartView]:
+    views = {}
+    for chart in charts:
+        table = tables[chart.table]
+        rows = None
+        if chart.rows is not None:
+            rows = [r for r in table.rows if chart.rows(r)]
+        shown = page_table(
+            table,
+            fmt,
+            rows=rows,
+            caption=fmt._(N_("Data of the chart: %(caption)s")) % {"caption": chart.caption},
+            id_=f"table-chart-{chart.name.replace('_', '-')}",
+        )
+        views[chart.name] = ChartView(
+            name=chart.name,
+            src=src(chart.name),
+            alt=chart.alt,
+            caption=chart.caption,
+            tables=split_for_pdf(shown, PDF_TABLE_ROWS, fmt._) if for_pdf else (shown,),
+            annotations=tuple(a.text for a in content.annotations_for(chart.name)),
+        )
+    return views
+
+
+def _stylesheet() -> str:
+    return (STATIC / "brief.css").read_text(encoding="utf-8")
+
+
+def _zip(files: Mapping[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _about(content: BriefContent, fmt: Formatter, url: str) -> list[tuple[str, str]]:
+    _ = fmt._
+    header = content.header
+    return [
+        (_(N_("Sector")), header.sector_label),
+        (_(N_("Geography")), header.geography_label or header.geography),
+        (_(N_("Version")), str(header.version)),
+        (_(N_("Date")), fmt.date(header.date)),
+        (_(N_("Suggested citation")), header.citation),
+        (_(N_("Address")), url),
+        (
+            _(N_("Contact")),
+            ", ".join(
+                p
+                for p in (
+                    header.contact.name if header.contact else "",
+                    header.contact.organisation if header.contact else "",
+                    header.contact.email if header.contact else "",
+                )
+                if p
+            ),
+        ),
+        (
+            _(N_("Sources")),
+            "; ".join(fmt.source(d.source) for d in content.method_sources.sources),
+        ),
+    ]
+
+
+def render_brief(content: BriefContent, *, lang: str, base_url: str) -> RenderedBrief:
+    """Every file of ``content`` in ``lang`` (``en``, ``de``, ``fr``).
+
+    ``base_url`` is the address the brief version's files are published under (e.g.
+    ``https://example.org/briefs/7/v2/``); the page links its downloads there and the data
+    package and JSON name it. Pure of side effects: nothing is stored, nothing fetched.
+    Raises ValueError for a language the brief is not rendered in."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"briefs are rendered in {', '.join(LANGUAGES)}, not {lang!r}")
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    with force_locale(lang):
+        _ = gettext
+        fmt = Formatter(lang, _)
+        tables = brief_tables(content, lang, _)
+        charts = brief_charts(content, lang, _)
+        files: dict[str, tuple[str, bytes]] = {}
+
+        svgs: dict[str, bytes] = {}
+        for chart in charts:
+            svgs[chart.name] = figure_svg(chart.figure)
+            files[f"charts/{chart.name}.svg"] = (MEDIA_TYPES["svg"], svgs[chart.name])
+            files[f"charts/{chart.name}.png"] = (MEDIA_TYPES["png"], figure_png(chart.figure))
+
+        csvs = {table.csv_path: table_csv(table) for table in tables}
+        for path, data in csvs.items():
+            files[path] = (CSV_MEDIA_TYPE, data)
+        package = datapackage(
+            tables,
+            name=_package_name(content),
+            title=content.header.title,
+            version=str(content.header.version),
+            created=content.header.date or None,
+            description=content.header.citation,
+            homepage=base,
+            licenses=_licences(content),
+            sources=[
+                {"title": fmt.source(d.source), **({"path": d.source.url} if d.source.url else {})}
+                for d in content.method_sources.sources
+            ],
+            contributors=[
+                {
+                    "title": content.header.contact.organisation or content.header.contact.name,
+                    "role": "publisher",
+                }
+            ]
+            if content.header.contact
+            else [],
+            keywords=[content.header.sector_label, content.header.geography],
+            translate=_,
+            hashes={p: hashlib.sha256(d).hexdigest() for p, d in csvs.items()},
+            sizes={p: len(d) for p, d in csvs.items()},
+        )
+        package_bytes = json_bytes(package)
+        files["datapackage.json"] = (MEDIA_TYPES["json"], package_bytes)
+        files["brief-csv.zip"] = (
+            MEDIA_TYPES["zip"],
+            _zip({"datapackage.json": package_bytes, **csvs}),
+        )
+        files["brief.xlsx"] = (
+            XLSX_MEDIA_TYPE,
+            tables_xlsx(
+                list(tables),
+                translate=_,
+                title=content.header.title,
+                about=_about(content, fmt, base),
+            ),
+        )
+        formats = {kind: base + name for kind, name in FORMATS.items()}
+        document = brief_document(content, lang=lang, url=base, formats=formats, translate=_)
+        files["brief.json"] = (MEDIA_TYPES["json"], json_bytes(document))
+
+        links = {kind: base + name for kind, name in FORMATS.items()}
+        links["datapackage"] = base + "datapackage.json"
+        page_views = _chart_views(
+            charts,
+            tables,
+            fmt,
+            lambda n: _data_uri(MEDIA_TYPES["svg"], svgs[n]),
+            for_pdf=False,
+            content=content,
+        )
+        html = render_template(
+            "briefs/page.html",
+            stylesheet=Markup(_stylesheet().replace("</", "<\\/")),  # noqa: S704 - our own file
+            **page_context(content, lang=lang, tables=tables, charts=page_views, links=links),
+        )
+        files["brief.html"] = (MEDIA_TYPES["html"], html.encode("utf-8"))
+
+        pdf_views = _chart_views(
+            charts,
+            tables,
+            fmt,
+            lambda n: f"{ASSET_BASE}charts/{n}.svg",
+            for_pdf=True,
+            content=content,
+        )
+        pdf_html = render_template(
+            "briefs/page.html",
+            stylesheet=None,
+            **page_context(
+                content, lang=lang, tables=tables, charts=pdf_views, for_pdf=True, links=links
+            ),
+        )
+        result = html_to_pdf(
+            pdf_html,
+            assets={f"charts/{name}.svg": data for name, data in svgs.items()},
+            stylesheets=(_stylesheet(), (STATIC / "brief-print.css").read_text("utf-8")),
+            page_label=_(N_("Page %(page)s of %(pages)s")),
+        )
+        files["brief.pdf"] = (MEDIA_TYPES["pdf"], result.data)
+        pdf_tables = pdf_html.count("<table")
+        for chart in charts:
+            chart.close()
+
+    order = [
+        "brief.html",
+        "brief.pdf",
+        "brief.json",
+        "brief.xlsx",
+        "brief-csv.zip",
+        "datapackage.json",
+    ]
+    names = order + sorted(n for n in files if n not in order)
+    return RenderedBrief(
+        lang=lang,
+        artefacts=tuple(Artefact(n, files[n][0], files[n][1]) for n in names),
+        formats=dict(FORMATS),
+        pdf_refused=result.refused,
+        pdf_tables=pdf_tables,
+    )
+
+
+def _package_name(content: BriefContent) -> str:
+    raw = f"{content.header.title}-v{content.header.version}".lower()
+    name = "".join(c if c.isalnum() else "-" for c in raw if c.isascii())
+    while "--" in name:
+        name = name.replace("--", "-")
+    return name.strip("-") or "sector-brief"
+
+
+def _licences(content: BriefContent) -> list[dict[str, str]]:
+    seen = dict.fromkeys(
+        d.source.licence for d in content.method_sources.sources if d.source.licence
+    )
+    return [{"name": name.replace(" ", "-"), "title": name} for name in seen]
+
+
+# --- preview and version history -----------------------------------------------------------
+
+
+def preview_context(content: BriefContent, *, lang: str) -> dict[str, Any]:
+    """The context of ``briefs/_body.html`` for a page of the web app (the staff preview of a
+    draft): the same body as the published page, charts as SVG images inside it. Call in a
+    request whose language is ``lang``."""
+    with force_locale(lang):
+        fmt = Formatter(lang, gettext)
+        tables = brief_tables(content, lang, gettext)
+        charts = brief_charts(content, lang, gettext)
+        svgs = {c.name: figure_svg(c.figure) for c in charts}
+        views = _chart_views(
+            charts,
+            tables,
+            fmt,
+            lambda n: _data_uri(MEDIA_TYPES["svg"], svgs[n]),
+            for_pdf=False,
+            content=content,
+        )
+        for chart in charts:
+            chart.close()
+        return page_context(content, lang=lang, tables=tables, charts=views)
+
+
+def diff_html(changes: list[Change], *, lang: str) -> Markup:
+    """The changes between two versions as an HTML fragment (``briefs/_diff.html``): a table
+    per section, narrative changes word by word (``<del>``/``<ins>``)."""
+    with force_locale(lang):
+        sections: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
+            sections.setdefault(change.section, []).append(
+                {
+                    "what": change.what,
+                    "old": change.old,
+                    "new": change.new,
+                    "words": word_diff(change.old or "", change.new or "")
+                    if change.narrative
+                    else None,
+                }
+            )
+        return Markup(  # noqa: S704 - rendered by Jinja with autoescape
+            render_template(
+                "briefs/_diff.html",
+                sections=[
+                    (gettext(words.SECTION_TITLES.get(s, s)), rows) for s, rows in sections.items()
+                ],
+            )
+        )

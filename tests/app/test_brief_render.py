@@ -1,0 +1,358 @@
+"""A brief rendered once in every format (``app.briefs.render``): the page, the PDF and its
+structure tree, the data files, the JSON; in English, German and French; text that looks like
+markup, an address or a formula stays text (SECURITY.md 2.5, S2, S11)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import replace
+from html.parser import HTMLParser
+
+import openpyxl
+import pytest
+from pdfminer.high_level import extract_text
+from pypdf import PdfReader
+
+from app import create_app
+from app.briefs.brief_json import brief_document
+from app.briefs.content import (
+    EmergingSkill,
+    EmergingSkillsSection,
+    EscoLink,
+    Narrative,
+    OccupationList,
+    OccupationRow,
+    sample_content,
+)
+from app.briefs.diff import diff_contents
+from app.briefs.record import sample_round_items
+from app.briefs.render import diff_html, preview_context, render_brief
+from tests.conftest import _compile_translations, base_config
+
+BASE = "https://briefs.example.org/briefs/7/v1/"
+SECTION_TITLES = [
+    "Key facts",
+    "Employment trend",
+    "Job openings",
+    "Occupations",
+    "Skill needs by expert consensus",
+    "Contested points",
+    "Emerging skills",
+    "Panel estimates beside the statistical forecast",
+    "Implications",
+    "Method and sources",
+]
+MARKUP = "<img src=file:///etc/passwd>"
+LOCAL = "http://127.0.0.1:9/"
+FORMULA = '=HYPERLINK("http://evil.example","x")'
+
+
+@pytest.fixture(scope="module")
+def app():
+    _compile_translations()
+    return create_app(base_config("sqlite://"))
+
+
+def _content():
+    return replace(sample_content(), rounds=sample_round_items())
+
+
+def _risky():
+    content = _content()
+    occupations = replace(
+        content.occupations,
+        largest=OccupationList(
+            (
+                OccupationRow("47-2061", MARKUP, 1000.0, 1050.0, 50.0, 5.0, 110.0),
+                OccupationRow(FORMULA, LOCAL, 800.0, 780.0, -20.0, -2.5, 80.0),
+            )
+        ),
+    )
+    skills = EmergingSkillsSection(
+        (
+            EmergingSkill(
+                {"en": "$\\frac{$ " + "{" * 200},
+                (EscoLink("javascript:alert(1)", "bad link"), EscoLink(LOCAL, "local")),
+                (MARKUP, "{{7*7}}"),
+            ),
+        )
+    )
+    narrative = Narrative(summary=f"{MARKUP} {LOCAL} file:///etc/passwd", ministries=FORMULA)
+    return replace(content, occupations=occupations, emerging_skills=skills).with_narrative(
+        narrative
+    )
+
+
+_RENDERED: dict = {}
+
+
+@pytest.fixture
+def rendered(app):
+    def get(lang: str = "en", which: str = "sample"):
+        if (lang, which) not in _RENDERED:
+            content = _content() if which == "sample" else _risky()
+            with app.app_context():
+                _RENDERED[lang, which] = render_brief(content, lang=lang, base_url=BASE)
+        return _RENDERED[lang, which]
+
+    return get
+
+
+class _Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.h2: list[str] = []
+        self._in_h2 = False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "h2":
+            self._in_h2, self._text = True, ""
+
+    def handle_endtag(self, tag):
+        if tag == "h2" and self._in_h2:
+            self.h2.append(self._text.strip())
+            self._in_h2 = False
+
+    def handle_data(self, data):
+        if self._in_h2:
+            self._text += data
+
+
+def _page(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def test_page_is_standalone_accessible_and_in_design_order(rendered):
+    result = rendered("en")
+    html = result["brief.html"].data.decode("utf-8")
+    page = _page(html)
+    assert html.startswith("<!doctype html>") and '<html lang="en">' in html
+    names = [t for t, _ in page.tags]
+    assert "script" not in names and "<script" not in html
+    assert "style" in names
+    assert not [a for t, a in page.tags if t == "link" and a.get("rel") == "stylesheet"]
+    for landmark in ("header", "nav", "main", "footer"):
+        assert landmark in names
+    assert names.count("h1") == 1
+    shown = [h for h in page.h2 if h in SECTION_TITLES]
+    assert shown == SECTION_TITLES
+    images = [a for t, a in page.tags if t == "img"]
+    assert len(images) == 5 and all(a.get("alt") for a in images)
+    assert all(a["src"].startswith("data:image/svg+xml;base64,") for a in images)
+    assert names.count("figcaption") == len(images)
+    assert names.count("table") == names.count("caption")
+    scopes = [a.get("scope") for t, a in page.tags if t == "th"]
+    assert scopes and all(s in ("col", "row") for s in scopes)
+    for fact in (
+        "In 2024, the sector employed 1,200 thousand jobs.",
+        "By 2034, employment is projected at 1,273.2 thousand jobs.",
+        "That is a change of +73.2 thousand jobs from 2024 to 2034.",
+        "95% of the openings come from replacing people who leave.",
+        "Future outlook: strong.",
+    ):
+        assert fact in html
+    for part in (
+        "Example Skills Council (2026)",
+        "secretariat@example.org",
+        "CC BY 4.0",
+        "provisional",
+        "Reliability:",
+        "Employers report steady hiring",
+    ):
+        assert part in html
+    assert f'href="{BASE}brief.pdf"' in html
+    assert "PDF/UA" not in html
+
+
+def test_every_chart_has_its_data_table_beside_it(rendered):
+    html = rendered("en")["brief.html"].data.decode()
+    for name in ("employment_trend", "openings", "skill_ratings", "triangulation"):
+        figure = html.index(f'id="chart-{name}"')
+        table = html.index(f'id="table-chart-{name.replace("_", "-")}"')
+        assert 0 < table - figure < 30_000
+
+
+def test_pages_in_german_and_french_format_for_their_language(rendered):
+    german = rendered("de")["brief.html"].data.decode()
+    assert '<html lang="de">' in german
+    assert "1.273,2" in german and "30. November 2026" in german
+    # the item's German text is used without a mark; the English narrative is marked
+    assert "Digitale Kompetenzen werden wichtiger" in german
+    assert '<div class="narrative" lang="en">' in german
+    french = rendered("fr")["brief.html"].data.decode()
+    assert '<html lang="fr">' in french and "1\u202f273,2" in french
+    # no French text: the default language's text, marked as English
+    assert re.search(r'lang="en"[^>]*>Digital and data skills will matter more<', french)
+
+
+def _struct_elements(reader: PdfReader):
+    root = reader.trailer["/Root"]["/StructTreeRoot"].get_object()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if hasattr(node, "get_object"):
+            node = node.get_object()
+        if isinstance(node, dict):
+            if node.get("/Type") == "/StructElem" or "/S" in node:
+                yield node
+            kids = node.get("/K")
+            if kids is not None:
+                kids = kids.get_object() if hasattr(kids, "get_object") else kids
+                stack.extend(kids if isinstance(kids, list) else [kids])
+
+
+def test_pdf_has_the_key_facts_language_title_and_a_structure_tree(rendered):
+    result = rendered("en")
+    data = result["brief.pdf"].data
+    text = extract_text(io.BytesIO(data))
+    for fact in (
+        "1,200 thousand jobs",
+        "1,273.2 thousand jobs",
+        "Key facts",
+        "Page 1 of",
+        "Construction: skills outlook",
+    ):
+        assert fact in text
+    assert "PDF/UA" not in text
+    reader = PdfReader(io.BytesIO(data))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "en"
+    assert reader.metadata.title == "Construction: skills outlook"
+    assert "/StructTreeRoot" in catalog
+    elements = list(_struct_elements(reader))
+    figures = [e for e in elements if e["/S"] == "/Figure"]
+    tables = [e for e in elements if e["/S"] == "/Table"]
+    assert len(figures) == 5 and all(str(e.get("/Alt", "")).strip() for e in figures)
+    # every table is on one page: one Table element per table of the page (split tables
+    # count their captioned parts)
+    assert len(tables) == result.pdf_tables > 10
+    assert result.pdf_refused == ()
+    fonts = {
+        str(font["/BaseFont"])
+        for page in reader.pages
+        for font in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert any("Brief-Sans" in f for f in fonts)
+
+
+def test_artefacts_carry_media_type_hash_and_size(rendered):
+    result = rendered("en")
+    names = set(result.names)
+    assert {
+        "brief.html",
+        "brief.pdf",
+        "brief.json",
+        "brief.xlsx",
+        "brief-csv.zip",
+        "datapackage.json",
+    } <= names
+    for name in ("employment_trend", "openings", "skill_ratings", "triangulation"):
+        assert f"charts/{name}.svg" in names and f"charts/{name}.png" in names
+    for artefact in result.artefacts:
+        assert artefact.sha256 == hashlib.sha256(artefact.data).hexdigest()
+        assert artefact.size == len(artefact.data) > 0
+    assert result["brief.html"].media_type == "text/html; charset=utf-8"
+    assert result["brief.pdf"].media_type == "application/pdf"
+    assert result["data/key_facts.csv"].media_type == "text/csv; charset=utf-8"
+    assert result.format("csv").name == "brief-csv.zip"
+    assert result["charts/openings.png"].data.startswith(b"\x89PNG")
+
+
+def test_json_is_the_api_document(rendered):
+    result = rendered("en")
+    document = json.loads(result["brief.json"].data)
+    assert document == json.loads(
+        json.dumps(
+            brief_document(
+                _content(),
+                lang="en",
+                url=BASE,
+                formats={k: BASE + v for k, v in result.formats.items()},
+            )
+        )
+    )
+    assert document["formats"]["pdf"] == BASE + "brief.pdf"
+    item = document["consultation"]["rounds"][1]["items"][0]
+    assert item["counts"] == {"1": 0, "2": 2, "3": 5, "4": 9, "5": 8}
+    assert {"group": "public-authorities", "suppressed": True} in item["groups"]
+
+
+def test_data_package_in_the_zip_validates(rendered, tmp_path):
+    frictionless = pytest.importorskip("frictionless")
+    result = rendered("de")
+    with zipfile.ZipFile(io.BytesIO(result["brief-csv.zip"].data)) as archive:
+        archive.extractall(tmp_path)
+        assert archive.read("datapackage.json") == result["datapackage.json"].data
+    package = json.loads((tmp_path / "datapackage.json").read_text("utf-8"))
+    for resource in package["resources"]:
+        data = (tmp_path / resource["path"]).read_bytes()
+        assert resource["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert data == result[resource["path"]].data
+    report = frictionless.validate(str(tmp_path / "datapackage.json"))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])
+
+
+def test_markup_addresses_and_formulas_stay_text(rendered):
+    result = rendered("en", "risky")
+    html = result["brief.html"].data.decode()
+    assert MARKUP not in html and "&lt;img src=file:///etc/passwd&gt;" in html
+    page = _page(html)
+    sources = [a.get("src", "") for t, a in page.tags if t == "img"]
+    assert all(s.startswith("data:image/svg+xml") for s in sources)
+    hrefs = [a.get("href", "") for t, a in page.tags if t == "a"]
+    assert not [h for h in hrefs if h.startswith("javascript:")]
+    assert "{{7*7}}" in html  # never evaluated as a template
+    # the PDF fetched nothing: the text was never markup
+    assert result.pdf_refused == ()
+    text = extract_text(io.BytesIO(result["brief.pdf"].data))
+    assert "file:///etc/passwd" in text
+    # CSV and XLSX: the apostrophe before formula-like text, numbers numeric
+    rows = list(csv.reader(io.StringIO(result["data/occupations_largest.csv"].data.decode())))
+    header = rows[0]
+    assert rows[2][header.index("code")] == "'" + FORMULA
+    assert float(rows[2][header.index("change")]) == -20.0
+    book = openpyxl.load_workbook(io.BytesIO(result["brief.xlsx"].data))
+    sheet = book["occupations_largest"]
+    titles = [c.value for c in sheet[1]]
+    code = sheet.cell(3, titles.index("Code") + 1)
+    assert code.value == "'" + FORMULA and code.data_type == "s"
+    change = sheet.cell(3, titles.index("Change") + 1)
+    assert change.value == -20.0 and change.data_type == "n"
+
+
+def test_an_unknown_language_is_refused(app):
+    with app.app_context(), pytest.raises(ValueError, match="not 'it'"):
+        render_brief(_content(), lang="it", base_url=BASE)
+
+
+def test_preview_shows_the_same_body_inside_the_app(app):
+    with app.test_request_context("/?lang=de"):
+        from flask import render_template
+
+        context = preview_context(_content(), lang="de")
+        html = render_template("briefs/preview.html", brief_notice="Entwurf", **context)
+    assert 'href="/static/css/brief.css"' in html
+    assert "Digitale Kompetenzen werden wichtiger" in html
+    assert html.count("<h1") == 1 and 'id="key-facts"' in html
+    assert "<style" not in html  # the app's CSP allows no inline styles
+
+
+def test_diff_renders_for_the_version_history(app):
+    old = _content()
+    new = old.with_narrative(replace(old.narrative, summary="Demand grows much faster."))
+    changes = diff_contents(old, new)
+    with app.test_request_context("/"):
+        html = str(diff_html(changes, lang="en"))
+    assert "<caption" in html and "Implications" in html
+    assert "<ins>" in html and "<del>" in html
+    with app.test_request_context("/"):
+        assert "Nothing changed" in str(diff_html([], lang="en"))
