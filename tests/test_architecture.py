@@ -23,7 +23,6 @@ PURE = [
     "questionnaires/spec.py",
     "questionnaires/loader.py",
     "consultations/document.py",
-    "briefs/textdiff.py",
     "briefs/tables.py",
     "briefs/brief_tables.py",
     "briefs/brief_json.py",

@@ -10,15 +10,14 @@ failure, which staff can retry.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 
-from flask import Flask, current_app, render_template
-from flask_babel import force_locale
+from flask import Flask, current_app
 
 from app.briefs import services
 from app.briefs.models import BriefVersion, RenderStatus
+from app.briefs.render import render_brief
 from app.briefs.services import Output
 from app.briefs.snapshot import content_of
 from app.extensions import db
@@ -27,33 +26,31 @@ from app.unit import end_reads, unit_of_work
 log = logging.getLogger(__name__)
 
 
-def render_outputs(version: BriefVersion, *, lang: str, base_url: str) -> list[Output]:
-    """Every output file of ``version`` (HTML page and data as JSON), without storing."""
+#: Media types served with their charset (SECURITY.md 2.5: exact type, with charset).
+TEXT_TYPES = ("text/", "application/json", "image/svg+xml")
+
+
+def _with_charset(media_type: str) -> str:
+    if media_type.startswith(TEXT_TYPES) and "charset=" not in media_type:
+        return f"{media_type}; charset=utf-8"
+    return media_type
+
+
+def files_url(version: BriefVersion) -> str:
+    """The public address the version's files are served under (``BASE_URL`` based)."""
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return f"{base}/briefs/{version.brief_id}/v/{version.number}/"
+
+
+def render_outputs(version: BriefVersion, *, lang: str) -> list[Output]:
+    """Every output file of ``version`` (``app.briefs.render.render_brief``: HTML page, PDF,
+    CSV per table with the data package, XLSX, JSON, charts), its narrative, notes and
+    contact put in; nothing stored. Raises ValueError for content that cannot be read."""
     brief = content_of(version)
-    document = {
-        "brief": version.brief_id,
-        "version": version.number,
-        "title": version.brief.title,
-        "published_at": version.published_at.isoformat() if version.published_at else None,
-        "change_class": version.change_class.value if version.change_class else None,
-        "change_note": version.change_note,
-        "contact": version.contact,
-        "narrative": version.narrative,
-        "annotations": version.annotations,
-        "content": brief.to_json() if brief is not None else version.content,
-    }
-    with force_locale(lang):
-        html = render_template(
-            "briefs/output.html", v=version, brief=brief, lang=lang, base_url=base_url
-        )
-    return [
-        Output("brief.html", "text/html; charset=utf-8", html.encode("utf-8")),
-        Output(
-            "brief.json",
-            "application/json; charset=utf-8",
-            json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode("utf-8"),
-        ),
-    ]
+    if brief is None:
+        raise ValueError(f"brief version {version.id} has no content to render")
+    rendered = render_brief(brief, lang=lang, base_url=files_url(version))
+    return [Output(a.name, _with_charset(a.media_type), a.data) for a in rendered.artefacts]
 
 
 def render_version(version_id: int) -> RenderStatus:
@@ -66,7 +63,7 @@ def render_version(version_id: int) -> RenderStatus:
     version = db.session.get(BriefVersion, version_id)
     lang = current_app.config["BABEL_DEFAULT_LOCALE"]
     try:
-        outputs = render_outputs(version, lang=lang, base_url=current_app.config["BASE_URL"])
+        outputs = render_outputs(version, lang=lang)
         end_reads()
         with unit_of_work():
             version = db.session.get(BriefVersion, version_id)

@@ -34,6 +34,7 @@ from app.briefs.models import (
     ChangeClass,
     RenderStatus,
 )
+from app.briefs.queries import Selection
 from app.briefs.snapshot import assemble_content, figure_keys
 from app.consultations.models import Consultation, ConsultationStatus, RoundStatus
 from app.database import utcnow
@@ -212,11 +213,13 @@ def create_draft(
     by: User,
     title: str,
     contact: str = "",
+    selections: Iterable[Selection] = (),
     as_of: datetime | None = None,
 ) -> BriefVersion:
     """Start a brief of a closed consultation: the brief and its version 1 as a draft, its
-    content assembled from the consultation. Only the council's secretariat. Raises
-    NotFound, InvalidInput, BriefStateError. Flushes; audited (``brief-created``)."""
+    content assembled from the consultation and the forecast values of ``selections``.
+    Only the council's secretariat. Raises NotFound, InvalidInput, BriefStateError.
+    Flushes; audited (``brief-created``)."""
     authorize(by, Act.run, consultation, what="consultation")
     title, contact = (title or "").strip(), (contact or "").strip()
     problems = _single_line(title, "title", MAX_TITLE_LENGTH, required=True)
@@ -238,7 +241,7 @@ def create_draft(
         brief=brief,
         number=1,
         author_id=by.id,
-        content=assemble_content(consultation, as_of=as_of),
+        content=assemble_content(consultation, title=title, as_of=as_of, selections=selections),
         narrative={k: "" for k in NARRATIVE_FIELDS},
         annotations={},
         contact=contact,
@@ -262,12 +265,13 @@ def new_version(
     by: User,
     change_class: ChangeClass | str,
     change_note: str,
+    selections: Iterable[Selection] = (),
     as_of: datetime | None = None,
 ) -> BriefVersion:
     """A new draft after the published version: the narrative, annotations and contact
-    copied, the content assembled again from the consultation. ``change_note`` says what
-    changes and why. Only the council's secretariat, only when no version is in progress.
-    Raises NotFound, InvalidInput, BriefStateError. Flushes; audited."""
+    copied, the content assembled again from the consultation (with ``selections``).
+    ``change_note`` says what changes and why. Only the council's secretariat, only when no
+    version is in progress. Raises NotFound, InvalidInput, BriefStateError. Flushes; audited."""
     authorize(by, Act.run, brief)
     kind = _change_class(change_class)
     note = (change_note or "").strip()
@@ -286,7 +290,13 @@ def new_version(
     as_of = as_of or utcnow()
     consultation = brief.consultation
     content = (
-        assemble_content(consultation, as_of=as_of)
+        assemble_content(
+            consultation,
+            title=brief.title,
+            as_of=as_of,
+            version=latest.number + 1,
+            selections=selections,
+        )
         if consultation is not None
         else dict(latest.content)
     )

@@ -1,36 +1,49 @@
 """The stored content of a brief version and what the workflow reads from it.
 
-``assemble_content`` builds the content of a version from its consultation (as JSON, the
-stored form of ``app.briefs.content.BriefContent``); ``figure_keys`` lists what the
-secretariat may annotate; ``content_of`` is a version's content with the secretariat's
-narrative, notes and contact put in, as every output reads it.
+``assemble_content`` builds the content of a version from its consultation and the forecast
+values selected for it (as JSON, the stored form of ``app.briefs.content.BriefContent``);
+``figure_keys`` lists what the secretariat may annotate; ``content_of`` is a version's
+content with the secretariat's narrative, notes and contact put in, as every output reads it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from app.briefs.assemble import assemble
 from app.briefs.content import Annotation, BriefContent, Contact, Narrative, Section
 from app.briefs.models import NARRATIVE_FIELDS
+from app.briefs.queries import Selection, brief_inputs
 
 if TYPE_CHECKING:
     from app.briefs.models import BriefVersion
     from app.consultations.models import Consultation
 
 
-def assemble_content(consultation: Consultation, *, as_of: datetime) -> dict[str, Any]:
-    """The content of a new version of a brief on ``consultation``, as stored JSON."""
-    return {
-        "schema_version": 0,
-        "header": {
-            "title": consultation.title,
-            "consultation_title": consultation.title,
-            "rounds": [r.number for r in consultation.rounds if r.results is not None],
-            "date": as_of.date().isoformat(),
-        },
-    }
+def assemble_content(
+    consultation: Consultation,
+    *,
+    title: str,
+    as_of: datetime,
+    version: int = 1,
+    selections: Iterable[Selection] = (),
+) -> dict[str, Any]:
+    """The content of version ``version`` of a brief on ``consultation`` with the forecast
+    values of ``selections`` (``app.briefs.queries.Selection``; none: the brief says no
+    forecast is bound), as stored JSON: the frozen round results, approved themes and
+    forecast series assembled by ``app.briefs.assemble``. The narrative, notes and contact
+    are kept apart on the version (``content_of`` puts them in). Reads only."""
+    inputs = brief_inputs(
+        consultation,
+        selections,
+        title=title,
+        date=as_of.date().isoformat(),
+        version=version,
+    )
+    return assemble(inputs).to_json()
 
 
 def typed(content: dict[str, Any]) -> BriefContent | None:

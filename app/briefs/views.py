@@ -15,7 +15,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -23,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -31,6 +30,7 @@ from app.auth.models import Role
 from app.auth.policy import Act, decide, public, staff
 from app.auth.policy import Decision as PolicyDecision
 from app.briefs import services
+from app.briefs.diff import diff_contents
 from app.briefs.forms import (
     CHANGE_CLASS_LABELS,
     NARRATIVE_LABELS,
@@ -43,9 +43,9 @@ from app.briefs.forms import (
     narrative_form,
 )
 from app.briefs.models import NARRATIVE_FIELDS, BriefStatus, BriefVersion, RenderStatus
+from app.briefs.render import diff_html, preview_context
 from app.briefs.rendering import render_outputs, start_rendering
-from app.briefs.snapshot import figure_keys
-from app.briefs.textdiff import text_changes
+from app.briefs.snapshot import content_of, figure_keys
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_
 from app.i18n import problem_message, refusal_text
@@ -515,7 +515,7 @@ def _rendered_now(v: BriefVersion, name: str) -> services.Output:
     language (nothing stored). NotFound when there is no such output."""
     if not OUTPUT_NAME.fullmatch(name):
         raise NotFound(N_("no such brief version"))
-    outputs = render_outputs(v, lang=str(get_locale()), base_url=current_app.config["BASE_URL"])
+    outputs = render_outputs(v, lang=str(get_locale()))
     end_reads()  # the files hold what they need: no transaction stays open while served
     found = next((o for o in outputs if o.name == name), None)
     if found is None:
@@ -530,8 +530,19 @@ def preview(brief_id: int, number: int):
     v = services.get_version_for(_user(), brief_id, number)
     if v.is_published:
         return redirect(url_for(".published_page", brief_id=brief_id, number=number))
-    html = _rendered_now(v, "brief.html").data.decode("utf-8")
-    return _serve("brief.html", "text/html; charset=utf-8", _nonced(html).encode(), inline=True)
+    lang = str(get_locale())
+    context = preview_context(content_of(v), lang=lang)
+    end_reads()  # the page holds what it needs: no transaction stays open while it renders
+    return render_template(
+        "briefs/preview.html",
+        **context,
+        brief_notice=_(
+            "Preview of version %(n)s (%(state)s): the brief exactly as it will be published, "
+            "with the narrative and notes saved now.",
+            n=v.number,
+            state=status_label(v.status),
+        ),
+    )
 
 
 @bp.route(VERSION + "/preview/<path:name>")
@@ -562,29 +573,15 @@ def diff(brief_id: int):
     b = next((v for v in versions if v.number == new), None)
     if a is None or b is None:
         raise NotFound(N_("no such brief version"))
-    fields = [
-        (
-            str(NARRATIVE_LABELS[k]),
-            (a.narrative or {}).get(k) or "",
-            (b.narrative or {}).get(k) or "",
-        )
-        for k in NARRATIVE_FIELDS
-    ]
-    fields.append((_("Contact for questions"), a.contact or "", b.contact or ""))
-    notes_a, notes_b = a.annotations or {}, b.annotations or {}
-    for target in sorted(set(notes_a) | set(notes_b)):
-        fields.append(
-            (target_label(target, "figure"), notes_a.get(target, ""), notes_b.get(target, ""))
-        )
-    changes = [(label, text_changes(x, y)) for label, x, y in fields if x != y]
+    lang = str(get_locale())
+    changes = diff_contents(content_of(a), content_of(b), locale=lang, translate=gettext)
     return render_template(
         "briefs/diff.html",
         brief=brief,
         a=a,
         b=b,
         versions=versions,
-        changes=changes,
-        content_changed=a.content != b.content,
+        changes=diff_html(changes, lang=lang),
     )
 
 

@@ -336,7 +336,9 @@ def test_outputs_are_rendered_once_after_publication_and_never_change(make_app):
         assert render_version(version.id) is RenderStatus.ready
         version = db.session.get(BriefVersion, version.id)
         names = {a.name for a in version.artefacts}
-        assert {"brief.html", "brief.json"} <= names
+        assert {"brief.html", "brief.pdf", "brief.json", "brief.xlsx", "datapackage.json"} <= names
+        assert version.artefact("brief.json").media_type == "application/json; charset=utf-8"
+        assert version.artefact("brief.pdf").data.startswith(b"%PDF")
         html = version.artefact("brief.html")
         assert html.media_type == "text/html; charset=utf-8" and html.size == len(html.data)
         assert TEXT["summary"].encode() in html.data
