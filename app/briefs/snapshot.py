@@ -17,6 +17,7 @@ from app.briefs.assemble import assemble
 from app.briefs.content import Annotation, BriefContent, Contact, Narrative, Section
 from app.briefs.models import NARRATIVE_FIELDS
 from app.briefs.queries import Selection, brief_inputs
+from app.charts.brief import brief_charts
 
 if TYPE_CHECKING:
     from app.briefs.models import BriefVersion
@@ -54,16 +55,16 @@ def typed(content: dict[str, Any]) -> BriefContent | None:
 
 
 def figure_keys(content: dict[str, Any]) -> dict[str, str]:
-    """What a note may be put beside, target -> its kind (``section``, ``fact`` or ``item``),
-    in the order of the brief."""
+    """What a note may be put beside, as the outputs show notes: target -> its kind
+    (``fact``: a key fact; ``section``: the employment trend; ``chart``: a chart the brief
+    has, by its stable name), in the order of the brief."""
     brief = typed(content)
-    targets: dict[str, str] = {s.value: "section" for s in Section}
     if brief is None:
-        return targets
-    for fact in brief.facts():
-        targets.setdefault(fact.key.value, "fact")
-    for need in brief.skill_needs.items:
-        targets.setdefault(need.key, "item")
+        return {}
+    targets: dict[str, str] = {fact.key.value: "fact" for fact in brief.facts()}
+    targets[Section.trend.value] = "section"
+    for chart in brief_charts(brief):
+        targets.setdefault(chart.name, "chart")
     return targets
 
 

@@ -85,7 +85,7 @@ def target_label(target: str, kind: str) -> str:
     kinds = {
         "section": _("Note on the section %(name)s"),
         "fact": _("Note on the key fact %(name)s"),
-        "item": _("Note on the item %(name)s"),
+        "chart": _("Note on the chart %(name)s"),
     }
     return kinds.get(kind, _("Note on %(name)s")) % {"name": target}
 

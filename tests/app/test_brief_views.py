@@ -255,3 +255,23 @@ def test_the_demo_publishes_a_brief_and_a_correction_that_supersedes_it(make_dem
         brief_id = brief.id
     page = app.test_client().get(f"/briefs/{brief_id}/v/1")
     assert page.status_code == 200 and "Corrected on" in _text(page)
+
+
+def test_notes_beside_figures_are_saved_and_shown_in_the_preview(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    url = f"/staff/briefs/{brief_id}/v/1/edit"
+    form = _text(sec.get(url))
+    found = re.search(r'<label class="label" for="(note_\d+)">Note on the section trend', form)
+    assert found, form
+    data = _edit_data(1, **{found.group(1): "Counts include the self-employed."})
+    assert sec.post(url, data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(BriefVersion)).one().annotations == {
+            "trend": "Counts include the self-employed."
+        }
+    preview = _text(sec.get(f"/staff/briefs/{brief_id}/v/1/preview"))
+    assert "Counts include the self-employed." in preview
+    assert "Digital skills first." in preview
