@@ -78,17 +78,17 @@ def render_version(version_id: int) -> RenderStatus:
     return RenderStatus.ready
 
 
-def start_rendering(version_id: int, app: Flask | None = None) -> None:
+def start_rendering(version_id: int, app: Flask | None = None) -> threading.Thread | None:
     """Start the rendering job of a version, as ``BRIEF_RENDERING`` says (``thread``: a
-    thread of this process; ``inline``: now, in this thread; ``off``: not at all, the
-    version stays pending)."""
+    thread of this process, returned; ``inline``: now, in this thread; ``off``: not at all,
+    the version stays pending)."""
     app = app or current_app._get_current_object()
     mode = app.config.get("BRIEF_RENDERING") or ("inline" if app.testing else "thread")
     if mode == "off":
-        return
+        return None
     if mode == "inline":
         render_version(version_id)
-        return
+        return None
 
     def job() -> None:
         with app.app_context():
@@ -97,4 +97,6 @@ def start_rendering(version_id: int, app: Flask | None = None) -> None:
             finally:
                 db.session.remove()
 
-    threading.Thread(target=job, name=f"render-brief-{version_id}", daemon=True).start()
+    thread = threading.Thread(target=job, name=f"render-brief-{version_id}", daemon=True)
+    thread.start()
+    return thread

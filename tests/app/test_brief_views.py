@@ -169,6 +169,12 @@ def test_drafts_are_404_in_every_format_outside_the_council(make_app):
     other = _client(app, emails["other"])
     for url in staff_urls + [base + "/edit"] + public_urls:
         assert other.get(url).status_code == 404, url
+    admin = _client(app, emails["admin"])  # administration is not the ministry
+    for url in staff_urls + public_urls:
+        assert admin.get(url).status_code == 404, url
+    official = _client(app, emails["official"])  # the ministry sees drafts to come
+    assert official.get(base).status_code == 200
+    assert official.get(base + "/preview/brief.json").status_code == 200
     assert "Construction brief" not in _text(other.get("/staff/briefs/"))
     for url in (base + "/submit", f"/staff/briefs/{brief_id}/versions"):
         assert (

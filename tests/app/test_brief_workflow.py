@@ -383,6 +383,29 @@ def test_a_failed_render_is_recorded_and_can_be_retried(make_app, monkeypatch):
             )
 
 
+@pytest.mark.commits
+def test_publication_renders_in_a_background_thread_after_commit(make_app):
+    from app.briefs.rendering import start_rendering
+
+    app = make_app(BRIEF_RENDERING="thread")
+    people = _people(app)
+    with app.app_context():
+        version = _approved(people)
+        db.session.commit()
+        version_id = version.id
+        started = []
+        with unit_of_work() as work:
+            services.publish(db.session.get(BriefVersion, version_id), by=_user(people.publisher))
+            work.after_commit(lambda: started.append(start_rendering(version_id)))
+        assert started and started[0] is not None  # nothing ran before the commit
+        started[0].join(120)
+        db.session.expire_all()
+        version = db.session.get(BriefVersion, version_id)
+        assert version.render_status is RenderStatus.ready
+        assert version.artefact("brief.pdf") is not None
+        db.session.remove()
+
+
 # ----------------------------------------------------------------------------- concurrency
 
 
