@@ -73,6 +73,7 @@ from app.briefs.content import (
     TriangulationRow,
     TriangulationSection,
 )
+from app.briefs.record import RoundItems
 from app.consultations.document import ItemResult, RoundResults
 from app.forecasts.table import DatasetKind, Level, Provenance, Status
 from app.formatting import N_
@@ -1406,4 +1407,15 @@ def assemble(inputs: BriefInputs, settings: OutlookSettings | None = None) -> Br
         ),
         method_sources=_method(inputs, datasets, settings),
         annotations=tuple(inputs.annotations),
+        rounds=_published_rounds(inputs),
+    )
+
+
+def _published_rounds(inputs: BriefInputs) -> tuple[RoundItems, ...]:
+    """Every round's items as published (counts and statistics for the data files and the
+    open API), from the frozen results, in round order."""
+    texts = {key: info.text for key, info in inputs.items.items()}
+    return tuple(
+        RoundItems.from_results(r.results, texts)
+        for r in sorted(inputs.rounds, key=lambda r: r.number)
     )

@@ -10,8 +10,8 @@ The PDF is made with ``pdf_variant="pdf/ua-1"``, which makes WeasyPrint write a 
 (headings, paragraphs, lists, tables, figures with their alternative text), the document
 language and its title. WeasyPrint's tagging is incomplete: it builds the tree page by page,
 so a table that runs over a page break becomes two tables. Briefs therefore keep each table
-on one page (``break-inside: avoid``) and split long ones into captioned parts
-(:data:`PDF_TABLE_ROWS` rows each), and the HTML and CSV stay the accessible route. This module
+on one page (``break-inside: avoid``) and split long ones into captioned parts that fit a page
+(:func:`table_parts`), and the HTML and CSV stay the accessible route. This module
 does not claim conformance to any standard; no validator has checked the files.
 
 Pure: no Flask, no database.
@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +39,39 @@ FONTS = {
     "fonts/DejaVuSans.ttf": FONT_DIR / "DejaVuSans.ttf",
     "fonts/DejaVuSans-Bold.ttf": FONT_DIR / "DejaVuSans-Bold.ttf",
 }
-#: Rows of a table part in the PDF; a longer table is split into captioned parts so that no
-#: table crosses a page break (see the module docstring).
+#: Most rows of a table part in the PDF; a longer table is split into captioned parts so that
+#: no table crosses a page break (see the module docstring).
 PDF_TABLE_ROWS = 14
+#: Lines of text a table part may take, by the estimate of :func:`table_parts` (an A4 page
+#: holds about 55 lines of table text beside its header and caption).
+PDF_TABLE_LINES = 30
+#: Characters of table text across the width of the page (8.5 pt on 174 mm).
+_PAGE_CHARACTERS = 100
+
+
+def table_parts(
+    rows: Sequence[Sequence[str]],
+    columns: int,
+    *,
+    lines: int = PDF_TABLE_LINES,
+    most: int = PDF_TABLE_ROWS,
+) -> list[tuple[int, int]]:
+    """Where to split a table's ``rows`` (texts of its cells) so that each part fits a page:
+    (start, end) index pairs, at most ``most`` rows and about ``lines`` lines of text each (a
+    cell's text wraps in a column of equal share of the page width)."""
+    width = max(4, _PAGE_CHARACTERS // max(1, columns) - 1)
+    parts: list[tuple[int, int]] = []
+    start, used = 0, 0
+    for index, row in enumerate(rows):
+        height = max((math.ceil(len(str(cell)) / width) for cell in row), default=1) or 1
+        if index > start and (used + height > lines or index - start >= most):
+            parts.append((start, index))
+            start, used = index, 0
+        used += height
+    if start < len(rows) or not parts:
+        parts.append((start, len(rows)))
+    return parts
+
 
 MEDIA_TYPES = {
     ".svg": "image/svg+xml",
@@ -175,21 +206,21 @@ def html_to_pdf(
     are CSS texts applied after the page's own. WeasyPrint's complaints (a refused address,
     an image without alternative text) are kept off the application log; refused addresses
     are returned."""
-    fetcher = BundledFetcher(assets=assets)
-    fonts = FontConfiguration()
-    css = [
-        CSS(string=FONT_FACES, font_config=fonts, url_fetcher=fetcher, base_url=ASSET_BASE),
-        CSS(string=page_css(page_label), font_config=fonts, url_fetcher=fetcher),
-    ]
-    css += [
-        CSS(string=s, font_config=fonts, url_fetcher=fetcher, base_url=ASSET_BASE)
-        for s in stylesheets
-    ]
     logger = logging.getLogger("weasyprint")
     capture = _Capture()
     logger.addHandler(capture)
     propagate, logger.propagate = logger.propagate, False
     try:
+        fetcher = BundledFetcher(assets=assets)
+        fonts = FontConfiguration()
+        css = [
+            CSS(string=FONT_FACES, font_config=fonts, url_fetcher=fetcher, base_url=ASSET_BASE),
+            CSS(string=page_css(page_label), font_config=fonts, url_fetcher=fetcher),
+        ]
+        css += [
+            CSS(string=s, font_config=fonts, url_fetcher=fetcher, base_url=ASSET_BASE)
+            for s in stylesheets
+        ]
         document = HTML(string=html, base_url=ASSET_BASE, url_fetcher=fetcher)
         buffer = io.BytesIO()
         document.write_pdf(

@@ -49,7 +49,7 @@ from app.briefs.brief_tables import (
 )
 from app.briefs.content import BriefContent, Fact, Rating, Source
 from app.briefs.diff import Change, word_diff
-from app.briefs.pdf import ASSET_BASE, PDF_TABLE_ROWS, html_to_pdf
+from app.briefs.pdf import ASSET_BASE, PDF_TABLE_LINES, html_to_pdf, table_parts
 from app.briefs.tables import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -274,22 +274,26 @@ def page_table(
     )
 
 
-def split_for_pdf(table: PageTable, size: int, translate) -> tuple[PageTable, ...]:
-    """``table`` in parts of at most ``size`` rows, each captioned "(part 2 of 3)", so that
-    no table crosses a page break of the PDF."""
-    if len(table.rows) <= size:
+def split_for_pdf(
+    table: PageTable, translate, lines: int = PDF_TABLE_LINES
+) -> tuple[PageTable, ...]:
+    """``table`` in parts that fit a page of the PDF (``app.briefs.pdf.table_parts``), each
+    captioned "(part 2 of 3)", so that no table crosses a page break."""
+    bounds = table_parts(
+        [[c.text for c in row] for row in table.rows], len(table.headers), lines=lines
+    )
+    if len(bounds) <= 1:
         return (table,)
-    chunks = [table.rows[i : i + size] for i in range(0, len(table.rows), size)]
     label = translate(N_("%(caption)s (part %(part)s of %(parts)s)"))
     return tuple(
         PageTable(
             id=f"{table.id}-{number}",
-            caption=label % {"caption": table.caption, "part": number, "parts": len(chunks)},
+            caption=label % {"caption": table.caption, "part": number, "parts": len(bounds)},
             headers=table.headers,
-            rows=chunk,
-            note=table.note if number == len(chunks) else None,
+            rows=table.rows[start:end],
+            note=table.note if number == len(bounds) else None,
         )
-        for number, chunk in enumerate(chunks, start=1)
+        for number, (start, end) in enumerate(bounds, start=1)
     )
 
 
@@ -449,6 +453,7 @@ def page_context(
     charts: Mapping[str, ChartView],
     for_pdf: bool = False,
     links: Mapping[str, str] | None = None,
+    lines: int = PDF_TABLE_LINES,
 ) -> dict[str, Any]:
     """What the brief's templates need (``briefs/_body.html``), already formatted."""
     fmt = Formatter(lang, gettext)
@@ -459,7 +464,7 @@ def page_context(
 
     def table(name: str, **kwargs) -> tuple[PageTable, ...]:
         shown = page_table(tables[name], fmt, **kwargs)
-        return split_for_pdf(shown, PDF_TABLE_ROWS, _) if for_pdf else (shown,)
+        return split_for_pdf(shown, _, lines) if for_pdf else (shown,)
 
     def text(value) -> Text:
         picked = pick_text(value, lang, default)
@@ -757,6 +762,7 @@ def _chart_views(
     *,
     for_pdf: bool,
     content: BriefContent,
+    lines: int = PDF_TABLE_LINES,
 ) -> dict[str, ChartView]:
     views = {}
     for chart in charts:
@@ -776,7 +782,7 @@ def _chart_views(
             src=src(chart.name),
             alt=chart.alt,
             caption=chart.caption,
-            tables=split_for_pdf(shown, PDF_TABLE_ROWS, fmt._) if for_pdf else (shown,),
+            tables=split_for_pdf(shown, fmt._, lines) if for_pdf else (shown,),
             annotations=tuple(a.text for a in content.annotations_for(chart.name)),
         )
     return views
@@ -914,29 +920,8 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
         )
         files["brief.html"] = (MEDIA_TYPES["html"], html.encode("utf-8"))
 
-        pdf_views = _chart_views(
-            charts,
-            tables,
-            fmt,
-            lambda n: f"{ASSET_BASE}charts/{n}.svg",
-            for_pdf=True,
-            content=content,
-        )
-        pdf_html = render_template(
-            "briefs/page.html",
-            stylesheet=None,
-            **page_context(
-                content, lang=lang, tables=tables, charts=pdf_views, for_pdf=True, links=links
-            ),
-        )
-        result = html_to_pdf(
-            pdf_html,
-            assets={f"charts/{name}.svg": data for name, data in svgs.items()},
-            stylesheets=(_stylesheet(), (STATIC / "brief-print.css").read_text("utf-8")),
-            page_label=_(N_("Page %(page)s of %(pages)s")),
-        )
+        result, pdf_tables = _pdf(content, lang, tables, charts, svgs, links, fmt)
         files["brief.pdf"] = (MEDIA_TYPES["pdf"], result.data)
-        pdf_tables = pdf_html.count("<table")
         for chart in charts:
             chart.close()
 
@@ -956,6 +941,53 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
         pdf_refused=result.refused,
         pdf_tables=pdf_tables,
     )
+
+
+#: Line budgets of table parts tried in turn (``app.briefs.pdf.table_parts``): when WeasyPrint's
+#: tagging meets a table part that its layout still broke across pages (a caption left alone
+#: at the foot of a page), the PDF is made again with smaller parts.
+PDF_LINE_BUDGETS = (PDF_TABLE_LINES, 18, 10)
+
+
+def _pdf(content, lang, tables, charts, svgs, links, fmt):
+    """The PDF and the number of tables on its page."""
+    _ = fmt._
+    for lines in PDF_LINE_BUDGETS:
+        views = _chart_views(
+            charts,
+            tables,
+            fmt,
+            lambda n: f"{ASSET_BASE}charts/{n}.svg",
+            for_pdf=True,
+            content=content,
+            lines=lines,
+        )
+        html = render_template(
+            "briefs/page.html",
+            stylesheet=None,
+            **page_context(
+                content,
+                lang=lang,
+                tables=tables,
+                charts=views,
+                for_pdf=True,
+                links=links,
+                lines=lines,
+            ),
+        )
+        try:
+            result = html_to_pdf(
+                html,
+                assets={f"charts/{name}.svg": data for name, data in svgs.items()},
+                stylesheets=(_stylesheet(), (STATIC / "brief-print.css").read_text("utf-8")),
+                page_label=_(N_("Page %(page)s of %(pages)s")),
+            )
+        except ValueError as error:
+            if "Table wrapper without a table" not in str(error) or lines == PDF_LINE_BUDGETS[-1]:
+                raise
+            continue
+        return result, html.count("<table")
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _package_name(content: BriefContent) -> str:

@@ -342,3 +342,32 @@ def test_page_label_and_css_strings_are_escaped():
     assert css_string('a"b\\c\n') == '"a\\22 b\\5c c\\a "'
     css = page_css('Seite %(page)s von %(pages)s "x"')
     assert 'content: "Seite " counter(page) " von " counter(pages) " \\22 x\\22 "' in css
+
+
+def test_assembled_briefs_carry_every_rounds_published_items():
+    from app.briefs.assemble import assemble
+    from app.briefs.content import OutlookSettings
+    from tests.unit.briefs.fixtures import brief_inputs
+
+    inputs = brief_inputs()
+    content = assemble(inputs, OutlookSettings())
+    assert [r.round for r in content.rounds] == sorted(r.number for r in inputs.rounds)
+    for round_input, published in zip(
+        sorted(inputs.rounds, key=lambda r: r.number), content.rounds, strict=True
+    ):
+        frozen = round_input.results.items
+        expected = [k for k, item in frozen.items() if item.type != "text"]
+        assert [i.key for i in published.items] == expected
+        for item in published.items:
+            result = frozen[item.key]
+            assert item.suppressed == result.suppressed
+            if not item.suppressed:
+                assert item.counts == result.counts and item.median == result.median
+                assert tuple(item.groups) == tuple(result.groups)
+            if item.key in inputs.items:
+                assert item.text == inputs.items[item.key].text
+    document = brief_document(content, lang="en")
+    assert [len(r["items"]) for r in document["consultation"]["rounds"]] == [
+        len(r.items) for r in content.rounds
+    ]
+    assert BriefContent.from_json(json.loads(json.dumps(content.to_json()))) == content
