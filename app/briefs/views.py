@@ -604,7 +604,7 @@ def published_page(brief_id: int, number: int):
     stored = v.artefact("brief.html")
     if stored is None:
         return render_template("briefs/public.html", **context)
-    banner = render_template("briefs/_notice.html", **context)
+    banner = render_template("briefs/_notice.html", standalone=True, **context)
     html = _nonced(stored.data.decode("utf-8"))
     html, found = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + banner, html, count=1)
     if not found:
