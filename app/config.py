@@ -110,3 +110,10 @@ class Config:
     #: server's request timeout). Needs a POSIX system.
     UPLOAD_PARSE_MEMORY = 1024 * 1024 * 1024
     UPLOAD_PARSE_SECONDS = 20
+
+    #: How the outputs of a published brief (HTML, PDF, data files) are rendered after the
+    #: publication is committed: ``thread`` (a background thread of the same process, the
+    #: embedded default), ``inline`` (in the request that published, after its commit) or
+    #: ``off`` (left pending, to be started with "retry" on the version's page). None means
+    #: ``thread``, or ``inline`` under TESTING.
+    BRIEF_RENDERING: str | None = None

@@ -2,7 +2,15 @@
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, User, user_council
-from app.briefs.models import Brief, BriefStatus, BriefVersion
+from app.briefs.models import (
+    Brief,
+    BriefArtefact,
+    BriefComment,
+    BriefStatus,
+    BriefVersion,
+    ChangeClass,
+    RenderStatus,
+)
 from app.classifications.models import OccupationGroup, Sector
 from app.consultations.models import (
     Answer,
@@ -26,8 +34,11 @@ __all__ = [
     "Answer",
     "AuditEvent",
     "Brief",
+    "BriefArtefact",
+    "BriefComment",
     "BriefStatus",
     "BriefVersion",
+    "ChangeClass",
     "Consultation",
     "ConsultationStatus",
     "Council",
@@ -41,6 +52,7 @@ __all__ = [
     "Panellist",
     "Participation",
     "QuestionnaireVersion",
+    "RenderStatus",
     "Response",
     "ResponseStatus",
     "Role",

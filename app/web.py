@@ -33,6 +33,7 @@ def register_web(app: Flask) -> None:
     app.request_class = InputRequest
     from app.answering.views import bp as answering_bp
     from app.auth.views import bp as auth_bp
+    from app.briefs.views import bp as briefs_bp
     from app.consultations.views import bp as consultations_bp
     from app.councils.views import bp as councils_bp
     from app.curation.views import bp as curation_bp
@@ -48,6 +49,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(results_bp)
     app.register_blueprint(curation_bp)
     app.register_blueprint(councils_bp)
+    app.register_blueprint(briefs_bp)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.before_request

@@ -2,6 +2,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from app.briefs.rendering import render_version
 from app.commands import commit_or_fail, database_errors, fail
 from app.demo.seed import seed_demo
 
@@ -22,6 +23,8 @@ def seed_demo_command() -> None:
             "create-user"
         )
     summary = commit_or_fail(seed_demo)
+    for version_id in summary.render:  # the published briefs' files, now that they are stored
+        render_version(version_id)
     for name in summary.created:
         click.echo(f"created  {name}")
     for name in summary.skipped:

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from app.auth.models import Role, User
 from app.auth.services import create_user
+from app.briefs import services as briefs
+from app.briefs.models import Brief, ChangeClass
 from app.classifications.models import Sector
 from app.classifications.services import NACE, ensure_builtin_sectors
 from app.consultations.models import Consultation, StakeholderGroup
@@ -63,6 +65,8 @@ class DemoSummary:
     users: tuple = DEMO_USERS
     #: (panellist name, language, invitation link) to try the answering pages.
     links: list[tuple[str, str, str]] = field(default_factory=list)
+    #: Brief versions published by the seed whose files are to be rendered after commit.
+    render: list[int] = field(default_factory=list)
 
 
 def _council(name: str, sector_code: str, geography: str, description: str) -> tuple[Council, bool]:
@@ -115,6 +119,7 @@ def seed_demo() -> DemoSummary:
         secretariat.councils.append(construction)
     _consultation_with_three_rounds(construction, secretariat, summary)
     _open_follow_up(construction, secretariat, summary)
+    _published_brief(construction, secretariat, summary)
     return summary
 
 
@@ -259,3 +264,71 @@ def _open_follow_up(council: Council, sec: User, summary: DemoSummary) -> None:
     invitation.last_sent_at = utcnow() - timedelta(days=2)
     summary.links.append((first.name, first.language, invitation_link(token)))
     db.session.flush()
+
+
+DEMO_BRIEF = f"{DEMO_PREFIX} Construction skills 2030: sector brief"
+DEMO_NARRATIVE = {
+    "summary": (
+        "Demonstration text. The panel agrees that digital and data skills and energy-"
+        "efficient building techniques will matter most by 2030; it remains divided on how "
+        "fast site automation will arrive.\n\nEvery figure and every answer behind this "
+        "brief is invented for the demonstration."
+    ),
+    "ministries": (
+        "Demonstration text. Fund retrofit training at the scale the renovation targets need."
+    ),
+    "education_providers": (
+        "Demonstration text. Add building information modelling to initial training."
+    ),
+    "guidance_practitioners": (
+        "Demonstration text. Energy-efficiency trades look set to hire; an outlook is not a "
+        "promise of a job."
+    ),
+}
+
+
+def _published_brief(council: Council, sec: User, summary: DemoSummary) -> None:
+    """A brief of the three-round consultation, published, and a second version (a
+    correction) that supersedes it: author, reviewer and publisher are different people."""
+    if db.session.scalars(select(Brief).where(Brief.title == DEMO_BRIEF)).first() is not None:
+        summary.skipped.append(DEMO_BRIEF)
+        return
+    consultation = _existing(council, DEMO_CONSULTATION)
+    official = db.session.scalars(select(User).where(User.email == DEMO_USERS[2][0])).one()
+    publisher = db.session.scalars(select(User).where(User.email == DEMO_USERS[3][0])).one()
+    start = utcnow() - timedelta(days=12)
+    first = briefs.create_draft(
+        consultation,
+        by=sec,
+        title=DEMO_BRIEF,
+        contact="Demo Secretariat, secretariat@demo.skillsdelphi.eu",
+        as_of=start,
+    )
+    narrative = dict(DEMO_NARRATIVE)
+    narrative["ministries"] = "Demonstration text. Fund retrofit training."
+    briefs.save_narrative(first, narrative, {}, first.edit_version, by=sec)
+    briefs.submit_for_review(first, by=sec, as_of=start + timedelta(days=1))
+    briefs.comment(
+        first,
+        "Demonstration comment: please say what the renovation targets imply.",
+        by=official,
+        as_of=start + timedelta(days=2),
+    )
+    briefs.approve(first, by=official, as_of=start + timedelta(days=3))
+    briefs.publish(first, by=publisher, as_of=start + timedelta(days=4))
+    second = briefs.new_version(
+        first.brief,
+        by=sec,
+        change_class=ChangeClass.correction,
+        change_note=(
+            "Demonstration correction: the implications for ministries named the wrong "
+            "scale of retrofit training; corrected."
+        ),
+        as_of=start + timedelta(days=8),
+    )
+    briefs.save_narrative(second, DEMO_NARRATIVE, {}, second.edit_version, by=sec)
+    briefs.submit_for_review(second, by=sec, as_of=start + timedelta(days=9))
+    briefs.approve(second, by=official, as_of=start + timedelta(days=10))
+    briefs.publish(second, by=publisher, as_of=start + timedelta(days=11))
+    summary.render += [first.id, second.id]
+    summary.created.append(f"{DEMO_BRIEF} (version 1 published, superseded by a correction)")

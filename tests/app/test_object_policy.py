@@ -184,8 +184,10 @@ def test_every_object_a_route_addresses_has_a_rule(app):
         "number": "round",
         "council_id": "council",
         "user_id": "user",
+        "brief_id": "brief",
     }
-    not_objects = {"item_key", "filename", "upload_id"}  # keys of data, a file, a kept upload
+    # keys of data, a file, a kept upload, a brief's stored output
+    not_objects = {"item_key", "filename", "upload_id", "name"}
     for rule in app.url_map.iter_rules():
         for argument in rule.arguments - not_objects:
             assert argument in kinds, f"{rule.rule}: no object kind for <{argument}>"

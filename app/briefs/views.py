@@ -1,0 +1,624 @@
+"""Brief pages: drafting (secretariat), review (officials), publication (publishers), history
+and diffs (staff), and the permanent addresses of published versions (everyone).
+
+Who may open a page is the route's policy; whether the brief or version is within the
+actor's scope is the object policy, asked by the services (a draft outside it is 404 in
+every format, published versions are public).
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale, gettext
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.models import Role
+from app.auth.policy import Act, decide, public, staff
+from app.auth.policy import Decision as PolicyDecision
+from app.briefs import services
+from app.briefs.diff import diff_contents
+from app.briefs.forms import (
+    CHANGE_CLASS_LABELS,
+    NARRATIVE_LABELS,
+    ActionForm,
+    CommentForm,
+    NewBriefForm,
+    NewVersionForm,
+    PublishForm,
+    ReturnForm,
+    narrative_form,
+)
+from app.briefs.models import NARRATIVE_FIELDS, BriefStatus, BriefVersion, RenderStatus
+from app.briefs.render import diff_html, preview_context
+from app.briefs.rendering import render_outputs, start_rendering
+from app.briefs.snapshot import content_of, figure_keys
+from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
+from app.formatting import N_
+from app.i18n import problem_message, refusal_text
+from app.unit import end_reads, unit_of_work
+
+bp = Blueprint("briefs", __name__)
+
+STAFF = "/staff/briefs"
+VERSION = STAFF + "/<int:brief_id>/v/<int:number>"
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def status_label(status: BriefStatus) -> str:
+    return {
+        BriefStatus.draft: _("draft"),
+        BriefStatus.in_review: _("in review"),
+        BriefStatus.approved: _("approved, waiting for publication"),
+        BriefStatus.published: _("published"),
+        BriefStatus.superseded: _("superseded"),
+    }[status]
+
+
+def render_label(status: RenderStatus) -> str:
+    return {
+        RenderStatus.none: _("not published yet"),
+        RenderStatus.pending: _("waiting to be rendered"),
+        RenderStatus.rendering: _("rendering…"),
+        RenderStatus.ready: _("ready"),
+        RenderStatus.failed: _("rendering failed"),
+    }[status]
+
+
+def target_label(target: str, kind: str) -> str:
+    kinds = {
+        "section": _("Note on the section %(name)s"),
+        "fact": _("Note on the key fact %(name)s"),
+        "chart": _("Note on the chart %(name)s"),
+    }
+    return kinds.get(kind, _("Note on %(name)s")) % {"name": target}
+
+
+@bp.app_context_processor
+def _brief_words():
+    return {
+        "brief_status": status_label,
+        "render_label": render_label,
+        "change_class_label": lambda c: str(CHANGE_CLASS_LABELS[c]) if c else "",
+        "narrative_labels": NARRATIVE_LABELS,
+        "narrative_fields": NARRATIVE_FIELDS,
+        "BriefStatus": BriefStatus,
+        "RenderStatus": RenderStatus,
+    }
+
+
+def _back_to(version: BriefVersion):
+    return redirect(url_for(".version", brief_id=version.brief_id, number=version.number), code=303)
+
+
+def _may(act: Act, obj) -> bool:
+    return decide(_user(), act, obj) is PolicyDecision.allow
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+@bp.route(STAFF + "/")
+@staff()
+def index():
+    user = _user()
+    return render_template(
+        "briefs/index.html",
+        briefs=services.briefs_for(user),
+        consultations=services.draftable_consultations(user)
+        if user.role is Role.secretariat
+        else [],
+    )
+
+
+@bp.route(STAFF + "/review")
+@staff(Role.official)
+def review_queue():
+    return render_template(
+        "briefs/queue.html",
+        versions=services.versions_in(BriefStatus.in_review),
+        heading=_("Briefs to review"),
+        empty=_("No brief is waiting for review."),
+    )
+
+
+@bp.route(STAFF + "/approved")
+@staff(Role.publisher)
+def approved_queue():
+    user = _user()
+    versions = services.versions_in(BriefStatus.approved)
+    return render_template(
+        "briefs/queue.html",
+        versions=versions,
+        heading=_("Approved briefs waiting for publication"),
+        empty=_("No approved brief is waiting for publication."),
+        mine={v.id for v in versions if v.author_id == user.id},
+    )
+
+
+@bp.route(STAFF + "/published")
+@staff()
+def published():
+    return render_template(
+        "briefs/queue.html",
+        versions=services.versions_in(BriefStatus.published),
+        heading=_("Published briefs"),
+        empty=_("No brief is published yet."),
+    )
+
+
+# ----------------------------------------------------------------------------- drafting
+
+
+@bp.route(STAFF + "/new", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def new():
+    user = _user()
+    choices = services.draftable_consultations(user)
+    form = NewBriefForm()
+    form.consultation.choices = [(c.id, f"{c.title} ({c.council.name})") for c in choices]
+    if request.method == "GET" and request.args.get("consultation", "").isdigit():
+        form.consultation.data = int(request.args["consultation"])
+    if not choices:
+        flash(
+            _("No consultation of your council is closed yet: a brief reports a closed one."),
+            "info",
+        )
+        return redirect(url_for(".index"), code=303)
+    status = 200
+    if form.validate_on_submit():
+        consultation = next((c for c in choices if c.id == form.consultation.data), None)
+        if consultation is None:
+            raise NotFound(N_("no such consultation"))
+        try:
+            with unit_of_work():
+                version = services.create_draft(
+                    consultation, by=user, title=form.title.data, contact=form.contact.data or ""
+                )
+        except InvalidInput as exc:
+            _field_problems(form, exc)
+            status = 422
+        except DomainError as exc:
+            form.consultation.errors = [*form.consultation.errors, refusal_text(exc)]
+            status = 409
+        else:
+            flash(_("The brief is drafted. Write its narrative, then send it for review."), "info")
+            return _back_to(version)
+    elif request.method == "POST":
+        status = 422
+    return render_template("briefs/new.html", form=form), status
+
+
+def _field_problems(form, exc: InvalidInput, fields: dict | None = None) -> None:
+    """Put each problem beside the form field it names (the first field otherwise)."""
+    fields = fields or {}
+    for problem in exc.problems:
+        key = problem.key or ""
+        name = fields.get(key, key)
+        target = form[name] if name in form else next(iter(form))
+        target.errors = [*target.errors, problem_message(problem)]
+    if not exc.problems:
+        first = next(iter(form))
+        first.errors = [*first.errors, refusal_text(exc)]
+
+
+@bp.route(STAFF + "/<int:brief_id>")
+@staff()
+def show(brief_id: int):
+    brief = services.get_brief_for(_user(), brief_id)
+    versions = [v for v in brief.versions if _may(Act.view, v)]
+    return render_template(
+        "briefs/show.html",
+        brief=brief,
+        versions=versions,
+        errata=services.errata(brief),
+        may_run=_may(Act.run, brief),
+        form=NewVersionForm(),
+    )
+
+
+@bp.route(STAFF + "/<int:brief_id>/versions", methods=["POST"])
+@staff(Role.secretariat)
+def new_version(brief_id: int):
+    user = _user()
+    brief = services.get_brief_for(user, brief_id, Act.run)
+    form = NewVersionForm()
+    if not form.validate_on_submit():
+        for name, errors in form.errors.items():
+            label = form[name].label.text if name in form else name
+            flash(
+                _("%(field)s: %(errors)s", field=label, errors=" ".join(map(str, errors))), "error"
+            )
+        return redirect(url_for(".show", brief_id=brief_id), code=303)
+    try:
+        with unit_of_work():
+            version = services.new_version(
+                brief,
+                by=user,
+                change_class=form.change_class.data,
+                change_note=form.change_note.data,
+            )
+    except DomainError as exc:
+        flash(refusal_text(exc, with_problems=True), "error")
+        return redirect(url_for(".show", brief_id=brief_id), code=303)
+    flash(_("Version %(n)s is started as a draft.", n=version.number), "info")
+    return _back_to(version)
+
+
+@bp.route(VERSION)
+@staff()
+def version(brief_id: int, number: int):
+    user = _user()
+    v = services.get_version_for(user, brief_id, number)
+    return render_template(
+        "briefs/version.html",
+        v=v,
+        brief=v.brief,
+        targets=figure_keys(v.content),
+        may_run=_may(Act.run, v),
+        may_review=_may(Act.review, v),
+        may_publish=_may(Act.publish, v),
+        is_author=v.author_id == user.id,
+        successor=services.successor(v),
+        comment_form=CommentForm(),
+        return_form=ReturnForm(),
+        action_form=ActionForm(),
+        render_due=services.render_due(v),
+    )
+
+
+def _narrative_form(v: BriefVersion, **kwargs):
+    targets = figure_keys(v.content)
+    labels = {t: target_label(t, kind) for t, kind in targets.items()}
+    return narrative_form(targets, labels, **kwargs)
+
+
+def _fill(form, draft: services.Draft) -> None:
+    for name in NARRATIVE_FIELDS:
+        form[name].data = draft.narrative.get(name, "")
+    form.contact.data = draft.contact
+    form.change_note.data = draft.change_note
+    form.edit_version.data = draft.edit_version
+    for field, target in form.note_fields():
+        field.data = draft.annotations.get(target, "")
+
+
+@bp.route(VERSION + "/edit", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def edit(brief_id: int, number: int):
+    user = _user()
+    v = services.get_version_for(user, brief_id, number, Act.run)
+    if v.status is not BriefStatus.draft:
+        flash(refusal_text(_refusal(v)), "error")
+        return _back_to(v)
+    form = _narrative_form(v)
+    if request.method == "GET":
+        _fill(form, services.Draft.of(v))
+    status, theirs = 200, None
+    if form.validate_on_submit():
+        narrative = {name: form[name].data or "" for name in NARRATIVE_FIELDS}
+        notes = {target: field.data or "" for field, target in form.note_fields()}
+        try:
+            with unit_of_work():
+                services.save_narrative(
+                    v,
+                    narrative,
+                    notes,
+                    form.edit_version.data,
+                    by=user,
+                    contact=form.contact.data or "",
+                    change_note=form.change_note.data if v.number > 1 else None,
+                )
+        except services.EditConflict as exc:
+            theirs, status = exc.theirs, 409
+            # the form keeps what was typed; saving it again means "mine over theirs"
+            form.edit_version.data = exc.theirs.edit_version
+            form.edit_version.raw_data = [str(exc.theirs.edit_version)]
+            flash(refusal_text(exc), "error")
+        except InvalidInput as exc:
+            notes_by_target = {f"annotation-{t}": f.name for f, t in form.note_fields()}
+            _field_problems(form, exc, notes_by_target)
+            status = 422
+        else:
+            flash(_("The draft is saved."), "info")
+            return _back_to(v)
+    elif request.method == "POST":
+        status = 422
+    return (
+        render_template("briefs/edit.html", v=v, brief=v.brief, form=form, theirs=theirs),
+        status,
+    )
+
+
+def _refusal(v: BriefVersion) -> DomainError:
+    try:
+        v.require("edit", BriefStatus.draft)
+    except DomainError as exc:
+        return exc
+    raise AssertionError("a draft can be edited")  # pragma: no cover
+
+
+def _transition(brief_id: int, number: int, action, done: str):
+    user = _user()
+    v = services.get_version_for(user, brief_id, number, Act.view)
+    try:
+        with unit_of_work():
+            action(v, user)
+    except (NotFound, NotAllowed):
+        raise  # answered 404 / 403 by the error handler
+    except DomainError as exc:
+        flash(refusal_text(exc, with_problems=True), "error")
+    else:
+        flash(done, "info")
+    return _back_to(v)
+
+
+@bp.route(VERSION + "/submit", methods=["POST"])
+@staff(Role.secretariat)
+def submit(brief_id: int, number: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _transition(
+        brief_id,
+        number,
+        lambda v, user: services.submit_for_review(v, by=user),
+        _("The version is sent to the officials for review."),
+    )
+
+
+@bp.route(VERSION + "/comment", methods=["POST"])
+@staff(Role.official)
+def comment(brief_id: int, number: int):
+    form = CommentForm()
+    if not form.validate_on_submit():
+        flash(_("Write a comment first."), "error")
+        return redirect(url_for(".version", brief_id=brief_id, number=number), code=303)
+    return _transition(
+        brief_id,
+        number,
+        lambda v, user: services.comment(v, form.text.data, by=user),
+        _("Your comment is added."),
+    )
+
+
+@bp.route(VERSION + "/return", methods=["POST"])
+@staff(Role.official)
+def return_to_author(brief_id: int, number: int):
+    form = ReturnForm()
+    if not form.validate_on_submit():
+        flash(_("Say why the version goes back to its author."), "error")
+        return redirect(url_for(".version", brief_id=brief_id, number=number), code=303)
+    return _transition(
+        brief_id,
+        number,
+        lambda v, user: services.return_to_author(v, form.text.data, by=user),
+        _("The version is returned to its author as a draft."),
+    )
+
+
+@bp.route(VERSION + "/approve", methods=["POST"])
+@staff(Role.official)
+def approve(brief_id: int, number: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    return _transition(
+        brief_id,
+        number,
+        lambda v, user: services.approve(v, by=user),
+        _("The version is approved; a publisher can now publish it."),
+    )
+
+
+@bp.route(VERSION + "/publish", methods=["GET", "POST"])
+@staff(Role.publisher)
+def publish(brief_id: int, number: int):
+    user = _user()
+    v = services.get_version_for(user, brief_id, number, Act.view)
+    form = PublishForm()
+    if request.method == "GET":
+        form.edit_version.data = v.edit_version
+    status = 200
+    if form.validate_on_submit():
+        try:
+            with unit_of_work() as work:
+                services.publish(v, by=user, expected_edit_version=form.edit_version.data)
+                version_id = v.id
+                work.after_commit(lambda: start_rendering(version_id))
+        except (NotFound, NotAllowed):
+            raise  # answered 404 / 403 by the error handler
+        except DomainError as exc:
+            # e.g. published a moment ago by another click: say so on the version's page
+            flash(refusal_text(exc), "error")
+            return _back_to(v)
+        flash(_("Version %(n)s is published. Its files are being rendered.", n=number), "info")
+        return _back_to(v)
+    elif request.method == "POST":
+        status = 422
+    return (
+        render_template(
+            "briefs/publish.html",
+            v=v,
+            brief=v.brief,
+            form=form,
+            is_author=v.author_id == user.id,
+            current=v.brief.current,
+        ),
+        status,
+    )
+
+
+@bp.route(VERSION + "/render", methods=["POST"])
+@staff(Role.publisher, Role.secretariat)
+def retry_render(brief_id: int, number: int):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    user = _user()
+    v = services.get_version_for(user, brief_id, number, Act.view)
+    try:
+        with unit_of_work() as work:
+            services.retry_rendering(v, by=user)
+            version_id = v.id
+            work.after_commit(lambda: start_rendering(version_id))
+    except DomainError as exc:
+        flash(refusal_text(exc), "error")
+    else:
+        flash(_("Rendering started again."), "info")
+    return _back_to(v)
+
+
+# ----------------------------------------------------------------------------- preview, diff
+
+
+def _nonced(html: str) -> str:
+    """A stored or previewed brief page with this response's nonce on its style and script
+    elements, so that the page's content security policy lets its own styles apply."""
+    nonce = g.get("csp_nonce", "")
+    return re.sub(r"<(style|script)(?=[\s>])", rf'<\1 nonce="{nonce}"', html)
+
+
+def _serve(name: str, media_type: str, data: bytes, *, inline: bool = False) -> Response:
+    response = Response(data)
+    response.headers["Content-Type"] = media_type
+    filename = name.rsplit("/", 1)[-1]
+    disposition = "inline" if inline else "attachment"
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    response.headers["Content-Disposition"] = (
+        f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+#: Names an output of a brief may have ("brief.pdf", "data/key_facts.csv"): anything else is
+#: not looked for.
+OUTPUT_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,80}(/[a-z0-9][a-z0-9_.-]{0,80})?", re.ASCII)
+
+
+def _rendered_now(v: BriefVersion, name: str) -> services.Output:
+    """Output ``name`` of a version that is not published, rendered now in the interface
+    language (nothing stored). NotFound when there is no such output."""
+    if not OUTPUT_NAME.fullmatch(name):
+        raise NotFound(N_("no such brief version"))
+    outputs = render_outputs(v, lang=str(get_locale()))
+    end_reads()  # the files hold what they need: no transaction stays open while served
+    found = next((o for o in outputs if o.name == name), None)
+    if found is None:
+        raise NotFound(N_("no such brief version"))
+    return found
+
+
+@bp.route(VERSION + "/preview")
+@staff()
+def preview(brief_id: int, number: int):
+    """The version exactly as it will be published (a published one: as it was stored)."""
+    v = services.get_version_for(_user(), brief_id, number)
+    if v.is_published:
+        return redirect(url_for(".published_page", brief_id=brief_id, number=number))
+    lang = str(get_locale())
+    context = preview_context(content_of(v), lang=lang)
+    end_reads()  # the page holds what it needs: no transaction stays open while it renders
+    return render_template(
+        "briefs/preview.html",
+        **context,
+        brief_notice=_(
+            "Preview of version %(n)s (%(state)s): the brief exactly as it will be published, "
+            "with the narrative and notes saved now.",
+            n=v.number,
+            state=status_label(v.status),
+        ),
+    )
+
+
+@bp.route(VERSION + "/preview/<path:name>")
+@staff()
+def preview_file(brief_id: int, number: int, name: str):
+    """One output of a version not yet published, rendered now, for those who may see it
+    (a download); a published version's files are the stored ones."""
+    v = services.get_version_for(_user(), brief_id, number)
+    if v.is_published:
+        return redirect(url_for(".published_file", brief_id=brief_id, number=number, name=name))
+    output = _rendered_now(v, name)
+    return _serve(output.name, output.media_type, output.data)
+
+
+@bp.route(STAFF + "/<int:brief_id>/diff")
+@staff()
+def diff(brief_id: int):
+    user = _user()
+    brief = services.get_brief_for(user, brief_id)
+    versions = [v for v in brief.versions if _may(Act.view, v)]
+    numbers = [v.number for v in versions]
+    try:
+        new = int(request.args.get("to") or (numbers[-1] if numbers else 0))
+        old = int(request.args.get("from") or (new - 1))
+    except ValueError:
+        abort(404)
+    a = next((v for v in versions if v.number == old), None)
+    b = next((v for v in versions if v.number == new), None)
+    if a is None or b is None:
+        raise NotFound(N_("no such brief version"))
+    lang = str(get_locale())
+    changes = diff_contents(content_of(a), content_of(b), locale=lang, translate=gettext)
+    return render_template(
+        "briefs/diff.html",
+        brief=brief,
+        a=a,
+        b=b,
+        versions=versions,
+        changes=diff_html(changes, lang=lang),
+    )
+
+
+# ----------------------------------------------------------------------------- public
+
+
+@bp.route("/briefs/<int:brief_id>/v/<int:number>")
+@public
+def published_page(brief_id: int, number: int):
+    """The permanent address of a published version: its stored page with, above it, what
+    has happened since (superseded, corrected) and its files; while the files are being
+    rendered, a page saying so."""
+    v = services.published_version(brief_id, number)
+    context = {
+        "v": v,
+        "brief": v.brief,
+        "successor": services.successor(v),
+        "errata": services.errata(v.brief),
+    }
+    stored = v.artefact("brief.html")
+    if stored is None:
+        return render_template("briefs/public.html", **context)
+    banner = render_template("briefs/_notice.html", standalone=True, **context)
+    html = _nonced(stored.data.decode("utf-8"))
+    html, found = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + banner, html, count=1)
+    if not found:
+        html = banner + html
+    return _serve("brief.html", "text/html; charset=utf-8", html.encode("utf-8"), inline=True)
+
+
+@bp.route("/briefs/<int:brief_id>/v/<int:number>/<path:name>")
+@public
+def published_file(brief_id: int, number: int, name: str):
+    """A stored output of a published version, exactly as stored (a download); drafts and
+    unknown files are 404 for everyone."""
+    v = services.published_version(brief_id, number)
+    stored = v.artefact(name)
+    if stored is None:
+        raise NotFound(N_("no such brief version"))
+    return _serve(stored.name, stored.media_type, stored.data)
