@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from app.consultations.models import Consultation
 from app.extensions import db
@@ -71,16 +71,24 @@ def series(
     geography: str | None = None,
 ) -> list[LongRow]:
     """The values of a dataset for some sector and/or occupation codes and indicators,
-    ordered by indicator, sector, occupation, year. Codes None: any; both code lists given:
-    values of either. A list that is empty selects nothing of that kind."""
+    ordered by indicator, sector, occupation, year. Sector codes alone: every value of those
+    sectors; occupation codes alone: every value of those occupations; both: the sectors'
+    own values and those of the occupations within them (or across all sectors). None:
+    any code; an empty list selects nothing of that kind."""
+    sector, occupation = ForecastValue.sector_code, ForecastValue.occupation_code
     query = select(ForecastValue).where(ForecastValue.dataset_id == dataset_id)
-    conditions = []
-    if sector_codes is not None:
-        conditions.append(ForecastValue.sector_code.in_(list(sector_codes)))
-    if occupation_codes is not None:
-        conditions.append(ForecastValue.occupation_code.in_(list(occupation_codes)))
-    if conditions:
-        query = query.where(or_(*conditions))
+    if sector_codes is not None and occupation_codes is not None:
+        sectors, occupations = list(sector_codes), list(occupation_codes)
+        query = query.where(
+            or_(
+                and_(sector.in_(sectors), or_(occupation.is_(None), occupation.in_(occupations))),
+                and_(sector.is_(None), occupation.in_(occupations)),
+            )
+        )
+    elif sector_codes is not None:
+        query = query.where(sector.in_(list(sector_codes)))
+    elif occupation_codes is not None:
+        query = query.where(occupation.in_(list(occupation_codes)))
     if indicators is not None:
         query = query.where(ForecastValue.indicator.in_(list(indicators)))
     if geography is not None:
@@ -136,22 +144,41 @@ class BoundSeries:
     values: tuple[LongRow, ...]
 
 
+def code_labels(
+    dataset_id: int, kind: str, codes: Sequence[str] | None = None
+) -> dict[str, str | None]:
+    """{code: published label} of the dataset's sector (``kind`` "sector") or occupation
+    codes (all, or those of ``codes``), in code order. A sector's label is that of its own
+    values (no occupation), an occupation's that of any of its values."""
+    column = ForecastValue.sector_code if kind == "sector" else ForecastValue.occupation_code
+    found: dict[str, str | None] = {}
+    query = select(column).where(ForecastValue.dataset_id == dataset_id, column.is_not(None))
+    if codes is not None:
+        query = query.where(column.in_(list(codes)))
+    for (code,) in db.session.execute(query.group_by(column).order_by(column)):
+        found[code] = None
+    labelled = select(column, func.max(ForecastValue.label)).where(
+        ForecastValue.dataset_id == dataset_id, column.is_not(None)
+    )
+    if codes is not None:
+        labelled = labelled.where(column.in_(list(codes)))
+    if kind == "sector":
+        labelled = labelled.where(ForecastValue.occupation_code.is_(None))
+    for code, label in db.session.execute(labelled.group_by(column)):
+        found[code] = label
+    return found
+
+
 def bound_codes(binding: ForecastBinding) -> list[BoundCode]:
     """The codes a binding uses, with the labels the dataset publishes and the crosswalk."""
     labels: dict[tuple[str, str], str | None] = {}
-    for kind, column, codes in (
-        ("sector", ForecastValue.sector_code, binding.sector_codes or []),
-        ("occupation", ForecastValue.occupation_code, binding.occupation_codes or []),
+    for kind, codes in (
+        ("sector", binding.sector_codes or []),
+        ("occupation", binding.occupation_codes or []),
     ):
-        if not codes:
-            continue
-        query = (
-            select(column, func.max(ForecastValue.label))
-            .where(ForecastValue.dataset_id == binding.dataset_id, column.in_(list(codes)))
-            .group_by(column)
-        )
-        for code, label in db.session.execute(query):
-            labels[(kind, code)] = label
+        if codes:
+            for code, label in code_labels(binding.dataset_id, kind, codes).items():
+                labels[(kind, code)] = label
     maps: dict[tuple[str, str], list[tuple[str, str, str | None]]] = {}
     for entry in binding.crosswalk or ():
         maps.setdefault((entry["kind"], entry["code"]), []).append(

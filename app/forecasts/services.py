@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit.services import record
@@ -32,6 +32,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, compact
 from app.forecasts.parse import read_table
+from app.forecasts.queries import code_labels
 from app.forecasts.table import DatasetKind, LongRow, Provenance
 from app.problems import N_, Problem
 
@@ -441,21 +442,7 @@ def split_codes(text: str | None) -> list[str]:
 
 def dataset_codes(dataset_id: int) -> tuple[dict[str, str | None], dict[str, str | None]]:
     """{sector code: label} and {occupation code: label} present in the dataset."""
-    sectors: dict[str, str | None] = {}
-    occupations: dict[str, str | None] = {}
-    for column, into in (
-        (ForecastValue.sector_code, sectors),
-        (ForecastValue.occupation_code, occupations),
-    ):
-        query = (
-            select(column, func.max(ForecastValue.label))
-            .where(ForecastValue.dataset_id == dataset_id, column.is_not(None))
-            .group_by(column)
-            .order_by(column)
-        )
-        for code, label in db.session.execute(query):
-            into[code] = label
-    return sectors, occupations
+    return code_labels(dataset_id, "sector"), code_labels(dataset_id, "occupation")
 
 
 def parse_crosswalk(

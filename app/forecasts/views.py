@@ -320,10 +320,10 @@ def confirm(upload_id: str):
     else:
         flash(
             ngettext(
-                "%(num)s value was imported.",
-                "%(num)s values were imported.",
+                "%(count)s value was imported.",
+                "%(count)s values were imported.",
                 report.rows,
-                num=count(report.rows),
+                count=count(report.rows),
             ),
             "success",
         )
@@ -414,10 +414,10 @@ def bind(consultation_id: int):
         else:
             flash(
                 ngettext(
-                    "%(num)s code of the dataset is bound to this consultation.",
-                    "%(num)s codes of the dataset are bound to this consultation.",
+                    "%(count)s code of the dataset is bound to this consultation.",
+                    "%(count)s codes of the dataset are bound to this consultation.",
                     codes,
-                    num=count(codes),
+                    count=count(codes),
                 ),
                 "success",
             )
