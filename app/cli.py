@@ -123,6 +123,7 @@ def register_cli(app: Flask) -> None:
     from app.classifications.cli import import_classification_command
     from app.councils.cli import councils_cli
     from app.demo.cli import seed_demo_command
+    from app.forecasts.cli import forecasts_cli
     from app.forecasts.import_cli import import_forecast_command
     from app.panels.cli import send_reminders_command
     from app.questionnaires.cli import surveys_cli
@@ -140,5 +141,6 @@ def register_cli(app: Flask) -> None:
         audit_cli,
         send_reminders_command,
         uploads_cli,
+        forecasts_cli,
     ):
         app.cli.add_command(command)

@@ -23,6 +23,10 @@ PURE = [
     "questionnaires/spec.py",
     "questionnaires/loader.py",
     "consultations/document.py",
+    "yamlfile.py",
+    "forecasts/table.py",
+    "forecasts/profile.py",
+    "forecasts/parse.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 

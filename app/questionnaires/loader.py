@@ -8,27 +8,26 @@ Pure: no Flask. Three passes over one file, all problems collected before raisin
    from its data path to a line.
 3. Rules a schema cannot express (unique keys, languages, labels, bands, bounds).
 
+The first two passes are shared with other YAML formats (``app.yamlfile``).
+
 A file beyond the limits below (size, values, nesting) is one located problem, found before
 the work grows: never a crash, a hang or a RecursionError.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 import math
 import re
 import stat
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from app.problems import Problem
 from app.questionnaires.spec import (
@@ -39,6 +38,7 @@ from app.questionnaires.spec import (
     Questionnaire,
     default_bands,
 )
+from app.yamlfile import Limits, PathT, ProblemList, SchemaChecker, file_problem, parse_yaml
 
 SCHEMA_FILE = "questionnaire.schema.json"
 #: Limits far above any real questionnaire (a few dozen KiB, five levels deep). They keep a
@@ -54,13 +54,31 @@ MAX_DEPTH = 50
 #: Most problems listed for one file; the rest are counted.
 MAX_PROBLEMS = 100
 
-PathT = tuple[str | int, ...]
+LIMITS = Limits(
+    max_file_bytes=MAX_FILE_BYTES,
+    max_nodes=MAX_NODES,
+    max_depth=MAX_DEPTH,
+    max_problems=MAX_PROBLEMS,
+    typical_size="a questionnaire has a few hundred",
+)
 
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "MAX_PROBLEMS",
+    "PathT",
+    "Problem",
+    "QuestionnaireError",
+    "check_files",
+    "load_questionnaire",
+    "load_questionnaire_text",
+    "read_questionnaire_file",
+    "schema",
+    "schema_text",
+]
 
-def _problem(file: str, line: int, key: str, message: str) -> Problem:
-    """A problem of a questionnaire file: ``line`` 1-based, ``key`` a dotted path such as
-    ``items[digital-skills].labels.de`` (empty when the file cannot be parsed)."""
-    return Problem(message, field=key or None, file=file, line=line)
+_problem = file_problem
 
 
 class QuestionnaireError(ValueError):
@@ -160,14 +178,14 @@ def check_files(paths: Iterable[str | Path]) -> list[Problem]:
 def _load(
     text: str, raw: bytes, *, file: str, source: str, expected_key: str | None
 ) -> Questionnaire:
-    problems = _Problems(file)
+    problems = ProblemList(file, LIMITS)
     if len(raw) > MAX_FILE_BYTES:
         problems.add(1, "", _too_large(len(raw)))
         raise QuestionnaireError(problems.sorted())
-    data, index = _parse(text, problems)
+    data, index = parse_yaml(text, problems)
     if data is not None or not problems.items:
         checker = _Checker(data, index, problems)
-        checker.check_schema()
+        checker.check_schema(_validator())
         checker.check_rules(expected_key)
     if problems.items:
         raise QuestionnaireError(problems.sorted())
@@ -176,352 +194,28 @@ def _load(
     )
 
 
-# --- problems ---------------------------------------------------------------------------
-
-
-class _Problems:
-    def __init__(self, file: str) -> None:
-        self.file = file
-        self.items: list[Problem] = []
-        self._seen: set[Problem] = set()
-
-    def add(self, line: int, key: str, message: str) -> None:
-        problem = _problem(self.file, max(line, 1), key, message)
-        if problem not in self._seen:
-            self._seen.add(problem)
-            self.items.append(problem)
-
-    def sorted(self) -> list[Problem]:
-        """The problems by line; beyond MAX_PROBLEMS, one more saying how many are left."""
-        ordered = sorted(self.items, key=lambda p: (p.line, p.field or "", p.message))
-        if len(ordered) <= MAX_PROBLEMS:
-            return ordered
-        rest = len(ordered) - MAX_PROBLEMS
-        more = _problem(self.file, ordered[MAX_PROBLEMS].line, "", f"... and {rest} more problems")
-        return [*ordered[:MAX_PROBLEMS], more]
-
-
-# --- pass 1: YAML with positions --------------------------------------------------------
-
-
-@dataclass
-class _Pos:
-    #: Line of the mapping key naming this value (None for sequence elements, the root).
-    key_line: int | None
-    #: First line of the value itself.
-    value_line: int
-
-    @property
-    def line(self) -> int:
-        return self.key_line if self.key_line is not None else self.value_line
-
-
-class _LimitExceeded(yaml.YAMLError):
-    """The file goes beyond one of the limits (MAX_DEPTH, MAX_NODES) on ``line``."""
-
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-def _nesting_message() -> str:
-    return f"nesting deeper than {MAX_DEPTH} levels (lists or mappings inside each other)"
-
-
-def _size_message() -> str:
-    return (
-        f"more than {MAX_NODES} values, counting each use of an alias as a copy (an alias "
-        "bomb?); a questionnaire has a few hundred"
-    )
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose composer stops at MAX_DEPTH levels, before Python's stack runs out,
-    and at MAX_NODES nodes, before the time it takes grows long."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
-        self._nodes += 1
-        if self._nodes > MAX_NODES:
-            raise _LimitExceeded(self.peek_event().start_mark.line + 1, _size_message())
-        if self.check_event(yaml.CollectionStartEvent):
-            if self._depth >= MAX_DEPTH:
-                raise _LimitExceeded(self.peek_event().start_mark.line + 1, _nesting_message())
-            self._depth += 1
-            try:
-                return super().compose_node(parent, index)
-            finally:
-                self._depth -= 1
-        return super().compose_node(parent, index)
-
-
-def _parse(text: str, problems: _Problems) -> tuple[Any, dict[PathT, _Pos]]:
-    """YAML text to plain data plus the position of every path; None on a syntax error."""
-    try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        character = exc.character if isinstance(exc.character, str) else chr(exc.character)
-        problems.add(
-            line,
-            "",
-            f"the file contains a character YAML does not allow (U+{ord(character):04X}); "
-            "is it a text file?",
-        )
-        return None, {}
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            problems.add(1, "", "the file is empty")
-            return None, {}
-        index: dict[PathT, _Pos] = {}
-        builder = _Builder(loader, index)
-        data = builder.build(node)
-        for line, path, message in builder.problems:
-            problems.add(line, _render(path, data), message)
-        return data, index
-    except _LimitExceeded as exc:
-        problems.add(exc.line, "", exc.message)
-        return None, {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        detail = exc.problem or exc.context or str(exc)
-        if exc.context and exc.problem:
-            where = f" on line {exc.context_mark.line + 1}" if exc.context_mark else ""
-            detail = f"{exc.problem} ({exc.context}{where})"
-        problems.add(line, "", f"YAML syntax error: {detail}")
-        return None, {}
-    except yaml.YAMLError as exc:
-        problems.add(1, "", f"YAML error: {exc}")
-        return None, {}
-    finally:
-        loader.dispose()
-
-
-class _Builder:
-    """Build plain data from the node tree, recording positions and duplicate keys."""
-
-    def __init__(self, loader: yaml.SafeLoader, index: dict[PathT, _Pos]) -> None:
-        self.loader = loader
-        self.index = index
-        #: (line, path, message), rendered once the data is complete.
-        self.problems: list[tuple[int, PathT, str]] = []
-        #: Collections being built: an alias to one of them would never end.
-        self.open: set[int] = set()
-        self.count = 0
-
-    def build(self, node: yaml.Node) -> Any:
-        self.index[()] = _Pos(None, node.start_mark.line + 1)
-        return self._value(node, ())
-
-    def _value(self, node: yaml.Node, path: PathT) -> Any:
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise _LimitExceeded(node.start_mark.line + 1, _size_message())
-        if isinstance(node, yaml.ScalarNode):
-            return self.loader.construct_object(node, deep=True)
-        if id(node) in self.open:
-            line = node.start_mark.line + 1
-            self.problems.append((line, path, "an alias refers to itself (recursive data)"))
-            return None
-        if len(self.open) >= MAX_DEPTH:  # through aliases: the composer checked the rest
-            raise _LimitExceeded(node.start_mark.line + 1, _nesting_message())
-        self.open.add(id(node))
-        try:
-            if isinstance(node, yaml.MappingNode):
-                return self._mapping(node, path)
-            out = []
-            for i, child in enumerate(node.value):
-                self.index[(*path, i)] = _Pos(None, child.start_mark.line + 1)
-                out.append(self._value(child, (*path, i)))
-            return out
-        finally:
-            self.open.discard(id(node))
-
-    def _mapping(self, node: yaml.MappingNode, path: PathT) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        first_line: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key_line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append((key_line, path, "a key must be plain text"))
-                continue
-            key = self.loader.construct_object(key_node)
-            if not isinstance(key, str):
-                message = f"key {key_node.value!r} is read as {_describe(key)}; quote it"
-                key = str(key_node.value)
-                self.problems.append((key_line, (*path, key), message))
-            if key in first_line:
-                message = (
-                    f"duplicate key (first on line {first_line[key]}); YAML would keep only "
-                    "the last one"
-                )
-                self.problems.append((key_line, (*path, key), message))
-            first_line.setdefault(key, key_line)
-            self.index[(*path, key)] = _Pos(key_line, value_node.start_mark.line + 1)
-            out[key] = self._value(value_node, (*path, key))
-        return out
-
-
-# --- paths ------------------------------------------------------------------------------
-
-
-def _render(path: PathT, data: Any) -> str:
-    """``items[digital-skills].labels.de``: list elements that carry a key unique among
-    their siblings are named by it, others by index."""
-    out = ""
-    current = data
-    for segment in path:
-        if isinstance(segment, int):
-            label: str | int = segment
-            if isinstance(current, list) and 0 <= segment < len(current):
-                element = current[segment]
-                key = element.get("key") if isinstance(element, dict) else None
-                siblings = [e.get("key") for e in current if isinstance(e, dict)]
-                if isinstance(key, str) and key and siblings.count(key) == 1:
-                    label = key
-                current = element
-            else:
-                current = None
-            out += f"[{label}]"
-        else:
-            out += f".{segment}" if out else str(segment)
-            current = current.get(segment) if isinstance(current, dict) else None
-    return out
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "empty (null)"
-    if isinstance(value, bool):
-        return f"true/false ({str(value).lower()})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"text ({value!r})" if len(value) <= 40 else "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return f"a {type(value).__name__} ({value})"
-
-
-_TYPE_NAMES = {
-    "string": "text",
-    "integer": "a whole number",
-    "number": "a number",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "a mapping of keys",
-    "null": "empty",
-}
-
-
 # --- passes 2 and 3: schema and rules ---------------------------------------------------
 
 
-class _Checker:
-    def __init__(self, data: Any, index: dict[PathT, _Pos], problems: _Problems) -> None:
-        self.data = data
-        self.index = index
-        self.problems = problems
+class _Checker(SchemaChecker):
+    def unknown_key_where(self, instance: dict[str, Any], allowed: list[str]) -> str:
+        if "type" in allowed and instance.get("type") in (
+            "likert",
+            "estimate",
+            "ranking",
+            "choice",
+            "text",
+        ):
+            return f" for a {instance['type']} item"
+        return ""
 
-    # where a path is
-    def line(self, path: PathT) -> int:
-        """Line of the key naming ``path`` (of the element, in a list), else of the nearest
-        parent that exists."""
-        for end in range(len(path), -1, -1):
-            pos = self.index.get(path[:end])
-            if pos is not None:
-                return pos.line
-        return 1
-
-    def add(self, path: PathT, message: str, *, line: int | None = None) -> None:
-        self.problems.add(
-            line if line is not None else self.line(path),
-            _render(path, self.data),
-            message,
-        )
-
-    # pass 2
-    def check_schema(self) -> None:
-        if not isinstance(self.data, dict):
-            self.add((), f"the file must be a mapping of keys, not {_describe(self.data)}")
-            return
-        for error in _validator().iter_errors(self.data):
-            self._schema_error(error)
-
-    def _schema_error(self, error: jsonschema.ValidationError) -> None:
-        path: PathT = tuple(error.absolute_path)
-        kind = error.validator
-        sub = error.schema if isinstance(error.schema, dict) else {}
-        instance = error.instance
-        if "propertyNames" in error.relative_schema_path or "propertyNames" in error.schema_path:
-            name = str(instance)
-            self.add((*path, name), f"{name!r} is not {sub.get('description', 'a valid key')}")
-        elif kind == "additionalProperties" and isinstance(instance, dict):
-            allowed = sorted(sub.get("properties", {}))
-            for name in instance:
-                if name in allowed:
-                    continue
-                hint = difflib.get_close_matches(str(name), allowed, n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                where = (
-                    f" for a {instance['type']} item"
-                    if "type" in allowed
-                    and instance.get("type") in ("likert", "estimate", "ranking", "choice", "text")
-                    else ""
-                )
-                self.add((*path, name), f"unknown key {name!r}{where}{suggestion}")
-        elif kind == "required" and isinstance(instance, dict):
-            for name in error.validator_value:
-                if name not in instance:
-                    self.add(path, f"required key {name!r} is missing")
-        elif kind == "const" and path == ("format_version",):
-            self.add(
-                path,
+    def const_message(self, path: PathT, expected: Any, instance: Any) -> str:
+        if path == ("format_version",):
+            return (
                 f"must be {FORMAT_VERSION}, the only file format this version of "
-                f"SkillsDelphi reads, not {instance!r}",
+                f"SkillsDelphi reads, not {instance!r}"
             )
-        elif kind == "const":
-            self.add(path, f"must be {error.validator_value!r}, not {instance!r}")
-        elif kind == "enum":
-            choices = ", ".join(str(v) for v in error.validator_value)
-            self.add(path, f"must be one of {choices}, not {_describe(instance)}")
-        elif kind == "type":
-            expected = error.validator_value
-            names = [expected] if isinstance(expected, str) else list(expected)
-            wanted = " or ".join(_TYPE_NAMES.get(n, n) for n in names)
-            hint = "; quote it" if "string" in names and instance is not None else ""
-            self.add(path, f"must be {wanted}, not {_describe(instance)}{hint}")
-        elif kind in ("pattern", "anyOf"):
-            what = sub.get("description") or "valid"
-            self.add(path, f"{_describe(instance)} is not valid: {what}")
-        elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-            word = "at least" if "inimum" in kind else "at most"
-            self.add(path, f"must be {word} {error.validator_value}, not {instance}")
-        elif kind in ("minItems", "maxItems"):
-            word = "at least" if kind == "minItems" else "at most"
-            n = error.validator_value
-            self.add(path, f"needs {word} {n} entr{'y' if n == 1 else 'ies'}, has {len(instance)}")
-        elif kind in ("minLength", "maxLength"):
-            if kind == "minLength":
-                self.add(path, "must not be empty")
-            else:
-                n = error.validator_value
-                self.add(path, f"is too long ({len(instance)} characters, at most {n})")
-        elif kind == "minProperties":
-            self.add(path, "must not be empty")
-        elif kind == "uniqueItems":
-            self.add(path, "lists the same value twice")
-        else:
-            self.add(path, error.message)
+        return super().const_message(path, expected, instance)
 
     # pass 3
     def check_rules(self, expected_key: str | None) -> None:

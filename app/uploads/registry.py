@@ -24,6 +24,10 @@ class ParserSpec:
 
 PARSERS: dict[str, ParserSpec] = {
     "panel-file": ParserSpec("app.panels.parse:parse_panel_file", "app.panels.parse:PanelPreview"),
+    # kwargs: filename, profile (the profile's YAML text), crosswalk (text or None), first
+    "forecast-table": ParserSpec(
+        "app.forecasts.parse:preview_forecast_table", "app.forecasts.parse:ForecastPreview"
+    ),
     # Parsers that misbehave on purpose, to show that the child's limits hold on this host
     # (``flask uploads check-limits`` and the tests).
     "probe-echo": ParserSpec("app.uploads.probes:echo"),

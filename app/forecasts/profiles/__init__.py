@@ -1,0 +1,1 @@
+"""Import profiles shipped with SkillsDelphi (package data: *.yaml)."""
