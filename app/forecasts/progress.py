@@ -35,7 +35,8 @@ class ImportProgress:
 
     def _tell(self, what: str, done: int, total: int | None) -> None:
         step = done // self.every
-        if self.say is None or step <= self._said.get(what, 0) and done != total:
+        finished = done == total and done >= self.every
+        if self.say is None or (step <= self._said.get(what, 0) and not finished):
             return
         self._said[what] = step
         if total is None:

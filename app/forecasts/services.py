@@ -327,7 +327,7 @@ def import_dataset(
             more = found.problem_count - len(found.problems)
             problems.append(Problem(N_("… and %(count)s more problems"), params={"count": more}))
         raise InvalidInput(
-            N_("the file was not imported: %(count)s problems; nothing was written"),
+            N_("the file was not imported and nothing was written; problems found: %(count)s"),
             problems,
             params={"count": total},
         )

@@ -184,6 +184,8 @@ def test_every_object_a_route_addresses_has_a_rule(app):
         "number": "round",
         "council_id": "council",
         "user_id": "user",
+        "dataset_id": "forecast_dataset",
+        "binding_id": "forecast_binding",
     }
     not_objects = {"item_key", "filename", "upload_id"}  # keys of data, a file, a kept upload
     for rule in app.url_map.iter_rules():
@@ -194,7 +196,13 @@ def test_every_object_a_route_addresses_has_a_rule(app):
 
     for model in (models.Council, models.Consultation, models.Round, models.Panellist):
         assert model.__tablename__ in OBJECT_RULES
-    for model in (models.Theme, models.Brief, models.BriefVersion, models.ForecastDataset):
+    for model in (
+        models.Theme,
+        models.Brief,
+        models.BriefVersion,
+        models.ForecastDataset,
+        models.ForecastBinding,
+    ):
         assert model.__tablename__ in OBJECT_RULES
     with pytest.raises(LookupError):
         decide(None, Act.view, models.Answer())
