@@ -1,13 +1,14 @@
 """Importing forecast datasets, and binding their series to consultations. Services flush;
 the caller (a view or a command, in one unit of work) commits.
 
-An import reads the file twice and holds neither the file's rows nor its values in memory:
-pass 1 reads every row with the profile (``app.forecasts.parse.read_table``) and collects
-every problem, and when there is any, refuses the whole file (``InvalidInput``) before
-anything is written; pass 2 reads it again and streams the values to the database in
-batches, by the database's bulk path (``executemany``; ``COPY`` on PostgreSQL), inside the
-caller's one transaction: a failure anywhere rolls back the dataset and every value
-(SECURITY.md R4). The same file (by its SHA-256) is never imported twice: it is found
+An import makes two passes and holds neither the file's rows nor its values in memory:
+pass 1 reads every row with the profile (``app.forecasts.parse.read_table``), collects
+every problem and keeps the checked values in a temporary file, in batches; when there is
+any problem it refuses the whole file (``InvalidInput``) before anything is written. Pass 2
+streams the kept batches to the database by its bulk path (``executemany``; ``COPY`` on
+PostgreSQL), inside the caller's one transaction: a failure anywhere rolls back the dataset
+and every value (SECURITY.md R4). The file is parsed once, and what is written is exactly
+what was checked. The same file (by its SHA-256) is never imported twice: it is found
 before parsing and nothing changes.
 """
 
@@ -16,6 +17,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -179,6 +182,38 @@ def check_provenance(provenance: Provenance) -> list[Problem]:
 # ----------------------------------------------------------------------------- import
 
 
+class _Spool:
+    """The values pass 1 checked, kept on disk in batches (pickled tuples of the columns
+    after ``dataset_id``) until pass 2 writes them: the file is read and checked once, and
+    what is written is exactly what was checked. Memory holds one batch."""
+
+    def __init__(self) -> None:
+        self.file = tempfile.TemporaryFile(prefix="forecast-import-")  # noqa: SIM115
+        self.batch: list[tuple[Any, ...]] = []
+
+    def add(self, row: LongRow) -> None:
+        self.batch.append(_value_tuple(row))
+        if len(self.batch) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.batch:
+            pickle.dump(self.batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batch = []
+
+    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+        self.flush()
+        self.file.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.file)  # noqa: S301 - our own file, written just now
+            except EOFError:
+                return
+
+    def close(self) -> None:
+        self.file.close()
+
+
 @dataclass
 class _Pass:
     """What pass 1 found."""
@@ -191,7 +226,12 @@ class _Pass:
 
 
 def _read(
-    data: bytes, filename: str, profile: Profile, crosswalk: bytes | None, progress: Progress | None
+    data: bytes,
+    filename: str,
+    profile: Profile,
+    crosswalk: bytes | None,
+    progress: Progress | None,
+    spool: _Spool | None,
 ) -> _Pass:
     found = _Pass()
     for item in read_table(data, filename, profile, crosswalk=crosswalk):
@@ -199,20 +239,23 @@ def _read(
             found.problem_count += 1
             if len(found.problems) < MAX_PROBLEMS:
                 found.problems.append(item)
+            spool = None  # nothing of this file is written: stop keeping its values
             continue
         found.rows += 1
         years = found.counts.setdefault(item.indicator, {})
         years[item.year] = years.get(item.year, 0) + 1
         if len(found.first) < FIRST_ROWS:
             found.first.append(item)
+        if spool is not None:
+            spool.add(item)
         if progress is not None and found.rows % 100_000 == 0:
             progress(found.rows, None)
     return found
 
 
-def _value_tuple(dataset_id: int, row: LongRow) -> tuple[Any, ...]:
+def _value_tuple(row: LongRow) -> tuple[Any, ...]:
+    """The columns of ``VALUE_COLUMNS`` after ``dataset_id``."""
     return (
-        dataset_id,
         row.geography,
         row.sector_code,
         row.occupation_code,
@@ -231,60 +274,44 @@ def _value_tuple(dataset_id: int, row: LongRow) -> tuple[Any, ...]:
     )
 
 
-def _batches(rows: Iterator[LongRow | Problem], dataset_id: int) -> Iterator[list[tuple]]:
-    batch: list[tuple] = []
-    for item in rows:
-        if isinstance(item, Problem):  # pass 1 found none: the file changed under us
-            raise InvalidInput(
-                N_("the file could not be read the same way twice; nothing was imported"),
-                [item],
-            )
-        batch.append(_value_tuple(dataset_id, item))
-        if len(batch) >= BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _write_values(
-    rows: Iterator[LongRow | Problem],
+    batches: Iterator[list[tuple[Any, ...]]],
     dataset_id: int,
     total: int,
     progress: Progress | None,
 ) -> int:
-    """Stream the values to ``forecast_value`` on the session's connection (its
-    transaction); returns how many were written."""
+    """Write the spooled values to ``forecast_value`` on the session's connection (its
+    transaction), by the database's bulk path; returns how many were written."""
     connection = db.session.connection()
     written = 0
+    head = (dataset_id,)
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         raw = connection.connection.driver_connection
         columns = ", ".join(VALUE_COLUMNS)
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(
-                f"COPY forecast_value ({columns}) FROM STDIN"  # noqa: S608 - constant columns
-            ) as copy,
-        ):
-            for batch in _batches(rows, dataset_id):
+        statement = f"COPY forecast_value ({columns}) FROM STDIN"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            for batch in batches:
                 for values in batch:
-                    copy.write_row(values)
+                    copy.write_row(head + values)
                 written += len(batch)
                 if progress is not None:
                     progress(written, total)
         return written
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in VALUE_COLUMNS)
-        statement = f"INSERT INTO forecast_value ({', '.join(VALUE_COLUMNS)}) VALUES ({marks})"  # noqa: S608
-        for batch in _batches(rows, dataset_id):
-            connection.exec_driver_sql(statement, batch)
+        columns = ", ".join(VALUE_COLUMNS)
+        statement = f"INSERT INTO forecast_value ({columns}) VALUES ({marks})"  # noqa: S608
+        for batch in batches:
+            connection.exec_driver_sql(statement, [head + values for values in batch])
             written += len(batch)
             if progress is not None:
                 progress(written, total)
         return written
     table = ForecastValue.__table__
-    for batch in _batches(rows, dataset_id):
-        connection.execute(insert(table), [dict(zip(VALUE_COLUMNS, v, strict=True)) for v in batch])
+    for batch in batches:
+        connection.execute(
+            insert(table), [dict(zip(VALUE_COLUMNS, head + v, strict=True)) for v in batch]
+        )
         written += len(batch)
         if progress is not None:
             progress(written, total)
@@ -319,7 +346,40 @@ def import_dataset(
         return ImportReport(existing, 0, sha256=sha, dry_run=dry_run, already_imported=True)
     provenance = provenance or profile.provenance
     problems = check_provenance(provenance)
-    found = _read(data, filename, profile, crosswalk, progress)
+    spool = None if dry_run else _Spool()
+    try:
+        return _import(
+            data,
+            filename,
+            profile,
+            by,
+            provenance,
+            problems,
+            crosswalk,
+            dry_run,
+            progress,
+            spool,
+            sha,
+        )
+    finally:
+        if spool is not None:
+            spool.close()
+
+
+def _import(
+    data: bytes,
+    filename: str,
+    profile: Profile,
+    by: User,
+    provenance: Provenance,
+    problems: list[Problem],
+    crosswalk: bytes | None,
+    dry_run: bool,
+    progress: Progress | None,
+    spool: _Spool | None,
+    sha: str,
+) -> ImportReport:
+    found = _read(data, filename, profile, crosswalk, progress, spool)
     total = len(problems) + found.problem_count
     if total:
         problems.extend(found.problems)
@@ -375,13 +435,7 @@ def import_dataset(
         raise InvalidInput(
             N_("this file is being imported by someone else at this moment; nothing was written")
         ) from None
-    written = _write_values(
-        read_table(data, filename, profile, crosswalk=crosswalk), dataset.id, found.rows, progress
-    )
-    if written != found.rows:
-        raise InvalidInput(
-            N_("the file could not be read the same way twice; nothing was imported")
-        )
+    written = _write_values(spool.batches(), dataset.id, found.rows, progress)
     record(
         "forecast-imported",
         actor=by,

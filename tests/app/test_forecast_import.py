@@ -210,24 +210,39 @@ def test_a_bad_row_in_the_middle_of_the_file_writes_nothing(app, fake_parser, of
         assert _counts() == (0, 0)
 
 
-def test_a_failure_while_writing_rolls_back_every_batch(app, monkeypatch, official):
-    passes = []
+def test_a_failure_while_writing_rolls_back_every_batch(app, fake_parser, official):
+    def fails_after_two_batches(done, total):
+        if total is not None and done >= 2 * services.BATCH_ROWS:
+            raise OSError("disk gone")
 
-    def breaks_on_second_pass(data, filename, profile, *, crosswalk=None):
-        passes.append(1)
-        for i, row in enumerate(fake_read_table(data, filename, profile)):
-            if len(passes) == 2 and i == 25_000:  # two batches are written already
-                raise OSError("disk gone")
-            yield row
-
-    monkeypatch.setattr(services, "read_table", breaks_on_second_pass)
     with app.app_context():
         with pytest.raises(OSError), unit_of_work():
-            services.import_dataset(long_csv(30_000), "big.csv", FakeProfile(), by=_user(official))
+            services.import_dataset(
+                long_csv(30_000),
+                "big.csv",
+                FakeProfile(),
+                by=_user(official),
+                progress=fails_after_two_batches,
+            )
         assert _counts() == (0, 0)
         assert not db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "forecast-imported")
         ).all()
+
+
+def test_the_file_is_parsed_once(app, monkeypatch, official):
+    calls = []
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        yield from fake_read_table(*args, **kwargs)
+
+    monkeypatch.setattr(services, "read_table", counting)
+    with app.app_context(), unit_of_work():
+        report = services.import_dataset(
+            long_csv(12_345), "t.csv", FakeProfile(), by=_user(official)
+        )
+    assert report.rows == 12_345 and calls == [1]
 
 
 def test_the_same_file_twice_changes_nothing(app, fake_parser, official):
