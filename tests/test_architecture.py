@@ -27,6 +27,7 @@ PURE = [
     "forecasts/table.py",
     "forecasts/profile.py",
     "forecasts/parse.py",
+    "forecasts/progress.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 

@@ -35,10 +35,10 @@ from app.forecasts.forms import (
 )
 from app.forecasts.models import ForecastBinding, ForecastDataset
 from app.forecasts.progress import ImportProgress
-from app.forecasts.table import DatasetKind, Provenance
+from app.forecasts.table import DatasetKind, Provenance, TableSummary
 from app.formatting import count, data_size, number
 from app.i18n import problem_text, refusal_text
-from app.problems import Problem
+from app.problems import N_, Bytes, Problem
 from app.unit import unit_of_work
 from app.uploads import services as uploads
 
@@ -52,8 +52,6 @@ SHOWN_PROBLEMS = 200
 #: Largest profile or crosswalk file read.
 MAX_SIDE_FILE = 1024 * 1024
 
-MAX_ID = 2**31 - 1
-
 
 def _by() -> Any:
     return current_user._get_current_object()
@@ -66,9 +64,9 @@ def _read_side_file(storage, problems: list[Problem], field: str) -> bytes | Non
     if len(data) > MAX_SIDE_FILE:
         problems.append(
             Problem(
-                "this file is larger than %(limit)s",
+                N_("this file is larger than %(limit)s"),
                 field=field,
-                params={"limit": data_size(MAX_SIDE_FILE, limit=True)},
+                params={"limit": Bytes(MAX_SIDE_FILE, limit=True)},
             )
         )
         return None
@@ -245,8 +243,6 @@ def _gone():
 
 
 def _render_preview(upload_id: str, kept: dict[str, Any], status: int = 200, extra=()):
-    from app.forecasts.table import TableSummary  # noqa: PLC0415 - types only
-
     summary = TableSummary.from_json(kept["summary"])
     problems = [table_files.problem_from_json(p) for p in kept.get("problems") or ()]
     problems += list(extra)
