@@ -185,6 +185,7 @@ def seed_illustrative_forecast(consultation: Consultation | None, official: User
                     for code, label, *_ in OCCUPATIONS
                 ],
                 crosswalk_filename=None,
+                total_code="TOTAL",
                 geography=GEOGRAPHY,
                 created_by_id=None,
             )

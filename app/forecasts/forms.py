@@ -71,5 +71,8 @@ class BindingForm(FlaskForm):
         _l("Occupation codes (separated by commas)"), validators=[Optional(), Length(max=20_000)]
     )
     crosswalk = FileField(_l("Or upload a crosswalk (.csv)"))
+    total_code = StringField(
+        _l("Code of the all-sector total (optional)"), validators=[Optional(), Length(max=32)]
+    )
     geography = StringField(_l("Geography (empty: all)"), validators=[Optional(), Length(max=16)])
     submit = SubmitField(_l("Bind these series"))

@@ -3,6 +3,7 @@ binds for its brief."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,17 +18,10 @@ if TYPE_CHECKING:
     from app.auth.models import User
     from app.consultations.models import Consultation
 
-#: Separator of the compact text of status flags and footnote marks (``"provisional,revised"``).
-LIST_SEPARATOR = ","
 
-
-def compact(values: tuple[str, ...] | list[str]) -> str | None:
-    """Flags or notes as stored: comma-separated text, None for none."""
-    return LIST_SEPARATOR.join(str(v) for v in values) if values else None
-
-
-def expand(text: str | None) -> tuple[str, ...]:
-    return tuple(v for v in (text or "").split(LIST_SEPARATOR) if v)
+def json_list(values: tuple[str, ...] | list[str]) -> str | None:
+    """Flags or notes as the bulk import writes them: a JSON list, None (NULL) for none."""
+    return json.dumps(list(values), ensure_ascii=False) if values else None
 
 
 class ForecastDataset(db.Model):
@@ -119,10 +113,10 @@ class ForecastValue(db.Model):
     label_alt: Mapped[str | None] = mapped_column(String(400))
     #: Aggregate (a total or subtotal) or detail; NULL when the table does not say.
     level: Mapped[Level | None]
-    #: Status flags (``app.forecasts.table.Status`` values), comma-separated; NULL for none.
-    flags: Mapped[str | None] = mapped_column(String(200))
-    #: Footnote marks of the cell or label, comma-separated; NULL for none.
-    notes: Mapped[str | None] = mapped_column(String(200))
+    #: Status flags: a list of ``app.forecasts.table.Status`` values; NULL for none.
+    flags: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    #: Footnote marks of the cell or label (``["1", "a"]``); NULL for none.
+    notes: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
     dataset: Mapped[ForecastDataset] = relationship(back_populates="values")
 
@@ -141,8 +135,8 @@ class ForecastValue(db.Model):
             label=self.label,
             label_alt=self.label_alt,
             level=Level(self.level) if self.level else None,
-            flags=tuple(Status(f) for f in expand(self.flags)),
-            notes=expand(self.notes),
+            flags=tuple(Status(f) for f in self.flags or ()),
+            notes=tuple(str(n) for n in self.notes or ()),
         )
 
 
@@ -169,6 +163,9 @@ class ForecastBinding(db.Model):
     crosswalk: Mapped[list[Any]] = mapped_column(JSON, default=list)
     #: File name of the uploaded crosswalk, if any.
     crosswalk_filename: Mapped[str | None] = mapped_column(String(255))
+    #: The dataset's code of the all-sector total (``TE1000``, ``00-0000``), which an
+    #: outlook rule compares the sector with; None: not named.
+    total_code: Mapped[str | None] = mapped_column(String(32))
     #: Geography of the series used; None: the dataset's own (all of it).
     geography: Mapped[str | None] = mapped_column(String(16))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

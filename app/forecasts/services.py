@@ -33,7 +33,7 @@ from app.classifications.models import OccupationGroup, Sector
 from app.consultations.models import Consultation
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, compact
+from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, json_list
 from app.forecasts.parse import read_table
 from app.forecasts.queries import code_labels
 from app.forecasts.table import DatasetKind, LongRow, Provenance
@@ -269,8 +269,8 @@ def _value_tuple(row: LongRow) -> tuple[Any, ...]:
         row.label,
         row.label_alt,
         row.level.value if row.level else None,
-        compact([f.value for f in row.flags]),
-        compact(list(row.notes)),
+        json_list([f.value for f in row.flags]),
+        json_list(list(row.notes)),
     )
 
 
@@ -653,12 +653,14 @@ def bind_series(
     crosswalk: bytes | None = None,
     crosswalk_filename: str | None = None,
     geography: str | None = None,
+    total_code: str | None = None,
 ) -> BindingReport:
     """Bind a dataset's series to a consultation: its sector and/or occupation codes, or the
     codes of an uploaded crosswalk (forecast code → NACE or ISCO code). Binding the same
     dataset again replaces the earlier binding. Raises NotFound / NotAllowed (the
     council's secretariat binds), InvalidInput naming every unknown code and every bad
-    crosswalk row. Flushes; audits."""
+    crosswalk row. ``total_code``: the dataset's all-sector total, checked like the other
+    sector codes. Flushes; audits."""
     authorize(by, Act.run, consultation)
     authorize(by, Act.view, dataset, what="forecast_dataset")
     sectors_wanted = list(dict.fromkeys(c.strip() for c in sector_codes if c and c.strip()))
@@ -675,6 +677,9 @@ def bind_series(
             crosswalk, crosswalk_filename or "crosswalk.csv", present_sectors, present_occupations
         )
         problems += crosswalk_problems
+    total_code = (total_code or "").strip() or None
+    if total_code is not None:
+        problems += _unknown([total_code], present_sectors, "total_code")
     geography = (geography or "").strip() or None
     if geography is not None and len(geography) > 16:
         problems.append(
@@ -712,6 +717,7 @@ def bind_series(
     elif not replaced:
         binding.crosswalk = []
     binding.geography = geography
+    binding.total_code = total_code
     binding.created_by_id = by.id
     db.session.flush()
     record(

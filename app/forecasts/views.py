@@ -403,6 +403,7 @@ def bind(consultation_id: int):
                     if crosswalk is not None
                     else None,
                     geography=form.geography.data,
+                    total_code=form.total_code.data,
                 )
                 codes = len(report.sector_codes) + len(report.occupation_codes)
         except InvalidInput as exc:

@@ -116,6 +116,22 @@ def test_unknown_codes_are_named(app, study):
         assert db.session.scalars(select(ForecastBinding)).all() == []
 
 
+def test_the_all_sector_total_is_a_code_of_the_dataset(app, study):
+    with app.app_context():
+        consultation = db.session.get(Consultation, study.consultation)
+        dataset = db.session.get(ForecastDataset, study.dataset)
+        by = _user(study.secretariat)
+        with pytest.raises(InvalidInput) as refused:
+            services.bind_series(
+                consultation, dataset, by=by, sector_codes=["236000"], total_code="TE1000"
+            )
+        assert [p.field for p in refused.value.problems] == ["total_code"]
+        report = services.bind_series(
+            consultation, dataset, by=by, sector_codes=["236000"], total_code="230000"
+        )
+        assert report.binding.total_code == "230000"
+
+
 def test_bad_crosswalk_rows_are_located(app, study):
     crosswalk = (
         b"forecast_code,target_code,classification\n"
@@ -249,6 +265,7 @@ def test_the_demo_binds_its_illustrative_forecast(make_demo_app):
         binding = db.session.scalars(select(ForecastBinding)).one()
         assert binding.consultation.title.endswith("2030")
         assert binding.consultation.council.sector.code == "F"
+        assert binding.total_code == "TOTAL"
         values = queries.bound_series(binding).values
         indicators = {v.indicator for v in values}
         assert {

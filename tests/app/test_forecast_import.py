@@ -162,6 +162,12 @@ def test_an_import_stores_every_value_and_the_provenance(app, fake_parser, offic
         flagged = by_key[(None, "employment", 2034)]
         assert flagged.flags == (Status.provisional, Status.revised)
         assert flagged.notes == ("1",)
+        stored = db.session.scalars(
+            select(ForecastValue.flags).where(
+                ForecastValue.year == 2034, ForecastValue.value > 8000
+            )
+        ).one()
+        assert stored == ["provisional", "revised"]  # a list, as every reader expects
         assert flagged.level is Level.aggregate
         assert by_key[("47-2111", "employment", 2034)].value == 900.25
         event = db.session.scalars(

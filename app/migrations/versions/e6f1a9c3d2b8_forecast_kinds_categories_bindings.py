@@ -6,6 +6,7 @@ Revises: a5c8e2f4b9d1
 Create Date: 2026-12-03 19:00:00
 
 """
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -35,9 +36,7 @@ def upgrade():
                 server_default="projection",
             )
         )
-        batch_op.add_column(
-            sa.Column("caveats", sa.JSON(), nullable=False, server_default="[]")
-        )
+        batch_op.add_column(sa.Column("caveats", sa.JSON(), nullable=False, server_default="[]"))
         batch_op.add_column(sa.Column("sector_classification", sa.String(length=60), nullable=True))
         batch_op.add_column(
             sa.Column("occupation_classification", sa.String(length=60), nullable=True)
@@ -62,8 +61,8 @@ def upgrade():
                 nullable=True,
             )
         )
-        batch_op.add_column(sa.Column("flags", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("notes", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("flags", sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column("notes", sa.JSON(), nullable=True))
         batch_op.create_index(
             "ix_forecast_value_occupation",
             ["dataset_id", "indicator", "occupation_code", "year"],
@@ -79,6 +78,7 @@ def upgrade():
         sa.Column("occupation_codes", sa.JSON(), nullable=False),
         sa.Column("crosswalk", sa.JSON(), nullable=False),
         sa.Column("crosswalk_filename", sa.String(length=255), nullable=True),
+        sa.Column("total_code", sa.String(length=32), nullable=True),
         sa.Column("geography", sa.String(length=16), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", app.database.UTCDateTime(timezone=True), nullable=False),
