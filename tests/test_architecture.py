@@ -20,14 +20,16 @@ PURE = [
     "classifications/parse.py",
     "classifications/nace.py",
     "councils/geography.py",
-    "questionnaires/spec.py",
-    "questionnaires/loader.py",
-    "consultations/document.py",
     "yamlfile.py",
     "forecasts/table.py",
     "forecasts/profile.py",
     "forecasts/parse.py",
     "forecasts/progress.py",
+    "questionnaires/spec.py",
+    "questionnaires/loader.py",
+    "consultations/document.py",
+    "briefs/content.py",
+    "briefs/assemble.py",
 ]
 FORBIDDEN = ("flask", "sqlalchemy", "flask_sqlalchemy", "app.extensions", "werkzeug")
 

@@ -105,6 +105,7 @@ def _consensus_words(status: str | None) -> str | None:
     words = {
         "in": _("Consensus reached: the panel agrees."),
         "out": _("Consensus reached: the panel disagrees."),
+        "mid": _("Consensus reached: the panel agrees on a middle position."),
         "none": _("No consensus yet."),
         "conflict": _("No clear consensus (the rules point both ways)."),
         "insufficient": _("Too few answers to judge consensus."),
@@ -256,8 +257,11 @@ def item_feedback(
     return fb
 
 
-def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, ItemFeedback]:
-    """Feedback per carried-forward item of ``round_``, keyed by the item's key.
+def round_feedback(
+    round_: Round, panellist: Panellist | None, lang: str
+) -> dict[str, ItemFeedback]:
+    """Feedback per carried-forward item of ``round_``, keyed by the item's key; without a
+    panellist (the secretariat's preview) it has no "your answer".
 
     Empty in round 1 and while the previous round's results are not released.
     """
@@ -271,7 +275,7 @@ def round_feedback(round_: Round, panellist: Panellist, lang: str) -> dict[str, 
     reasons = previous.frozen_feedback_rationales()
     if reasons is None:
         reasons = feedback_rationales(previous, plan)
-    mine = own_answers(previous, panellist)
+    mine = own_answers(previous, panellist) if panellist is not None else {}
     out: dict[str, ItemFeedback] = {}
     for item in round_.items:
         source = item.carried_from

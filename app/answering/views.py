@@ -17,23 +17,27 @@ from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
     render_template,
     request,
     session,
+    url_for,
 )
-from flask_babel import format_date, refresh
+from flask_babel import force_locale, format_date, refresh
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf, same_origin, validate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
 from wtforms.validators import ValidationError
 
 from app.answering.feedback import answer_lines, carried_answers, round_feedback
 from app.answering.forms import answers_to_formdata, build_round_form, form_to_answers
+from app.auth.models import Role
 from app.auth.policy import panellist as panellist_only
-from app.auth.policy import public
+from app.auth.policy import public, staff
 from app.consultations.keys import StudyKeyMissing
 from app.consultations.models import ConsultationStatus, ResponseStatus, Round, RoundStatus
 from app.consultations.responses import (
@@ -44,12 +48,14 @@ from app.consultations.responses import (
     own_response,
     save_response,
 )
+from app.consultations.services import get_round_for
 from app.consultations.wording import round_description, round_title
 from app.errors import InvalidInput, NotAllowed, StateError, render_error
 from app.extensions import csrf, db
-from app.formatting import localized
+from app.formatting import language_name, localized
 from app.i18n import refusal_text
 from app.panels.models import Panellist
+from app.panels.panellists import consultation_languages, default_language
 from app.panels.tokens import active_invitation
 from app.questionnaires.spec import Item as SpecItem
 from app.unit import unit_of_work
@@ -223,6 +229,8 @@ class PageState:
     problems: list[str] | None = None
     #: Number of the round whose answers are filled in for the panellist to confirm.
     prefilled_from: int | None = None
+    #: The secretariat's preview: the page as a panellist sees it, saving nothing.
+    preview: bool = False
 
 
 @dataclass
@@ -530,3 +538,59 @@ def _closed(page: Page, state: PageState):
         n=page.round_.number,
     )
     return _render(page, state, status=409)
+
+
+# ----------------------------------------------------------------------------- preview
+
+
+@bp.route(
+    "/staff/consultations/<int:consultation_id>/rounds/<int:number>/preview",
+    methods=["GET", "POST"],
+)
+@staff(Role.secretariat)
+def preview(consultation_id: int, number: int):
+    """A round exactly as a panellist sees it, in any of its languages, before or while it is
+    open: the buttons check the answers (every problem at once) and save nothing."""
+    round_ = get_round_for(current_user._get_current_object(), consultation_id, number)
+    consultation = round_.consultation
+    languages = consultation_languages(consultation)
+    wanted = request.form.get("switch_lang") or request.args.get("lang")
+    lang = wanted if wanted in languages else default_language(consultation)
+    feedback = round_feedback(round_, None, lang)
+    form_cls = build_round_form(list(round_.items), lang, feedback_keys=frozenset(feedback))
+    state = PageState(preview=True)
+    status = 200
+    if request.method == "POST":
+        if _csrf_problem() is not None:
+            abort(400)
+        form = form_cls(formdata=request.form)
+        if not request.form.get("switch_lang"):
+            submit = request.form.get("action") != "draft"
+            if not form.check(submit=submit):
+                _check_rules(form, round_, submit=submit)
+                status = 422
+            else:
+                state.notice = _("These answers would be accepted. Nothing is saved in a preview.")
+    else:
+        form = form_cls(formdata=None)
+    form.round_id.data = str(round_.id)
+    with force_locale(lang):
+        body = render_template(
+            "answering/round.html",
+            consultation=consultation,
+            round_=round_,
+            form=form,
+            lang=lang,
+            questionnaire_title=round_title(round_, lang),
+            questionnaire_description=round_description(round_, lang),
+            deadline=_deadline(round_),
+            feedback=feedback,
+            state=state,
+            csrf_value=generate_csrf(),
+            form_action=url_for(
+                "answering.preview", consultation_id=consultation_id, number=number
+            ),
+            preview_languages=[(code, language_name(code)) for code in languages],
+            back_url=url_for("consultations.show", consultation_id=consultation_id),
+        )
+    return body, status

@@ -19,23 +19,31 @@ from .items import choice_statistics, item_statistics
 from .plan import AnalysisPlan
 from .rankings import KendallResult, kendall_w
 from .rules import (
+    CONSENSUS_STATUSES,
     DEFAULT_CONSENSUS_IN,
+    DEFAULT_CONSENSUS_MID,
     DEFAULT_CONSENSUS_OUT,
     DEFAULT_STABILITY_RULE,
     RULE_NAMES,
+    STATUSES,
     apply_rule,
+    check_reachable,
     consensus_status,
+    is_consensus,
     validate_rule,
 )
 from .stability import StoppingDecision, round_stability, stopping_rule
 from .uncertainty import bootstrap_intervals
 
 __all__ = [
+    "CONSENSUS_STATUSES",
     "DEFAULT_CONSENSUS_IN",
+    "DEFAULT_CONSENSUS_MID",
     "DEFAULT_CONSENSUS_OUT",
     "DEFAULT_STABILITY_RULE",
     "GROUPS",
     "RULE_NAMES",
+    "STATUSES",
     "AnalysisPlan",
     "GroupBreakdown",
     "KendallResult",
@@ -43,11 +51,13 @@ __all__ = [
     "apply_rule",
     "balanced_statistics",
     "bootstrap_intervals",
+    "check_reachable",
     "choice_statistics",
     "consensus_status",
     "disclosure_control",
     "estimate_statistics",
     "group_breakdown",
+    "is_consensus",
     "item_statistics",
     "kendall_w",
     "round_stability",

@@ -21,6 +21,7 @@ STAT_COLUMNS = (
     "cv",
     "agreement",
     "disagreement",
+    "middle",
     "top1",
     "rwg",
     "ad_md",
@@ -85,13 +86,28 @@ def band_count(cum0: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarra
     return cum0[rows, high] - cum0[rows, low - 1]
 
 
+def middle_band(bands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The categories strictly between the disagree and the agree band, per row of ``bands``.
+
+    Returns (low, high, exists): the middle runs from the band below's high end + 1 to the band
+    above's low end - 1; ``exists`` is False where the bands leave no category between them
+    (k = 4 with the default bands), and low/high are then clipped to a valid (empty) range.
+    """
+    low = np.minimum(bands[:, 1], bands[:, 3]) + 1
+    high = np.maximum(bands[:, 0], bands[:, 2]) - 1
+    exists = low <= high
+    return np.where(exists, low, 1), np.where(exists, high, 0), exists
+
+
 def likert_from_counts(
     counts: np.ndarray, ks: np.ndarray, bands: np.ndarray, method: str = "type7"
 ) -> dict[str, np.ndarray]:
     """METHOD §2 statistics per row of ``counts`` (cells x width, categories 1..width).
 
-    ``ks`` gives k per row and ``bands`` (rows x 4) the agree and disagree bands. Undefined values
-    are NaN: everything when n = 0; sd, cv and rwg when n < 2.
+    ``ks`` gives k per row and ``bands`` (rows x 4) the agree and disagree bands. ``middle`` is
+    the share of answers strictly between the two bands (see :func:`middle_band`). Undefined
+    values are NaN: everything when n = 0; sd, cv and rwg when n < 2; ``middle`` where the bands
+    leave no category between them.
     """
     rows, width = counts.shape
     n = counts.sum(axis=1)
@@ -115,6 +131,8 @@ def likert_from_counts(
     ad_md = _ratio((counts * deviation).sum(axis=1), nf, has)
     agreement = _ratio(band_count(cum0, bands[:, 0], bands[:, 1]).astype(float), nf, has)
     disagreement = _ratio(band_count(cum0, bands[:, 2], bands[:, 3]).astype(float), nf, has)
+    mid_low, mid_high, mid_exists = middle_band(bands)
+    middle = _ratio(band_count(cum0, mid_low, mid_high).astype(float), nf, has & mid_exists)
     top1 = _ratio(counts[np.arange(rows), ks - 1].astype(float), nf, has)
     return {
         "median": median,
@@ -126,6 +144,7 @@ def likert_from_counts(
         "cv": cv,
         "agreement": agreement,
         "disagreement": disagreement,
+        "middle": middle,
         "top1": top1,
         "rwg": rwg,
         "ad_md": ad_md,

@@ -66,9 +66,11 @@ def item_statistics(
 
     Returns:
         DataFrame indexed by ``item`` (sorted) with columns ``n, n_missing, n_dk, median, q1, q3,
-        iqr, mean, sd, cv, agreement, disagreement, top1, rwg, ad_md, k, counts``. ``counts`` is
-        a tuple of the counts of categories 1..k. With n = 0 every statistic is NaN; with n = 1
-        sd, cv and rwg are NaN. Empty input gives an empty frame with these columns.
+        iqr, mean, sd, cv, agreement, disagreement, middle, top1, rwg, ad_md, k, counts``.
+        ``middle`` is the share of answers strictly between the disagree and the agree band (the
+        3s of a 5-point scale); NaN where the bands leave no category between them (k = 4).
+        ``counts`` is a tuple of the counts of categories 1..k. With n = 0 every statistic is
+        NaN; with n = 1 sd, cv and rwg are NaN. Empty input gives an empty frame with these columns.
 
     Raises:
         ValueError: a missing column, a value that is not an integer on the item's scale (the

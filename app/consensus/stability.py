@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import special
 
 from ._frames import DENSE_LIMIT, factorize, likert_input, require_frame, shown
-from .rules import DEFAULT_MIN_N, DEFAULT_STABILITY_RULE, STATUSES, apply_rule
+from .rules import CONSENSUS_STATUSES, DEFAULT_MIN_N, DEFAULT_STABILITY_RULE, STATUSES, apply_rule
 
 #: Columns of :func:`round_stability`, in order (index: ``item``).
 STABILITY_COLUMNS = (
@@ -29,8 +29,18 @@ STABILITY_COLUMNS = (
 ZERO_METHODS = ("wilcox", "pratt")
 #: Decisions of :func:`stopping_rule`.
 DECISIONS = ("continue", "stop-all-settled", "stop-max-rounds")
-#: Final labels of :func:`stopping_rule`.
-LABELS = ("consensus-in", "consensus-out", "dissent", "unresolved")
+#: Final labels of :func:`stopping_rule`: ``consensus-middle`` is agreement on a middle
+#: position (status ``mid``); ``dissent`` is kept for stable answers without consensus of any
+#: kind.
+LABELS = ("consensus-in", "consensus-out", "consensus-middle", "dissent", "unresolved")
+#: Label of a settled item by its consensus status.
+CONSENSUS_LABELS = {"in": "consensus-in", "out": "consensus-out", "mid": "consensus-middle"}
+#: A consensus status as the stopping rule's reasons say it.
+_CONSENSUS_REASON = {
+    "in": "consensus in",
+    "out": "consensus out",
+    "mid": "consensus on a middle position",
+}
 
 
 def _remap(codes: np.ndarray, keys: pd.Index, target: pd.Index) -> np.ndarray:
@@ -279,16 +289,16 @@ def _as_series(values, column: str, name: str) -> pd.Series:
 
 
 def _item_reason(status, stable, settled, confirm) -> str:
-    consensus = status in ("in", "out")
+    consensus = _CONSENSUS_REASON.get(status)
     stability = "stable" if stable is True else ("not stable" if stable is False else "")
     if settled and consensus and stable is True:
-        return f"consensus {status}, stable"
+        return f"{consensus}, stable"
     if settled and consensus:
-        return f"consensus {status}"
+        return consensus
     if settled:
         return "stable without consensus (dissent)"
     if consensus and confirm:
-        return f"consensus {status} not yet confirmed by stability" + (
+        return f"{consensus} not yet confirmed by stability" + (
             "" if stability else " (stability not assessable)"
         )
     if status == "insufficient":
@@ -312,10 +322,11 @@ def stopping_rule(
 ) -> StoppingDecision:
     """Decide whether a consultation continues after round r (METHOD §4).
 
-    An item is *settled* if its status is ``in``/``out`` (with ``confirm_consensus``: and it is
-    stable too) or it is stable. The consultation stops when every item passed in is settled
-    (``stop-all-settled``) or r >= ``max_rounds`` (``stop-max-rounds``); else ``continue``.
-    Items settled in earlier rounds and not carried are not passed in.
+    An item is *settled* if its status is a consensus, ``in``/``out``/``mid`` (with
+    ``confirm_consensus``: and it is stable too), or it is stable. The consultation stops when
+    every item passed in is settled (``stop-all-settled``) or r >= ``max_rounds``
+    (``stop-max-rounds``); else ``continue``. Items settled in earlier rounds and not carried
+    are not passed in.
 
     Args:
         status: consensus status per item (Series, or a frame with ``consensus_status``, as from
@@ -324,15 +335,16 @@ def stopping_rule(
             frame); None in round 1. Items missing from it count as not assessable.
         round_number: r, 1-based.
         max_rounds: the plan's last round.
-        confirm_consensus: settle in/out only when also stable.
+        confirm_consensus: settle in/out/mid only when also stable.
         carry_settled: carry settled items into round r+1 too.
 
     Returns:
         :class:`StoppingDecision` with ``decision``, ``reason`` and ``items`` (index ``item``,
         sorted): ``consensus_status, stable`` (nullable boolean), ``settled``, ``label``
-        (``consensus-in``, ``consensus-out``, ``dissent`` = stable without consensus, or
-        ``unresolved``; provisional while the consultation continues), ``carry`` (asked again
-        in round r+1) and ``reason``.
+        (``consensus-in``, ``consensus-out``, ``consensus-middle`` = agreement on a middle
+        position, ``dissent`` = stable without consensus of any kind, or ``unresolved``;
+        provisional while the consultation continues), ``carry`` (asked again in round r+1)
+        and ``reason``.
 
     Raises:
         ValueError: an unknown status, a round number < 1 or max_rounds < 1.
@@ -354,17 +366,10 @@ def stopping_rule(
         stable = given.reindex(statuses.index)
     status_values = statuses.to_numpy(dtype=object)
     stable_true = stable.to_numpy(dtype=bool, na_value=False)
-    consensus = np.isin(status_values, ["in", "out"])
+    consensus = np.isin(status_values, CONSENSUS_STATUSES)
     settled = np.where(confirm_consensus, consensus & stable_true, consensus) | stable_true
-    label = np.where(
-        settled & consensus & (status_values == "in"),
-        "consensus-in",
-        np.where(
-            settled & consensus,
-            "consensus-out",
-            np.where(settled, "dissent", "unresolved"),
-        ),
-    )
+    by_status = np.array([CONSENSUS_LABELS.get(v, "dissent") for v in status_values], dtype=object)
+    label = np.where(settled, np.where(consensus, by_status, "dissent"), "unresolved")
     reasons = [
         _item_reason(s, None if pd.isna(t) else bool(t), bool(d), confirm_consensus)
         for s, t, d in zip(status_values, stable.astype(object), settled, strict=True)

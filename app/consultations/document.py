@@ -26,7 +26,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 #: Version of the stored shape. 1: the shape of the first documents (no version written).
-SCHEMA_VERSION = 1
+#: 2: a rating item may also hold the statistic ``middle`` (share of answers between the
+#: disagree and the agree band), the consensus status ``mid`` (agreement on a middle position)
+#: and the label ``consensus-middle``; a version 1 document is read as it is (it has none).
+SCHEMA_VERSION = 2
 
 #: Statistics of a rating item, and of each of its published group cells (METHOD.md 2).
 LIKERT_STATS = (
@@ -42,6 +45,7 @@ LIKERT_STATS = (
     "cv",
     "agreement",
     "disagreement",
+    "middle",
     "top1",
     "rwg",
     "ad_md",
@@ -278,7 +282,9 @@ class ItemResult:
     shares: dict[str, Number] | None = None
     multiple: bool | None = None
     options: tuple[RankedOption, ...] = ()
+    #: in, out, mid (agreement on a middle position), none, conflict or insufficient.
     consensus_status: str | None = None
+    #: The status is a consensus (in, out or mid): the open API's ``consensus``.
     consensus: bool | None = None
     stability: Stability | None = None
     groups: tuple[GroupCell, ...] = ()
@@ -288,7 +294,8 @@ class ItemResult:
     balanced: dict[str, Number] | None = None
     intervals: Intervals | None = None
     settled: bool | None = None
-    #: Final label of the stopping rule: consensus-in, consensus-out, dissent, unresolved.
+    #: Final label of the stopping rule: consensus-in, consensus-out, consensus-middle,
+    #: dissent (stable without consensus of any kind), unresolved.
     label: str | None = None
     carry: bool | None = None
     reason: str | None = None

@@ -110,6 +110,10 @@ class Consultation(db.Model):
     questionnaire_id: Mapped[int] = mapped_column(ForeignKey("questionnaire.id"))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(default="")
+    #: Title and description in the questionnaire's other languages:
+    #: {"de": {"title": "...", "description": "..."}}; ``title`` and ``description`` are the
+    #: main language's, and stand in for a language without its own.
+    translations: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[ConsultationStatus] = mapped_column(default=ConsultationStatus.draft)
     #: The analysis plan (METHOD.md 3) as a JSON object.
     plan: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -135,6 +139,19 @@ class Consultation(db.Model):
     @property
     def plan_locked(self) -> bool:
         return self.plan_locked_at is not None
+
+    def title_for(self, lang: str | None) -> str:
+        """The title in ``lang``, else in the main language."""
+        own = (self.translations or {}).get(lang or "") or {}
+        return own.get("title") or self.title
+
+    def description_for(self, lang: str | None) -> str:
+        """The description in ``lang``; the main language's when ``lang`` has no title of
+        its own (a translated title with no description means: no description)."""
+        own = (self.translations or {}).get(lang or "") or {}
+        if own.get("title"):
+            return own.get("description") or ""
+        return self.description or ""
 
     def set_plan(self, plan: dict[str, Any]) -> None:
         """Replace the plan. Raises PlanLockedError once round 1 has opened."""

@@ -25,6 +25,7 @@ from app.consensus import (
     consensus_status,
     estimate_statistics,
     group_breakdown,
+    is_consensus,
     item_statistics,
     kendall_w,
     round_stability,
@@ -138,6 +139,7 @@ def _likert_results(
         plan.consensus_out,
         plan.min_n,
         groups=groups.cells if plan.scope == "panel_and_groups" else None,
+        consensus_mid=plan.consensus_mid,
     )
     balanced = (
         balanced_statistics(frame, plan.min_group_n, scale=scale, **band_args)
@@ -183,7 +185,7 @@ def _likert_results(
             scale=int(row["k"]),
             counts=_counts_dict(row["counts"]),
             consensus_status=str(status[key]),
-            consensus=status[key] in ("in", "out"),
+            consensus=is_consensus(status[key]),
             stability=Stability.from_json(moved) if moved else None,
             groups=_group_cells(
                 cells[cells["item"] == key], respondents.get(key, {}), plan.min_group_n

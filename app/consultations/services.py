@@ -15,6 +15,7 @@ from app.audit.services import record
 from app.auth.models import User
 from app.auth.policy import Act, authorize
 from app.consensus import AnalysisPlan
+from app.consensus.plan import NEW_PLAN_DEFAULTS
 from app.consultations.keys import ensure_study_key
 from app.consultations.models import (
     Consultation,
@@ -23,7 +24,7 @@ from app.consultations.models import (
     Round,
     RoundStatus,
 )
-from app.consultations.plans import plan_from_dict, plan_of
+from app.consultations.plans import plan_from_dict, plan_of, plan_to_save, rating_scales
 from app.consultations.responses import record_round_participation
 from app.consultations.results import compute_round_results, feedback_rationales
 from app.councils.models import Council
@@ -71,6 +72,175 @@ def _item_from_spec(round_: Round, spec: dict[str, Any], position: int) -> Item:
     )
 
 
+MAX_DESCRIPTION_LENGTH = 4000
+
+
+def questionnaire_languages(consultation: Consultation) -> tuple[str, ...]:
+    """The questionnaire's languages, its main language first."""
+    spec = (consultation.questionnaire.spec if consultation.questionnaire else None) or {}
+    languages = [str(lang).lower() for lang in spec.get("languages") or ("en",)]
+    main = spec.get("default_language")
+    if main in languages:
+        languages.remove(main)
+        languages.insert(0, main)
+    return tuple(languages)
+
+
+def check_texts(
+    consultation: Consultation, texts: dict[str, tuple[str, str]]
+) -> tuple[dict[str, tuple[str, str]], list[Problem]]:
+    """The texts cleaned, and every problem with them (see ``set_texts``)."""
+    languages = questionnaire_languages(consultation)
+    problems: list[Problem] = []
+    cleaned: dict[str, tuple[str, str]] = {}
+    for lang in languages:
+        title, description = texts.get(lang, ("", ""))
+        title, description = (title or "").strip(), (description or "").strip()
+        if has_control_characters(title):
+            problems.append(Problem(N_("the title must be a single line"), field=f"title-{lang}"))
+        elif len(title) > MAX_TITLE_LENGTH:
+            problems.append(
+                Problem(
+                    N_("at most %(n)s characters"),
+                    field=f"title-{lang}",
+                    params={"n": MAX_TITLE_LENGTH},
+                )
+            )
+        if lang == languages[0] and not title:
+            problems.append(Problem(N_("enter a title"), field=f"title-{lang}"))
+        if lang != languages[0] and description and not title:
+            problems.append(
+                Problem(
+                    N_("give the title in this language too, or leave both empty"),
+                    field=f"title-{lang}",
+                )
+            )
+        if has_control_characters(description, allow=LINE_BREAKS_AND_TABS):
+            problems.append(
+                Problem(
+                    N_("remove control characters other than line breaks and tabs"),
+                    field=f"description-{lang}",
+                )
+            )
+        elif len(description) > MAX_DESCRIPTION_LENGTH:
+            problems.append(
+                Problem(
+                    N_("at most %(n)s characters"),
+                    field=f"description-{lang}",
+                    params={"n": MAX_DESCRIPTION_LENGTH},
+                )
+            )
+        cleaned[lang] = (title, description.replace("\r\n", "\n"))
+    return cleaned, problems
+
+
+def set_texts(
+    consultation: Consultation, texts: dict[str, tuple[str, str]], *, by: User
+) -> list[str]:
+    """Set the title and description per language: ``{lang: (title, description)}`` for the
+    questionnaire's languages; the main language's title is required, another language left
+    empty shows the main language's. Line breaks in descriptions are kept. Returns the
+    languages whose texts changed. Raises InvalidInput naming ``title-<lang>`` or
+    ``description-<lang>`` for every problem at once. Flushes."""
+    authorize(by, Act.run, consultation)
+    languages = questionnaire_languages(consultation)
+    cleaned, problems = check_texts(consultation, texts)
+    if problems:
+        raise InvalidInput(N_("the title and description were not saved"), problems)
+    main = languages[0]
+    changed = []
+    if (consultation.title, consultation.description) != cleaned[main]:
+        changed.append(main)
+    consultation.title, consultation.description = cleaned[main]
+    translations = {}
+    for lang in languages[1:]:
+        title, description = cleaned[lang]
+        old = (consultation.translations or {}).get(lang) or {}
+        if (old.get("title", ""), old.get("description", "")) != (title, description):
+            changed.append(lang)
+        if title:
+            translations[lang] = {"title": title, "description": description}
+    consultation.translations = translations
+    db.session.flush()
+    if changed:
+        record(
+            "consultation-texts-changed",
+            actor=by,
+            object_type="consultation",
+            object_id=consultation.id,
+            details={"languages": changed},
+        )
+    return changed
+
+
+MAX_QUESTION_LENGTH = 2000
+
+
+def update_question_texts(
+    round_: Round, texts: dict[str, dict[str, str]], *, by: User
+) -> list[str]:
+    """Reword the questions of a round that has not opened yet: ``{item key: {lang:
+    text}}`` for the questionnaire's languages (the main language required; another left
+    empty shows the main language's). Returns the keys of the questions that changed.
+    Raises RoundStateError once the round has opened, InvalidInput naming
+    ``<key>-<lang>`` for every problem at once. Flushes."""
+    consultation = round_.consultation
+    authorize(by, Act.run, consultation)
+    if round_.status is not RoundStatus.draft:
+        raise RoundStateError(
+            N_("round %(n)s has opened: its questions can no longer change"), {"n": round_.number}
+        )
+    languages = questionnaire_languages(consultation)
+    problems: list[Problem] = []
+    new_texts: dict[str, dict[str, str]] = {}
+    for item in round_.items:
+        given = texts.get(item.key) or {}
+        cleaned: dict[str, str] = {}
+        for lang in languages:
+            text = (given.get(lang) or "").strip().replace("\r\n", "\n")
+            field = f"{item.key}-{lang}"
+            if not text:
+                if lang == languages[0]:
+                    problems.append(Problem(N_("enter the question"), field=field))
+                continue
+            if has_control_characters(text, allow=LINE_BREAKS_AND_TABS):
+                problems.append(
+                    Problem(
+                        N_("remove control characters other than line breaks and tabs"),
+                        field=field,
+                    )
+                )
+            elif len(text) > MAX_QUESTION_LENGTH:
+                problems.append(
+                    Problem(
+                        N_("at most %(n)s characters"),
+                        field=field,
+                        params={"n": MAX_QUESTION_LENGTH},
+                    )
+                )
+            cleaned[lang] = text
+        new_texts[item.key] = cleaned
+    if problems:
+        raise InvalidInput(N_("the questions were not saved"), problems)
+    changed = []
+    for item in round_.items:
+        cleaned = new_texts[item.key]
+        if cleaned != dict(item.text or {}):
+            changed.append(item.key)
+            item.text = cleaned
+            item.spec = {**(item.spec or {}), "text": cleaned}
+    db.session.flush()
+    if changed:
+        record(
+            "round-questions-changed",
+            actor=by,
+            object_type="round",
+            object_id=round_.id,
+            details={"number": round_.number, "items": changed},
+        )
+    return changed
+
+
 def create_consultation(
     council: Council,
     questionnaire_file: str | Path,
@@ -111,7 +281,8 @@ def create_consultation(
             N_("the title is too long"),
             [Problem(N_("at most %(n)s characters"), "title", params={"n": MAX_TITLE_LENGTH})],
         )
-    checked = plan_from_dict(plan or {})
+    # a new plan: the defaults of now (with the rule for agreement on a middle position)
+    checked = plan_from_dict({**NEW_PLAN_DEFAULTS, **(plan or {})})
     stored = store_questionnaire(questionnaire_file)
     consultation = Consultation(
         council=council,
@@ -142,7 +313,9 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
     """Replace the analysis plan before round 1 opens.
 
     Once locked, the attempt is recorded in the audit log and PlanLockedError raised (the
-    caller commits the audit event). Raises InvalidInput naming the field. Flushes.
+    caller commits the audit event). Raises InvalidInput with every problem, each naming its
+    field; a rule that no set of answers on the consultation's rating scales could meet is
+    refused too. Flushes.
     """
     authorize(by, Act.run, consultation)
     if consultation.plan_locked:
@@ -156,7 +329,7 @@ def update_plan(consultation: Consultation, data: dict[str, Any], *, by: User) -
         raise PlanLockedError(
             N_("the analysis plan was locked when round 1 opened and cannot be changed")
         )
-    checked = plan_from_dict(data)
+    checked = plan_to_save(data, rating_scales(consultation))
     consultation.set_plan(checked.to_dict())
     record(
         "plan-updated",

@@ -5,19 +5,32 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
 from app.auth.models import Role
 from app.auth.policy import staff
+from app.consensus.plan import AnalysisPlan
 from app.consultations import services
-from app.consultations.forms import ConfirmForm, DeadlineForm, NewConsultationForm, PlanForm
+from app.consultations.forms import (
+    ConfirmForm,
+    DeadlineForm,
+    NewConsultationForm,
+    PlanForm,
+    texts_form,
+)
 from app.consultations.models import Consultation, RoundStatus
-from app.consultations.plans import plan_of
+from app.consultations.plans import plan_of, plan_problems, rating_scales
+from app.consultations.rule_choices import RULE_CHOICES
 from app.database import utcnow
 from app.errors import DomainError, InvalidInput, PlanLockedError
+from app.formatting import language_name, word_list
 from app.i18n import problem_message, problem_text, refusal_text
+from app.panels import services as panel_services
+from app.panels.services import MailKind
+from app.panels.views import flash_send_report, send_round_mail
 from app.questionnaires.loader import QuestionnaireError, load_questionnaire
 from app.questionnaires.services import available_files
 from app.unit import unit_of_work
@@ -143,6 +156,135 @@ def show(consultation_id: int):
         deadline_form=DeadlineForm(),
         confirm_form=ConfirmForm(),
         RoundStatus=RoundStatus,
+        text_languages=word_list(
+            [
+                language_name(lang)
+                for i, lang in enumerate(services.questionnaire_languages(consultation))
+                if i == 0 or (consultation.translations or {}).get(lang)
+            ]
+        ),
+    )
+
+
+@bp.route("/<int:consultation_id>/texts", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def texts(consultation_id: int):
+    """Title and description in each of the questionnaire's languages."""
+    user = _user()
+    consultation = services.get_consultation_for(user, consultation_id)
+    languages = services.questionnaire_languages(consultation)
+    current = {}
+    for index, lang in enumerate(languages):
+        if index == 0:
+            title, description = consultation.title, consultation.description
+        else:
+            own = (consultation.translations or {}).get(lang) or {}
+            title, description = own.get("title", ""), own.get("description", "")
+        current[f"title-{lang}"], current[f"description-{lang}"] = title, description
+    names = {lang: language_name(lang) for lang in languages}
+    if request.method == "GET":
+        form = texts_form(languages, names, formdata=None, data=current)
+    else:
+        form = texts_form(languages, names)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        posted = {
+            lang: (form[f"title-{lang}"].data or "", form[f"description-{lang}"].data or "")
+            for lang in languages
+        }
+        if not form.validate_on_submit():
+            # every problem at once: the service's checks for fields the form found fine
+            token = getattr(form, "csrf_token", None)
+            if token is None or not token.errors:
+                for problem in services.check_texts(consultation, posted)[1]:
+                    if problem.key in form and not form[problem.key].errors:
+                        form[problem.key].errors = [problem_message(problem)]
+        else:
+            try:
+                with unit_of_work():
+                    services.set_texts(consultation, posted, by=user)
+            except InvalidInput as exc:
+                for problem in exc.problems:
+                    if problem.key in form:
+                        target = form[problem.key]
+                        target.errors = [*target.errors, problem_message(problem)]
+                    else:
+                        form.form_errors.append(problem_text(problem))
+                consultation = services.get_consultation_for(user, consultation_id)
+            else:
+                flash(_("The titles and descriptions were saved."), "info")
+                return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+    return (
+        render_template(
+            "consultations/texts.html",
+            c=consultation,
+            form=form,
+            own_languages=languages,
+            language_name=language_name,
+        ),
+        status,
+    )
+
+
+@bp.route("/<int:consultation_id>/rounds/<int:number>/questions", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def questions(consultation_id: int, number: int):
+    """Reword the questions of a round before it opens, in each language."""
+    user = _user()
+    round_ = services.get_round_for(user, consultation_id, number)
+    languages = services.questionnaire_languages(round_.consultation)
+    status = 200
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST" and round_.status is RoundStatus.draft:
+        if not ConfirmForm().validate_on_submit():
+            abort(400)
+        posted = {
+            item.key: {lang: request.form.get(f"{item.key}-{lang}", "") for lang in languages}
+            for item in round_.items
+        }
+        try:
+            with unit_of_work():
+                changed = services.update_question_texts(round_, posted, by=user)
+        except InvalidInput as exc:
+            for problem in exc.problems:
+                errors.setdefault(problem.key or "", []).append(problem_message(problem))
+            status = 422
+            round_ = services.get_round_for(user, consultation_id, number)
+            values = posted
+        except DomainError as exc:
+            flash(refusal_text(exc), "error")
+            return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+        else:
+            flash(
+                ngettext(
+                    "%(num)s question was reworded.",
+                    "%(num)s questions were reworded.",
+                    len(changed),
+                )
+                if changed
+                else _("Nothing was changed."),
+                "info",
+            )
+            return redirect(
+                url_for(".round_detail", consultation_id=consultation_id, number=number),
+                code=303,
+            )
+    if status == 200:
+        values = {item.key: dict(item.text or {}) for item in round_.items}
+    return (
+        render_template(
+            "consultations/questions.html",
+            r=round_,
+            c=round_.consultation,
+            own_languages=languages,
+            language_name=language_name,
+            values=values,
+            errors=errors,
+            editable=round_.status is RoundStatus.draft,
+            RoundStatus=RoundStatus,
+        ),
+        status,
     )
 
 
@@ -152,6 +294,8 @@ def plan(consultation_id: int):
     user = _user()
     consultation = services.get_consultation_for(user, consultation_id)
     form = PlanForm(data=consultation.plan if request.method == "GET" else None)
+    if request.method == "GET":
+        form.show_rules(consultation.plan or {})
     status = 200
     if request.method == "POST" and consultation.plan_locked:
         try:
@@ -161,25 +305,54 @@ def plan(consultation_id: int):
         except PlanLockedError as exc:
             flash(refusal_text(exc), "error")
             return redirect(url_for(".plan", consultation_id=consultation_id), code=303)
-    if form.validate_on_submit():
-        try:
-            with unit_of_work():
-                services.update_plan(consultation, form.plan_data(consultation.plan), by=user)
-        except InvalidInput as exc:
-            for problem in exc.problems:
-                field = problem.key or ""
-                target = form[field] if field in form.FIELDS else form.consensus_in
-                target.errors = [*target.errors, problem_message(problem)]
+    if form.is_submitted():
+        # every problem at once: the form's own, and the plan's for the fields without one
+        form.validate()
+        data = form.plan_data(consultation.plan or {})
+        if any(f.errors for f in form):
+            _show_plan_problems(form, plan_problems(data, rating_scales(consultation)))
             status = 422
         else:
-            flash(_("Analysis plan saved."), "info")
-            return redirect(url_for(".show", consultation_id=consultation_id), code=303)
-    elif request.method == "POST":
-        status = 422
+            try:
+                with unit_of_work():
+                    services.update_plan(consultation, data, by=user)
+            except InvalidInput as exc:
+                _show_plan_problems(form, exc.problems)
+                status = 422
+            else:
+                flash(_("Analysis plan saved."), "info")
+                return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+    titles = [
+        ("consensus_in", _("Agreement that an item matters")),
+        ("consensus_out", _("Agreement that an item does not matter")),
+        ("consensus_mid", _("Agreement on a middle position")),
+        ("stability_rule", _("Stability between rounds")),
+    ]
     return (
-        render_template("consultations/plan.html", form=form, c=consultation),
+        render_template(
+            "consultations/plan.html",
+            form=form,
+            c=consultation,
+            rule_choices=RULE_CHOICES,
+            rule_titles=titles,
+        ),
         status,
     )
+
+
+def _show_plan_problems(form: PlanForm, problems) -> None:
+    """Each problem beside its field (a field with a problem of the form already keeps it)."""
+    for problem in problems:
+        name = problem.key or ""
+        if name in RULE_CHOICES:
+            target = form.rule_field(name)
+        elif name in form.FIELDS:
+            target = form[name]
+        else:  # a field not on this page: shown at the top of the plan
+            target = form.consensus_in_choice
+        if name in form.FIELDS and target.errors:
+            continue  # the form's own problem of the field says more
+        target.errors = [*target.errors, problem_message(problem)]
 
 
 def _round_action(consultation_id: int, number: int, action):
@@ -205,18 +378,73 @@ def _deadline() -> datetime | None:
     return None
 
 
+#: The round actions that cannot be undone, each asked for on a page of its own first.
+CONFIRMED_ACTIONS = ("open", "close", "release")
+
+
+@bp.get("/<int:consultation_id>/rounds/<int:number>/<any(open, close, release):action>")
+@staff(Role.secretariat)
+def confirm_round_action(consultation_id: int, number: int, action: str):
+    """What an irreversible round action does, with warnings, and the button that does it."""
+    round_ = services.get_round_for(_user(), consultation_id, number)
+    consultation = round_.consultation
+    allowed = {
+        "open": RoundStatus.draft,
+        "close": RoundStatus.open,
+        "release": RoundStatus.closed,
+    }[action]
+    if round_.status is not allowed:
+        return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+    active = panel_services.active_panellist_count(consultation)
+    plan = plan_of(consultation)
+    return render_template(
+        "consultations/confirm_round.html",
+        c=consultation,
+        r=round_,
+        action=action,
+        active=active,
+        default_plan=plan.sha256() in {AnalysisPlan().sha256(), AnalysisPlan.new().sha256()},
+        locks_plan=round_.number == 1 and not consultation.plan_locked,
+        deadline_form=DeadlineForm(formdata=None),
+        back_url=url_for(".show", consultation_id=consultation_id),
+    )
+
+
 @bp.route("/<int:consultation_id>/rounds/<int:number>/open", methods=["POST"])
 @staff(Role.secretariat)
 def open_round(consultation_id: int, number: int):
     deadline = _deadline()
     if deadline is None:
-        return redirect(url_for(".show", consultation_id=consultation_id), code=303)
+        return redirect(
+            url_for(
+                ".confirm_round_action",
+                consultation_id=consultation_id,
+                number=number,
+                action="open",
+            ),
+            code=303,
+        )
+    invite = request.form.get("invite") == "1"
+    opened: dict[str, object] = {}
 
     def act(round_, user):
         services.open_round(round_, by=user, as_of=utcnow(), deadline=deadline)
-        return _("Round %(n)s is open until %(d)s.", n=number, d=deadline.date().isoformat())
+        opened["round"] = round_
+        return _(
+            "Round %(n)s is open until %(d)s.", n=number, d=format_date(deadline, format="long")
+        )
 
-    return _round_action(consultation_id, number, act)
+    response = _round_action(consultation_id, number, act)
+    if invite and "round" in opened:
+        consultation = services.get_consultation_for(_user(), consultation_id)
+        round_ = services.get_round_for(_user(), consultation_id, number)
+        try:
+            report = send_round_mail(consultation, round_, MailKind.invitation)
+        except DomainError as exc:
+            flash(_("No invitations were sent: %(reason)s", reason=refusal_text(exc)), "error")
+        else:
+            flash_send_report(report, MailKind.invitation)
+    return response
 
 
 @bp.route("/<int:consultation_id>/rounds/<int:number>/extend", methods=["POST"])

@@ -503,20 +503,49 @@ def rename_theme(
     return theme
 
 
-def link_esco(round_: Round, theme_id: int, uri: str, *, by: User) -> Theme:
-    """Link an ESCO skill (its concept URI) to a theme. Raises InvalidInput, StateError,
-    NotFound. Flushes."""
+def link_esco(
+    round_: Round,
+    theme_id: int,
+    uri: str,
+    *,
+    by: User,
+    known: Mapping[str, str] | None = None,
+) -> Theme:
+    """Link an ESCO skill to a theme: its concept URI or, when the ESCO skills are loaded
+    (``known``: URI -> preferred label), its preferred label. With skills loaded, an address
+    that is not one of them is refused (a mistyped or invented address would be published
+    as a link). Raises InvalidInput, StateError, NotFound. Flushes."""
     ensure_staff_can_see_results(by, round_)
     theme = theme_in_round(round_, theme_id)
     _editable(theme)
-    uri = (uri or "").strip()
+    given = (uri or "").strip()
+    uri = given
+    if known and not _ESCO_URI.match(given):
+        wanted = given.casefold()
+        found = [u for u, label in known.items() if label.casefold() == wanted]
+        if len(found) == 1:
+            uri = found[0]
     if not _ESCO_URI.match(uri):
+        hint = (
+            N_(
+                "enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…, or the "
+                "exact name of a loaded ESCO skill"
+            )
+            if known
+            else N_("enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…")
+        )
+        raise InvalidInput(N_("not an ESCO skill address"), [Problem(hint, field="esco")])
+    if known and uri not in known:
         raise InvalidInput(
-            N_("not an ESCO skill address"),
+            N_("not one of the loaded ESCO skills"),
             [
                 Problem(
-                    N_("enter an ESCO concept URI such as http://data.europa.eu/esco/skill/…"),
+                    N_(
+                        "%(uri)s is not among the %(count)s ESCO skills loaded: check the "
+                        "address, or choose one of the suggestions"
+                    ),
                     field="esco",
+                    params={"uri": uri, "count": len(known)},
                 )
             ],
         )

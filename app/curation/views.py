@@ -127,7 +127,14 @@ def _act(round_: Round) -> tuple[str, str | None]:
         theme = services.rename_theme(round_, theme_id, _labels_from_form(languages), by=user)
         return _("Labels saved."), f"theme-{theme.id}"
     if action == "link":
-        theme = services.link_esco(round_, theme_id, request.form.get("uri", ""), by=user)
+        esco, _state = _esco()
+        theme = services.link_esco(
+            round_,
+            theme_id,
+            request.form.get("uri", ""),
+            by=user,
+            known=esco.labels if esco is not None else None,
+        )
         return _("ESCO skill linked."), f"theme-{theme.id}"
     if action == "unlink":
         theme = services.unlink_esco(round_, theme_id, request.form.get("uri", ""), by=user)

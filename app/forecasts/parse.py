@@ -2,10 +2,10 @@
 
 ``read_table`` streams: it yields ``LongRow`` values and ``Problem`` values as it reads, row
 by row (the csv module for CSV, openpyxl's read-only mode for workbooks), so memory stays
-bounded by a row, plus one key per value to find duplicates. It never raises on bad input:
-everything wrong with the file is a Problem naming the row (1-based, as a spreadsheet shows
-it) and the column (its letter and header), with a message id and values like
-``app.panels.parse``, translated where it is shown.
+bounded by a row, plus a hash and a row number per value to find duplicate keys. It never
+raises on bad input: everything wrong with the file is a Problem naming the row (1-based, as
+a spreadsheet shows it) and the column (its letter and header), with a message id and
+values like ``app.panels.parse``, translated where it is shown.
 
 What the layout is comes from the import profile (``app.forecasts.profile``); what the rows
 become is ``app.forecasts.table``. Workbook formulas are refused, never evaluated: the
@@ -26,6 +26,8 @@ import re
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
+from functools import lru_cache
 from typing import Any
 
 from app.forecasts.profile import (
@@ -83,6 +85,8 @@ def _norm(text: str) -> str:
 def split_notes(text: str) -> tuple[str, tuple[str, ...]]:
     """``text`` without its footnote marks (``[1]``, ``(a)``, trailing superscripts or ``*``)
     and the marks, in order, without brackets."""
+    if "[" not in text and (not text or text[-1].isascii() and text[-1] not in ")*"):
+        return text, ()  # no mark: the common case, quickly
     notes: list[str] = []
 
     def bracket(match: re.Match[str]) -> str:
@@ -99,17 +103,27 @@ def split_notes(text: str) -> tuple[str, tuple[str, ...]]:
     return out, tuple(notes)
 
 
-def parse_number(text: str, decimal: str = ".", thousands: str = ",") -> float | None:
-    """The number written as ``text`` (thousands separators and a decimal comma allowed as
-    given, a trailing % ignored); None when it is not one."""
-    t = text.strip().replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
-    t = t.removesuffix("%").rstrip()
-    if thousands == " " or not thousands:
-        t = t.replace(" ", "") if thousands == " " else t
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+
+
+@lru_cache(maxsize=16)
+def _number_pattern(decimal: str, thousands: str) -> re.Pattern[str]:
     sep = re.escape(thousands) if thousands else None
     dec = re.escape(decimal)
     whole = rf"(?:\d{{1,3}}(?:{sep}\d{{3}})+|\d+)" if sep else r"\d+"
-    if not re.fullmatch(rf"[+-]?(?:{whole}(?:{dec}\d+)?|{dec}\d+)", t):
+    return re.compile(rf"[+-]?(?:{whole}(?:{dec}\d+)?|{dec}\d+)")
+
+
+def parse_number(text: str, decimal: str = ".", thousands: str = ",") -> float | None:
+    """The number written as ``text`` (thousands separators and a decimal comma allowed as
+    given, a trailing % ignored); None when it is not one."""
+    if decimal == "." and _PLAIN_NUMBER.fullmatch(text):
+        return float(text)  # the common case, quickly
+    t = text.strip().replace("\u2212", "-").replace("\u00a0", " ").replace("\u202f", " ")
+    t = t.removesuffix("%").rstrip()
+    if thousands == " ":
+        t = t.replace(" ", "")
+    if not _number_pattern(decimal, thousands).fullmatch(t):
         return None
     if thousands:
         t = t.replace(thousands, "")
@@ -155,11 +169,31 @@ class _Row:
             steps = float(getattr(alignment, "indent", 0) or 0)
         return spaces + 2 * steps
 
+    def first_filled(self) -> tuple[int, int]:
+        """The 1-based column of the first cell that is not empty, and how many are not
+        empty (counting to two at most)."""
+        where = count = 0
+        for i, v in enumerate(self.values, start=1):
+            if v is not None and (type(v) is not str or v.strip()):
+                if not count:
+                    where = i
+                count += 1
+                if count == 2:
+                    break
+        return where, count
+
     def filled(self) -> list[int]:
-        return [i for i, v in enumerate(self.values, start=1) if _cell_text(v)]
+        """1-based columns of the cells that are not empty."""
+        return [
+            i
+            for i, v in enumerate(self.values, start=1)
+            if v is not None and (type(v) is not str or v.strip())
+        ]
 
 
 def _cell_text(value: Any) -> str:
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -445,6 +479,10 @@ class _Column:
 @dataclass
 class _BlockState:
     block: Block
+    #: The profile's label_codes, by label compared without case and spaces.
+    label_codes: dict[str, str] = dataclass_field(default_factory=dict)
+    #: Long layout: the profile's indicators, by name compared without case and spaces.
+    indicators: dict[str, IndicatorSpec] = dataclass_field(default_factory=dict)
     label: int | None = None
     label_alt: int | None = None
     code: int | None = None
@@ -465,6 +503,7 @@ class _Reader:
         self.layout = profile.layout
         self.crosswalk = crosswalk
         self.missing = {_norm(m) for m in self.layout.missing}
+        self.missing_length = max((len(m) for m in self.layout.missing), default=0) + 2
         self.flags = dict(self.layout.flags)
         self.skip = [re.compile(p) for p in self.layout.skip]
         self.end = [re.compile(p) for p in self.layout.end]
@@ -473,10 +512,9 @@ class _Reader:
         self.headers: dict[int, str] = {}
         self.header_notes: dict[int, tuple[str, ...]] = {}
         self.header_row = 0
-        self.seen: dict[tuple[Any, ...], int] = {}
-        self.label_codes = {
-            _norm(label): code for b in self.layout.blocks for label, code in b.rows.label_codes
-        }
+        #: Row of each value's key, by the key's hash: a few dozen bytes a value, for tables
+        #: of millions of values (two keys sharing a 64-bit hash are as good as impossible).
+        self.seen: dict[int, int] = {}
 
     # -- locations
     def column(self, index: int) -> str:
@@ -500,10 +538,10 @@ class _Reader:
         states: list[_BlockState] | None = None
         data_rows = 0
         for row in rows:
-            yield from self._formulas(row)
             if states is None:
                 if not header_rows and not self._is_header_start(row):
-                    continue
+                    continue  # a title or note row above the header
+                yield from self._formulas(row)
                 header_rows.append(row)
                 if len(header_rows) < self.layout.header_rows:
                     continue
@@ -516,15 +554,21 @@ class _Reader:
                     yield from problems
                     return
                 continue
-            filled = row.filled()
-            if not filled:
+            where, count = row.first_filled()
+            if not count:
                 continue
-            first = row.text(filled[0])
-            if any(p.search(first) for p in self.end):
+            first = row.text(where)
+            if self.end and any(p.search(first) for p in self.end):
                 break
-            if any(p.search(first) for p in self.skip):
+            if row.cells is not None:
+                yield from self._formulas(row)
+                where, count = row.first_filled()
+                if not count:
+                    continue
+                first = row.text(where)
+            if self.skip and any(p.search(first) for p in self.skip):
                 continue
-            if len(filled) == 1 and self._section(first):
+            if count == 1 and self.sections and self._section(first):
                 continue
             data_rows += 1
             for state in states:
@@ -627,7 +671,7 @@ class _Reader:
         return found[0]
 
     def _resolve(self, block: Block, problems: list[Problem]) -> _BlockState:
-        state = _BlockState(block)
+        state = _BlockState(block, {_norm(k): v for k, v in block.rows.label_codes})
         rows = block.rows
         if rows.label is not None:
             state.label = self._find(block, rows.label, problems, "label")
@@ -639,6 +683,7 @@ class _Reader:
             state.level = self._find(block, rows.level.column, problems, "level")
         if block.long is not None:
             long = block.long
+            state.indicators = {_norm(i.name): i for i in long.indicators or ()}
             state.long_indicator = self._find(block, long.indicator, problems, "indicator")
             state.long_year = self._find(block, long.year, problems, "year")
             state.long_value = self._find(block, long.value, problems, "value")
@@ -735,7 +780,9 @@ class _Reader:
         return getattr(block, name)
 
     def _is_missing(self, text: str) -> bool:
-        return _norm(text) in self.missing
+        if not text:
+            return True
+        return len(text) <= self.missing_length and _norm(text) in self.missing
 
     def _block_row(self, state: _BlockState, row: _Row) -> Iterator[LongRow | Problem]:
         block = state.block
@@ -761,7 +808,7 @@ class _Reader:
             return  # this block has no row here (a shorter table side by side)
         problems: list[Problem] = []
         if code is None and label is not None:
-            code = self.label_codes.get(_norm(label))
+            code = state.label_codes.get(_norm(label))
             if code is None and rows.crosswalk:
                 if self.crosswalk is None:
                     code = None
@@ -816,13 +863,13 @@ class _Reader:
                 result = self._wide_value(state, row, column, base)
                 if isinstance(result, Problem):
                     yield result
-                else:
+                elif result is not None:
                     out.append(result)
         else:
             for result in self._long_value(state, row, base):
                 if isinstance(result, Problem):
                     yield result
-                else:
+                elif result is not None:
                     out.append(result)
         if rows.level is not None and rows.level.by == "indent" and state.label is not None:
             indent = row.indent(state.label)
@@ -847,7 +894,7 @@ class _Reader:
 
     def _checked(self, rows: list[LongRow]) -> Iterator[LongRow | Problem]:
         for r in rows:
-            key = r.key
+            key = hash(r.key)
             first = self.seen.get(key)
             if first is not None:
                 yield _problem(
@@ -902,7 +949,7 @@ class _Reader:
 
     def _wide_value(
         self, state: _BlockState, row: _Row, column: _Column, base: LongRow
-    ) -> LongRow | Problem:
+    ) -> LongRow | Problem | None:
         spec = column.spec
         assert spec is not None
         section = self.section
@@ -931,7 +978,7 @@ class _Reader:
 
     def _long_value(
         self, state: _BlockState, row: _Row, base: LongRow
-    ) -> Iterator[LongRow | Problem]:
+    ) -> Iterator[LongRow | Problem | None]:
         long = state.block.long
         assert long is not None and state.long_indicator is not None
         assert state.long_year is not None and state.long_value is not None
@@ -940,8 +987,7 @@ class _Reader:
         name = _SPACES.sub(" ", name).strip()
         spec: IndicatorSpec | None = None
         if long.indicators is not None:
-            wanted = _norm(name)
-            spec = next((s for s in long.indicators if _norm(s.name) == wanted), None)
+            spec = state.indicators.get(_norm(name))
             if spec is None:
                 yield self.at(
                     N_("the indicator %(name)s is not in the profile (it reads %(names)s)"),
@@ -1003,9 +1049,13 @@ class _Reader:
         categories: tuple[str, ...],
         notes: tuple[str, ...],
         missing: tuple[str, ...] = (),
-    ) -> LongRow | Problem:
+    ) -> LongRow | Problem | None:
+        """The value of a cell; None for an empty cell (nothing published there), a row
+        without a value for a missing marker (the publisher says it is not available)."""
         raw = row.value(index)
         text = _cell_text(raw)
+        if not text:
+            return None
         if missing and any(_norm(text) == _norm(m) for m in missing):
             raw, text = None, ""
         value: float | None = None
@@ -1034,16 +1084,26 @@ class _Reader:
             value = number * scale
         if value is not None and scale != 1.0:
             value = round(value, 9)
-        all_notes = tuple(dict.fromkeys((*base.notes, *notes, *cell_notes)))
-        return replace(
-            base,
-            indicator=indicator,
-            year=year,
-            value=value,
-            unit=unit,
-            category=category,
-            flags=tuple(flags),
-            notes=all_notes,
+        if notes or cell_notes:
+            all_notes = tuple(dict.fromkeys((*base.notes, *notes, *cell_notes)))
+        else:
+            all_notes = base.notes
+        return LongRow(
+            base.geography,
+            base.sector_code,
+            base.occupation_code,
+            base.qualification,
+            indicator,
+            year,
+            value,
+            None if kind == "category" else unit,
+            category,
+            base.label,
+            base.label_alt,
+            base.level,
+            tuple(flags) if flags else (),
+            all_notes,
+            base.source_row,
         )
 
     def _number_text(self, text: str) -> tuple[float | None, list[Status], tuple[str, ...]]:

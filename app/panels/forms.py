@@ -48,6 +48,10 @@ class PanellistForm(FlaskForm):
     submit = SubmitField(_l("Add panellist"))
 
 
+class EditPanellistForm(PanellistForm):
+    submit = SubmitField(_l("Save changes"))
+
+
 class UploadForm(FlaskForm):
     file = FileField(
         _l("Panel file (.csv or .xlsx)"),

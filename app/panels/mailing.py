@@ -103,7 +103,7 @@ def compose_message(
     lang = panellist.language or default_language(consultation)
     link = invitation_link(token)
     with force_locale(lang):
-        title = consultation.title
+        title = consultation.title_for(lang)
         council = consultation.council.name
         deadline = format_date(round_.deadline, format="long") if round_.deadline else None
         paragraphs = [_("Dear %(name)s,", name=panellist.name)]
@@ -116,10 +116,11 @@ def compose_message(
                     title=title,
                 )
             )
-            # round 2 and later have their own words: the questionnaire's are round 1's
-            about = round_description(round_, lang) or consultation.description
-            if about:
-                paragraphs.append(about)
+            # the secretariat's words for this consultation, then the round's own (round 2
+            # and later have their own words: the questionnaire's are round 1's)
+            for about in (consultation.description_for(lang), round_description(round_, lang)):
+                if about and about not in paragraphs:
+                    paragraphs.append(about)
             if deadline:
                 paragraphs.append(
                     _(

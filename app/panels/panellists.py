@@ -21,7 +21,7 @@ from app.consultations.models import Consultation, Round, RoundStatus, Stakehold
 from app.database import utcnow
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.panels.models import GroupQuota, Invitation, Panellist
+from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.panels.parse import (
     GROUP_VALUES,
     Decisions,
@@ -120,18 +120,28 @@ def utc_today() -> date:
 # ----------------------------------------------------------------------------- panellists
 
 
-def add_panellist(
+@dataclass(frozen=True)
+class PanellistDetails:
+    """A panellist's details as checked by ``_check_details``."""
+
+    name: str
+    email: str
+    organisation: str
+    group: StakeholderGroup
+    language: str
+
+
+def _check_details(
     consultation: Consultation,
     name: str,
     email: str,
     organisation: str,
     group: StakeholderGroup | str,
     language: str,
-    by: Any,
-) -> Panellist:
-    """Add one panellist. Raises InvalidInput whose problems name the form field
-    (``Problem.field``: ``"email"``...). The address is kept as typed and compared
-    without case. Flushes."""
+    *,
+    editing: Panellist | None = None,
+) -> tuple[PanellistDetails | None, list[Problem]]:
+    """The details, or every problem with them (each naming its form field)."""
     problems: list[Problem] = []
     name = (name or "").strip()
     if not name:
@@ -151,23 +161,64 @@ def add_panellist(
     language = (language or "").strip().lower()
     if language not in languages:
         problems.append(_not_offered(language, languages, "language"))
-    if address and email_key(address) in existing_emails(consultation):
-        problems.append(
-            Problem(
-                N_("'%(address)s' is already on the panel"),
-                field="email",
-                params={"address": address},
+    if address:
+        key = email_key(address)
+        taken = existing_emails(consultation)
+        if editing is not None and editing.email_key == key:
+            taken = set()
+        if key in taken:
+            problems.append(
+                Problem(
+                    N_("'%(address)s' is already on the panel"),
+                    field="email",
+                    params={"address": address},
+                )
             )
-        )
     if problems:
+        return None, problems
+    assert stakeholder_group is not None
+    return PanellistDetails(name, address, organisation, stakeholder_group, language), []
+
+
+def panellist_problems(
+    consultation: Consultation,
+    name: str,
+    email: str,
+    organisation: str,
+    group: StakeholderGroup | str,
+    language: str,
+    *,
+    editing: Panellist | None = None,
+) -> list[Problem]:
+    """Every problem with these details (none: they would be accepted), each naming its
+    form field: for a form to show them all at once beside its own checks."""
+    return _check_details(
+        consultation, name, email, organisation, group, language, editing=editing
+    )[1]
+
+
+def add_panellist(
+    consultation: Consultation,
+    name: str,
+    email: str,
+    organisation: str,
+    group: StakeholderGroup | str,
+    language: str,
+    by: Any,
+) -> Panellist:
+    """Add one panellist. Raises InvalidInput whose problems name the form field
+    (``Problem.field``: ``"email"``...). The address is kept as typed and compared
+    without case. Flushes."""
+    details, problems = _check_details(consultation, name, email, organisation, group, language)
+    if details is None:
         raise InvalidInput(N_("the panellist was not added"), problems)
     panellist = Panellist(
         consultation_id=consultation.id,
-        name=name,
-        email=address,
-        organisation=organisation,
-        stakeholder_group=stakeholder_group,
-        language=language,
+        name=details.name,
+        email=details.email,
+        organisation=details.organisation,
+        stakeholder_group=details.group,
+        language=details.language,
     )
     db.session.add(panellist)
     db.session.flush()
@@ -176,9 +227,130 @@ def add_panellist(
         actor=by,
         object_type="panellist",
         object_id=panellist.id,
-        details={"consultation": consultation.id, "group": stakeholder_group.value},
+        details={"consultation": consultation.id, "group": details.group.value},
     )
     return panellist
+
+
+def update_panellist(
+    panellist: Panellist,
+    name: str,
+    email: str,
+    organisation: str,
+    group: StakeholderGroup | str,
+    language: str,
+    by: Any,
+) -> list[str]:
+    """Correct a panellist's name, address, organisation, stakeholder group or language.
+    Returns the names of the fields that changed. The stakeholder group is fixed while a
+    round is open (the round's response rates by group are counted on it). Raises
+    InvalidInput naming each field. Flushes."""
+    consultation = panellist.consultation
+    details, problems = _check_details(
+        consultation, name, email, organisation, group, language, editing=panellist
+    )
+    if (
+        details is not None
+        and details.group is not panellist.stakeholder_group
+        and open_round_of(consultation) is not None
+    ):
+        problems.append(
+            Problem(
+                N_(
+                    "the stakeholder group cannot change while a round is open: change it "
+                    "after the round closes"
+                ),
+                field="stakeholder_group",
+            )
+        )
+    if details is None or problems:
+        raise InvalidInput(N_("the panellist was not changed"), problems)
+    changed = [
+        name
+        for name, old, new in (
+            ("name", panellist.name, details.name),
+            ("email", panellist.email, details.email),
+            ("organisation", panellist.organisation, details.organisation),
+            ("stakeholder_group", panellist.stakeholder_group, details.group),
+            ("language", panellist.language, details.language),
+        )
+        if old != new
+    ]
+    if not changed:
+        return []
+    if "language" in changed:
+        panellist.stated_language = None
+    panellist.name, panellist.email = details.name, details.email
+    panellist.organisation, panellist.stakeholder_group = details.organisation, details.group
+    panellist.language = details.language
+    db.session.flush()
+    record(
+        "panellist-changed",
+        actor=by,
+        object_type="panellist",
+        object_id=panellist.id,
+        details={"consultation": consultation.id, "fields": changed},
+    )
+    return changed
+
+
+class Removal(StrEnum):
+    #: Never invited: the entry is deleted (a mistake corrected).
+    deleted = "deleted"
+    #: Invited before: kept as inactive (so that earlier rounds' response rates stay true),
+    #: with the link revoked; can be put back.
+    deactivated = "deactivated"
+
+
+def remove_panellist(panellist: Panellist, by: Any) -> Removal:
+    """Take a panellist off the panel. One never invited is deleted; one invited before
+    becomes inactive, their link stops working and they get no more mail. Flushes."""
+    consultation_id = panellist.consultation_id
+    invited = db.session.scalar(
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.panellist_id == panellist.id)
+    ) or db.session.scalar(
+        select(func.count()).select_from(Invitation).where(Invitation.panellist_id == panellist.id)
+    )
+    if invited:
+        now = utcnow()
+        for invitation in panellist.invitations:
+            if invitation.revoked_at is None:
+                invitation.revoked_at = now
+        panellist.active = False
+        outcome = Removal.deactivated
+        object_id = panellist.id
+    else:
+        object_id = panellist.id
+        db.session.delete(panellist)
+        outcome = Removal.deleted
+    db.session.flush()
+    record(
+        "panellist-removed",
+        actor=by,
+        object_type="panellist",
+        object_id=object_id,
+        details={"consultation": consultation_id, "outcome": outcome.value},
+    )
+    return outcome
+
+
+def restore_panellist(panellist: Panellist, by: Any) -> bool:
+    """Put an inactive panellist back on the panel (without a link: send one). Returns
+    False when they were active already. Flushes."""
+    if panellist.active:
+        return False
+    panellist.active = True
+    db.session.flush()
+    record(
+        "panellist-restored",
+        actor=by,
+        object_type="panellist",
+        object_id=panellist.id,
+        details={"consultation": panellist.consultation_id},
+    )
+    return True
 
 
 def _not_a_group(value: Any) -> Problem:
@@ -433,6 +605,11 @@ def group_counts(consultation: Consultation) -> dict[StakeholderGroup, int]:
     for group, count in rows:
         counts[group] = count
     return counts
+
+
+def active_panellist_count(consultation: Consultation) -> int:
+    """How many panellists are active (invitations and reminders go to them)."""
+    return sum(group_counts(consultation).values())
 
 
 def set_quota(

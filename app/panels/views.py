@@ -48,6 +48,7 @@ from app.panels import services
 from app.panels.forms import (
     GROUP_LABELS,
     ActionForm,
+    EditPanellistForm,
     PanellistForm,
     QuotaForm,
     UploadForm,
@@ -203,6 +204,24 @@ def _language_notes(consultation: Consultation) -> list[str]:
     ]
 
 
+def _all_problems(form, consultation: Consultation, editing=None) -> None:
+    """After the form's own checks failed, add the service's problems for the fields the
+    form found nothing wrong with, so that every problem is reported at once."""
+    token = getattr(form, "csrf_token", None)
+    if token is not None and token.errors:
+        return
+    problems = services.panellist_problems(
+        consultation,
+        form.name.data or "",
+        form.email.data or "",
+        form.organisation.data or "",
+        form.stakeholder_group.data or "",
+        form.language.data or "",
+        editing=editing,
+    )
+    _field_errors(form, [p for p in problems if not (p.key in form and form[p.key].errors)])
+
+
 def _field_errors(form, problems: list[Problem]) -> None:
     """Attach a service's problems to the form fields their ``field`` names."""
     for problem in problems:
@@ -244,6 +263,8 @@ def add(consultation_id: int):
         else:
             flash(_("%(name)s was added to the panel.", name=name), "success")
             return redirect(_panel_url(consultation_id), code=303)
+    else:
+        _all_problems(form, consultation)
     return _render_panel(_consultation(consultation_id), add_form=form, status=422)
 
 
@@ -599,7 +620,7 @@ def cancel_upload(consultation_id: int, upload_id: str):
 # ----------------------------------------------------------------------------- invitations
 
 
-def _flash_report(report: services.SendReport, kind: MailKind) -> None:
+def flash_send_report(report: services.SendReport, kind: MailKind) -> None:
     if kind is MailKind.invitation:
         text = ngettext("%(num)d invitation was sent.", "%(num)d invitations were sent.", report)
     else:
@@ -625,7 +646,7 @@ def _flash_report(report: services.SendReport, kind: MailKind) -> None:
         )
 
 
-def _send(consultation: Consultation, round_: Round, kind: MailKind, panellists=None):
+def send_round_mail(consultation: Consultation, round_: Round, kind: MailKind, panellists=None):
     """Prepare, then mail with no transaction open (SQLite's write lock is not held while
     the mail server works), then record what was delivered."""
     if kind is MailKind.invitation:
@@ -675,11 +696,11 @@ def send(consultation_id: int):
             return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
         panellists = [_panellist(consultation, pid) for pid in sorted(ids)]
     try:
-        report = _send(consultation, round_, MailKind.invitation, panellists)
+        report = send_round_mail(consultation, round_, MailKind.invitation, panellists)
     except DomainError as exc:
         flash(_("No invitations were sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
-        _flash_report(report, MailKind.invitation)
+        flash_send_report(report, MailKind.invitation)
     return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
 
 
@@ -694,11 +715,11 @@ def remind(consultation_id: int):
         flash(_("Reminders can only be sent while a round is open."), "error")
         return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
     try:
-        report = _send(consultation, round_, MailKind.reminder)
+        report = send_round_mail(consultation, round_, MailKind.reminder)
     except DomainError as exc:
         flash(_("No reminders were sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
-        _flash_report(report, MailKind.reminder)
+        flash_send_report(report, MailKind.reminder)
     return redirect(_panel_url(consultation_id, _anchor="invitations"), code=303)
 
 
@@ -735,6 +756,126 @@ def revoke(consultation_id: int, panellist_id: int):
     return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
 
 
+@bp.route(_PANEL + "/<int:panellist_id>/edit", methods=["GET", "POST"])
+@staff(Role.secretariat)
+def edit(consultation_id: int, panellist_id: int):
+    consultation = _consultation(consultation_id)
+    panellist = _panellist(consultation, panellist_id)
+    if request.method == "GET":
+        form = EditPanellistForm(prefix="edit", formdata=None, obj=panellist)
+        form.stakeholder_group.data = panellist.stakeholder_group.value
+    else:
+        form = EditPanellistForm(prefix="edit")
+    form.language.choices = _language_choices(consultation)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            try:
+                with unit_of_work():
+                    changed = services.update_panellist(
+                        panellist,
+                        form.name.data,
+                        form.email.data,
+                        form.organisation.data or "",
+                        form.stakeholder_group.data,
+                        form.language.data,
+                        by=_by(),
+                    )
+                    name = panellist.name
+            except InvalidInput as exc:
+                _field_errors(form, exc.problems)
+            else:
+                if changed:
+                    flash(_("The details of %(name)s were saved.", name=name), "success")
+                else:
+                    flash(_("Nothing was changed."), "info")
+                return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+        else:
+            _all_problems(form, consultation, editing=panellist)
+        panellist = _panellist(_consultation(consultation_id), panellist_id)
+    return (
+        render_template(
+            "panels/edit.html",
+            consultation=panellist.consultation,
+            panellist=panellist,
+            form=form,
+            open_round=services.open_round_of(panellist.consultation),
+            back_url=_panel_url(consultation_id, _anchor="panellists"),
+        ),
+        status,
+    )
+
+
+@bp.get(_PANEL + "/<int:panellist_id>/remove")
+@staff(Role.secretariat)
+def confirm_remove(consultation_id: int, panellist_id: int):
+    consultation = _consultation(consultation_id)
+    panellist = _panellist(consultation, panellist_id)
+    return render_template(
+        "panels/confirm.html",
+        consultation=consultation,
+        panellist=panellist,
+        action="remove",
+        invited=bool(panellist.invitations),
+        back_url=_panel_url(consultation_id, _anchor="panellists"),
+    )
+
+
+@bp.post(_PANEL + "/<int:panellist_id>/remove")
+@staff(Role.secretariat)
+def remove(consultation_id: int, panellist_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is not None:
+        panellist = _panellist(consultation, panellist_id)
+        name = panellist.name
+        with unit_of_work():
+            outcome = services.remove_panellist(panellist, by=_by())
+        if outcome is services.Removal.deleted:
+            flash(_("%(name)s was removed from the panel.", name=name), "success")
+        else:
+            flash(
+                _(
+                    "%(name)s is now inactive: their link no longer works and they get no more "
+                    "mail. They stay counted in the rounds they were invited to.",
+                    name=name,
+                ),
+                "success",
+            )
+    return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+
+
+@bp.post(_PANEL + "/<int:panellist_id>/restore")
+@staff(Role.secretariat)
+def restore(consultation_id: int, panellist_id: int):
+    consultation = _checked_action(consultation_id)
+    if consultation is not None:
+        panellist = _panellist(consultation, panellist_id)
+        name = panellist.name
+        with unit_of_work():
+            services.restore_panellist(panellist, by=_by())
+        flash(
+            _("%(name)s is back on the panel. Send them a new link.", name=name),
+            "success",
+        )
+    return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
+
+
+@bp.get(_PANEL + "/<int:panellist_id>/revoke")
+@staff(Role.secretariat)
+def confirm_revoke(consultation_id: int, panellist_id: int):
+    consultation = _consultation(consultation_id)
+    panellist = _panellist(consultation, panellist_id)
+    return render_template(
+        "panels/confirm.html",
+        consultation=consultation,
+        panellist=panellist,
+        action="revoke",
+        invited=True,
+        back_url=_panel_url(consultation_id, _anchor="panellists"),
+    )
+
+
 @bp.post(_PANEL + "/<int:panellist_id>/reissue")
 @staff(Role.secretariat)
 def reissue(consultation_id: int, panellist_id: int):
@@ -750,11 +891,11 @@ def reissue(consultation_id: int, panellist_id: int):
         flash(_("This panellist is inactive."), "error")
         return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
     try:
-        report = _send(consultation, round_, MailKind.invitation, [panellist])
+        report = send_round_mail(consultation, round_, MailKind.invitation, [panellist])
     except DomainError as exc:
         flash(_("No invitation was sent: %(reason)s", reason=refusal_text(exc)), "error")
     else:
-        _flash_report(report, MailKind.invitation)
+        flash_send_report(report, MailKind.invitation)
     return redirect(_panel_url(consultation_id, _anchor="panellists"), code=303)
 
 

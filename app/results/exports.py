@@ -296,6 +296,14 @@ COLUMNS: dict[str, Column] = {
     "disagreement": Column(
         N_("Disagreement"), N_("Share of the valid answers in the disagreement band"), "share"
     ),
+    "middle": Column(
+        N_("Middle"),
+        N_(
+            "Share of the valid answers between the disagreement and the agreement band (3 on a "
+            "5-point scale); empty where the scale has no middle"
+        ),
+        "share",
+    ),
     "top1": Column(
         N_("Top category"), N_("Share of the valid answers on the highest scale point"), "share"
     ),
@@ -343,7 +351,10 @@ COLUMNS: dict[str, Column] = {
     ),
     "consensus_status": Column(
         N_("Consensus"),
-        N_("Consensus rule: in, out, none, insufficient (too few answers) or conflict"),
+        N_(
+            "Consensus rule: in, out, mid (agreement on a middle position), none, insufficient "
+            "(too few answers) or conflict"
+        ),
         "code",
     ),
     "stable": Column(
@@ -413,12 +424,18 @@ COLUMNS: dict[str, Column] = {
     "disagreement_ci_high": Column(N_("Disagreement: interval to"), _HIGH, "share"),
     "settled": Column(
         N_("Settled"),
-        N_("True when the panel reached consensus or its answers are stable (METHOD.md 4)"),
+        N_(
+            "True when the panel reached consensus (in, out or on a middle position) or its "
+            "answers are stable (METHOD.md 4)"
+        ),
         "flag",
     ),
     "label": Column(
         N_("Stopping rule"),
-        N_("Outcome: consensus-in, consensus-out, dissent or unresolved"),
+        N_(
+            "Outcome: consensus-in, consensus-out, consensus-middle (agreement on a middle "
+            "position), dissent (stable without consensus of any kind) or unresolved"
+        ),
         "code",
     ),
     "reason": Column(N_("Reason for the outcome"), N_("Why the stopping rule decided so"), "text"),

@@ -65,6 +65,7 @@ GROUP_LABELS = {
 CONSENSUS_WORDS = {
     "in": _l("Consensus: the panel agrees that this matters (in)"),
     "out": _l("Consensus: the panel agrees that this does not matter (out)"),
+    "mid": _l("Consensus: the panel agrees on a middle position (neither matters nor not)"),
     "none": _l("No consensus"),
     "insufficient": _l("Too few answers for a consensus decision"),
     "conflict": _l("Both consensus rules hold (conflict, treated as no consensus)"),
@@ -73,6 +74,7 @@ CONSENSUS_WORDS = {
 CONSENSUS_SHORT = {
     "in": _l("Consensus in"),
     "out": _l("Consensus out"),
+    "mid": _l("Consensus on a middle position"),
     "none": _l("No consensus"),
     "insufficient": _l("Too few answers"),
     "conflict": _l("Conflict, treated as no consensus"),
@@ -80,7 +82,8 @@ CONSENSUS_SHORT = {
 LABEL_WORDS = {
     "consensus-in": _l("Consensus in"),
     "consensus-out": _l("Consensus out"),
-    "dissent": _l("Dissent (stable without consensus)"),
+    "consensus-middle": _l("Consensus on a middle position"),
+    "dissent": _l("Dissent (stable without consensus of any kind)"),
     "unresolved": _l("Unresolved"),
 }
 DECISION_WORDS = {

@@ -1,8 +1,11 @@
 """The secretariat's pages: create a consultation, fix the plan, run the rounds."""
 
+import re
 from datetime import date, timedelta
+from html import unescape
 
 import pytest
+from babel import dates as babel_dates
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
@@ -285,7 +288,8 @@ def test_an_impossible_new_deadline_of_an_open_round_is_reported_as_not_a_date(s
     response = client.post(f"{base}/extend", data={"deadline": "2099-04-31"})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "“2099-04-31” is not a date: April 2099 has 30 days." in page
-    assert later in page
+    shown = babel_dates.format_date(date.today() + timedelta(days=10), "medium", locale="en")
+    assert shown in page  # the deadline kept, written as the reader's locale writes dates
 
 
 def test_other_councils_and_other_roles_cannot_reach_it(setup, make_user):
@@ -376,3 +380,215 @@ def test_group_feedback_is_set_on_the_plan_page_shown_in_the_summary_and_locked(
     locked = client.get(plan_url).get_data(as_text=True)
     assert "checked" not in _group_feedback_box(locked)
     assert "Show panellists the figures of each published stakeholder group" in locked
+
+
+# --- the plan page: common rules as choices, every problem at once ------------------------
+
+
+def _field_errors(page: str) -> dict[str, str]:
+    """The error shown beside each field, by the field's id."""
+    found = re.findall(r'<p class="error-message" id="([^"]+)-error">(.*?)</p>', page, re.S)
+    hidden = re.compile(r'<span class="visually-hidden">.*?</span>', re.S)
+    return {name: unescape(hidden.sub("", text)).strip() for name, text in found}
+
+
+def _summary_links(page: str) -> list[str]:
+    start = page.index('class="error-summary"')
+    summary = page[start : page.index("</div>", start)]
+    return re.findall(r'<a href="#([^"]+)">', summary)
+
+
+def _selected(page: str, name: str) -> str:
+    """The value of the radio button of ``name`` that is checked."""
+    checked = [
+        tag
+        for tag in re.findall(r"<input[^>]*>", page)
+        if f'name="{name}"' in tag and "checked" in tag
+    ]
+    assert len(checked) == 1, (name, checked)
+    return re.search(r'value="([^"]*)"', checked[0]).group(1)
+
+
+def _choices(**changes):
+    data = {
+        **_plan_data(),
+        "consensus_in_choice": "default",
+        "consensus_out_choice": "default",
+        "consensus_mid_choice": "default",
+        "stability_rule_choice": "default",
+        "consensus_in": "",
+        "consensus_out": "",
+        "stability_rule": "",
+    }
+    data.update(changes)
+    return data
+
+
+def _stored_plan(app, cid):
+    with app.app_context():
+        return dict(db.session.get(Consultation, int(cid)).plan)
+
+
+def test_a_new_plan_offers_the_common_rules_in_plain_words_with_the_middle_rule(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    assert _stored_plan(app, cid)["consensus_mid"] == "iqr <= 1 and middle >= 0.70"
+    page = client.get(f"/staff/consultations/{cid}/plan").get_data(as_text=True)
+    for name in ("consensus_in", "consensus_out", "consensus_mid", "stability_rule"):
+        assert _selected(page, f"{name}_choice") == "default", name
+        assert re.search(rf'<input[^>]*name="{name}"[^>]*value=""', page), name
+    text = unescape(page)
+    assert (
+        "At least 70% answer 4 or 5 (the top band of a 5-point scale) and the middle half of "
+        "answers lies within one scale point (default)" in text
+    )
+    assert "the median threshold of 100 Delphi studies (Diamond et al. 2014)" in text
+    assert "Agreement on a middle position is agreement, not dissent" in text
+    assert "Custom expression (for experts)" in text
+    assert "<code>iqr &lt;= 1 and middle &gt;= 0.70</code>" in page  # the expressions listed
+
+
+def test_choices_are_saved_as_their_expressions_and_shown_again(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    url = f"/staff/consultations/{cid}/plan"
+    saved = client.post(
+        url,
+        data=_choices(
+            consensus_in_choice="share75",
+            consensus_out_choice="none",
+            consensus_mid_choice="share75",
+            stability_rule_choice="cv",
+        ),
+    )
+    assert saved.status_code == 303
+    plan = _stored_plan(app, cid)
+    assert (
+        plan["consensus_in"],
+        plan["consensus_out"],
+        plan["consensus_mid"],
+        plan["stability_rule"],
+    ) == ("agreement >= 0.75", None, "middle >= 0.75", "cv_change < 0.15")
+    page = client.get(url).get_data(as_text=True)
+    assert _selected(page, "consensus_in_choice") == "share75"
+    assert _selected(page, "consensus_out_choice") == "none"
+    assert _selected(page, "stability_rule_choice") == "cv"
+
+    custom = client.post(
+        url,
+        data=_choices(
+            consensus_in_choice="custom",
+            consensus_in="iqr <= 1 and agreement >= 0.8",
+            consensus_mid_choice="none",
+            stability_rule_choice="default",
+        ),
+    )
+    assert custom.status_code == 303
+    plan = _stored_plan(app, cid)
+    assert plan["consensus_in"] == "iqr <= 1 and agreement >= 0.8"
+    assert plan["consensus_mid"] is None and plan["consensus_out"] == (
+        "iqr <= 1 and disagreement >= 0.70"
+    )
+    page = client.get(url).get_data(as_text=True)
+    assert _selected(page, "consensus_in_choice") == "custom"
+    assert 'value="iqr &lt;= 1 and agreement &gt;= 0.8"' in page
+    assert _selected(page, "consensus_mid_choice") == "none"
+    summary = client.get(f"/staff/consultations/{cid}").get_data(as_text=True)
+    assert "no rule for agreement on a middle position" in summary
+
+
+def test_every_problem_of_the_plan_is_shown_at_once_in_plain_words_beside_its_field(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    before = _stored_plan(app, cid)
+    response = client.post(
+        f"/staff/consultations/{cid}/plan",
+        data=_choices(
+            consensus_in_choice="custom",
+            consensus_in="iqr <= 1 and",
+            consensus_out_choice="custom",
+            consensus_out="disagreement >= 70",
+            consensus_mid_choice="custom",
+            consensus_mid="iqr <= 1 middle >= 0.7",
+            stability_rule_choice="custom",
+            stability_rule="",
+            min_n="",
+            min_group_n=2,
+        ),
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    errors = _field_errors(page)
+    assert errors["consensus_in"] == "the rule is not complete: something is missing after 'and'"
+    assert errors["consensus_out"] == (
+        "no set of answers can meet this rule: disagreement is a share between 0 and 1; "
+        "did you mean 0.7?"
+    )
+    assert errors["consensus_mid"].startswith(
+        "something is missing between 'iqr <= 1' and 'middle'"
+    ) or errors["consensus_mid"].startswith("something is missing between '1' and 'middle'")
+    assert errors["stability_rule"] == (
+        "Write the expression, or choose one of the common rules above."
+    )
+    assert set(errors) >= {"min_n", "min_group_n"}
+    # one summary at the top, each entry linked to its field
+    assert _summary_links(page) == [
+        "consensus_in",
+        "consensus_out",
+        "consensus_mid",
+        "min_n",
+        "stability_rule",
+        "min_group_n",
+    ]
+    assert "invalid syntax" not in page and "&lt;unknown&gt;" not in page
+    assert _stored_plan(app, cid) == before
+
+
+def test_a_rule_no_answers_can_meet_is_refused_even_alone(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    url = f"/staff/consultations/{cid}/plan"
+    # a client of the expression form (no choices sent): the expression boxes are used
+    refused = client.post(url, data=_plan_data(consensus_in="agreement >= 70"))
+    assert refused.status_code == 422
+    assert _field_errors(refused.get_data(as_text=True)) == {
+        "consensus_in": "no set of answers can meet this rule: agreement is a share between 0 "
+        "and 1; did you mean 0.7?"
+    }
+    impossible = client.post(
+        url, data=_plan_data(consensus_in="agreement >= 0.7 and disagreement >= 0.7")
+    )
+    assert impossible.status_code == 422
+    assert (
+        "cannot all hold at once"
+        in _field_errors(impossible.get_data(as_text=True))["consensus_in"]
+    )
+    median = client.post(url, data=_plan_data(consensus_in="iqr <= 1 and median >= 7"))
+    assert "median lies between 1 and 5 on a scale of 5 points" in unescape(
+        median.get_data(as_text=True)
+    )
+    with app.app_context():
+        assert db.session.get(Consultation, int(cid)).plan["consensus_in"] == (
+            "iqr <= 1 and agreement >= 0.70"
+        )
+        actions = db.session.scalars(select(AuditEvent.action)).all()
+        assert "plan-updated" not in actions
+
+
+def test_a_chosen_rule_with_an_expression_written_too_is_questioned(setup):
+    app, client, council_id, *_ = setup
+    cid = _create(client, council_id).headers["Location"].rsplit("/", 1)[1]
+    response = client.post(
+        f"/staff/consultations/{cid}/plan",
+        data=_choices(consensus_in_choice="share75", consensus_in="agreement >= 0.8"),
+    )
+    assert response.status_code == 422
+    assert _field_errors(response.get_data(as_text=True)) == {
+        "consensus_in": "This expression is used only with “Custom expression”: choose that "
+        "above, or empty this box to use the rule chosen."
+    }
+    unknown = client.post(
+        f"/staff/consultations/{cid}/plan", data=_choices(consensus_in_choice="magic")
+    )
+    assert unknown.status_code == 422
+    assert "consensus_in_choice" in _field_errors(unknown.get_data(as_text=True))

@@ -369,6 +369,23 @@ def test_esco_links_by_address(study):
     assert {"theme-esco-linked", "theme-esco-unlinked"} <= set(_actions(app))
 
 
+def test_with_esco_loaded_only_its_skills_link_by_address_or_exact_name(esco_study):
+    app, cid = esco_study
+    client = _client(app)
+    _accept(client, cid, _suggestions(app, cid).suggestions[0])
+    (theme,) = _themes(app, cid)
+    with app.app_context():
+        labels = curation.esco_skills(app.config["ESCO_SKILLS_FILES"]).labels
+    made_up = "http://data.europa.eu/esco/skill/not-a-real-skill"
+    client.post(_url(cid), data={"action": "link", "theme": theme["id"], "uri": made_up})
+    flashes = _flashes(client, cid)
+    assert "is not among the" in flashes and "ESCO skills loaded" in flashes
+    assert _themes(app, cid)[0]["esco"] == []
+    uri, label = next(iter(labels.items()))
+    client.post(_url(cid), data={"action": "link", "theme": theme["id"], "uri": label.upper()})
+    assert _themes(app, cid)[0]["esco"] == [uri]
+
+
 def test_approved_theme_becomes_an_item_of_the_next_round(study):
     app, cid = study
     client = _client(app)

@@ -43,7 +43,7 @@ def test_seed_demo_shows_every_outcome_and_can_run_twice(make_app, tmp_path):
 
 
 def test_the_demo_panel_shows_the_links_that_tracking_counts_as_sent(make_demo_app):
-    """Each demo panellist was sent a link; the panel page says so (not "None yet")."""
+    """Each demo panellist was sent a link; the panel page says so (not "No link yet")."""
     from app.demo.seed import DEMO_USERS
     from tests.app.factories import sign_in
 
@@ -61,5 +61,5 @@ def test_the_demo_panel_shows_the_links_that_tracking_counts_as_sent(make_demo_a
     sign_in(client, email, password)
     for consultation_id, size in zip(ids, sizes, strict=True):
         page = client.get(f"/staff/consultations/{consultation_id}/panel").get_data(as_text=True)
-        assert "None yet" not in page
-        assert page.count("Active, sent ") == size
+        assert "No link yet" not in page
+        assert page.count("Link active, sent ") == size

@@ -75,6 +75,9 @@ def _staff_pages(demo_id: int) -> list[str]:
         consultation + "/rounds/1/rationales?lang=en",
         consultation + "/tracking",
         consultation + "/rounds/1/themes",
+        consultation + "/panel",
+        consultation + "/texts",
+        consultation + "/rounds/2/preview?lang=fr",
     ]
 
 
@@ -102,6 +105,27 @@ def test_answering_page_fits_a_phone_and_200_percent_zoom(demo_site, browser, sc
         problems = layout_problems(page, base + "/r")
         assert problems == [], _report({"/r": problems})
         assert page.locator("fieldset.question").count() > 0
+    finally:
+        context.close()
+
+
+def test_the_panel_table_fits_a_desktop_window_with_its_actions_in_view(demo_site, browser):
+    """At 1,280 px the whole panel table, its actions column included, is in the window; it
+    does not even need its scrolling region."""
+    base, demo_id, _link = demo_site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        _sign_in(page, base)
+        page.goto(base + f"/staff/consultations/{demo_id}/panel")
+        table = page.locator("table.panel-table")
+        right, inner = table.evaluate("t => [t.getBoundingClientRect().right, innerWidth]")
+        assert right <= inner, f"the panel table ends at {right} px in a {inner} px window"
+        region = page.get_by_role("region", name="Panellists, page 1")
+        assert not region.evaluate("r => r.scrollWidth > r.clientWidth")
+        first_action = page.get_by_role("link", name="Change details").first
+        box = first_action.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= inner
     finally:
         context.close()
 

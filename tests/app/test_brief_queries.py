@@ -1,0 +1,90 @@
+"""Reading a brief's inputs from the database and assembling the demo consultation's brief."""
+
+from __future__ import annotations
+
+import json
+
+from app.briefs.assemble import SeriesRole, assemble
+from app.briefs.content import BriefContent, Section
+from app.briefs.queries import Selection, brief_inputs
+from app.consultations.models import Consultation
+from app.demo.seed import DEMO_CONSULTATION
+from app.extensions import db
+from app.forecasts.models import ForecastDataset, ForecastValue
+
+
+def _dataset() -> ForecastDataset:
+    dataset = ForecastDataset(
+        publisher="Example Statistics Office",
+        title="Illustrative projections",
+        licence="CC BY 4.0",
+        vintage="2024-34",
+        base_year=2024,
+        horizon_year=2034,
+        unit="thousand jobs",
+        source_filename="example.csv",
+        source_hash="0" * 64,
+        profile="example",
+    )
+    rows = [
+        ("230000", None, "employment", 2024, 1000.0, "Construction"),
+        ("230000", None, "employment", 2034, 1042.0, "Construction"),
+        ("230000", None, "openings", 2034, 120.0, "Construction"),
+        ("TE1000", None, "employment", 2024, 100000.0, "Total"),
+        ("TE1000", None, "employment", 2034, 102000.0, "Total"),
+        ("230000", "47-2111", "employment", 2024, 300.0, "Electricians"),
+        ("230000", "47-2111", "employment", 2034, 330.0, "Electricians"),
+        ("999999", None, "employment", 2024, 5.0, "Not selected"),
+    ]
+    for sector, occupation, indicator, year, value, label in rows:
+        dataset.values.append(
+            ForecastValue(
+                geography="US",
+                sector_code=sector,
+                occupation_code=occupation,
+                indicator=indicator,
+                year=year,
+                value=value,
+                unit="thousand jobs",
+                label=label,
+            )
+        )
+    db.session.add(dataset)
+    db.session.flush()
+    return dataset
+
+
+def test_the_demo_consultation_with_a_forecast_makes_a_complete_brief(make_demo_app):
+    app = make_demo_app()
+    with app.app_context():
+        consultation = db.session.scalar(
+            db.select(Consultation).where(Consultation.title == DEMO_CONSULTATION)
+        )
+        dataset = _dataset()
+        selection = Selection(
+            dataset.id,
+            sector_codes=("230000",),
+            occupation_codes=("47-*",),
+            total_code="TE1000",
+        )
+        inputs = brief_inputs(consultation, [selection], title="Demo brief", date="2026-11-30")
+        roles = {(s.role, s.indicator, s.code) for s in inputs.series}
+        assert (SeriesRole.sector, "employment", "230000") in roles
+        assert (SeriesRole.total, "employment", "TE1000") in roles
+        assert (SeriesRole.occupation, "employment", "47-2111") in roles
+        assert not any(s.code == "999999" for s in inputs.series)
+        assert [r.number for r in inputs.rounds] == [1, 2, 3]
+        assert all(r.submitted > 0 for r in inputs.rounds)
+        content = assemble(inputs)
+        assert [name for name, _ in content.sections()] == list(Section)
+        assert content.fact("base_employment").value == 1000.0
+        assert content.skill_needs.items
+        assert content.method_sources.panel[0].responded == inputs.rounds[0].submitted
+        stored = json.loads(json.dumps(content.to_json(), allow_nan=False))
+        assert BriefContent.from_json(stored) == content
+        # suppressed cells of the frozen results stay as they were frozen
+        frozen = consultation.rounds[-1].frozen_results()
+        for need in content.skill_needs.items:
+            item = next(r.results.item(need.key) for r in inputs.rounds if r.number == need.round)
+            assert need.groups == item.groups
+        assert frozen is not None
