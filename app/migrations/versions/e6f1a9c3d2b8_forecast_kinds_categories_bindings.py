@@ -2,7 +2,7 @@
 in a second language, level, flags and notes; bindings of forecast series to consultations
 
 Revision ID: e6f1a9c3d2b8
-Revises: a5c8e2f4b9d1
+Revises: e5f7a9b1c2d3
 Create Date: 2026-12-03 19:00:00
 
 """
@@ -14,7 +14,7 @@ import app.database
 
 # revision identifiers, used by Alembic.
 revision = "e6f1a9c3d2b8"
-down_revision = "a5c8e2f4b9d1"
+down_revision = "e5f7a9b1c2d3"
 branch_labels = None
 depends_on = None
 
