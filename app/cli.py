@@ -124,6 +124,7 @@ def register_cli(app: Flask) -> None:
     from app.councils.cli import councils_cli
     from app.demo.cli import seed_demo_command
     from app.forecasts.cli import forecasts_cli
+    from app.forecasts.import_cli import import_forecast_command
     from app.panels.cli import send_reminders_command
     from app.questionnaires.cli import surveys_cli
     from app.uploads.cli import uploads_cli
@@ -133,6 +134,7 @@ def register_cli(app: Flask) -> None:
         backup_command,
         create_user_command,
         import_classification_command,
+        import_forecast_command,
         seed_demo_command,
         surveys_cli,
         councils_cli,

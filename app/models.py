@@ -26,7 +26,7 @@ from app.consultations.models import (
 )
 from app.councils.models import Council
 from app.curation.models import Theme
-from app.forecasts.models import ForecastDataset, ForecastValue
+from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue
 from app.panels.models import GroupQuota, Invitation, Panellist, Participation
 from app.questionnaires.models import QuestionnaireVersion
 
@@ -42,6 +42,7 @@ __all__ = [
     "Consultation",
     "ConsultationStatus",
     "Council",
+    "ForecastBinding",
     "ForecastDataset",
     "ForecastValue",
     "GroupQuota",

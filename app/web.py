@@ -37,6 +37,7 @@ def register_web(app: Flask) -> None:
     from app.consultations.views import bp as consultations_bp
     from app.councils.views import bp as councils_bp
     from app.curation.views import bp as curation_bp
+    from app.forecasts.views import bp as forecasts_bp
     from app.main.views import bp as main_bp
     from app.panels.views import bp as panels_bp
     from app.results.views import bp as results_bp
@@ -50,6 +51,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(curation_bp)
     app.register_blueprint(councils_bp)
     app.register_blueprint(briefs_bp)
+    app.register_blueprint(forecasts_bp)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.before_request

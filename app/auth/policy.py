@@ -225,6 +225,20 @@ def _forecast_rule(actor: Any, act: Act, dataset: Any) -> Decision:
     return Decision.refused
 
 
+def _binding_rule(actor: Any, act: Act, binding: Any) -> Decision:
+    # The council's secretariat chooses the series its consultation uses; officials and
+    # publishers, who review and publish the brief, see which were used.
+    role = _role(actor)
+    mine = _secretariat_of(actor, binding)
+    if act is Act.view:
+        return (
+            Decision.allow if mine or role in (Role.official, Role.publisher) else Decision.hidden
+        )
+    if act is Act.run:
+        return Decision.allow if mine else Decision.refused
+    return Decision.refused
+
+
 def _user_rule(actor: Any, act: Act, user: Any) -> Decision:
     role = _role(actor)
     if act is Act.manage:
@@ -247,6 +261,7 @@ OBJECT_RULES: dict[str, Callable[[Any, Act, Any], Decision]] = {
         actor, act, _BriefVersionView(v.brief, v.author_id, v.is_published)
     ),
     "forecast_dataset": _forecast_rule,
+    "forecast_binding": _binding_rule,
     "user": _user_rule,
 }
 
@@ -275,6 +290,7 @@ APPLICABLE: dict[str, frozenset[Act]] = {
     "brief": frozenset({Act.view, Act.run, Act.review, Act.publish}),
     "brief_version": frozenset({Act.view, Act.run, Act.review, Act.publish}),
     "forecast_dataset": frozenset({Act.view, Act.import_data}),
+    "forecast_binding": frozenset({Act.view, Act.run}),
     "user": frozenset({Act.view, Act.manage}),
 }
 
@@ -317,6 +333,10 @@ REFUSALS = {
     "forecast_dataset": (
         N_("no such forecast dataset"),
         N_("you may not do this with this forecast dataset"),
+    ),
+    "forecast_binding": (
+        N_("no such forecast binding"),
+        N_("you may not do this with these forecast series"),
     ),
     "user": (N_("no such user"), N_("you may not do this with this user")),
 }

@@ -48,6 +48,7 @@ from app.consultations.models import (
 from app.consultations.queries import estimate_answers
 from app.extensions import db
 from app.forecasts.models import ForecastDataset, ForecastValue
+from app.forecasts.queries import bindings_of_consultation
 from app.forecasts.table import DatasetKind, Level, Provenance, Status
 from app.panels.models import Panellist, Participation
 from app.questionnaires.spec import ForecastBinding
@@ -354,3 +355,18 @@ def brief_inputs(
         contact=contact,
         overrides=dict(overrides or {}),
     )
+
+
+def bound_selections(consultation: Consultation) -> list[Selection]:
+    """The forecast series the consultation's secretariat bound (``ForecastBinding``), as
+    the selections a brief reads."""
+    return [
+        Selection(
+            binding.dataset_id,
+            tuple(binding.sector_codes or ()),
+            tuple(binding.occupation_codes or ()),
+            binding.total_code,
+            binding.geography,
+        )
+        for binding in bindings_of_consultation(consultation)
+    ]

@@ -213,11 +213,12 @@ def create_draft(
     by: User,
     title: str,
     contact: str = "",
-    selections: Iterable[Selection] = (),
+    selections: Iterable[Selection] | None = None,
     as_of: datetime | None = None,
 ) -> BriefVersion:
     """Start a brief of a closed consultation: the brief and its version 1 as a draft, its
-    content assembled from the consultation and the forecast values of ``selections``.
+    content assembled from the consultation and the forecast values of ``selections`` (None:
+    the series the consultation binds).
     Only the council's secretariat. Raises NotFound, InvalidInput, BriefStateError.
     Flushes; audited (``brief-created``)."""
     authorize(by, Act.run, consultation, what="consultation")
@@ -265,7 +266,7 @@ def new_version(
     by: User,
     change_class: ChangeClass | str,
     change_note: str,
-    selections: Iterable[Selection] = (),
+    selections: Iterable[Selection] | None = None,
     as_of: datetime | None = None,
 ) -> BriefVersion:
     """A new draft after the published version: the narrative, annotations and contact

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from app.briefs.assemble import assemble
 from app.briefs.content import Annotation, BriefContent, Contact, Narrative, Section
 from app.briefs.models import NARRATIVE_FIELDS
-from app.briefs.queries import Selection, brief_inputs
+from app.briefs.queries import Selection, bound_selections, brief_inputs
 from app.charts.brief import brief_charts
 
 if TYPE_CHECKING:
@@ -30,13 +30,15 @@ def assemble_content(
     title: str,
     as_of: datetime,
     version: int = 1,
-    selections: Iterable[Selection] = (),
+    selections: Iterable[Selection] | None = None,
 ) -> dict[str, Any]:
     """The content of version ``version`` of a brief on ``consultation`` with the forecast
-    values of ``selections`` (``app.briefs.queries.Selection``; none: the brief says no
-    forecast is bound), as stored JSON: the frozen round results, approved themes and
+    values of ``selections`` (``app.briefs.queries.Selection``; None: the series the
+    consultation binds; none at all: the brief says no forecast is bound), as stored JSON: the frozen round results, approved themes and
     forecast series assembled by ``app.briefs.assemble``. The narrative, notes and contact
     are kept apart on the version (``content_of`` puts them in). Reads only."""
+    if selections is None:
+        selections = bound_selections(consultation)
     inputs = brief_inputs(
         consultation,
         selections,

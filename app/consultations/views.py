@@ -127,6 +127,7 @@ def _links(consultation: Consultation) -> dict[str, str | None]:
     return {
         "panel": optional_url("panels.panel", consultation_id=cid),
         "tracking": optional_url("panels.tracking", consultation_id=cid),
+        "forecasts": optional_url("forecasts.bindings", consultation_id=cid),
     }
 
 

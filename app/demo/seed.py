@@ -27,6 +27,8 @@ from app.councils.models import Council
 from app.curation.models import Theme
 from app.database import utcnow
 from app.demo.answers import DEMO_THEMES, TEXT_STATEMENTS, demo_answers
+from app.demo.forecast import TITLE as FORECAST_TITLE
+from app.demo.forecast import seed_illustrative_forecast
 from app.extensions import db
 from app.panels.models import GroupQuota, Panellist, Participation
 from app.panels.tokens import invitation_link, issue_invitation
@@ -119,6 +121,9 @@ def seed_demo() -> DemoSummary:
         secretariat.councils.append(construction)
     _consultation_with_three_rounds(construction, secretariat, summary)
     _open_follow_up(construction, secretariat, summary)
+    official = db.session.scalars(select(User).where(User.email == DEMO_USERS[2][0])).one()
+    created = seed_illustrative_forecast(_existing(construction, DEMO_CONSULTATION), official)
+    (summary.created if created else summary.skipped).append(f"forecast {FORECAST_TITLE}")
     _published_brief(construction, secretariat, summary)
     return summary
 

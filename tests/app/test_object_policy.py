@@ -185,9 +185,11 @@ def test_every_object_a_route_addresses_has_a_rule(app):
         "council_id": "council",
         "user_id": "user",
         "brief_id": "brief",
+        "dataset_id": "forecast_dataset",
+        "binding_id": "forecast_binding",
     }
     # keys of data, a file, a kept upload, a brief's stored output
-    not_objects = {"item_key", "filename", "upload_id", "name"}
+    not_objects = {"item_key", "filename", "upload_id", "name", "action"}
     for rule in app.url_map.iter_rules():
         for argument in rule.arguments - not_objects:
             assert argument in kinds, f"{rule.rule}: no object kind for <{argument}>"
@@ -196,7 +198,13 @@ def test_every_object_a_route_addresses_has_a_rule(app):
 
     for model in (models.Council, models.Consultation, models.Round, models.Panellist):
         assert model.__tablename__ in OBJECT_RULES
-    for model in (models.Theme, models.Brief, models.BriefVersion, models.ForecastDataset):
+    for model in (
+        models.Theme,
+        models.Brief,
+        models.BriefVersion,
+        models.ForecastDataset,
+        models.ForecastBinding,
+    ):
         assert model.__tablename__ in OBJECT_RULES
     with pytest.raises(LookupError):
         decide(None, Act.view, models.Answer())

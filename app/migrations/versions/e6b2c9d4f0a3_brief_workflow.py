@@ -2,7 +2,7 @@
 notices, contact, render status; review comments and stored artefacts
 
 Revision ID: e6b2c9d4f0a3
-Revises: a5c8e2f4b9d1
+Revises: e6f1a9c3d2b8
 Create Date: 2026-12-03 19:00:00
 
 """
@@ -15,7 +15,7 @@ import app.database
 
 # revision identifiers, used by Alembic.
 revision = "e6b2c9d4f0a3"
-down_revision = "a5c8e2f4b9d1"
+down_revision = "e6f1a9c3d2b8"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,189 @@
+"""The officials' forecast pages: upload a table and a profile, see the preview with every
+problem by row and column, confirm, and read the dataset's provenance; nobody else imports."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import Role
+from app.extensions import db
+from app.forecasts.models import ForecastDataset, ForecastValue
+from tests.app.factories import make_staff, sign_in
+from tests.app.test_forecast_cli import BAD, GOOD, LONG_PROFILE
+from tests.conftest import shared_file
+
+
+@pytest.fixture
+def app(make_app, tmp_path):
+    return make_app(UPLOAD_DIR=str(tmp_path / "uploads"))
+
+
+def _client(app, role=Role.official):
+    with app.app_context():
+        email = make_staff(role).email
+        db.session.commit()
+    client = app.test_client()
+    sign_in(client, email)
+    return client
+
+
+def _upload(client, data: bytes, filename="table.csv", **fields):
+    form = {
+        "file": (io.BytesIO(data), filename),
+        "profile": "__uploaded__",
+        "profile_file": (io.BytesIO(LONG_PROFILE.encode()), "test-long.yaml"),
+    }
+    form.update(fields)
+    return client.post("/staff/forecasts/import", data=form, content_type="multipart/form-data")
+
+
+def _counts(app):
+    with app.app_context():
+        return (
+            db.session.scalar(select(func.count()).select_from(ForecastDataset)),
+            db.session.scalar(select(func.count()).select_from(ForecastValue)),
+        )
+
+
+def test_an_official_uploads_previews_and_imports(app):
+    client = _client(app)
+    assert client.get("/staff").status_code == 200
+    assert "/staff/forecasts/import" in client.get("/staff").get_data(as_text=True)
+    assert client.get("/staff/forecasts/import").status_code == 200
+    response = _upload(client, GOOD.encode(), title="Corrected title", caveats="One.\nTwo.")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    preview_url = response.headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "3 values read" in page
+    assert "Corrected title" in page  # the provenance as it will be stored
+    assert "8,277.5" in page
+    assert _counts(app) == (0, 0)
+    upload_id = preview_url.rsplit("/", 1)[-1]
+    response = client.post(f"/staff/forecasts/import/{upload_id}/confirm")
+    assert response.status_code == 303
+    with app.app_context():
+        dataset = db.session.scalars(select(ForecastDataset)).one()
+        assert dataset.title == "Corrected title"
+        assert dataset.caveats == ["One.", "Two."]
+        assert dataset.publisher == "Test Statistics Office"  # as the profile says
+    assert response.headers["Location"].endswith(f"/staff/forecasts/{dataset.id}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "3 values were imported." in page
+    assert "Corrected title" in page and dataset.source_hash in page
+    assert "No consultation uses this dataset yet." in page
+    assert "Corrected title" in client.get("/staff/forecasts").get_data(as_text=True)
+    # the kept upload is gone once imported
+    assert client.post(f"/staff/forecasts/import/{upload_id}/confirm").status_code == 303
+    assert _counts(app) == (1, 3)
+
+
+def test_the_preview_names_every_problem_by_row_and_column(app):
+    client = _client(app)
+    response = _upload(client, BAD.encode())
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "1 problem found" in page
+    assert "row 5, column `E (value)`: lots is not a number" in page
+    assert "/confirm" not in page  # nothing to confirm
+    upload_id = response.headers["Location"].rsplit("/", 1)[-1]
+    refused = client.post(f"/staff/forecasts/import/{upload_id}/confirm")
+    assert refused.status_code == 422
+    assert "row 5, column `E (value)`" in refused.get_data(as_text=True)
+    assert _counts(app) == (0, 0)
+
+
+def test_a_broken_profile_is_shown_on_the_form(app):
+    client = _client(app)
+    response = _upload(
+        client,
+        GOOD.encode(),
+        profile_file=(io.BytesIO(b"format_version: 1\nname: x\n"), "x.yaml"),
+    )
+    assert response.status_code == 422
+    assert "There is a problem" in response.get_data(as_text=True)
+
+
+def test_bad_provenance_corrections_are_problems_of_the_preview(app):
+    client = _client(app)
+    response = _upload(client, GOOD.encode(), base_year="2040", horizon_year="2030")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "the horizon year comes before the base year" in page
+    assert "/confirm" not in page
+
+
+def test_a_file_imported_before_is_recognised_at_upload(app):
+    client = _client(app)
+    location = _upload(client, GOOD.encode()).headers["Location"]
+    client.post(location + "/confirm")
+    again = _upload(client, GOOD.encode(), filename="other-name.csv")
+    assert again.status_code == 303
+    assert re.search(r"/staff/forecasts/\d+$", again.headers["Location"])
+    page = client.get(again.headers["Location"]).get_data(as_text=True)
+    assert "already imported as dataset" in page
+    assert _counts(app) == (1, 3)
+
+
+def test_an_upload_that_is_not_a_table_is_refused(app):
+    client = _client(app)
+    response = _upload(client, b"PK\x03\x04not really a workbook", filename="t.xlsx")
+    assert response.status_code in (413, 422)
+    assert "Nothing in this file can be imported." in response.get_data(as_text=True)
+    assert _counts(app) == (0, 0)
+
+
+def test_discarding_an_upload(app):
+    client = _client(app)
+    location = _upload(client, GOOD.encode()).headers["Location"]
+    assert client.post(location + "/cancel").status_code == 303
+    assert client.get(location).status_code == 303  # gone
+
+
+@pytest.mark.parametrize("role", [Role.secretariat, Role.publisher, Role.admin])
+def test_nobody_but_officials_imports(app, role):
+    client = _client(app, role)
+    assert client.get("/staff/forecasts/import").status_code == 403
+    assert _upload(client, GOOD.encode()).status_code == 403
+    assert client.post("/staff/forecasts/import/" + "a" * 32 + "/confirm").status_code == 403
+    assert _counts(app) == (0, 0)
+
+
+def test_publishers_read_the_datasets_and_others_do_not(app):
+    official = _client(app)
+    location = _upload(official, GOOD.encode()).headers["Location"]
+    dataset_url = official.post(location + "/confirm").headers["Location"]
+    publisher = _client(app, Role.publisher)
+    assert publisher.get("/staff/forecasts").status_code == 200
+    assert publisher.get(dataset_url).status_code == 200
+    for role in (Role.secretariat, Role.admin):
+        assert _client(app, role).get(dataset_url).status_code == 403
+    anonymous = app.test_client()
+    for url in ("/staff/forecasts", dataset_url, "/staff/forecasts/import"):
+        response = anonymous.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+    assert official.get("/staff/forecasts/99999").status_code == 404
+
+
+def test_a_shipped_profile_reads_a_real_bls_workbook_in_the_browser(app):
+    path = shared_file("forecasts", "us_bls_ep", "bls_ep_2024-34_occupation.xlsx")
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-10-xlsx",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "problem" not in page.lower() or "0 problems" in page
+    response = client.post(response.headers["Location"] + "/confirm")
+    assert response.status_code == 303
+    with app.app_context():
+        dataset = db.session.scalars(select(ForecastDataset)).one()
+        assert dataset.row_count > 1000
+        assert dataset.profile == "bls-ep-2024-34-table-1-10-xlsx"
