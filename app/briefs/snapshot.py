@@ -34,8 +34,9 @@ def assemble_content(
 ) -> dict[str, Any]:
     """The content of version ``version`` of a brief on ``consultation`` with the forecast
     values of ``selections`` (``app.briefs.queries.Selection``; None: the series the
-    consultation binds; none at all: the brief says no forecast is bound), as stored JSON: the frozen round results, approved themes and
-    forecast series assembled by ``app.briefs.assemble``. The narrative, notes and contact
+    consultation binds; none at all: the brief says no forecast is bound), as stored JSON:
+    the frozen round results, approved themes and forecast series assembled by
+    ``app.briefs.assemble``. The narrative, notes and contact
     are kept apart on the version (``content_of`` puts them in). Reads only."""
     if selections is None:
         selections = bound_selections(consultation)
