@@ -36,7 +36,13 @@ def _as_typed(command: str, tmp_path: Path) -> list[str] | None:
     """The README's placeholders filled in as a user would; None when it needs data that
     this checkout does not have."""
     nace = SHARED_DATA / "classifications" / "nace_rev2_ramon_full_noheader.csv"
+    table = SHARED_DATA / "forecasts" / "us_bls_ep"
+    table = table / "bls_ep_2023-33_table_2-11_employment_and_output_by_industry.csv"
     replacements = [
+        ("import-forecast FILE", f"import-forecast {table}"),
+        ("--profile PROFILE", "--profile bls-ep-2023-33-table-2-11-csv"),
+        ("[--dry-run]", "--dry-run"),
+        ("check PROFILE...", "check bls-ep-2024-34-table-1-2-xlsx"),
         ("[--council NAME]", f"--council '{DEMO_COUNCIL}'"),
         # the council that the row `councils add` creates, for the rows after it
         (" NAME", f" '{NEW_COUNCIL}'"),
@@ -53,6 +59,8 @@ def _as_typed(command: str, tmp_path: Path) -> list[str] | None:
     for placeholder, value in replacements:
         command = command.replace(placeholder, value)
     if "nace" in command.split() and not nace.exists():
+        return None
+    if command.startswith("import-forecast") and not table.exists():
         return None
     import shlex
 
