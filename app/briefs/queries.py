@@ -72,6 +72,9 @@ class Selection:
     occupation_codes: tuple[str, ...] = ()
     total_code: str | None = None
     geography: str | None = None
+    #: The binding's crosswalk: (forecast code, target code, target classification), e.g.
+    #: ("236000", "41", "NACE Rev. 2"); a sector code without one maps to the council's sector.
+    mapping: tuple[tuple[str, str, str], ...] = ()
 
 
 def _provenance(dataset: ForecastDataset) -> Provenance:
@@ -326,12 +329,27 @@ def brief_inputs(
     codes = [SectorCode(sector.classification, sector.code, sector.label_for(lang))]
     for selection in selections:
         dataset = db.session.get(ForecastDataset, selection.dataset_id)
-        classification = getattr(dataset, "sector_classification", None) or dataset.publisher
-        for code in selection.sector_codes:
-            label = next((s.label for s in series if s.code == code and s.label), "")
-            codes.append(
-                SectorCode(classification, code, label, (sector.code,), sector.classification)
-            )
+        targets: dict[str, list[tuple[str, str]]] = {}
+        for code, target, target_classification in selection.mapping:
+            targets.setdefault(code, []).append((target, target_classification))
+        for kind, listed in (
+            ("sector", selection.sector_codes),
+            ("occupation", selection.occupation_codes),
+        ):
+            classification = getattr(dataset, f"{kind}_classification", None) or dataset.publisher
+            for code in listed:
+                label = next((s.label for s in series if s.code == code and s.label), "")
+                mapped = targets.get(code)
+                if mapped:
+                    maps_to = tuple(dict.fromkeys(t for t, _c in mapped))
+                    target_classification = mapped[0][1] or None
+                elif kind == "sector":
+                    maps_to, target_classification = (sector.code,), sector.classification
+                else:
+                    maps_to, target_classification = (), None
+                codes.append(
+                    SectorCode(classification, code, label, maps_to, target_classification)
+                )
     spec = consultation.questionnaire.spec if consultation.questionnaire else {}
     languages = tuple((spec or {}).get("languages") or ("en",))
     return BriefInputs(
@@ -367,6 +385,15 @@ def bound_selections(consultation: Consultation) -> list[Selection]:
             tuple(binding.occupation_codes or ()),
             binding.total_code,
             binding.geography,
+            tuple(
+                (
+                    str(entry.get("code") or ""),
+                    str(entry.get("target_code") or ""),
+                    str(entry.get("classification") or ""),
+                )
+                for entry in binding.crosswalk or ()
+                if entry.get("code") and entry.get("target_code")
+            ),
         )
         for binding in bindings_of_consultation(consultation)
     ]

@@ -88,3 +88,26 @@ def test_the_demo_consultation_with_a_forecast_makes_a_complete_brief(make_demo_
             item = next(r.results.item(need.key) for r in inputs.rounds if r.number == need.round)
             assert need.groups == item.groups
         assert frozen is not None
+
+
+def test_the_brief_states_how_the_bound_codes_map_to_nace(make_demo_app):
+    """The binding's crosswalk, not an assumption, says which NACE code a forecast code
+    stands for; the method section lists each code used with its mapping."""
+    app = make_demo_app()
+    with app.app_context():
+        consultation = db.session.scalar(
+            db.select(Consultation).where(Consultation.title == DEMO_CONSULTATION)
+        )
+        dataset = _dataset()
+        selection = Selection(
+            dataset.id,
+            sector_codes=("230000",),
+            total_code="TE1000",
+            mapping=(("230000", "41", "NACE Rev. 2"),),
+        )
+        inputs = brief_inputs(consultation, [selection], title="Demo brief", date="2026-11-30")
+        code = next(c for c in inputs.sector_codes if c.code == "230000")
+        assert code.maps_to == ("41",) and code.maps_to_classification == "NACE Rev. 2"
+        content = assemble(inputs)
+        used = [c for source in content.method_sources.sources for c in source.codes_used]
+        assert any(c.code == "230000" and c.maps_to == ("41",) for c in used)
