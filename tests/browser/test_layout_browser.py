@@ -78,6 +78,8 @@ def _staff_pages(demo_id: int) -> list[str]:
         consultation + "/panel",
         consultation + "/texts",
         consultation + "/rounds/2/preview?lang=fr",
+        consultation + "/forecasts",
+        "/staff/briefs/",
     ]
 
 
@@ -107,6 +109,30 @@ def test_answering_page_fits_a_phone_and_200_percent_zoom(demo_site, browser, sc
         assert page.locator("fieldset.question").count() > 0
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("screen", SCREENS)
+def test_official_pages_fit_a_phone_and_200_percent_zoom(demo_site, browser, screen):
+    base, _demo_id, _link = demo_site
+    context = browser.new_context(**SCREENS[screen])
+    try:
+        page = context.new_page()
+        page.goto(base + "/login?lang=en")
+        page.get_by_label("E-mail address").fill("official@demo.skillsdelphi.eu")
+        page.get_by_label("Password").fill("demo-official-2026")
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(base + "/staff")
+        paths = ["/staff/forecasts", "/staff/forecasts/import", "/staff/briefs/review?lang=de"]
+        page.goto(base + "/staff/forecasts")
+        dataset = page.locator("main a[href^='/staff/forecasts/']").evaluate_all(
+            "links => links.map(a => a.getAttribute('href')).filter(h => /\\/\\d+$/.test(h))"
+        )
+        paths += dataset[:1]
+        problems = {path: layout_problems(page, base + path) for path in paths}
+    finally:
+        context.close()
+    assert dataset, "the demo has a forecast dataset"
+    assert not any(problems.values()), _report(problems)
 
 
 def test_the_panel_table_fits_a_desktop_window_with_its_actions_in_view(demo_site, browser):
