@@ -220,6 +220,9 @@ class BriefInputs:
     geography_label: str = ""
     languages: tuple[str, ...] = ("en",)
     sector_codes: tuple[SectorCode, ...] = ()
+    #: The occupation codes bound, with their mapping to ISCO (listed among the sources,
+    #: not in the header).
+    occupation_codes: tuple[SectorCode, ...] = ()
     plan: PlanRules | None = None
     rounds: tuple[RoundInput, ...] = ()
     items: dict[str, ItemInfo] = field(default_factory=dict)
@@ -1305,7 +1308,10 @@ def _method(inputs: BriefInputs, datasets, settings: OutlookSettings) -> MethodS
             code = sector_code or occupation_code
             if not code:
                 continue
-            mapped = next((c for c in inputs.sector_codes if c.code == code), None)
+            mapped = next(
+                (c for c in (*inputs.sector_codes, *inputs.occupation_codes) if c.code == code),
+                None,
+            )
             classification = (
                 p.sector_classification if sector_code else p.occupation_classification
             ) or ""

@@ -326,7 +326,14 @@ def brief_inputs(
     series: list[ForecastSeries] = []
     for selection in selections:
         series.extend(forecast_series(selection))
-    codes = [SectorCode(sector.classification, sector.code, sector.label_for(lang))]
+    codes = [
+        SectorCode(
+            CLASSIFICATION_NAMES.get(sector.classification, sector.classification),
+            sector.code,
+            sector.label_for(lang),
+        )
+    ]
+    occupation_codes: list[SectorCode] = []
     for selection in selections:
         dataset = db.session.get(ForecastDataset, selection.dataset_id)
         targets: dict[str, list[tuple[str, str]]] = {}
@@ -347,8 +354,9 @@ def brief_inputs(
                     maps_to, target_classification = (sector.code,), sector.classification
                 else:
                     maps_to, target_classification = (), None
-                codes.append(
-                    SectorCode(classification, code, label, maps_to, target_classification)
+                named = CLASSIFICATION_NAMES.get(target_classification or "")
+                (codes if kind == "sector" else occupation_codes).append(
+                    SectorCode(classification, code, label, maps_to, named or target_classification)
                 )
     spec = consultation.questionnaire.spec if consultation.questionnaire else {}
     languages = tuple((spec or {}).get("languages") or ("en",))
@@ -363,6 +371,7 @@ def brief_inputs(
         version=version,
         languages=languages,
         sector_codes=tuple(codes),
+        occupation_codes=tuple(occupation_codes),
         plan=_plan(consultation),
         rounds=rounds,
         items=items,
@@ -373,6 +382,10 @@ def brief_inputs(
         contact=contact,
         overrides=dict(overrides or {}),
     )
+
+
+#: Names of the classifications by their keys, as a reader knows them.
+CLASSIFICATION_NAMES = {"nace-rev2": "NACE Rev. 2", "isco-08": "ISCO-08"}
 
 
 def bound_selections(consultation: Consultation) -> list[Selection]:

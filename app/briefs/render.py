@@ -531,7 +531,8 @@ def page_context(
                 + (f" {c.label}" if c.label else "")
                 + (
                     " → " + f"{c.maps_to_classification or ''} {', '.join(c.maps_to)}".strip()
-                    if c.maps_to
+                    # a code that stands for itself needs no arrow
+                    if c.maps_to and tuple(c.maps_to) != (c.code,)
                     else ""
                 )
                 for c in header.sector_codes

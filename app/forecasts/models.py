@@ -27,6 +27,12 @@ def json_list(values: tuple[str, ...] | list[str]) -> str | None:
 class ForecastDataset(db.Model):
     """One imported forecast publication, with the provenance printed on every brief."""
 
+    # one file read with one profile is one dataset; a workbook of several tables is read
+    # once per table, each with its own profile
+    __table_args__ = (
+        UniqueConstraint("source_hash", "profile", name="uq_forecast_dataset_file_profile"),
+    )
+
     id: Mapped[int] = mapped_column(primary_key=True)
     publisher: Mapped[str] = mapped_column(String(300))
     title: Mapped[str] = mapped_column(String(500))
@@ -39,8 +45,8 @@ class ForecastDataset(db.Model):
     unit: Mapped[str] = mapped_column(String(80))
     source_url: Mapped[str | None] = mapped_column(String(500))
     source_filename: Mapped[str] = mapped_column(String(255))
-    #: SHA-256 of the imported file: the same file is not imported twice.
-    source_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: SHA-256 of the imported file: the same file is not imported twice with one profile.
+    source_hash: Mapped[str] = mapped_column(String(64), index=True)
     #: Name of the import profile used.
     profile: Mapped[str] = mapped_column(String(100))
     #: What the dataset is: a projection, official statistics, online job advertisements.

@@ -112,11 +112,15 @@ def file_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def find_duplicate(data: bytes) -> ForecastDataset | None:
-    """The dataset imported from exactly this file, if any."""
+def find_duplicate(data: bytes, profile: str) -> ForecastDataset | None:
+    """The dataset imported from exactly this file with the profile named ``profile``, if
+    any. A workbook holding several tables is imported once per table, each with its own
+    profile; the same file with the same profile is the same dataset."""
     sha = file_hash(data)
     return db.session.scalars(
-        select(ForecastDataset).where(ForecastDataset.source_hash == sha)
+        select(ForecastDataset).where(
+            ForecastDataset.source_hash == sha, ForecastDataset.profile == str(profile)[:100]
+        )
     ).first()
 
 
@@ -340,7 +344,10 @@ def import_dataset(
     authorize(by, Act.import_data, ForecastDataset())
     sha = file_hash(data)
     existing = db.session.scalars(
-        select(ForecastDataset.id).where(ForecastDataset.source_hash == sha)
+        select(ForecastDataset.id).where(
+            ForecastDataset.source_hash == sha,
+            ForecastDataset.profile == str(profile.name)[:100],
+        )
     ).first()
     if existing is not None:
         return ImportReport(existing, 0, sha256=sha, dry_run=dry_run, already_imported=True)

@@ -185,16 +185,6 @@ def upload():
     if problems:
         _attach(form, problems)
         return _render_import(form, 422)
-    duplicate = services.find_duplicate(data)
-    if duplicate is not None:
-        flash(
-            _(
-                "This file was already imported as dataset %(id)s; nothing changed.",
-                id=duplicate.id,
-            ),
-            "info",
-        )
-        return redirect(url_for(".dataset", dataset_id=duplicate.id), code=303)
     try:
         source = table_files.choose(form.profile.data, profile_yaml)
     except InvalidInput as exc:
@@ -204,6 +194,17 @@ def upload():
             or [Problem(exc.message_id, field="profile", params=exc.params)],
         )
         return _render_import(form, 422)
+    duplicate = services.find_duplicate(data, source.profile.name)
+    if duplicate is not None:
+        flash(
+            _(
+                "This file was already imported with this profile as dataset %(id)s; nothing "
+                "changed.",
+                id=duplicate.id,
+            ),
+            "info",
+        )
+        return redirect(url_for(".dataset", dataset_id=duplicate.id), code=303)
     provenance = _provenance(form, source.profile.provenance)
     old = session.get("forecast_upload")
     replacing = old.get("id") if isinstance(old, dict) else None

@@ -198,3 +198,18 @@ def test_a_real_bls_table_with_its_shipped_profile(app, runner, official):
             )
         ).all()
         assert total == [pytest.approx(167_849.8)]
+
+
+def test_one_workbook_gives_a_dataset_per_table_and_each_table_once(app, runner, official):
+    """The BLS occupation workbook holds Tables 1.1 to 1.12: Table 1.2 and Table 1.10 are two
+    datasets of one file; the same table again changes nothing."""
+    path = shared_file("forecasts", "us_bls_ep", "bls_ep_2024-34_occupation.xlsx")
+    first = _import(runner, path, "--profile", "bls-ep-2024-34-table-1-2-xlsx", "--as", official)
+    assert first.exit_code == 0, first.stderr
+    second = _import(runner, path, "--profile", "bls-ep-2024-34-table-1-10-xlsx", "--as", official)
+    assert second.exit_code == 0, second.stderr
+    again = _import(runner, path, "--profile", "bls-ep-2024-34-table-1-10-xlsx", "--as", official)
+    assert again.exit_code == 0 and "was already imported as dataset" in again.stdout
+    with app.app_context():
+        profiles = sorted(db.session.scalars(select(ForecastDataset.profile)))
+        assert profiles == ["bls-ep-2024-34-table-1-10-xlsx", "bls-ep-2024-34-table-1-2-xlsx"]

@@ -123,7 +123,7 @@ def test_a_file_imported_before_is_recognised_at_upload(app):
     assert again.status_code == 303
     assert re.search(r"/staff/forecasts/\d+$", again.headers["Location"])
     page = client.get(again.headers["Location"]).get_data(as_text=True)
-    assert "already imported as dataset" in page
+    assert "already imported with this profile as dataset" in page
     assert _counts(app) == (1, 3)
 
 
