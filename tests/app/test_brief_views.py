@@ -281,3 +281,15 @@ def test_notes_beside_figures_are_saved_and_shown_in_the_preview(make_app):
     preview = _text(sec.get(f"/staff/briefs/{brief_id}/v/1/preview"))
     assert "Counts include the self-employed." in preview
     assert "Digital skills first." in preview
+
+
+def test_a_published_versions_staff_page_links_to_its_permanent_public_page(make_demo_app):
+    app = make_demo_app()
+    with app.app_context():
+        brief = db.session.scalars(db.select(Brief)).first()
+        version = next(v for v in brief.versions if v.status is BriefStatus.published)
+        brief_id, number = brief.id, version.number
+    client = app.test_client()
+    sign_in(client, "publisher@demo.skillsdelphi.eu", "demo-publisher-2026")
+    page = client.get(f"/staff/briefs/{brief_id}/v/{number}").get_data(as_text=True)
+    assert f'href="/briefs/{brief_id}/v/{number}">' in page
