@@ -334,10 +334,14 @@ def _reliability(fact: Fact, fmt: Formatter) -> str:
             _(N_("interval of the median: %(interval)s"))
             % {"interval": formatting.interval(*rel.interval, locale=fmt.lang)}
         )
-    parts.extend(rel.caveats)
     if rel.flags:
         parts.append(flag_words(rel.flags, _))
-    return "; ".join(p for p in parts if p)
+    # the figures as a list, then the publisher's caveats as the sentences they are
+    text = "; ".join(p for p in parts if p)
+    caveats = " ".join(c.strip() for c in rel.caveats if c and c.strip())
+    if text and caveats:
+        return f"{text}. {caveats}"
+    return text or caveats
 
 
 def _fact_view(fact: Fact, content: BriefContent, fmt: Formatter) -> FactView:
