@@ -9,6 +9,7 @@ every format, published versions are public).
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import quote
 
 from flask import (
@@ -29,7 +30,7 @@ from flask_login import current_user
 from app.auth.models import Role
 from app.auth.policy import Act, decide, public, staff
 from app.auth.policy import Decision as PolicyDecision
-from app.briefs import services
+from app.briefs import services, words
 from app.briefs.diff import diff_contents
 from app.briefs.forms import (
     CHANGE_CLASS_LABELS,
@@ -45,7 +46,8 @@ from app.briefs.forms import (
 from app.briefs.models import NARRATIVE_FIELDS, BriefStatus, BriefVersion, RenderStatus
 from app.briefs.render import diff_html, preview_context
 from app.briefs.rendering import render_outputs, start_rendering
-from app.briefs.snapshot import content_of, figure_keys
+from app.briefs.snapshot import content_of, figure_keys, typed
+from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_
 from app.i18n import problem_message, refusal_text
@@ -81,13 +83,26 @@ def render_label(status: RenderStatus) -> str:
     }[status]
 
 
-def target_label(target: str, kind: str) -> str:
+def target_names(content: dict[str, Any]) -> dict[str, str]:
+    """What a person calls each thing a note may be put beside: a key fact's wording, a
+    section's title, a chart's caption (never the internal key)."""
+    brief = typed(content)
+    if brief is None:
+        return {}
+    names = {key: _(words.FACT_WORDS[key]) for key in words.FACT_WORDS}
+    names.update({key: _(title) for key, title in words.SECTION_TITLES.items()})
+    names.update({chart.name: chart.caption for chart in brief_charts(brief)})
+    return names
+
+
+def target_label(target: str, kind: str, names: dict[str, str] | None = None) -> str:
     kinds = {
         "section": _("Note on the section %(name)s"),
         "fact": _("Note on the key fact %(name)s"),
         "chart": _("Note on the chart %(name)s"),
     }
-    return kinds.get(kind, _("Note on %(name)s")) % {"name": target}
+    name = (names or {}).get(target) or target
+    return kinds.get(kind, _("Note on %(name)s")) % {"name": name}
 
 
 @bp.app_context_processor
@@ -285,7 +300,8 @@ def version(brief_id: int, number: int):
 
 def _narrative_form(v: BriefVersion, **kwargs):
     targets = figure_keys(v.content)
-    labels = {t: target_label(t, kind) for t, kind in targets.items()}
+    names = target_names(v.content)
+    labels = {t: target_label(t, kind, names) for t, kind in targets.items()}
     return narrative_form(targets, labels, **kwargs)
 
 

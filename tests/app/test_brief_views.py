@@ -79,6 +79,9 @@ def test_a_brief_through_every_role_to_its_permanent_address(make_app):
     assert "Send for review" in page and "draft" in page
     form = _text(sec.get(base + "/edit"))
     assert 'name="edit_version" type="hidden" value="1"' in form
+    # notes beside figures are named as the brief names them, not by internal keys
+    assert "Note on the section Employment trend" in form
+    assert "base_employment" not in form
     saved = sec.post(base + "/edit", data=_edit_data(1))
     assert saved.status_code == 303
     preview = sec.get(base + "/preview")
@@ -270,7 +273,9 @@ def test_notes_beside_figures_are_saved_and_shown_in_the_preview(make_app):
     brief_id = _draft(app, consultation_id, sec)
     url = f"/staff/briefs/{brief_id}/v/1/edit"
     form = _text(sec.get(url))
-    found = re.search(r'<label class="label" for="(note_\d+)">Note on the section trend', form)
+    found = re.search(
+        r'<label class="label" for="(note_\d+)">Note on the section Employment trend', form
+    )
     assert found, form
     data = _edit_data(1, **{found.group(1): "Counts include the self-employed."})
     assert sec.post(url, data=data).status_code == 303
