@@ -204,21 +204,24 @@ def _language_notes(consultation: Consultation) -> list[str]:
     ]
 
 
+def _details(form) -> tuple[str, str, str, str, str]:
+    """A panellist form's name, address, organisation, group and language, as posted."""
+    return (
+        form.name.data or "",
+        form.email.data or "",
+        form.organisation.data or "",
+        form.stakeholder_group.data or "",
+        form.language.data or "",
+    )
+
+
 def _all_problems(form, consultation: Consultation, editing=None) -> None:
     """After the form's own checks failed, add the service's problems for the fields the
     form found nothing wrong with, so that every problem is reported at once."""
     token = getattr(form, "csrf_token", None)
     if token is not None and token.errors:
         return
-    problems = services.panellist_problems(
-        consultation,
-        form.name.data or "",
-        form.email.data or "",
-        form.organisation.data or "",
-        form.stakeholder_group.data or "",
-        form.language.data or "",
-        editing=editing,
-    )
+    problems = services.panellist_problems(consultation, *_details(form), editing=editing)
     _field_errors(form, [p for p in problems if not (p.key in form and form[p.key].errors)])
 
 
@@ -250,11 +253,7 @@ def add(consultation_id: int):
             with unit_of_work():
                 panellist = services.add_panellist(
                     consultation,
-                    form.name.data,
-                    form.email.data,
-                    form.organisation.data or "",
-                    form.stakeholder_group.data,
-                    form.language.data,
+                    *_details(form),
                     by=_by(),
                 )
                 name = panellist.name
@@ -775,11 +774,7 @@ def edit(consultation_id: int, panellist_id: int):
                 with unit_of_work():
                     changed = services.update_panellist(
                         panellist,
-                        form.name.data,
-                        form.email.data,
-                        form.organisation.data or "",
-                        form.stakeholder_group.data,
-                        form.language.data,
+                        *_details(form),
                         by=_by(),
                     )
                     name = panellist.name
