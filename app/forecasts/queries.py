@@ -144,6 +144,17 @@ class BoundSeries:
     values: tuple[LongRow, ...]
 
 
+def dataset_geographies(dataset_id: int) -> list[str]:
+    """The geographies the dataset's values describe, in order."""
+    query = (
+        select(ForecastValue.geography)
+        .where(ForecastValue.dataset_id == dataset_id)
+        .group_by(ForecastValue.geography)
+        .order_by(ForecastValue.geography)
+    )
+    return list(db.session.scalars(query))
+
+
 def code_labels(
     dataset_id: int, kind: str, codes: Sequence[str] | None = None
 ) -> dict[str, str | None]:

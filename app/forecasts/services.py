@@ -35,7 +35,7 @@ from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, json_list
 from app.forecasts.parse import read_table
-from app.forecasts.queries import code_labels
+from app.forecasts.queries import code_labels, dataset_geographies
 from app.forecasts.table import DatasetKind, LongRow, Provenance
 from app.problems import N_, Problem
 
@@ -475,6 +475,8 @@ class BindingReport:
     sector_codes: tuple[str, ...]
     occupation_codes: tuple[str, ...]
     mapped: int
+    #: What the secretariat should know although the binding was made (another geography).
+    warnings: tuple[Problem, ...] = ()
 
 
 #: Columns of a crosswalk file (compared without case); the first two are required.
@@ -686,14 +688,22 @@ def bind_series(
         problems += crosswalk_problems
     total_code = (total_code or "").strip() or None
     if total_code is not None:
-        problems += _unknown([total_code], present_sectors, "total_code")
+        # The total is of the kind bound: the all-occupation total for occupation-only series.
+        occupations_only = not sectors_wanted and (
+            occupations_wanted or any(e["kind"] == "occupation" for e in entries)
+        )
+        present = present_occupations if occupations_only else present_sectors
+        problems += _unknown([total_code], present, "total_code")
     geography = (geography or "").strip() or None
+    geographies = dataset_geographies(dataset.id)
     if geography is not None and len(geography) > 16:
         problems.append(
             Problem(
                 N_("at most %(count)s characters, please"), field="geography", params={"count": 16}
             )
         )
+    elif geography is not None:
+        problems += _unknown([geography], dict.fromkeys(geographies), "geography")
     if not problems and not (sectors_wanted or occupations_wanted or entries):
         problems.append(
             Problem(
@@ -742,8 +752,35 @@ def bind_series(
         },
     )
     return BindingReport(
-        binding, tuple(sectors_wanted), tuple(occupations_wanted), len(binding.crosswalk or ())
+        binding,
+        tuple(sectors_wanted),
+        tuple(occupations_wanted),
+        len(binding.crosswalk or ()),
+        tuple(_geography_warnings(consultation, geography, geographies)),
     )
+
+
+def _geography_warnings(
+    consultation: Consultation, chosen: str | None, geographies: Sequence[str]
+) -> list[Problem]:
+    """Warnings (not refusals) when the bound series describe another labour market than the
+    council's: a brief may compare with another country's forecast, but says so."""
+    council_geography = (consultation.council.geography or "").strip()
+    used = [chosen] if chosen else list(geographies)
+    if not council_geography or not used:
+        return []
+    if any(g.casefold() == council_geography.casefold() for g in used):
+        return []
+    return [
+        Problem(
+            N_(
+                "these series describe %(used)s, but the council covers %(council)s: the "
+                "figures are of another labour market, and the brief will say so"
+            ),
+            field="geography",
+            params={"used": ", ".join(used[:10]), "council": council_geography},
+        )
+    ]
 
 
 def unbind_series(binding: ForecastBinding, *, by: User) -> None:

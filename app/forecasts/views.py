@@ -419,6 +419,8 @@ def bind(consultation_id: int):
                 ),
                 "success",
             )
+            for warning in report.warnings:
+                flash(problem_text(warning), "warning")
             return redirect(url_for(".bindings", consultation_id=consultation_id), code=303)
     for problem in problems:
         key = problem.key if problem.key in form else "sector_codes"

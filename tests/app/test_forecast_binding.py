@@ -132,6 +132,56 @@ def test_the_all_sector_total_is_a_code_of_the_dataset(app, study):
         assert report.binding.total_code == "230000"
 
 
+def test_an_occupation_only_binding_takes_the_all_occupation_total(app, study):
+    with app.app_context():
+        consultation = db.session.get(Consultation, study.consultation)
+        dataset = db.session.get(ForecastDataset, study.dataset)
+        by = _user(study.secretariat)
+        with pytest.raises(InvalidInput) as refused:  # a sector code is no occupation total
+            services.bind_series(
+                consultation, dataset, by=by, occupation_codes=["47-2111"], total_code="230000"
+            )
+        assert [p.field for p in refused.value.problems] == ["total_code"]
+        report = services.bind_series(
+            consultation, dataset, by=by, occupation_codes=["47-2111"], total_code="47-2152"
+        )
+        assert report.binding.total_code == "47-2152"
+
+
+def test_series_of_another_country_are_bound_with_a_warning(app, study):
+    with app.app_context():
+        consultation = db.session.get(Consultation, study.consultation)
+        dataset = db.session.get(ForecastDataset, study.dataset)
+        by = _user(study.secretariat)
+        report = services.bind_series(consultation, dataset, by=by, sector_codes=["230000"])
+        assert report.binding.id is not None  # bound all the same
+        (warning,) = report.warnings
+        assert "US" in str(warning) and "EU" in str(warning)
+        with pytest.raises(InvalidInput) as refused:  # a geography the dataset does not have
+            services.bind_series(
+                consultation, dataset, by=by, sector_codes=["230000"], geography="FR"
+            )
+        assert [p.field for p in refused.value.problems] == ["geography"]
+        consultation.council.geography = "US"
+        report = services.bind_series(
+            consultation, dataset, by=by, sector_codes=["230000"], geography="US"
+        )
+        assert report.warnings == ()
+
+
+def test_the_bindings_page_warns_about_another_countrys_series(app, study):
+    client = app.test_client()
+    sign_in(client, study.secretariat)
+    response = client.post(
+        f"/staff/consultations/{study.consultation}/forecasts",
+        data={"dataset": str(study.dataset), "sector_codes": "230000"},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "describe US, but the council covers EU" in page
+
+
 def test_bad_crosswalk_rows_are_located(app, study):
     crosswalk = (
         b"forecast_code,target_code,classification\n"
