@@ -32,7 +32,7 @@ class Config:
     BASE_URL = "http://127.0.0.1:5000"
 
     #: Interface languages; the first is the default.
-    LANGUAGES = ("en", "de", "fr")
+    LANGUAGES = ("en", "de", "fr", "es")
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 

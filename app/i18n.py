@@ -13,7 +13,7 @@ from app.formatting import current_locale
 from app.problems import Problem, Translate
 
 #: Names of the interface languages in their own language, for the language switcher.
-LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
+LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
 
 
 def select_locale() -> str:

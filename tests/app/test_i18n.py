@@ -12,6 +12,15 @@ def test_language_choice_is_remembered(client):
     assert "Connexion du personnel" in page
 
 
+def test_spanish_is_offered_throughout(client):
+    page = client.get("/?lang=es").get_data(as_text=True)
+    assert '<html lang="es">' in page
+    assert "Saltar al contenido principal" in page
+    page = client.get("/login").get_data(as_text=True)
+    assert "Acceso del personal" in page
+    assert "Página no encontrada" in client.get("/nowhere").get_data(as_text=True)
+
+
 def test_language_from_the_browser_preference(client):
     page = client.get("/", headers={"Accept-Language": "de-AT,de;q=0.9,en;q=0.5"})
     assert '<html lang="de">' in page.get_data(as_text=True)
@@ -30,7 +39,7 @@ def test_error_pages_are_translated(client):
 
 def test_every_page_links_its_language_versions(client):
     page = client.get("/").get_data(as_text=True)
-    for code in ("en", "de", "fr"):
+    for code in ("en", "de", "fr", "es"):
         assert f'hreflang="{code}"' in page
 
 
