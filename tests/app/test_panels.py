@@ -436,7 +436,8 @@ def test_language_falls_back_to_the_configured_languages(app, study):
     with app.app_context():
         consultation = db.session.get(Consultation, study.consultation)
         consultation.questionnaire.spec = {"key": "x"}  # no languages declared
-        assert services.consultation_languages(consultation) == ("en", "de", "fr")
+        assert services.consultation_languages(consultation) == tuple(app.config["LANGUAGES"])
+        assert "es" in services.consultation_languages(consultation)
 
 
 def test_upload_clean_csv_preview_then_import(app, staff_client, study):
