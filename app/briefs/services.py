@@ -605,6 +605,14 @@ def begin_rendering(
     return True
 
 
+def rendering_progress(version: BriefVersion, note: str) -> None:
+    """Record how far a running render is (``note``, shown on the staff page). Nothing
+    changes unless the version is being rendered. Flushes."""
+    if version.render_status is RenderStatus.rendering:
+        version.render_note = note[:500]
+        db.session.flush()
+
+
 def store_outputs(
     version: BriefVersion, outputs: Iterable[Output], *, as_of: datetime | None = None
 ) -> list[BriefArtefact]:
