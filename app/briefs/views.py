@@ -31,7 +31,7 @@ from flask_login import current_user
 from app.auth.models import Role
 from app.auth.policy import Act, decide, public, staff
 from app.auth.policy import Decision as PolicyDecision
-from app.briefs import services, words
+from app.briefs import mailing, services, words
 from app.briefs.diff import diff_contents
 from app.briefs.forms import (
     CHANGE_CLASS_LABELS,
@@ -46,6 +46,7 @@ from app.briefs.forms import (
 )
 from app.briefs.models import (
     NARRATIVE_FIELDS,
+    BriefComment,
     BriefStatus,
     BriefVersion,
     RenderStatus,
@@ -382,12 +383,16 @@ def _refusal(v: BriefVersion) -> DomainError:
     raise AssertionError("a draft can be edited")  # pragma: no cover
 
 
-def _transition(brief_id: int, number: int, action, done: str):
+def _transition(brief_id: int, number: int, action, done: str, event=None):
+    """Run ``action`` on the version in one unit of work; with ``event``, tell the
+    secretariat by e-mail once it has committed (``app.briefs.mailing``)."""
     user = _user()
     v = services.get_version_for(user, brief_id, number, Act.view)
     try:
-        with unit_of_work():
-            action(v, user)
+        with unit_of_work() as work:
+            result = action(v, user)
+            if event is not None:
+                _tell_after(work, v, event, user, result)
     except (NotFound, NotAllowed):
         raise  # answered 404 / 403 by the error handler
     except DomainError as exc:
@@ -395,6 +400,27 @@ def _transition(brief_id: int, number: int, action, done: str):
     else:
         flash(done, "info")
     return _back_to(v)
+
+
+def _tell_after(work, v: BriefVersion, event, user, note=None) -> None:
+    """Build the e-mails about ``event`` now (in the unit), send them after the commit, and
+    say on the next page who could not be told."""
+    outgoing = mailing.prepare(
+        v, event, by=user, note=note if isinstance(note, BriefComment) else None
+    )
+
+    def send() -> None:
+        problems = mailing.deliver(outgoing)
+        if problems:
+            flash(
+                _(
+                    "The secretariat could not be told by e-mail: %(problems)s",
+                    problems="; ".join(problems),
+                ),
+                "error",
+            )
+
+    work.after_commit(send)
 
 
 @bp.route(VERSION + "/submit", methods=["POST"])
@@ -436,7 +462,8 @@ def return_to_author(brief_id: int, number: int):
         brief_id,
         number,
         lambda v, user: services.return_to_author(v, form.text.data, by=user),
-        _("The version is returned to its author as a draft."),
+        _("The version is returned to its author as a draft; the secretariat is told by e-mail."),
+        mailing.Event.returned,
     )
 
 
@@ -450,6 +477,7 @@ def approve(brief_id: int, number: int):
         number,
         lambda v, user: services.approve(v, by=user),
         _("The version is approved; a publisher can now publish it."),
+        mailing.Event.approved,
     )
 
 
@@ -466,6 +494,7 @@ def publish(brief_id: int, number: int):
         try:
             with unit_of_work() as work:
                 services.publish(v, by=user, expected_edit_version=form.edit_version.data)
+                _tell_after(work, v, mailing.Event.published, user)
                 version_id = v.id
                 work.after_commit(lambda: start_rendering(version_id))
         except (NotFound, NotAllowed):
