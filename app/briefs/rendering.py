@@ -5,7 +5,8 @@ It runs the job in a thread of the same process (the embedded default: no worker
 or, under tests, in the caller's thread (``BRIEF_RENDERING``: ``thread``, ``inline`` or
 ``off``). The job marks the version as rendering (visible on its page), renders every file
 in every language, one language after another, outside any transaction (its page shows how
-many languages are done), and stores them all in one transaction; on an error it records the
+many languages are done), and stores them all in one transaction (a version stored before in
+fewer languages gets the missing ones, on a retry); on an error it records the
 failure, which staff can retry.
 """
 
@@ -37,13 +38,7 @@ def _with_charset(media_type: str) -> str:
     return media_type
 
 
-def render_languages() -> tuple[str, ...]:
-    """The languages a published version is rendered in: the default one (stored at the
-    root) first, then every other configured language briefs can be rendered in."""
-    cfg = current_app.config
-    default = cfg["BABEL_DEFAULT_LOCALE"]
-    others = [lang for lang in cfg["LANGUAGES"] if lang != default and lang in LANGUAGES]
-    return (default, *others)
+render_languages = services.render_languages
 
 
 def files_url(version: BriefVersion, lang: str | None = None) -> str:
@@ -109,17 +104,26 @@ def progress(note: str) -> tuple[int, int] | None:
 
 def render_version(version_id: int) -> RenderStatus:
     """The rendering job: render the outputs of a published version whose outputs are due
-    (pending or failed) in every language, one after another (the progress is stored after
-    each, for the staff page), then store them all in one transaction, or none on an error.
-    Commits its own units of work. Returns the render status."""
-    languages = render_languages()
-    total = len(languages)
+    (pending or failed, or stored in fewer languages than there are now) in each language
+    still missing, one after another (the progress is stored after each, for the staff page),
+    then store them all in one transaction, or none on an error. Commits its own units of
+    work. Returns the render status."""
     with unit_of_work():
         version = db.session.get(BriefVersion, version_id)
-        if version is None or not services.begin_rendering(version, note=progress_note(0, total)):
-            return version.render_status if version is not None else RenderStatus.none
+        if version is None:
+            return RenderStatus.none
+        languages = services.missing_languages(version)
+        total = len(languages)
+        if not services.begin_rendering(version, note=progress_note(0, total)):
+            return version.render_status
+        # a version stored before in fewer languages: its stored root files stay as they are
+        root = [
+            Output(a.name, a.media_type, a.data)
+            for a in version.artefacts
+            if a.name.split("/", 1)[0] not in LANGUAGES
+        ]
     try:
-        by_language = []
+        by_language = [(render_languages()[0], root)] if root else []
         for done, lang in enumerate(languages):
             if done:
                 with unit_of_work():
@@ -128,7 +132,7 @@ def render_version(version_id: int) -> RenderStatus:
             version = db.session.get(BriefVersion, version_id)
             by_language.append((lang, render_outputs(version, lang=lang)))
             end_reads()
-        outputs = stored_names(by_language)
+        outputs = stored_names(by_language)[len(root) :]
         with unit_of_work():
             version = db.session.get(BriefVersion, version_id)
             services.store_outputs(version, outputs)

@@ -27,6 +27,7 @@ from flask import (
 from flask_babel import force_locale, get_locale, gettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 
 from app.auth.models import Role
 from app.auth.policy import Act, decide, public, staff
@@ -308,6 +309,9 @@ def version(brief_id: int, number: int):
         action_form=ActionForm(),
         render_due=services.render_due(v),
         stored_languages=word_list([language_name(code) for code in v.languages]),
+        missing_languages=word_list(
+            [language_name(code) for code in services.missing_languages(v)]
+        ),
     )
 
 
@@ -762,8 +766,10 @@ def published_page(brief_id: int, number: int):
             **{**context, "files": brief_files(v, lang)},
         )
         switch = render_template("briefs/_languages.html", links=links) if len(links) > 1 else ""
+    base = current_app.config["BASE_URL"].rstrip("/")
     alternates = "".join(
-        f'<link rel="alternate" hreflang="{code}" href="{url}">' for code, _n, url, _c in links
+        f'<link rel="alternate" hreflang="{code}" href="{escape(base + url)}">'
+        for code, _n, url, _c in links
     )
     html = _with_notice(_nonced(stored.data.decode("utf-8")), notice, switch, alternates)
     response = _serve("brief.html", "text/html; charset=utf-8", html.encode("utf-8"), inline=True)

@@ -28,6 +28,8 @@ TEXT = {
     "guidance_practitioners": "Energy trades hire.",
 }
 
+BASE = "http://skillsdelphi.test"
+
 #: A heading of every brief and what it reads in each language (the catalogues' words).
 HEADINGS = {"en": "Suggested citation", "de": "Zitiervorschlag", "fr": "Citation suggérée"}
 
@@ -194,7 +196,8 @@ def test_the_public_page_is_in_the_readers_language_with_links_to_the_others(mak
     assert HEADINGS["en"] in html
     for lang, name in (("de", "Deutsch"), ("fr", "Français")):
         assert f'<a href="{url}?lang={lang}" hreflang="{lang}" lang="{lang}">{name}</a>' in html
-        assert f'<link rel="alternate" hreflang="{lang}" href="{url}?lang={lang}">' in html
+        alternate = f'<link rel="alternate" hreflang="{lang}" href="{BASE}{url}?lang={lang}">'
+        assert alternate in html
     assert f'href="/briefs/{brief_id}/v/1/brief.pdf"' in html
 
     german = reader.get(url + "?lang=de")
@@ -249,7 +252,8 @@ def test_a_version_stored_in_the_default_language_only_is_served_in_it_saying_so
         db.session.commit()
         assert version.languages == ("en",)
         assert version.artefact("brief.html", "de") is None
-        brief_id, email = version.brief_id, _user(people["secretariat"]).email
+        version_id, brief_id = version.id, version.brief_id
+        email = _user(people["publisher"]).email
     url = f"/briefs/{brief_id}/v/1"
     german = app.test_client().get(url + "?lang=de")
     assert german.status_code == 200
@@ -266,6 +270,34 @@ def test_a_version_stored_in_the_default_language_only_is_served_in_it_saying_so
     sign_in(staff, email)
     page = _html(staff.get(f"/staff/briefs/{brief_id}/v/1").get_data())
     assert "stored in English" in page and "Deutsch" not in page.split("stored in")[1][:80]
+    assert "it is not stored in German and French yet" in page
+
+    # a retry makes the missing languages; what was stored stays exactly as it was
+    with app.app_context():
+        before = {a.name: a.sha256 for a in db.session.get(BriefVersion, version_id).artefacts}
+    app.config["BRIEF_RENDERING"] = "inline"
+    assert staff.post(f"/staff/briefs/{brief_id}/v/1/render").status_code == 303
+    with app.app_context():
+        version = db.session.get(BriefVersion, version_id)
+        assert version.render_status is RenderStatus.ready
+        assert version.languages == ("en", "de", "fr")
+        after = {a.name: a.sha256 for a in version.artefacts}
+        assert {n: after[n] for n in before} == before
+        added = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "brief-rendered")
+            .order_by(AuditEvent.id.desc())
+        ).first()
+        assert set(added.details["files"]) == set(after) - set(before)
+        assert all(n.startswith(("de/", "fr/")) for n in added.details["files"])
+    german = app.test_client().get(url + "?lang=de")
+    assert '<html lang="de">' in _html(german.get_data()) and HEADINGS["de"] in _html(
+        german.get_data()
+    )
+    assert app.test_client().get(url + "/de/brief.pdf").status_code == 200
+    assert "Make the files in the missing languages" not in _html(
+        staff.get(f"/staff/briefs/{brief_id}/v/1").get_data()
+    )
 
 
 # ----------------------------------------------------------------------------- the notice
