@@ -765,7 +765,7 @@ def published_page(brief_id: int, number: int):
             reader_lang=reader,
             **{**context, "files": brief_files(v, lang)},
         )
-        switch = render_template("briefs/_languages.html", links=links) if len(links) > 1 else ""
+        switch = render_template("briefs/_languages.html", links=links)
     base = current_app.config["BASE_URL"].rstrip("/")
     alternates = "".join(
         f'<link rel="alternate" hreflang="{code}" href="{escape(base + url)}">'
