@@ -350,3 +350,17 @@ def test_the_correction_notice_is_at_the_top_of_the_content_dated_as_each_langua
     assert "Korrigiert am 5. März 2026." in german
     current = _notice(_html(app.test_client().get(f"/briefs/{brief_id}/v/2?lang=fr").get_data()))
     assert "5 mars 2026" in current and "The BIM figure was wrong." in current  # errata
+    # the narrative's language is marked where the notice quotes it in another language
+    assert '<span lang="en">The BIM figure was wrong.</span>' in current
+
+    # the staff pages write their dates the same way
+    staff = app.test_client()
+    with app.app_context():
+        sign_in(staff, _user(people["publisher"]).email)
+    page = _html(staff.get(f"/staff/briefs/{brief_id}/v/1?lang=de").get_data())
+    assert "Korrigiert am 5. März 2026." in _notice(page)
+    assert "20. Januar 2026" in page
+    history = _html(staff.get(f"/staff/briefs/{brief_id}").get_data())
+    assert "5. März 2026" in history
+    for text in (page, history):
+        assert not re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
