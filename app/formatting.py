@@ -21,10 +21,12 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
 from babel.lists import format_list
 from babel.numbers import format_decimal, format_percent, get_decimal_symbol
 
@@ -195,6 +197,18 @@ def data_size(
             amount, pattern = Decimal(math.ceil(size * 10 / unit)) / 10, "0.0"
         return words(name) % {"n": format_decimal(amount, format=pattern, locale=loc)}
     return words(_BYTES) % {"n": format_decimal(int(size), format="0", locale=loc)}
+
+
+def date_text(value: Any, *, locale: str | None = None) -> str:
+    """A day as people read it, the one way every page writes a date ("4 December 2026";
+    German "4. Dezember 2026", French "4 décembre 2026"); a datetime reads as its (UTC) day,
+    nothing as "–"."""
+    if value is None:
+        return MISSING
+    if isinstance(value, datetime):
+        value = (value.astimezone(UTC) if value.tzinfo else value).date()
+    day = value
+    return format_date(day, format="long", locale=current_locale(locale))
 
 
 def decimal_symbol(locale: str | None = None) -> str:

@@ -75,6 +75,13 @@ _REFUSALS = {
 }
 
 
+def root_language() -> str:
+    """The language whose files are stored at the root of a version (the app's default)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "en"
+
+
 class Brief(db.Model):
     """A sector brief; its content lives in numbered versions."""
 
@@ -171,8 +178,37 @@ class BriefVersion(db.Model):
         """Approved or later: nothing of the version's text changes any more."""
         return self.status in (BriefStatus.approved, BriefStatus.published, BriefStatus.superseded)
 
-    def artefact(self, name: str) -> BriefArtefact | None:
+    def artefact(self, name: str, lang: str | None = None) -> BriefArtefact | None:
+        """The stored file ``name`` in ``lang``. The default language's files are stored at
+        the root (``brief.pdf``), every other language's under ``<lang>/`` (``de/brief.pdf``);
+        a file that reads the same in every language (identical bytes) is stored once, at the
+        root, and found there for each language the version is stored in. None when there
+        is no such file or the version is not stored in ``lang``."""
+        root = self._stored(name)
+        if lang is None or lang == root_language():
+            return root
+        own = self._stored(f"{lang}/{name}")
+        if own is not None:
+            return own
+        return root if lang in self.languages else None
+
+    def _stored(self, name: str) -> BriefArtefact | None:
         return next((a for a in self.artefacts if a.name == name), None)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the outputs are stored in, the default (root) one first; none before
+        they are rendered. A version rendered before briefs were stored in every language
+        has the default language only."""
+        names = {a.name for a in self.artefacts}
+        if "brief.html" not in names:
+            return ()
+        others = sorted(
+            name.split("/", 1)[0]
+            for name in names
+            if name.count("/") == 1 and name.endswith("/brief.html")
+        )
+        return (root_language(), *(lang for lang in others if lang != root_language()))
 
     def require(self, action: str, *allowed: BriefStatus) -> None:
         """Raise BriefStateError unless the version is in one of ``allowed``."""

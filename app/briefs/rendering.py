@@ -4,7 +4,9 @@
 It runs the job in a thread of the same process (the embedded default: no worker to set up)
 or, under tests, in the caller's thread (``BRIEF_RENDERING``: ``thread``, ``inline`` or
 ``off``). The job marks the version as rendering (visible on its page), renders every file
-outside any transaction, and stores them in one transaction; on an error it records the
+in every language, one language after another, outside any transaction (its page shows how
+many languages are done), and stores them all in one transaction (a version stored before in
+fewer languages gets the missing ones, on a retry); on an error it records the
 failure, which staff can retry.
 """
 
@@ -17,7 +19,7 @@ from flask import Flask, current_app
 
 from app.briefs import services
 from app.briefs.models import BriefVersion, RenderStatus
-from app.briefs.render import render_brief
+from app.briefs.render import LANGUAGES, render_brief
 from app.briefs.services import Output
 from app.briefs.snapshot import content_of
 from app.extensions import db
@@ -36,35 +38,101 @@ def _with_charset(media_type: str) -> str:
     return media_type
 
 
-def files_url(version: BriefVersion) -> str:
-    """The public address the version's files are served under (``BASE_URL`` based)."""
+render_languages = services.render_languages
+
+
+def files_url(version: BriefVersion, lang: str | None = None) -> str:
+    """The public address the version's files in ``lang`` are served under (``BASE_URL``
+    based): the root for the default language, ``<lang>/`` below it for the others."""
     base = current_app.config["BASE_URL"].rstrip("/")
-    return f"{base}/briefs/{version.brief_id}/v/{version.number}/"
+    url = f"{base}/briefs/{version.brief_id}/v/{version.number}/"
+    if lang and lang != current_app.config["BABEL_DEFAULT_LOCALE"]:
+        url += f"{lang}/"
+    return url
 
 
 def render_outputs(version: BriefVersion, *, lang: str) -> list[Output]:
-    """Every output file of ``version`` (``app.briefs.render.render_brief``: HTML page, PDF,
-    CSV per table with the data package, XLSX, JSON, charts), its narrative, notes and
-    contact put in; nothing stored. Raises ValueError for content that cannot be read."""
+    """Every output file of ``version`` in ``lang`` (``app.briefs.render.render_brief``: HTML
+    page, PDF, CSV per table with the data package, XLSX, JSON, charts), its narrative, notes
+    and contact put in, linking to the files of the same language; nothing stored. Raises
+    ValueError for content that cannot be read."""
     brief = content_of(version)
     if brief is None:
         raise ValueError(f"brief version {version.id} has no content to render")
-    rendered = render_brief(brief, lang=lang, base_url=files_url(version))
+    rendered = render_brief(brief, lang=lang, base_url=files_url(version, lang))
     return [Output(a.name, _with_charset(a.media_type), a.data) for a in rendered.artefacts]
 
 
+#: The file that says a language is stored (``BriefVersion.languages``): always stored.
+PAGE = "brief.html"
+
+
+def stored_names(by_language: list[tuple[str, list[Output]]]) -> list[Output]:
+    """The outputs of every language as they are stored: the first (default) language's at
+    the root, each other language's under ``<lang>/``, except files whose bytes are the same
+    as the default language's (they do not depend on the language: stored once, at the
+    root, and found there by ``BriefVersion.artefact(name, lang)``)."""
+    (_default, root), *others = by_language
+    by_name = {o.name: o for o in root}
+    stored = list(root)
+    for lang, outputs in others:
+        for output in outputs:
+            same = by_name.get(output.name)
+            if (
+                output.name != PAGE
+                and same is not None
+                and (same.media_type, same.data) == (output.media_type, output.data)
+            ):
+                continue
+            stored.append(Output(f"{lang}/{output.name}", output.media_type, output.data))
+    return stored
+
+
+def progress_note(done: int, total: int) -> str:
+    """The render note while languages are rendered (``languages 1/3``), read by the staff
+    page (``progress``)."""
+    return f"languages {done}/{total}"
+
+
+def progress(note: str) -> tuple[int, int] | None:
+    """(languages rendered, languages to render) from a render note, None for another note."""
+    parts = note.removeprefix("languages ").split("/") if note.startswith("languages ") else []
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return int(parts[0]), int(parts[1])
+    return None
+
+
 def render_version(version_id: int) -> RenderStatus:
-    """The rendering job: render and store the outputs of a published version whose outputs
-    are due (pending or failed). Commits its own units of work. Returns the render status."""
+    """The rendering job: render the outputs of a published version whose outputs are due
+    (pending or failed, or stored in fewer languages than there are now) in each language
+    still missing, one after another (the progress is stored after each, for the staff page),
+    then store them all in one transaction, or none on an error. Commits its own units of
+    work. Returns the render status."""
     with unit_of_work():
         version = db.session.get(BriefVersion, version_id)
-        if version is None or not services.begin_rendering(version, note="rendering"):
-            return version.render_status if version is not None else RenderStatus.none
-    version = db.session.get(BriefVersion, version_id)
-    lang = current_app.config["BABEL_DEFAULT_LOCALE"]
+        if version is None:
+            return RenderStatus.none
+        languages = services.missing_languages(version)
+        total = len(languages)
+        if not services.begin_rendering(version, note=progress_note(0, total)):
+            return version.render_status
+        # a version stored before in fewer languages: its stored root files stay as they are
+        root = [
+            Output(a.name, a.media_type, a.data)
+            for a in version.artefacts
+            if a.name.split("/", 1)[0] not in LANGUAGES
+        ]
     try:
-        outputs = render_outputs(version, lang=lang)
-        end_reads()
+        by_language = [(render_languages()[0], root)] if root else []
+        for done, lang in enumerate(languages):
+            if done:
+                with unit_of_work():
+                    version = db.session.get(BriefVersion, version_id)
+                    services.rendering_progress(version, progress_note(done, total))
+            version = db.session.get(BriefVersion, version_id)
+            by_language.append((lang, render_outputs(version, lang=lang)))
+            end_reads()
+        outputs = stored_names(by_language)[len(root) :]
         with unit_of_work():
             version = db.session.get(BriefVersion, version_id)
             services.store_outputs(version, outputs)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import or_, select, update
 
 from app.audit.services import record
@@ -35,6 +36,7 @@ from app.briefs.models import (
     RenderStatus,
 )
 from app.briefs.queries import Selection
+from app.briefs.render import LANGUAGES as BRIEF_LANGUAGES
 from app.briefs.snapshot import assemble_content, figure_keys
 from app.consultations.models import Consultation, ConsultationStatus, RoundStatus
 from app.database import utcnow
@@ -581,15 +583,33 @@ class Output:
 STALE_RENDER = timedelta(minutes=15)
 
 
+def render_languages() -> tuple[str, ...]:
+    """The languages a published version is rendered in: the default one (stored at the
+    root) first, then every other configured language briefs can be rendered in."""
+    cfg = current_app.config
+    default = cfg["BABEL_DEFAULT_LOCALE"]
+    others = [lang for lang in cfg["LANGUAGES"] if lang != default and lang in BRIEF_LANGUAGES]
+    return (default, *others)
+
+
+def missing_languages(version: BriefVersion) -> tuple[str, ...]:
+    """The languages a version's outputs are still to be stored in: all of them before its
+    first render; those that came after it for a version stored in fewer languages."""
+    stored = version.languages
+    return tuple(lang for lang in render_languages() if lang not in stored)
+
+
 def render_due(version: BriefVersion, *, as_of: datetime | None = None) -> bool:
-    """Whether the outputs of a published version may be rendered (again): none stored, and
-    no render running (or one that started ``STALE_RENDER`` ago and never finished)."""
-    if not version.is_published or version.artefacts:
+    """Whether the outputs of a published version may be rendered (again): not stored in
+    every language yet, and no render running (or one that started ``STALE_RENDER`` ago and
+    never finished)."""
+    if not version.is_published or not missing_languages(version):
         return False
     if version.render_status is RenderStatus.rendering:
         started = version.render_started_at
         return started is None or (as_of or utcnow()) - started > STALE_RENDER
-    return version.render_status is not RenderStatus.ready
+    # a version stored in fewer languages than there are now is ready, and due
+    return bool(version.artefacts) or version.render_status is not RenderStatus.ready
 
 
 def begin_rendering(
@@ -605,13 +625,29 @@ def begin_rendering(
     return True
 
 
+def rendering_progress(version: BriefVersion, note: str) -> None:
+    """Record how far a running render is (``note``, shown on the staff page). Nothing
+    changes unless the version is being rendered. Flushes."""
+    if version.render_status is RenderStatus.rendering:
+        version.render_note = note[:500]
+        db.session.flush()
+
+
 def store_outputs(
     version: BriefVersion, outputs: Iterable[Output], *, as_of: datetime | None = None
 ) -> list[BriefArtefact]:
     """Store the rendered outputs of a published version, once: refused when some are
-    stored already. Flushes; audited (``brief-rendered``, with each file's SHA-256)."""
+    stored already, except for the files of languages it is not stored in yet (under
+    ``<lang>/``), which are added beside them. Flushes; audited (``brief-rendered``, with
+    each added file's SHA-256)."""
+    outputs = list(outputs)
     if version.artefacts:
-        raise BriefStateError(N_("the stored outputs of a published brief never change"))
+        missing = tuple(f"{lang}/" for lang in missing_languages(version))
+        stored_names = {a.name for a in version.artefacts}
+        if not outputs or any(
+            o.name in stored_names or not o.name.startswith(missing) for o in outputs
+        ):
+            raise BriefStateError(N_("the stored outputs of a published brief never change"))
     now = as_of or utcnow()
     stored = []
     for output in outputs:

@@ -16,6 +16,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -23,14 +24,15 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale, gettext
+from flask_babel import force_locale, get_locale, gettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 
 from app.auth.models import Role
 from app.auth.policy import Act, decide, public, staff
 from app.auth.policy import Decision as PolicyDecision
-from app.briefs import services, words
+from app.briefs import mailing, services, words
 from app.briefs.diff import diff_contents
 from app.briefs.forms import (
     CHANGE_CLASS_LABELS,
@@ -43,14 +45,20 @@ from app.briefs.forms import (
     ReturnForm,
     narrative_form,
 )
-from app.briefs.models import NARRATIVE_FIELDS, BriefStatus, BriefVersion, RenderStatus
+from app.briefs.models import (
+    NARRATIVE_FIELDS,
+    BriefComment,
+    BriefStatus,
+    BriefVersion,
+    RenderStatus,
+)
 from app.briefs.render import diff_html, preview_context
-from app.briefs.rendering import render_outputs, start_rendering
+from app.briefs.rendering import progress, render_outputs, start_rendering
 from app.briefs.snapshot import content_of, figure_keys, typed
 from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
-from app.formatting import N_
-from app.i18n import problem_message, refusal_text
+from app.formatting import N_, date_text, language_name, word_list
+from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
 from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("briefs", __name__)
@@ -110,6 +118,11 @@ def _brief_words():
     return {
         "brief_status": status_label,
         "render_label": render_label,
+        "render_progress": render_progress,
+        "brief_files": brief_files,
+        "written_in": written_in,
+        "long_date": date_text,
+        "language_name": language_name,
         "change_class_label": lambda c: str(CHANGE_CLASS_LABELS[c]) if c else "",
         "narrative_labels": NARRATIVE_LABELS,
         "narrative_fields": NARRATIVE_FIELDS,
@@ -295,6 +308,10 @@ def version(brief_id: int, number: int):
         return_form=ReturnForm(),
         action_form=ActionForm(),
         render_due=services.render_due(v),
+        stored_languages=word_list([language_name(code) for code in v.languages]),
+        missing_languages=word_list(
+            [language_name(code) for code in services.missing_languages(v)]
+        ),
     )
 
 
@@ -370,12 +387,16 @@ def _refusal(v: BriefVersion) -> DomainError:
     raise AssertionError("a draft can be edited")  # pragma: no cover
 
 
-def _transition(brief_id: int, number: int, action, done: str):
+def _transition(brief_id: int, number: int, action, done: str, event=None):
+    """Run ``action`` on the version in one unit of work; with ``event``, tell the
+    secretariat by e-mail once it has committed (``app.briefs.mailing``)."""
     user = _user()
     v = services.get_version_for(user, brief_id, number, Act.view)
     try:
-        with unit_of_work():
-            action(v, user)
+        with unit_of_work() as work:
+            result = action(v, user)
+            if event is not None:
+                _tell_after(work, v, event, user, result)
     except (NotFound, NotAllowed):
         raise  # answered 404 / 403 by the error handler
     except DomainError as exc:
@@ -383,6 +404,27 @@ def _transition(brief_id: int, number: int, action, done: str):
     else:
         flash(done, "info")
     return _back_to(v)
+
+
+def _tell_after(work, v: BriefVersion, event, user, note=None) -> None:
+    """Build the e-mails about ``event`` now (in the unit), send them after the commit, and
+    say on the next page who could not be told."""
+    outgoing = mailing.prepare(
+        v, event, by=user, note=note if isinstance(note, BriefComment) else None
+    )
+
+    def send() -> None:
+        problems = mailing.deliver(outgoing)
+        if problems:
+            flash(
+                _(
+                    "The secretariat could not be told by e-mail: %(problems)s",
+                    problems="; ".join(problems),
+                ),
+                "error",
+            )
+
+    work.after_commit(send)
 
 
 @bp.route(VERSION + "/submit", methods=["POST"])
@@ -424,7 +466,8 @@ def return_to_author(brief_id: int, number: int):
         brief_id,
         number,
         lambda v, user: services.return_to_author(v, form.text.data, by=user),
-        _("The version is returned to its author as a draft."),
+        _("The version is returned to its author as a draft; the secretariat is told by e-mail."),
+        mailing.Event.returned,
     )
 
 
@@ -438,6 +481,7 @@ def approve(brief_id: int, number: int):
         number,
         lambda v, user: services.approve(v, by=user),
         _("The version is approved; a publisher can now publish it."),
+        mailing.Event.approved,
     )
 
 
@@ -454,6 +498,7 @@ def publish(brief_id: int, number: int):
         try:
             with unit_of_work() as work:
                 services.publish(v, by=user, expected_edit_version=form.edit_version.data)
+                _tell_after(work, v, mailing.Event.published, user)
                 version_id = v.id
                 work.after_commit(lambda: start_rendering(version_id))
         except (NotFound, NotAllowed):
@@ -604,37 +649,146 @@ def diff(brief_id: int):
 # ----------------------------------------------------------------------------- public
 
 
+def brief_files(v: BriefVersion, lang: str | None) -> list[tuple[str, str]]:
+    """(name, address) of the downloads of a published version in ``lang`` (its default
+    language when it is not stored in ``lang``): the files at the top of the version, each
+    language's under ``<lang>/``."""
+    languages = v.languages
+    if not languages:
+        return []
+    lang = lang if lang in languages else languages[0]
+    prefix = "" if lang == languages[0] else f"{lang}/"
+    return [
+        (
+            a.name,
+            url_for(".published_file", brief_id=v.brief_id, number=v.number, name=prefix + a.name),
+        )
+        for a in v.artefacts
+        if "/" not in a.name and v.artefact(a.name, lang) is not None
+    ]
+
+
+def language_links(v: BriefVersion, lang: str) -> list[tuple[str, str, str, bool]]:
+    """(code, name in its own language, address, is the page's language) of each language a
+    published version is stored in, for the switch on its page."""
+    return [
+        (
+            code,
+            LANGUAGE_NAMES.get(code, code),
+            url_for(".published_page", brief_id=v.brief_id, number=v.number, lang=code),
+            code == lang,
+        )
+        for code in v.languages
+    ]
+
+
+def written_in(v: BriefVersion) -> str:
+    """The language the secretariat wrote a version's texts in (its notes, its change note):
+    the first language of its consultation, as its content records it."""
+    header = (v.content or {}).get("header") or {}
+    languages = header.get("languages") or [current_app.config["BABEL_DEFAULT_LOCALE"]]
+    return str(languages[0])
+
+
+def render_progress(v: BriefVersion) -> str:
+    """What the renderer of a version is doing, for staff ("rendering 2 of 3 languages")."""
+    found = progress(v.render_note or "") if v.render_status is RenderStatus.rendering else None
+    if found is None:
+        return render_label(v.render_status)
+    done, total = found
+    return _("rendering %(n)s of %(total)s languages", n=min(done + 1, total), total=total)
+
+
+def _after(pattern: str, insert: str, html: str) -> tuple[str, bool]:
+    """``html`` with ``insert`` after the first match of ``pattern``; whether it matched."""
+    html, found = re.subn(pattern, lambda m: m.group(0) + insert, html, count=1, flags=re.S)
+    return html, bool(found)
+
+
+def _before(pattern: str, insert: str, html: str) -> tuple[str, bool]:
+    html, found = re.subn(pattern, lambda m: insert + m.group(0), html, count=1, flags=re.S)
+    return html, bool(found)
+
+
+def _with_notice(html: str, notice: str, switch: str, alternates: str) -> str:
+    """A stored brief page with what happened to it since (``notice``) at the top of its main
+    content, below the brief's title; the language ``switch`` at the end of its header; the
+    other languages named in its head."""
+    html, _found = _before(r"</head>", alternates, html)
+    html, in_header = _before(r"</header>", switch, html)
+    if not in_header:
+        notice = switch + notice
+    for pattern in (r"<main\b[^>]*>.*?</h1>", r"<main\b[^>]*>", r"<body\b[^>]*>"):
+        html, found = _after(pattern, notice, html)
+        if found:
+            return html
+    return notice + html
+
+
 @bp.route("/briefs/<int:brief_id>/v/<int:number>")
 @public
 def published_page(brief_id: int, number: int):
-    """The permanent address of a published version: its stored page with, above it, what
-    has happened since (superseded, corrected) and its files; while the files are being
-    rendered, a page saying so."""
+    """The permanent address of a published version: its stored page in the reader's
+    language (``?lang=de``, else the interface language: ``app.i18n.select_locale``), with
+    at the top of its content what has happened since (superseded, corrected) and its files
+    in that language, and links to its other languages; the default language, saying so,
+    when the version is not stored in the reader's. While the files are being rendered, a
+    page saying so."""
     v = services.published_version(brief_id, number)
     context = {
         "v": v,
         "brief": v.brief,
         "successor": services.successor(v),
         "errata": services.errata(v.brief),
+        "files": [],
     }
-    stored = v.artefact("brief.html")
-    if stored is None:
+    reader = str(get_locale())
+    languages = v.languages
+    if not languages:
         return render_template("briefs/public.html", **context)
-    banner = render_template("briefs/_notice.html", standalone=True, **context)
-    html = _nonced(stored.data.decode("utf-8"))
-    html, found = re.subn(r"(<body[^>]*>)", lambda m: m.group(1) + banner, html, count=1)
-    if not found:
-        html = banner + html
-    return _serve("brief.html", "text/html; charset=utf-8", html.encode("utf-8"), inline=True)
+    lang = reader if reader in languages else languages[0]
+    stored = v.artefact("brief.html", lang)
+    only_in = None
+    if lang != reader:
+        names = [language_name(code, locale=reader) for code in languages]
+        only_in = _(
+            "This brief is available only in %(languages)s.",
+            languages=word_list(names, style="or", locale=reader),
+        )
+    links = language_links(v, lang)
+    with force_locale(lang):
+        notice = render_template(
+            "briefs/_notice.html",
+            standalone=True,
+            page_lang=lang,
+            only_in=only_in,
+            reader_lang=reader,
+            **{**context, "files": brief_files(v, lang)},
+        )
+        switch = render_template("briefs/_languages.html", links=links)
+    base = current_app.config["BASE_URL"].rstrip("/")
+    alternates = "".join(
+        f'<link rel="alternate" hreflang="{code}" href="{escape(base + url)}">'
+        for code, _n, url, _c in links
+    )
+    html = _with_notice(_nonced(stored.data.decode("utf-8")), notice, switch, alternates)
+    response = _serve("brief.html", "text/html; charset=utf-8", html.encode("utf-8"), inline=True)
+    response.headers["Content-Language"] = lang
+    response.vary.update(("Accept-Language", "Cookie"))
+    return response
 
 
 @bp.route("/briefs/<int:brief_id>/v/<int:number>/<path:name>")
 @public
 def published_file(brief_id: int, number: int, name: str):
-    """A stored output of a published version, exactly as stored (a download); drafts and
-    unknown files are 404 for everyone."""
+    """A stored output of a published version, exactly as stored (a download): ``brief.pdf``
+    in the default language, ``de/brief.pdf`` in another; drafts and unknown files are 404
+    for everyone."""
     v = services.published_version(brief_id, number)
     stored = v.artefact(name)
+    lang, _slash, rest = name.partition("/")
+    if stored is None and rest and lang in current_app.config["LANGUAGES"]:
+        stored = v.artefact(rest, lang)
     if stored is None:
         raise NotFound(N_("no such brief version"))
     return _serve(stored.name, stored.media_type, stored.data)

@@ -98,3 +98,18 @@ def test_lists_are_joined_as_the_locale_writes_them():
     assert f.word_list(["Greek", "French", "Polish"], style="or") == "Greek, French, or Polish"
     assert f.word_list(["4", "9"], locale="de") == "4 und 9"
     assert f.word_list(["English"]) == "English"
+
+
+def test_a_date_reads_one_way_per_language_a_datetime_as_its_utc_day():
+    from datetime import UTC, date, datetime, timedelta, timezone
+
+    day = date(2026, 3, 5)
+    assert f.date_text(day, locale="en") == "March 5, 2026"
+    assert f.date_text(day, locale="de") == "5. März 2026"
+    assert f.date_text(day, locale="fr") == "5 mars 2026"
+    late = datetime(2026, 3, 5, 23, 30, tzinfo=UTC)
+    assert f.date_text(late, locale="de") == "5. März 2026"
+    # 00:30 in Berlin on the 6th is still the 5th in UTC
+    berlin = late.astimezone(timezone(timedelta(hours=1)))
+    assert f.date_text(berlin, locale="de") == "5. März 2026"
+    assert f.date_text(None) == f.MISSING
