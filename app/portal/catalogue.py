@@ -20,6 +20,7 @@ be found somewhere in the brief; the result says where ("why it matched").
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import threading
@@ -342,7 +343,34 @@ def _current_rows() -> list[Any]:
     )
 
 
-def _records(rows: list[Any]) -> list[_Record]:
+@dataclass(frozen=True)
+class Snapshot:
+    """The versions published now, as one query found them: what a page is made of and
+    what its validators (ETag, Last-Modified) rest on."""
+
+    rows: tuple[Any, ...]
+
+    @property
+    def key(self) -> str:
+        """Changes whenever a version is published (or superseded, which comes with one)."""
+        text = ";".join(
+            f"{r.id}@{r.published_at.isoformat() if r.published_at else ''}" for r in self.rows
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+    @property
+    def last_modified(self) -> datetime | None:
+        dates = [r.published_at for r in self.rows if r.published_at is not None]
+        return max(dates) if dates else None
+
+
+def snapshot() -> Snapshot:
+    """The versions published now (one query)."""
+    return Snapshot(tuple(_current_rows()))
+
+
+def _records(snap: Snapshot | None = None) -> list[_Record]:
+    rows = list((snap or snapshot()).rows)
     index = _index(current_app._get_current_object())
     keys = [(row.id, row.published_at) for row in rows]
     missing = [row for row, key in zip(rows, keys, strict=True) if key not in index.records]
@@ -369,24 +397,24 @@ def _records(rows: list[Any]) -> list[_Record]:
     return [index.records[key] for key in keys if key in index.records]
 
 
-def current_entries() -> list[Entry]:
+def current_entries(snap: Snapshot | None = None) -> list[Entry]:
     """Every brief's current published version, most recently published first."""
-    return [r.entry for r in _records(_current_rows())]
+    return [r.entry for r in _records(snap)]
 
 
-def latest(limit: int = 5) -> list[Entry]:
+def latest(limit: int = 5, snap: Snapshot | None = None) -> list[Entry]:
     """The most recently published briefs."""
-    return current_entries()[:limit]
+    return current_entries(snap)[:limit]
 
 
-def summaries(brief_ids: Iterable[int]) -> dict[int, tuple[Entry, Summary]]:
+def summaries(
+    brief_ids: Iterable[int], snap: Snapshot | None = None
+) -> dict[int, tuple[Entry, Summary]]:
     """Entry and comparison summary of each of ``brief_ids`` that has a published version
     now; an id without one is missing from the answer."""
     wanted = set(brief_ids)
     return {
-        r.entry.brief_id: (r.entry, r.summary)
-        for r in _records(_current_rows())
-        if r.entry.brief_id in wanted
+        r.entry.brief_id: (r.entry, r.summary) for r in _records(snap) if r.entry.brief_id in wanted
     }
 
 
@@ -457,8 +485,11 @@ def _code_or_text(
             or (suffix and code.endswith("/" + wanted))
         ):
             return Match(fields_[0], label)
-    best = _first((t for t in record.texts if t.field in fields_ and wanted in t.norm), lang)
-    return Match(best.field, best.text, best.lang) if best else None
+    for name in fields_:  # in the order given: the shortest, plainest labels first
+        best = _first((t for t in record.texts if t.field == name and wanted in t.norm), lang)
+        if best is not None:
+            return Match(best.field, best.text, best.lang)
+    return None
 
 
 def _matches(record: _Record, query: Query, words: list[str], lang: str | None):
@@ -488,7 +519,7 @@ def _matches(record: _Record, query: Query, words: list[str], lang: str | None):
             record,
             query.skill,
             record.skill_uris,
-            ("skill", "theme"),
+            ("theme", "skill"),
             lang,
             prefix=False,
             suffix=True,
@@ -546,6 +577,7 @@ def search(
     per_page: int | str = 20,
     *,
     display_lang: str | None = None,
+    snap: Snapshot | None = None,
 ) -> Page:
     """Current published briefs answering every criterion given, best match first (then the
     most recently published), one page of them, each saying why it matched.
@@ -556,7 +588,8 @@ def search(
     occupation code (ISCO "7126", a group "71", or the forecast's own) or words of its name;
     ``skill``: an ESCO skill address (or its last part) or words of a skill's label;
     ``geography``: a code ("EU", "DE"); ``year``: year of publication; ``lang``: a language
-    the brief is given in. ``display_lang``: the language in which a matched text is shown
+    the brief is given in. ``snap``: the published versions as already read (else read
+    now). ``display_lang``: the language in which a matched text is shown
     when it is found in several. Raises InvalidInput naming ``page``, ``per_page`` or
     ``year`` when one is not a whole number in range. Reads only."""
     page_n = _int("page", page, low=1)
@@ -573,7 +606,7 @@ def search(
     )
     words = _words(query.q or "")
     found: list[tuple[int, Entry]] = []
-    for position, record in enumerate(_records(_current_rows())):
+    for position, record in enumerate(_records(snap)):
         matches = _matches(record, query, words, display_lang or query.lang)
         if matches is None:
             continue
@@ -589,10 +622,10 @@ def search(
     )
 
 
-def facets() -> dict[str, list[Any]]:
+def facets(snap: Snapshot | None = None) -> dict[str, list[Any]]:
     """The values the filters can take now: sectors (code, label, number of briefs),
     geographies (code, label), years and languages of the published briefs."""
-    entries = current_entries()
+    entries = current_entries(snap)
     sectors: dict[str, list[Any]] = {}
     geographies: dict[str, str] = {}
     for e in entries:
