@@ -89,7 +89,12 @@ def conditional(
             return response
     response.set_etag(etag)
     response.last_modified = last_modified
-    response.cache_control.public = True
+    if session.modified:
+        # The answer sets the session cookie (a language chosen with ``?lang=``): a shared
+        # cache must not hand that cookie to others; the browser may still keep the page.
+        response.cache_control.private = True
+    else:
+        response.cache_control.public = True
     response.cache_control.max_age = max_age
     response.vary.update(("Accept-Language", "Cookie"))
     return response

@@ -666,11 +666,23 @@ class Event:
     sector_codes: tuple[str, ...] = ()
 
 
-def events(*, sector: str | None = None, limit: int = 50) -> list[Event]:
+def events(
+    *, sector: str | None = None, limit: int = 50, snap: Snapshot | None = None
+) -> list[Event]:
     """Publications of versions (each new and each superseding version), newest first; of
-    the briefs on ``sector`` only, when given (a code, as in ``search``)."""
+    the briefs on ``sector`` only, when given (a code, as in ``search``). A brief is on the
+    sectors of its current version. Reads the versions' dates and notes, not their content."""
+    codes_of = {r.entry.brief_id: r.entry.sector_codes for r in _records(snap)}
     rows = db.session.execute(
-        select(BriefVersion, Brief.title)
+        select(
+            BriefVersion.brief_id,
+            BriefVersion.number,
+            BriefVersion.status,
+            BriefVersion.published_at,
+            BriefVersion.change_note,
+            BriefVersion.change_class,
+            Brief.title,
+        )
         .join(Brief, Brief.id == BriefVersion.brief_id)
         .where(BriefVersion.status.in_([BriefStatus.published, BriefStatus.superseded]))
         .where(BriefVersion.published_at.is_not(None))
@@ -678,23 +690,19 @@ def events(*, sector: str | None = None, limit: int = 50) -> list[Event]:
     ).all()
     wanted = normalized(sector) if sector else None
     out: list[Event] = []
-    for version, title in rows:
-        codes: tuple[str, ...] = ()
-        content = version.content or {}
-        for c in (content.get("header") or {}).get("sector_codes") or ():
-            codes += (str(c.get("code") or ""), *(str(m) for m in c.get("maps_to") or ()))
-        codes = tuple(dict.fromkeys(c for c in codes if c))
+    for row in rows:
+        codes = codes_of.get(row.brief_id, ())
         if wanted and wanted not in {normalized(c) for c in codes}:
             continue
         out.append(
             Event(
-                brief_id=version.brief_id,
-                number=version.number,
-                title=title,
-                published_at=version.published_at,
-                change_note=version.change_note,
-                change_class=version.change_class.value if version.change_class else None,
-                current=version.status is BriefStatus.published,
+                brief_id=row.brief_id,
+                number=row.number,
+                title=row.title,
+                published_at=row.published_at,
+                change_note=row.change_note,
+                change_class=row.change_class.value if row.change_class else None,
+                current=row.status is BriefStatus.published,
                 sector_codes=codes,
             )
         )

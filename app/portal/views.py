@@ -65,12 +65,6 @@ ATOM = "http://www.w3.org/2005/Atom"
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
-def stored(version, name: str):
-    """The stored rendering ``name`` of a published version (one place, so that renderings
-    per language can be chosen here once they exist)."""
-    return version.artefact(name)
-
-
 @bp.app_context_processor
 def _portal_words() -> dict[str, Any]:
     lang = str(get_locale())
@@ -342,7 +336,7 @@ def feed():
 
     def make():
         data = _atom(
-            catalogue.events(),
+            catalogue.events(snap=snap),
             title=_("SkillsDelphi: sector briefs"),
             self_url=url_for(".feed", _external=True),
             page_url=url_for("main.index", _external=True),
@@ -359,7 +353,7 @@ def sector_feed(code: str):
     snap = catalogue.snapshot()
 
     def make():
-        events = catalogue.events(sector=code)
+        events = catalogue.events(sector=code, snap=snap)
         if not events:
             raise NotFound(N_("no published brief is on this sector"))
         data = _atom(
@@ -399,7 +393,7 @@ def sitemap():
             add(url_for(endpoint, _external=True))
         for code, _label, _n in catalogue.facets(snap)["sectors"]:
             add(url_for(".sector", code=code, _external=True))
-        for event in catalogue.events(limit=100_000):
+        for event in catalogue.events(limit=100_000, snap=snap):
             add(
                 url_for(
                     "briefs.published_page",

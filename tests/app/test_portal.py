@@ -369,6 +369,21 @@ def test_a_new_publication_changes_the_validators(make_demo_app):
     assert client.get("/search?lang=de").headers["ETag"] != fresh.headers["ETag"]
 
 
+def test_a_page_that_sets_the_language_cookie_is_not_for_shared_caches(make_demo_app):
+    app = make_demo_app()
+    client = app.test_client()
+    chosen = client.get("/search?lang=de")
+    assert "Set-Cookie" in chosen.headers
+    assert "private" in chosen.headers["Cache-Control"]
+    assert "public" not in chosen.headers["Cache-Control"]
+    # without a cookie, the browser's preference chooses the language: nothing is set
+    fresh = app.test_client().get("/search", headers={"Accept-Language": "de"})
+    assert '<html lang="de">' in fresh.get_data(as_text=True)
+    assert "Set-Cookie" not in fresh.headers
+    assert "public" in fresh.headers["Cache-Control"]
+    assert "Accept-Language" in fresh.headers["Vary"]
+
+
 def test_pages_for_signed_in_staff_are_not_cached(make_demo_app):
     app = make_demo_app()
     client = app.test_client()
