@@ -50,8 +50,11 @@ def _signed_in() -> bool:
 
 
 def _not_modified(etag: str, last_modified: datetime | None) -> bool:
-    if request.if_none_match:
-        return request.if_none_match.contains(etag)
+    tags = request.if_none_match
+    if tags:
+        # weak comparison (RFC 9110 13.1.2): a proxy that compresses may weaken the tag;
+        # "*" asks whether anything exists, which a page made on request cannot promise
+        return not tags.star_tag and tags.contains_weak(etag)
     since = request.if_modified_since
     if since is not None and last_modified is not None:
         return last_modified.replace(microsecond=0) <= since

@@ -474,6 +474,7 @@ def _code_or_text(
     *,
     prefix: bool,
     suffix: bool = False,
+    code_field: str | None = None,
 ) -> Match | None:
     """A filter by code (an exact code, a code starting with it for hierarchical codes, an
     address ending with it) or else by a word of the label."""
@@ -484,7 +485,7 @@ def _code_or_text(
             or (prefix and code.startswith(wanted))
             or (suffix and code.endswith("/" + wanted))
         ):
-            return Match(fields_[0], label)
+            return Match(code_field or fields_[0], label)
     for name in fields_:  # in the order given: the shortest, plainest labels first
         best = _first((t for t in record.texts if t.field == name and wanted in t.norm), lang)
         if best is not None:
@@ -523,6 +524,7 @@ def _matches(record: _Record, query: Query, words: list[str], lang: str | None):
             lang,
             prefix=False,
             suffix=True,
+            code_field="skill",
         )
         if hit is None:
             return None

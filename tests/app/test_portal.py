@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, event, select
 
 from app.briefs.models import Brief, BriefStatus, BriefVersion
+from app.errors import InvalidInput
 from app.extensions import db
 from app.portal import catalogue
 from tests.app.factories import sign_in
@@ -213,6 +214,35 @@ def test_a_newly_published_version_replaces_the_old_one_in_the_catalogue(make_de
         assert catalogue.search(q="construction").total == 1
 
 
+def test_catalogue_entries_carry_what_the_api_lists(make_demo_app):
+    app = make_demo_app()
+    brief_id, number = _demo(app)
+    with app.test_request_context():
+        page = catalogue.search(skill="S5", per_page=5)
+        document = page.entries[0].to_json()
+    assert document["id"] == brief_id and document["version"] == number
+    assert document["sector"] == {
+        "classification": "NACE Rev. 2",
+        "code": "F",
+        "label": "Construction",
+    }
+    assert document["geography"] == "EU" and document["languages"] == ["en", "de", "fr"]
+    assert document["published_at"].startswith(str(datetime.now(UTC).year))
+    assert document["matched"][0]["field"] == "skill"
+    assert (page.page, page.per_page, page.total, page.pages) == (1, 5, 1, 1)
+    with app.test_request_context(), pytest.raises(InvalidInput) as refused:
+        catalogue.search(per_page=500)
+    assert refused.value.problems[0].field == "per_page"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Wärme-Pumpe", "warme-pumpe"), ("  CAFÉ\u00a0crème ", "cafe creme"), ("Straße", "strasse")],
+)
+def test_matching_ignores_case_accents_and_spacing(text, expected):
+    assert catalogue.normalized(text) == expected
+
+
 # ----------------------------------------------------------------------------- drafts
 
 
@@ -356,6 +386,14 @@ def test_public_pages_answer_304_on_revalidation(make_demo_app, url):
     assert again.status_code == 304 and again.data == b""
     assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
     assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get(url, headers={"If-None-Match": "W/" + etag}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": "*"}).status_code == 200
+
+
+def test_revalidating_a_page_that_does_not_exist_is_still_404(make_demo_app):
+    client = make_demo_app().test_client()
+    assert client.get("/sectors/Q", headers={"If-None-Match": "*"}).status_code == 404
+    assert client.get("/sectors/Q", headers={"If-None-Match": '"x"'}).status_code == 404
 
 
 def test_a_new_publication_changes_the_validators(make_demo_app):
