@@ -43,6 +43,7 @@ from app.briefs.content import (
 )
 from app.briefs.models import Brief, BriefStatus, BriefVersion
 from app.briefs.snapshot import content_of
+from app.classifications.models import Sector as ClassifiedSector
 from app.errors import InvalidInput
 from app.extensions import db
 from app.formatting import N_
@@ -124,6 +125,12 @@ class Entry:
     outlook: str | None = None
     summary: str = ""
     matched: tuple[Match, ...] = ()
+    #: The sector's name by language, where the classification gives it ({"de": ...}).
+    sector_labels: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def sector_label(self, lang: str | None) -> str:
+        """The sector's name in ``lang`` when known, else as the brief names it."""
+        return (self.sector_labels.get(lang) if lang else None) or self.sector.label
 
     @property
     def year(self) -> int | None:
@@ -212,9 +219,12 @@ def _multilingual(name: str, texts: dict[str, str] | None) -> list[_Text]:
     ]
 
 
-def _record(row: Any, content: BriefContent | None) -> _Record:
+def _record(
+    row: Any, content: BriefContent | None, nace: dict[str, dict[str, str]] | None = None
+) -> _Record:
     """The index record of a published version (``row``: its id, brief id, number, date and
-    the brief's title) from its content."""
+    the brief's title) from its content; ``nace``: names of NACE sectors by code and
+    language."""
     if content is None:
         entry = Entry(
             brief_id=row.brief_id,
@@ -246,6 +256,7 @@ def _record(row: Any, content: BriefContent | None) -> _Record:
         version=row.number,
         title=row.title or header.title,
         sector=Sector(sector["classification"], sector["code"], sector["label"] or ""),
+        sector_labels=dict((nace or {}).get(sector["code"] or "", {})),
         sector_codes=tuple(codes),
         geography=header.geography,
         geography_label=header.geography_label,
@@ -260,6 +271,8 @@ def _record(row: Any, content: BriefContent | None) -> _Record:
         if title:
             texts.append(_Text("title", normalized(title), title, default))
     texts.append(_Text("sector", normalized(header.sector_label), header.sector_label, default))
+    for code in codes:
+        texts.extend(_multilingual("sector", (nace or {}).get(code)))
     for c in header.sector_codes:
         if c.label:
             texts.append(_Text("sector", normalized(c.label), c.label, default))
@@ -369,6 +382,28 @@ def snapshot() -> Snapshot:
     return Snapshot(tuple(_current_rows()))
 
 
+def _nace_labels(versions: Iterable[BriefVersion]) -> dict[str, dict[str, str]]:
+    """Names by language of the NACE sectors ``versions`` are on (one query)."""
+    codes: set[str] = set()
+    for v in versions:
+        for c in ((v.content or {}).get("header") or {}).get("sector_codes") or ():
+            if str(c.get("classification") or "").upper().startswith("NACE"):
+                codes.add(str(c.get("code") or ""))
+            if str(c.get("maps_to_classification") or "").upper().startswith("NACE"):
+                codes.update(str(m) for m in c.get("maps_to") or ())
+    codes.discard("")
+    if not codes:
+        return {}
+    return {
+        s.code: {k: v for k, v in (s.labels or {}).items() if v}
+        for s in db.session.scalars(
+            select(ClassifiedSector).where(
+                ClassifiedSector.classification == "nace-rev2", ClassifiedSector.code.in_(codes)
+            )
+        )
+    }
+
+
 def _records(snap: Snapshot | None = None) -> list[_Record]:
     rows = list((snap or snapshot()).rows)
     index = _index(current_app._get_current_object())
@@ -381,6 +416,7 @@ def _records(snap: Snapshot | None = None) -> list[_Record]:
                 select(BriefVersion).where(BriefVersion.id.in_([row.id for row in missing]))
             )
         }
+        nace = _nace_labels(versions.values())
         built = {}
         for row in missing:
             version = versions.get(row.id)
@@ -388,7 +424,7 @@ def _records(snap: Snapshot | None = None) -> list[_Record]:
                 content = content_of(version) if version is not None else None
             except ValueError:  # a stored shape this version cannot read: list it by title
                 content = None
-            built[(row.id, row.published_at)] = _record(row, content)
+            built[(row.id, row.published_at)] = _record(row, content, nace)
         with index.lock:
             index.records.update(built)
             wanted = set(keys)
@@ -624,15 +660,16 @@ def search(
     )
 
 
-def facets(snap: Snapshot | None = None) -> dict[str, list[Any]]:
-    """The values the filters can take now: sectors (code, label, number of briefs),
-    geographies (code, label), years and languages of the published briefs."""
+def facets(snap: Snapshot | None = None, *, lang: str | None = None) -> dict[str, list[Any]]:
+    """The values the filters can take now: sectors (code, label in ``lang`` where known,
+    number of briefs), geographies (code, label), years and languages of the published
+    briefs."""
     entries = current_entries(snap)
     sectors: dict[str, list[Any]] = {}
     geographies: dict[str, str] = {}
     for e in entries:
         if e.sector.code:
-            sectors.setdefault(e.sector.code, [e.sector.code, e.sector.label, 0])[2] += 1
+            sectors.setdefault(e.sector.code, [e.sector.code, e.sector_label(lang), 0])[2] += 1
         if e.geography:
             geographies.setdefault(e.geography, e.geography_label or e.geography)
     return {

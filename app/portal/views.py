@@ -140,7 +140,7 @@ def search():
             asked=asked,
             results=results,
             problems=problems,
-            facets=catalogue.facets(snap),
+            facets=catalogue.facets(snap, lang=str(get_locale())),
             page_args=_page_args,
         ), (422 if problems else 200)
 
@@ -157,7 +157,9 @@ def sectors():
     return conditional(
         (snap.key,),
         snap.last_modified,
-        lambda: render_template("portal/sectors.html", facets=catalogue.facets(snap)),
+        lambda: render_template(
+            "portal/sectors.html", facets=catalogue.facets(snap, lang=str(get_locale()))
+        ),
     )
 
 
@@ -179,7 +181,9 @@ def sector(code: str):
         )
         if not results.total:
             raise NotFound(N_("no published brief is on this sector"))
-        label = next((e.sector.label for e in results.entries if e.sector.code), code)
+        label = next(
+            (e.sector_label(str(get_locale())) for e in results.entries if e.sector.code), code
+        )
         return render_template("portal/sector.html", code=code, label=label, results=results)
 
     return conditional((snap.key,), snap.last_modified, make)
@@ -391,7 +395,7 @@ def sitemap():
             ".compare",
         ):
             add(url_for(endpoint, _external=True))
-        for code, _label, _n in catalogue.facets(snap)["sectors"]:
+        for code, _label, _n in catalogue.facets(snap, lang=str(get_locale()))["sectors"]:
             add(url_for(".sector", code=code, _external=True))
         for event in catalogue.events(limit=100_000, snap=snap):
             add(
@@ -451,7 +455,7 @@ def method():
             points=lambda v: formatting.number(v, 2, trim=True, locale=lang),
             share=lambda v: formatting.percent(v, locale=lang),
             briefs=len(entries),
-            facets=catalogue.facets(snap),
+            facets=catalogue.facets(snap, lang=str(get_locale())),
             change_classes=list(ChangeClass),
         )
 

@@ -482,3 +482,12 @@ def test_the_accessibility_statement_is_honest(make_demo_app):
     assert "partially conformant" in text
     assert "PDF version of a brief is not fully tagged" in text
     assert "Tell us about a problem" in text
+
+
+def test_sectors_are_named_and_found_in_the_readers_language(make_demo_app):
+    app = make_demo_app()
+    client = app.test_client()
+    assert "1 brief found" in _visible(client.get("/search?q=baugewerbe"))
+    sectors = _visible(client.get("/sectors?lang=de"))
+    assert "F Baugewerbe/Bau" in sectors
+    assert "Baugewerbe/Bau" in _visible(client.get("/sectors/F?lang=de"))
