@@ -405,10 +405,14 @@ def _nace_labels(versions: Iterable[BriefVersion]) -> dict[str, dict[str, str]]:
 
 
 def _records(snap: Snapshot | None = None) -> list[_Record]:
+    """The index records of the versions of ``snap`` (read now when not given), building
+    those not indexed yet from their content (one further query, with their sectors' names)."""
     rows = list((snap or snapshot()).rows)
     index = _index(current_app._get_current_object())
     keys = [(row.id, row.published_at) for row in rows]
-    missing = [row for row, key in zip(rows, keys, strict=True) if key not in index.records]
+    with index.lock:
+        found = {key: index.records[key] for key in keys if key in index.records}
+    missing = [row for row, key in zip(rows, keys, strict=True) if key not in found]
     if missing:
         versions = {
             v.id: v
@@ -422,15 +426,16 @@ def _records(snap: Snapshot | None = None) -> list[_Record]:
             version = versions.get(row.id)
             try:
                 content = content_of(version) if version is not None else None
-            except ValueError:  # a stored shape this version cannot read: list it by title
-                content = None
+            except (ValueError, KeyError, TypeError):
+                content = None  # a stored shape this version cannot read: listed by title
             built[(row.id, row.published_at)] = _record(row, content, nace)
+        found.update(built)
         with index.lock:
             index.records.update(built)
             wanted = set(keys)
             for key in [k for k in index.records if k not in wanted]:
                 del index.records[key]  # superseded since (or gone): not current any more
-    return [index.records[key] for key in keys if key in index.records]
+    return [found[key] for key in keys]
 
 
 def current_entries(snap: Snapshot | None = None) -> list[Entry]:

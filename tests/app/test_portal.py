@@ -187,6 +187,24 @@ def test_the_catalogue_reads_the_database_once_per_search_when_warm(make_demo_ap
     assert len(statements) == 1, statements
 
 
+def test_the_home_page_reads_the_database_once_when_warm(make_demo_app):
+    app = make_demo_app()
+    client = app.test_client()
+    client.get("/")
+    statements = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(statements) == 1, statements
+
+
 def test_a_newly_published_version_replaces_the_old_one_in_the_catalogue(make_demo_app):
     app = make_demo_app()
     with app.test_request_context():
@@ -457,9 +475,10 @@ def test_portal_pages_in_german_and_french(make_demo_app, lang):
         assert f'<html lang="{lang}">' in response.get_data(as_text=True)
         if url in english:
             assert _visible(response) != english[url]
-    # the language switch keeps the search
+    # the language switch keeps the search, and the page names its other languages
     search = client.get(f"/search?q=bim&lang={lang}").get_data(as_text=True)
     assert 'href="/search?q=bim&amp;lang=en"' in search
+    assert '<link rel="alternate" hreflang="en" href="/search?q=bim&amp;lang=en">' in search
 
 
 def test_the_method_page_reads_the_rules_from_the_code(make_demo_app):
