@@ -427,14 +427,8 @@ def method():
     snap = catalogue.snapshot()
 
     def make():
-        entries = catalogue.summaries([e.brief_id for e in catalogue.current_entries(snap)], snap)
-        versions: dict[tuple[str, str], int] = {}
-        for _entry, summary in entries.values():
-            if summary.ratings is None:
-                continue
-            for rating in (summary.ratings.future_outlook, summary.ratings.current_conditions):
-                key = (rating.kind.value, rating.rule_version)
-                versions[key] = versions.get(key, 0) + 1
+        versions = catalogue.rule_versions(snap)
+        briefs = len(catalogue.current_entries(snap))
         lang = str(get_locale())
         return render_template(
             "portal/method.html",
@@ -454,7 +448,7 @@ def method():
             rating_words={k: _(v) for k, v in words.RATING_WORDS.items()},
             points=lambda v: formatting.number(v, 2, trim=True, locale=lang),
             share=lambda v: formatting.percent(v, locale=lang),
-            briefs=len(entries),
+            briefs=briefs,
             facets=catalogue.facets(snap, lang=str(get_locale())),
             change_classes=list(ChangeClass),
         )
