@@ -510,3 +510,17 @@ def test_sectors_are_named_and_found_in_the_readers_language(make_demo_app):
     sectors = _visible(client.get("/sectors?lang=de"))
     assert "F Baugewerbe/Bau" in sectors
     assert "Baugewerbe/Bau" in _visible(client.get("/sectors/F?lang=de"))
+
+
+def test_with_nothing_published_every_page_says_so_and_the_feeds_stay_valid(make_app):
+    client = make_app().test_client()
+    for url in ("/", "/search", "/sectors"):
+        page = client.get(url)
+        assert page.status_code == 200 and "No brief has been published yet." in _visible(page)
+    compare = _visible(client.get("/compare"))
+    assert "Comparing needs at least two published briefs" in compare
+    feed = ET.fromstring(client.get("/feed.atom").data)
+    assert feed.find(f"{ATOM}updated").text and feed.findall(f"{ATOM}entry") == []
+    sitemap = ET.fromstring(client.get("/sitemap.xml").data)
+    assert len(sitemap.findall(f"{SITEMAP}url")) == 6
+    assert client.get("/search?q=anything").status_code == 200
