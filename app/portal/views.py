@@ -142,6 +142,12 @@ def search():
             problems=problems,
             facets=catalogue.facets(snap, lang=str(get_locale())),
             page_args=_page_args,
+            field_labels={
+                "q": _("Words to look for"),
+                "year": _("Year of publication"),
+                "page": _("Page of results"),
+                "per_page": _("Results per page"),
+            },
         ), (422 if problems else 200)
 
     return conditional((snap.key,), snap.last_modified, make)

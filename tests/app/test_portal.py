@@ -150,8 +150,9 @@ def test_filters_narrow_the_results_and_bad_values_are_named(make_demo_app):
     assert "0 briefs found" in _visible(client.get("/search?language=pl"))
     bad = client.get("/search?year=soon")
     assert bad.status_code == 422
-    assert "year: must be a whole number" in _visible(bad)
-    assert client.get("/search?page=0").status_code == 422
+    assert "Year of publication: must be a whole number" in _visible(bad)
+    zero = client.get("/search?page=0")
+    assert zero.status_code == 422 and "Page of results: must be at least 1" in _visible(zero)
 
 
 def test_results_are_paginated(make_demo_app):
