@@ -59,6 +59,7 @@ from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_, date_text, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
+from app.portal.caching import conditional
 from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("briefs", __name__)
@@ -748,6 +749,24 @@ def published_page(brief_id: int, number: int):
         return render_template("briefs/public.html", **context)
     lang = reader if reader in languages else languages[0]
     stored = v.artefact("brief.html", lang)
+    # What the page is made of: the stored page and what happened to the version since.
+    parts = (
+        stored.sha256,
+        lang,
+        tuple(languages),
+        context["successor"].number if context["successor"] else None,
+        tuple((e.number, e.published_at) for e in context["errata"]),
+    )
+    changed = [v.published_at, v.superseded_at, v.corrected_at]
+    changed += [e.published_at for e in context["errata"]]
+    last_modified = max((d for d in changed if d is not None), default=None)
+    return conditional(
+        parts, last_modified, lambda: _published_page(v, stored, lang, reader, context)
+    )
+
+
+def _published_page(v: BriefVersion, stored, lang: str, reader: str, context: dict) -> Response:
+    languages = v.languages
     only_in = None
     if lang != reader:
         names = [language_name(code, locale=reader) for code in languages]
@@ -765,7 +784,7 @@ def published_page(brief_id: int, number: int):
             reader_lang=reader,
             **{**context, "files": brief_files(v, lang)},
         )
-        switch = render_template("briefs/_languages.html", links=links)
+        switch = render_template("briefs/_languages.html", links=links, v=v, page_lang=lang)
     base = current_app.config["BASE_URL"].rstrip("/")
     alternates = "".join(
         f'<link rel="alternate" hreflang="{code}" href="{escape(base + url)}">'

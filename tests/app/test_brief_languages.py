@@ -220,6 +220,31 @@ def test_the_public_page_is_in_the_readers_language_with_links_to_the_others(mak
     unknown = app.test_client().get(url + "?lang=xx")
     assert '<html lang="en">' in _html(unknown.get_data())
 
+
+def test_the_public_page_leads_back_to_the_site_and_is_cached(make_app):
+    app = make_app()
+    people = _people(app)
+    with app.app_context():
+        version = _published(people)
+        assert render_version(version.id) is RenderStatus.ready
+        brief_id = version.brief_id
+    url = f"/briefs/{brief_id}/v/1"
+    reader = app.test_client()
+    page = reader.get(url)
+    html = _html(page.get_data())
+    for address in ('href="/?lang=en"', 'href="/search?lang=en"', 'href="/method?lang=en"'):
+        assert address in html
+    assert 'href="/search?lang=de"' in _html(app.test_client().get(url + "?lang=de").get_data())
+    assert page.headers["ETag"] and page.last_modified is not None
+    assert "public" in page.headers["Cache-Control"]
+    again = reader.get(url, headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    since = reader.get(url, headers={"If-Modified-Since": page.headers["Last-Modified"]})
+    assert since.status_code == 304
+    # another language is another page
+    other = reader.get(url + "?lang=de", headers={"If-None-Match": page.headers["ETag"]})
+    assert other.status_code == 200
+
     pdf = reader.get(f"/briefs/{brief_id}/v/1/de/brief.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert pdf.headers["Content-Disposition"].startswith('attachment; filename="brief.pdf"')
