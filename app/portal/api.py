@@ -361,7 +361,8 @@ def docs():
     """The API's documentation, rendered from its OpenAPI document."""
     from app.portal.docs import documentation
 
-    return render_template("portal/api_docs.html", **documentation(openapi_document()))
+    page = render_template("portal/api_docs.html", **documentation(openapi_document()))
+    return current_app.response_class(page, mimetype="text/html")
 
 
 # ----------------------------------------------------------------------------- wiring

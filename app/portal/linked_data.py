@@ -48,7 +48,10 @@ FILE_TYPES = {
     "json": _EU + "file-type/JSON",
 }
 #: Data themes of the EU Vocabularies a skills brief is about.
-THEMES = (_EU + "data-theme/ECON", _EU + "data-theme/EDUC")
+THEMES = {
+    _EU + "data-theme/ECON": "Economy and finance",
+    _EU + "data-theme/EDUC": "Education, culture and sport",
+}
 _LANGUAGES = {"en": "ENG", "de": "DEU", "fr": "FRA"}
 _IANA = "https://www.iana.org/assignments/media-types/"
 
@@ -166,7 +169,10 @@ def dcat_dataset(version: BriefVersion, *, context: bool = True) -> dict[str, An
         },
         "dcat:keyword": [_text(w, lang) for w in _keywords(content, lang)],
         "dct:spatial": {"@id": _spatial(header.geography), "@type": "dct:Location"},
-        "dcat:theme": [{"@id": t, "@type": "skos:Concept"} for t in THEMES],
+        "dcat:theme": [
+            {"@id": t, "@type": "skos:Concept", "skos:prefLabel": _text(label, "en")}
+            for t, label in THEMES.items()
+        ],
         "dct:language": [
             {"@id": _EU + "language/" + _LANGUAGES[code], "@type": "dct:LinguisticSystem"}
             for code in header.languages
