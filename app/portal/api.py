@@ -18,10 +18,13 @@ from typing import Any
 
 import flask_smorest
 from flask import Flask, Response, current_app, render_template, request
+from flask_babel import force_locale, gettext
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
 from app.auth.policy import public
+from app.briefs.brief_json import brief_document
+from app.briefs.snapshot import content_of
 from app.errors import InvalidParameter, NotFound
 from app.formatting import N_
 from app.portal import published
@@ -174,27 +177,31 @@ def _summary(entry: published.Listed) -> dict[str, Any]:
 
 def _document(version, lang: str | None):
     """The stored ``brief.json`` of a version in ``lang`` (None: the default language) as a
-    cacheable response; 404 naming ``lang`` when not stored in it."""
+    cacheable response; 404 when not stored in that language. While the default language's
+    files are still being made, the same document is built from the version's content."""
     stored = published.stored_file(version, "brief.json", lang)
-    if stored is None:
-        if lang is not None and lang != published.default_language():
-            raise NotFound(
-                N_("brief %(id)s version %(n)s is not published in this language"),
-                {"id": version.brief_id, "n": version.number},
-            )
-        raise _rendering(version)
-    document = json.loads(stored.data)
-    body = _json(BriefSchema().dump(document))
-    return _cacheable(body, etag=stored.sha256, last_modified=stored.created_at)
-
-
-def _rendering(version):
-    from app.errors import Unavailable
-
-    return Unavailable(
-        N_("the files of brief %(id)s version %(n)s are being made; try again shortly"),
-        {"id": version.brief_id, "n": version.number},
-    )
+    if stored is not None:
+        body = _json(BriefSchema().dump(json.loads(stored.data)))
+        return _cacheable(body, etag=stored.sha256, last_modified=stored.created_at)
+    if lang is not None and lang != published.default_language():
+        raise NotFound(
+            N_("brief %(id)s version %(n)s is not published in this language"),
+            {"id": version.brief_id, "n": version.number},
+        )
+    content = content_of(version)
+    if content is None:  # pragma: no cover - a published version always has content
+        raise NotFound(N_("no published brief %(id)s"), {"id": version.brief_id})
+    default = published.default_language()
+    with force_locale(default):
+        document = brief_document(
+            content,
+            lang=default,
+            url=published.page_url(version) + "/",
+            formats=published.file_urls(version),
+            translate=gettext,
+        )
+        body = _json(BriefSchema().dump(document))
+    return _cacheable(body, last_modified=version.published_at)
 
 
 # ----------------------------------------------------------------------------- routes
