@@ -41,6 +41,7 @@ def register_web(app: Flask) -> None:
     from app.forecasts.views import bp as forecasts_bp
     from app.main.views import bp as main_bp
     from app.panels.views import bp as panels_bp
+    from app.portal.views import bp as portal_bp
     from app.results.views import bp as results_bp
 
     app.register_blueprint(main_bp)
@@ -53,6 +54,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(councils_bp)
     app.register_blueprint(briefs_bp)
     app.register_blueprint(forecasts_bp)
+    app.register_blueprint(portal_bp)
     register_api(app)
     app.jinja_env.add_extension("jinja2.ext.do")
 

@@ -13,6 +13,8 @@ from app.auth.policy import public, staff
 from app.consultations.models import Consultation
 from app.councils.models import Council
 from app.extensions import csrf, db, limiter
+from app.portal import catalogue
+from app.portal.caching import conditional
 
 bp = Blueprint("main", __name__)
 log = logging.getLogger(__name__)
@@ -21,7 +23,14 @@ log = logging.getLogger(__name__)
 @bp.route("/")
 @public
 def index():
-    return render_template("main/index.html")
+    """The public home page: what the platform is, how to read a brief, the latest briefs
+    and one search box; sign-in for staff and panellists."""
+    snap = catalogue.snapshot()
+    return conditional(
+        (snap.key,),
+        snap.last_modified,
+        lambda: render_template("main/index.html", latest=catalogue.latest(5, snap)),
+    )
 
 
 @bp.route("/healthz")
