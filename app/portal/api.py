@@ -27,6 +27,7 @@ from app.briefs.brief_json import brief_document
 from app.briefs.snapshot import content_of
 from app.errors import InvalidParameter, NotFound
 from app.formatting import N_
+from app.portal import catalogue as catalogue_
 from app.portal import published
 from app.portal.linked_data import dcat_catalogue, dcat_dataset
 from app.portal.schemas import (
@@ -161,17 +162,21 @@ def _no_brief(brief_id: int):
     return NotFound(N_("no published brief %(id)s"), {"id": brief_id})
 
 
-def _summary(entry: published.Listed) -> dict[str, Any]:
-    v = entry.version
+def _summary(entry: catalogue_.Entry) -> dict[str, Any]:
+    where = {"brief_id": entry.brief_id, "number": entry.version}
     return {
-        "id": v.brief_id,
+        "id": entry.brief_id,
         "title": entry.title,
-        "sector": entry.sector,
+        "sector": {
+            "classification": entry.sector.classification,
+            "code": entry.sector.code,
+            "label": entry.sector.label,
+        },
         "geography": entry.geography,
-        "version": v.number,
-        "published_at": v.published_at,
-        "url": published.page_url(v),
-        "formats": published.file_urls(v),
+        "version": entry.version,
+        "published_at": entry.published_at,
+        "url": published.page_url(**where),
+        "formats": published.file_urls(**where),
     }
 
 
@@ -215,19 +220,19 @@ def _document(version, lang: str | None):
 def briefs(page: int, per_page: int, **filters: str):
     """Published briefs
 
-    The current published version of every brief, newest publication first, filtered by
-    sector (a NACE Rev. 2 code), geography, language and search words."""
-    entries = published.search(**filters)
-    start = (page - 1) * per_page
+    The current published version of every brief matching every filter given: sector (a
+    NACE Rev. 2 code, or the forecast's own), geography, language and search words (each
+    to be found, in any language; best match first, then the most recent publication)."""
+    snap = catalogue_.snapshot()
+    found = catalogue_.search(page=page, per_page=per_page, snap=snap, **filters)
     data = {
-        "items": [_summary(e) for e in entries[start : start + per_page]],
-        "page": page,
-        "per_page": per_page,
-        "total": len(entries),
+        "items": [_summary(e) for e in found.entries],
+        "page": found.page,
+        "per_page": found.per_page,
+        "total": found.total,
     }
     body = _json(BriefListSchema().dump(data))
-    changed = max((e.published_at for e in entries), default=None)
-    return _cacheable(body, last_modified=changed)
+    return _cacheable(body, last_modified=snap.last_modified)
 
 
 @bp.route("/briefs/<id:id>")

@@ -7,19 +7,12 @@ one place that finds a stored rendering of a version by name and language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.briefs.brief_json import _sector as sector_json
-from app.briefs.content import BriefContent
 from app.briefs.models import BriefArtefact, BriefStatus, BriefVersion
 from app.briefs.render import FORMATS
-from app.briefs.snapshot import typed
 from app.extensions import db
 
 PUBLIC_STATUSES = (BriefStatus.published, BriefStatus.superseded)
@@ -52,14 +45,17 @@ def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
-def page_url(version: BriefVersion) -> str:
-    """The permanent public page of a published version."""
-    return f"{base_url()}/briefs/{version.brief_id}/v/{version.number}"
+def page_url(version: BriefVersion | None = None, *, brief_id: int = 0, number: int = 0) -> str:
+    """The permanent public page of a published version (or of ``brief_id``'s ``number``)."""
+    if version is not None:
+        brief_id, number = version.brief_id, version.number
+    return f"{base_url()}/briefs/{brief_id}/v/{number}"
 
 
-def file_urls(version: BriefVersion) -> dict[str, str]:
+def file_urls(version: BriefVersion | None = None, *, brief_id: int = 0, number: int = 0):
     """The addresses of the version's files by format (html, pdf, csv, xlsx, json)."""
-    return {kind: f"{page_url(version)}/{name}" for kind, name in FORMATS.items()}
+    page = page_url(version, brief_id=brief_id, number=number)
+    return {kind: f"{page}/{name}" for kind, name in FORMATS.items()}
 
 
 def api_url(version: BriefVersion | None = None, *, brief_id: int | None = None) -> str:
@@ -97,89 +93,3 @@ def public_version(brief_id: int, number: int | None = None) -> BriefVersion | N
     if number is None:
         return next((v for v in versions if v.status is BriefStatus.published), None)
     return next((v for v in versions if v.number == number), None)
-
-
-@dataclass(frozen=True)
-class Listed:
-    """What the list says of a published version and what its filters look at."""
-
-    version: BriefVersion
-    title: str
-    sector: dict[str, str | None]
-    #: Codes the brief is about (its own and those they map to), for the sector filter.
-    codes: tuple[str, ...]
-    geography: str
-    languages: tuple[str, ...]
-    #: Casefolded words the search text is looked for in.
-    text: str
-
-    @property
-    def published_at(self) -> datetime:
-        return self.version.published_at
-
-
-def listed(version: BriefVersion) -> Listed | None:
-    """The list entry of a published version (None when its content cannot be read)."""
-    content: BriefContent | None = typed(version.content)
-    if content is None:
-        return None
-    header = content.header
-    codes = [c.code for c in header.sector_codes] + [
-        code for c in header.sector_codes for code in c.maps_to
-    ]
-    words = [
-        version.brief.title,
-        header.title,
-        header.sector_label,
-        header.geography,
-        header.geography_label,
-        *codes,
-        *(t for s in content.skill_needs.items for t in s.text.values()),
-        *(t for e in content.emerging_skills.skills for t in e.label.values()),
-    ]
-    return Listed(
-        version=version,
-        title=header.title,
-        sector=sector_json(content),
-        codes=tuple(dict.fromkeys(codes)),
-        geography=header.geography,
-        languages=tuple(stored_languages(version)) or (default_language(),),
-        text=" ".join(w for w in words if w).casefold(),
-    )
-
-
-def _in_sector(codes: Iterable[str], sector: str) -> bool:
-    """Whether a brief on ``codes`` is on ``sector`` or within it: ``41.2`` is within the
-    division ``41`` and holds the class ``41.20``; a section letter matches itself only
-    (divisions do not name their section)."""
-    return any(
-        code == sector
-        or code.startswith(sector + ".")
-        or ("." in sector and code.startswith(sector))
-        for code in codes
-    )
-
-
-def search(
-    *,
-    q: str | None = None,
-    sector: str | None = None,
-    geography: str | None = None,
-    lang: str | None = None,
-) -> list[Listed]:
-    """The current published briefs matching every filter given, newest publication first.
-
-    ``q``: every word must occur in the title, sector, geography or skills; ``sector``: a
-    NACE code the brief is on or within; ``geography``: the brief's geography code;
-    ``lang``: a language the brief's data is stored in."""
-    entries = [e for e in map(listed, current_versions()) if e is not None]
-    if sector:
-        entries = [e for e in entries if _in_sector(e.codes, sector)]
-    if geography:
-        entries = [e for e in entries if e.geography.upper() == geography.upper()]
-    if lang:
-        entries = [e for e in entries if lang in e.languages]
-    if q:
-        words = q.casefold().split()
-        entries = [e for e in entries if all(w in e.text for w in words)]
-    return entries

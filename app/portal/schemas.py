@@ -20,8 +20,8 @@ API_LANGUAGES = ("en", "de", "fr")
 #: At most this many briefs per page of a list.
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
-#: A NACE Rev. 2 section (``F``), division (``41``), group (``41.2``) or class (``41.20``).
-SECTOR_CODE = re.compile(r"^(?:[A-U]|\d{2}(?:\.\d{1,2})?)$")
+#: A sector code: NACE Rev. 2 (``F``, ``41``, ``41.2``) or a forecast's own (``23-0000``).
+SECTOR_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]{0,19}$")
 #: ``EU``, a country (``DE``) or a NUTS region (``DE2``, ``FR10``, ``DE212``).
 GEOGRAPHY_CODE = re.compile(r"^[A-Z]{2}[A-Z0-9]{0,3}$")
 #: Longest search text accepted.
@@ -90,11 +90,11 @@ class BriefListQuery(_Query):
     sector = fields.String(
         validate=validate.Regexp(
             SECTOR_CODE,
-            error=_l("must be a NACE Rev. 2 code such as F, 41 or 41.2"),
+            error=_l("must be a sector code such as F, 41 or 41.2"),
         ),
         metadata={
-            "description": "Only briefs on this NACE Rev. 2 section, division, group or "
-            "class (or one within it).",
+            "description": "Only briefs on this sector: a NACE Rev. 2 code (F, 41 ...) or "
+            "the forecast's own code.",
             "example": "F",
         },
     )
@@ -114,7 +114,7 @@ class BriefListQuery(_Query):
         ),
         metadata={"description": "Words to look for in a brief's title, sector and skills."},
     )
-    lang = _lang_field("Only briefs whose data is published in this language (en, de, fr).")
+    lang = _lang_field("Only briefs given in this language (en, de, fr).")
 
 
 class LangQuery(_Query):
