@@ -73,12 +73,6 @@ class InvalidParameter(InvalidInput):
     status_code = 400
 
 
-class Unavailable(DomainError):
-    """Asked too early (e.g. a published brief's files are still being made): retry later."""
-
-    status_code = 503
-
-
 class UploadRefused(InvalidInput):
     """An uploaded file refused as a whole, before or while it was read: 413 when it is
     beyond a size, count, time, memory or quota limit (``too_large``), else 422. ``limit``
@@ -327,13 +321,7 @@ def _kept_form() -> list[tuple[str, str]] | None:
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
-        response, status = render_error(
-            exc.status_code, refusal_text(exc), getattr(exc, "problems", None)
-        )
-        if status == 503:
-            response = app.make_response((response, status))
-            response.headers.setdefault("Retry-After", "30")
-        return response, status
+        return render_error(exc.status_code, refusal_text(exc), getattr(exc, "problems", None))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
