@@ -245,7 +245,7 @@ def brief(id: str, lang: str | None = None):  # noqa: A002 - the API's name
     """A published brief
 
     The current published version of a brief as data (its stored brief.json), in the
-    brief's default language or, with ``lang``, another language it is published in."""
+    brief's default language or, with lang, another language it is published in."""
     brief_id = _id(id, "id")
     version = published.public_version(brief_id)
     if version is None:
