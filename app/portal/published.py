@@ -31,16 +31,6 @@ def stored_file(version: BriefVersion, name: str, lang: str | None = None) -> Br
     return version.artefact(f"{lang}/{name}")
 
 
-def stored_languages(version: BriefVersion) -> list[str]:
-    """Languages in which ``version``'s ``brief.json`` is stored, default language first."""
-    names = {a.name for a in version.artefacts}
-    found = [default_language()] if "brief.json" in names else []
-    for lang in current_app.config["LANGUAGES"]:
-        if lang not in found and f"{lang}/brief.json" in names:
-            found.append(lang)
-    return found
-
-
 def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
