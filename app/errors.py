@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 
@@ -12,7 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, RequestEntit
 
 from app.extensions import db, login_manager
 from app.formatting import data_size
-from app.i18n import problem_text, refusal_text
+from app.i18n import problem_message, problem_text, refusal_text
 from app.problems import Problem, Translate, Value, as_problems, message_text
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,13 @@ class InvalidInput(DomainError):
     ) -> None:
         super().__init__(message, params)
         self.problems: list[Problem] = as_problems(problems)
+
+
+class InvalidParameter(InvalidInput):
+    """A bad query or path parameter of the API; ``problems`` name each parameter in
+    ``field``."""
+
+    status_code = 400
 
 
 class UploadRefused(InvalidInput):
@@ -172,10 +180,88 @@ def too_large_message() -> str:
     )
 
 
+#: Kinds of problem of the open API (RFC 9457 ``type``), by status; documented on its page.
+PROBLEM_KINDS = {
+    400: "invalid-parameter",
+    404: "not-found",
+    405: "method-not-allowed",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "unavailable",
+}
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _api_title(code: int) -> str:
+    titles = {400: _("Invalid parameter"), 404: _("Not found")}
+    return titles.get(code) or _title(code)
+
+
+def problem_response(
+    code: int,
+    detail: str | None = None,
+    invalid_params: Iterable[Mapping[str, str]] = (),
+):
+    """An error of the open API as ``application/problem+json`` (RFC 9457): ``type``,
+    ``title``, ``status``, ``detail``, ``instance`` and, for bad parameters,
+    ``invalid_params`` (``name``, ``reason``)."""
+    kind = PROBLEM_KINDS.get(code, "error")
+    base = current_app.config.get("BASE_URL", "").rstrip("/")
+    body: dict[str, object] = {
+        "type": f"{base}/api/v1/docs#problem-{kind}",
+        "title": _api_title(code),
+        "status": code,
+    }
+    if detail:
+        body["detail"] = detail
+    body["instance"] = request.path
+    params = [{"name": str(p["name"]), "reason": str(p["reason"])} for p in invalid_params]
+    if params:
+        body["invalid_params"] = params
+    response = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=code, mimetype="application/problem+json"
+    )
+    return response, code
+
+
+def _invalid_params(problems: Iterable[Problem | str] | None) -> list[dict[str, str]]:
+    return [
+        {"name": p.field or p.column or "", "reason": problem_message(p)}
+        for p in as_problems(problems)
+        if p.field or p.column
+    ]
+
+
+def _webargs_params(exc: HTTPException) -> list[dict[str, str]]:
+    """The parameters a request's parser refused (``{"query": {"page": [...]}}``)."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    out = []
+    for fields in messages.values():
+        if not isinstance(fields, Mapping):
+            continue
+        for name, reasons in fields.items():
+            if isinstance(reasons, Mapping):  # a list field: reasons by position
+                reasons = [r for rs in reasons.values() for r in rs]
+            texts = reasons if isinstance(reasons, list | tuple) else [reasons]
+            out.append({"name": str(name), "reason": "; ".join(str(r) for r in texts)})
+    return out
+
+
 def render_error(
-    code: int, message: str | None = None, problems: Iterable[Problem | str] | None = None
+    code: int,
+    message: str | None = None,
+    problems: Iterable[Problem | str] | None = None,
+    invalid_params: Iterable[Mapping[str, str]] = (),
 ):
     title = _title(code)
+    if is_api():
+        params = list(invalid_params) + _invalid_params(problems)
+        if params and not message:
+            message = _("Invalid value of %(names)s.", names=", ".join(p["name"] for p in params))
+        return problem_response(code, message or _explanation(code) or None, params)
     if wants_json():
         body: dict[str, object] = {"error": {"status": code, "title": title}}
         if message:
@@ -245,7 +331,10 @@ def register_error_handlers(app: Flask) -> None:
             message = exc.description
         if isinstance(exc, RequestEntityTooLarge):
             message = too_large_message()
-        response, status = render_error(code, message)
+        params = _webargs_params(exc) if is_api() else []
+        if params:
+            message = None
+        response, status = render_error(code, message, invalid_params=params)
         if code == 503 or code == 429:
             response = app.make_response((response, status))
             response.headers.setdefault("Retry-After", "60")

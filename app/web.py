@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from app.auth.policy import enforce_policy
 from app.i18n import LANGUAGE_NAMES
 from app.inputs import InputRequest
+from app.portal.api import register_api
 
 #: Where browsers send reports of content-security-policy violations.
 CSP_REPORT_PATH = "/csp-report"
@@ -54,6 +55,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(briefs_bp)
     app.register_blueprint(forecasts_bp)
     app.register_blueprint(portal_bp)
+    register_api(app)
     app.jinja_env.add_extension("jinja2.ext.do")
 
     @app.before_request

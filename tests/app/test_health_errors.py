@@ -26,7 +26,8 @@ def test_404_is_a_friendly_html_page(client):
 def test_404_answers_json_to_api_clients(client):
     response = client.get("/api/v1/nothing-here")
     assert response.status_code == 404
-    assert response.get_json()["error"]["status"] == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.get_json()["status"] == 404
     other = client.get("/nothing", headers={"Accept": "application/json"})
     assert other.get_json()["error"]["title"] == "Page not found"
 
