@@ -31,6 +31,12 @@ class Config:
     #: Public address used to build every link sent out (never the request's Host header).
     BASE_URL = "http://127.0.0.1:5000"
 
+    #: Licence of the published briefs' data, as the open-data records (DCAT-AP) state it;
+    #: empty means CC BY 4.0.
+    OPEN_DATA_LICENCE: str | None = None
+    #: Who publishes the open-data catalogue (``/api/v1/catalogue``); empty means SkillsDelphi.
+    CATALOGUE_PUBLISHER: str | None = None
+
     #: Interface languages; the first is the default.
     LANGUAGES = ("en", "de", "fr", "es")
     BABEL_DEFAULT_LOCALE = "en"

@@ -25,10 +25,9 @@ def default_language() -> str:
 
 def stored_file(version: BriefVersion, name: str, lang: str | None = None) -> BriefArtefact | None:
     """The stored rendering ``name`` of ``version`` in ``lang`` (None: the default language,
-    at the root name; another language under ``<lang>/<name>``), or None."""
-    if lang is None or lang == default_language():
-        return version.artefact(name)
-    return version.artefact(f"{lang}/{name}")
+    at the root name; another language under ``<lang>/<name>``, or the one file stored for
+    every language), or None (not stored in that language)."""
+    return version.artefact(name, lang)
 
 
 def base_url() -> str:
