@@ -8,6 +8,7 @@ every format, published versions are public).
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -765,6 +766,15 @@ def published_page(brief_id: int, number: int):
     )
 
 
+def _linked_data(v: BriefVersion) -> str:
+    """The version's schema.org ``Dataset`` as a JSON-LD block for its page's head (dataset
+    search engines read it); ``<`` escaped so no text can end the block."""
+    from app.portal.linked_data import schema_org_dataset
+
+    data = json.dumps(schema_org_dataset(v), ensure_ascii=False).replace("<", "\\u003c")
+    return f'<script type="application/ld+json" nonce="{g.csp_nonce}">{data}</script>'
+
+
 def _published_page(v: BriefVersion, stored, lang: str, reader: str, context: dict) -> Response:
     languages = v.languages
     only_in = None
@@ -790,6 +800,7 @@ def _published_page(v: BriefVersion, stored, lang: str, reader: str, context: di
         f'<link rel="alternate" hreflang="{code}" href="{escape(base + url)}">'
         for code, _n, url, _c in links
     )
+    alternates += _linked_data(v)
     html = _with_notice(_nonced(stored.data.decode("utf-8")), notice, switch, alternates)
     response = _serve("brief.html", "text/html; charset=utf-8", html.encode("utf-8"), inline=True)
     response.headers["Content-Language"] = lang

@@ -6,6 +6,7 @@ page's language writes them."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from html import unescape
@@ -235,6 +236,10 @@ def test_the_public_page_leads_back_to_the_site_and_is_cached(make_app):
     for address in ('href="/?lang=en"', 'href="/search?lang=en"', 'href="/method?lang=en"'):
         assert address in html
     assert 'href="/search?lang=de"' in _html(app.test_client().get(url + "?lang=de").get_data())
+    found = re.search(r'<script type="application/ld\+json" nonce="[^"]+">(.*?)</script>', html)
+    dataset = json.loads(found.group(1))
+    assert dataset["@type"] == "Dataset" and dataset["url"].endswith(url)
+    assert any(d["contentUrl"].endswith("/brief.pdf") for d in dataset["distribution"])
     assert page.headers["ETag"] and page.last_modified is not None
     assert "public" in page.headers["Cache-Control"]
     again = reader.get(url, headers={"If-None-Match": page.headers["ETag"]})
