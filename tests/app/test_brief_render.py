@@ -175,10 +175,23 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
 
 def test_every_chart_has_its_data_table_beside_it(rendered):
     html = rendered("en")["brief.html"].data.decode()
-    for name in ("employment_trend", "openings", "skill_ratings", "triangulation"):
+    for name in ("employment_trend", "openings", "skill_ratings"):
         figure = html.index(f'id="chart-{name}"')
         table = html.index(f'id="table-chart-{name.replace("_", "-")}"')
         assert 0 < table - figure < 30_000
+    # a chart whose figures are the section's own table refers to it, just above, instead
+    # of printing the same table a second time
+    figure = html.index('id="chart-triangulation"')
+    table = html.index('id="table-triangulation"')
+    assert 0 < figure - table < 30_000
+    assert 'id="table-chart-triangulation"' not in html
+    assert (
+        'The figures of this chart are in the table above: <a href="#table-triangulation">' in html
+    )
+    for number in (1,):  # the sample has one contested point
+        assert html.count(f'id="table-contested-{number}"') == 1
+        assert f'href="#table-contested-{number}"' in html
+    assert "table-chart-group-positions" not in html
 
 
 def test_pages_in_german_and_french_format_for_their_language(rendered):
