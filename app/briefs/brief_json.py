@@ -335,7 +335,10 @@ def brief_document(
         "themes": [
             {
                 "label": pick_text(t.label, lang, default).text,
-                "esco": [{"uri": e.uri, "label": e.label_in(lang, default)[0]} for e in t.esco],
+                "esco": [
+                    {"uri": e.uri, "label": e.label_in(lang, default)[0] if e.has_label else ""}
+                    for e in t.esco
+                ],
                 "quotes": list(t.quotes),
                 "item_key": t.item_key,
                 "median": t.median,

@@ -680,7 +680,7 @@ def _emerging(content: BriefContent, lang: str, default: str, translate: Transla
                     label,
                     skill.item_key,
                     link.uri if link else None,
-                    Text(*link.label_in(lang, default)) if link else None,
+                    Text(*link.label_in(lang, default)) if link and link.has_label else None,
                     *tail,
                 )
             )

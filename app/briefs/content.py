@@ -656,6 +656,10 @@ class EscoLink:
                 return text, code
         return self.uri.rstrip("/").rsplit("/", 1)[-1] or self.uri, None
 
+    @property
+    def has_label(self) -> bool:
+        return bool(self.label or any(self.labels.values()))
+
 
 @dataclass(frozen=True)
 class EmergingSkill:

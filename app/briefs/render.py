@@ -870,7 +870,7 @@ def esco_view(link: EscoLink, lang: str, default: str) -> dict[str, Any]:
     """An ESCO link as the page prints it: the skill's label (in ``lang`` where the loaded
     classification has it, marked with its language otherwise) linking to its URI."""
     label, label_lang = link.label_in(lang, default)
-    if not link.label and not any(link.labels.values()):
+    if not link.has_label:
         # no classification loaded knows the skill: say what the code is
         label = gettext(N_("ESCO skill %(code)s")) % {"code": label}
     return {
