@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weasyprint import CSS, HTML
+from weasyprint.pdf import tags as _tags
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
@@ -252,6 +253,35 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+def _language_of_elements(build):
+    """WeasyPrint's builder of the structure tree (``weasyprint.pdf.tags._build_box_tree``),
+    writing the ``lang`` of an HTML element other than the root into its structure element
+    (``/Lang``), so that a quote in German on an English page is read out in German from the
+    PDF as from the HTML. The builder calls itself through the module, so every element
+    passes through here."""
+
+    def built(box, parent, *args):
+        element = getattr(box, "element", None)
+        lang = None
+        if element is not None and getattr(box, "element_tag", None) not in ("html", "body"):
+            lang = element.get("lang")
+        for structure in build(box, parent, *args):
+            if lang and "Lang" not in structure:
+                structure["Lang"] = _tags.pydyf.String(lang)
+            yield structure
+
+    built.writes_language = True
+    return built
+
+
+# WeasyPrint writes the document's language only (68.1); without the builder (another
+# version), the PDF keeps that and the HTML remains the route for each text's language.
+if hasattr(_tags, "_build_box_tree") and not getattr(
+    _tags._build_box_tree, "writes_language", False
+):
+    _tags._build_box_tree = _language_of_elements(_tags._build_box_tree)
 
 
 def html_to_pdf(

@@ -163,8 +163,15 @@ def test_quotes_in_another_language_than_the_page_carry_it(demo):
     assert f'<blockquote class="quote" lang="de"><p>{german}</p></blockquote>' in emerging
     english = "Installing and servicing heat pumps and other low-carbon heating"
     assert f'<blockquote class="quote"><p>{english}' in emerging
-    # the PDF is made from that page
-    assert german in extract_text(io.BytesIO(result["brief.pdf"].data)).replace("\n", " ")
+    # the PDF is made from that page: its structure tree marks the quote's language too
+    data = result["brief.pdf"].data
+    assert german in extract_text(io.BytesIO(data)).replace("\n", " ")
+    marked = [
+        (str(e["/S"]), str(e["/Lang"]))
+        for e in _struct_elements(PdfReader(io.BytesIO(data)))
+        if "/Lang" in e
+    ]
+    assert marked and set(marked) == {("/BlockQuote", "de")}
 
 
 def test_an_esco_link_without_a_loaded_classification_says_what_it_is(demo):
