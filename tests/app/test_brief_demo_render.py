@@ -117,6 +117,8 @@ def test_the_rules_used_list_every_rule_of_the_plan_in_words(demo, number):
     assert "is below 15% and the p-value of the Wilcoxon test" in rules
     assert "An item's figures are shown from 5 answers." in rules
     assert "p below 0.05, or when the group medians lie 2 or more scale points apart" in rules
+    plan = json.loads(result["brief.json"].data)["consultation"]["plan"]
+    assert plan["consensus_mid_rule"] == "iqr <= 1 and middle >= 0.70"
 
 
 def test_groups_without_answers_are_named_once_not_rows_of_zeros(demo):
