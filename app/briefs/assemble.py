@@ -366,7 +366,9 @@ def _text(inputs: BriefInputs, key: str) -> dict[str, str]:
 # --- the rules of the two ratings ----------------------------------------------------------
 
 
-def _band(value: float | None, high: float, low: float) -> str | None:
+def threshold_band(value: float | None, high: float, low: float) -> str | None:
+    """``high`` at or above ``high``, ``low`` at or below ``low``, else ``mid`` (None without
+    a value): how a rule classes a figure against its two thresholds."""
     value = _r(value)
     if value is None:
         return None
@@ -385,10 +387,10 @@ def outlook_category(
     """The future outlook's category (rule ``settings.outlook_version``; see
     ``OutlookSettings``): relative growth in percentage points against the all-sector total
     of the same dataset, and the openings rate's difference from the total's."""
-    growth = _band(relative_growth, settings.growth_strong, settings.growth_weak)
+    growth = threshold_band(relative_growth, settings.growth_strong, settings.growth_weak)
     if growth is None:
         return RatingCategory.undetermined
-    openings = _band(relative_openings, settings.openings_strong, settings.openings_weak)
+    openings = threshold_band(relative_openings, settings.openings_strong, settings.openings_weak)
     if openings is None:
         return {"high": RatingCategory.strong, "low": RatingCategory.weak}.get(
             growth, RatingCategory.moderate
@@ -403,7 +405,7 @@ def outlook_category(
 def current_category(relative_change: float | None, strong: float, weak: float) -> RatingCategory:
     """Current conditions' category from a change relative to the total (percentage points),
     ``strong`` and ``weak`` inclusive."""
-    band = _band(relative_change, strong, weak)
+    band = threshold_band(relative_change, strong, weak)
     if band is None:
         return RatingCategory.undetermined
     return {"high": RatingCategory.strong, "low": RatingCategory.weak}.get(

@@ -4,7 +4,8 @@
 same document, stored at publication. Field names are stable. Statistics are rounded to 4
 decimals (METHOD.md conventions); every rated item of every round carries its answer counts,
 so that anyone can recompute the median, quartiles and agreement from them. Stakeholder-group
-cells are the frozen cells: a suppressed one is ``{"group": ..., "suppressed": true}`` only.
+cells are the frozen cells: a suppressed one is ``{"group": ..., "suppressed": true}`` only;
+a group that gave no answers has no cell and is named in ``groups_without_answers``.
 Texts of the content are given in the language rendered (else the consultation's default).
 """
 
@@ -153,6 +154,7 @@ def _plan(content: BriefContent) -> dict[str, Any]:
     return {
         "consensus_rule": plan.consensus_in,
         "consensus_out_rule": plan.consensus_out,
+        "consensus_mid_rule": plan.consensus_mid,
         "stability_rule": plan.stability_rule,
         "min_n": plan.min_n,
         "min_group_n": plan.min_group_n
@@ -307,7 +309,8 @@ def brief_document(
                     "stable": s.stable,
                     "label": s.label,
                     "contested": s.contested,
-                    "groups": [cell.to_json() for cell in s.groups],
+                    "groups": [cell.to_json() for cell in s.groups if not cell.no_answers],
+                    "groups_without_answers": [c.group for c in s.groups if c.no_answers],
                 }
             )
             for s in content.skill_needs.items
@@ -323,7 +326,8 @@ def brief_document(
                     "max_median_diff": p.max_median_diff,
                     "median_max_group": p.median_max_group,
                     "median_min_group": p.median_min_group,
-                    "groups": [cell.to_json() for cell in p.groups],
+                    "groups": [cell.to_json() for cell in p.groups if not cell.no_answers],
+                    "groups_without_answers": [c.group for c in p.groups if c.no_answers],
                 }
             )
             for p in content.contested.points
@@ -331,7 +335,10 @@ def brief_document(
         "themes": [
             {
                 "label": pick_text(t.label, lang, default).text,
-                "esco": [{"uri": e.uri, "label": e.label} for e in t.esco],
+                "esco": [
+                    {"uri": e.uri, "label": e.label_in(lang, default)[0] if e.has_label else ""}
+                    for e in t.esco
+                ],
                 "quotes": list(t.quotes),
                 "item_key": t.item_key,
                 "median": t.median,

@@ -166,6 +166,37 @@ def _group_row(cell: GroupCell, translate: Translate) -> tuple:
     return (*head, cell.n, cell.median, cell.q1, cell.q3, cell.iqr, cell.agreement)
 
 
+def without_answers_note(
+    items: Iterable[tuple[Text, Iterable[GroupCell]]], translate: Translate
+) -> dict[str, str] | None:
+    """The note of a table of group positions that leaves out the groups that gave no
+    answers (``items``: each item's text and group cells): which groups, once, and on which
+    questions unless on all; None when every group answered."""
+    items = [(text, tuple(cells)) for text, cells in items]
+    missing: dict[str, list[str]] = {}
+    for text, cells in items:
+        for cell in cells:
+            if cell.no_answers:
+                missing.setdefault(cell.group, []).append(text.text)
+    if not missing:
+        return None
+    parts = []
+    for group, texts in missing.items():
+        name = _word(words.GROUP_WORDS, group, translate) or group
+        if len(texts) == len(items):
+            parts.append(name)
+        else:
+            parts.append(
+                translate(N_("%(group)s (on %(items)s)"))
+                % {"group": name, "items": "; ".join(texts)}
+            )
+    return {"groups": "; ".join(parts)}
+
+
+#: The note of a table of group positions without the groups that gave no answers.
+WITHOUT_ANSWERS_NOTE = N_("No answers were given by: %(groups)s. These groups have no rows.")
+
+
 @dataclass(frozen=True)
 class BriefTables:
     """Every table of one brief, by name, in the order of the brief."""
@@ -515,6 +546,8 @@ def _skill_needs(content: BriefContent, lang: str, default: str, translate: Tran
             )
         )
         for cell in item.groups:
+            if cell.no_answers:  # named once in the table's note, not a row of zeros
+                continue
             groups.append(
                 (item.key, pick_text(item.text, lang, default), *_group_row(cell, translate))
             )
@@ -548,12 +581,18 @@ def _skill_needs(content: BriefContent, lang: str, default: str, translate: Tran
         Column("item_key", "string", N_("Item (code)"), page=False),
         Column("text", "string", N_("Skill need")),
     )
+    without = without_answers_note(
+        ((pick_text(item.text, lang, default), item.groups) for item in section.items),
+        translate,
+    )
     by_group = DataTable(
         "skill_needs_groups",
         N_("Skill needs by stakeholder group"),
         (*item_columns, *GROUP_COLUMNS),
         tuple(groups),
         key=("item_key", "group"),
+        note=WITHOUT_ANSWERS_NOTE if without else None,
+        note_params=without or {},
     )
     rounds = DataTable(
         "skill_needs_rounds",
@@ -581,6 +620,7 @@ def contested_rows(point: ContestedPoint, lang: str, default: str, translate: Tr
     return [
         (point.key, text, point.round, *_group_row(cell, translate), point.kw_h, point.kw_p)
         for cell in point.groups
+        if not cell.no_answers  # named in the table's note, not a row of zeros
     ]
 
 
@@ -597,14 +637,21 @@ def _contested(content: BriefContent, lang: str, default: str, translate: Transl
     for point in content.contested.points:
         rows.extend(contested_rows(point, lang, default, translate))
     reason = content.contested.reason
+    without = without_answers_note(
+        ((pick_text(p.text, lang, default), p.groups) for p in content.contested.points),
+        translate,
+    )
+    note, params = (reason.message, reason.params) if reason else (None, {})
+    if note is None and without:
+        note, params = WITHOUT_ANSWERS_NOTE, without
     return DataTable(
         "contested",
         N_("Positions of the stakeholder groups on contested points"),
         columns,
         tuple(rows),
         key=("item_key", "group"),
-        note=reason.message if reason else None,
-        note_params=reason.params if reason else {},
+        note=note,
+        note_params=params,
     )
 
 
@@ -633,7 +680,7 @@ def _emerging(content: BriefContent, lang: str, default: str, translate: Transla
                     label,
                     skill.item_key,
                     link.uri if link else None,
-                    link.label if link else None,
+                    Text(*link.label_in(lang, default)) if link and link.has_label else None,
                     *tail,
                 )
             )

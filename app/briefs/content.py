@@ -638,7 +638,27 @@ class ContestedSection:
 @dataclass(frozen=True)
 class EscoLink:
     uri: str
+    #: The label the link was saved with, if any.
     label: str = ""
+    #: The skill's preferred label by language, from the ESCO classification loaded.
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def label_in(self, lang: str, default: str) -> tuple[str, str | None]:
+        """The label to print in ``lang`` (else ``default``, else the saved one, else any),
+        with its language when known; the URI's last part (its code) without a label."""
+        for wanted in (lang, default):
+            if self.labels.get(wanted):
+                return self.labels[wanted], wanted
+        if self.label:
+            return self.label, None
+        for code, text in sorted(self.labels.items()):
+            if text:
+                return text, code
+        return self.uri.rstrip("/").rsplit("/", 1)[-1] or self.uri, None
+
+    @property
+    def has_label(self) -> bool:
+        return bool(self.label or any(self.labels.values()))
 
 
 @dataclass(frozen=True)
@@ -786,6 +806,8 @@ class PlanRules:
     #: Plan version (1 = as pre-registered; later = amended, with ``amended_reason``).
     version: int = 1
     amended_reason: str | None = None
+    #: The rule for agreement on a middle position (METHOD.md 3); None: the plan has none.
+    consensus_mid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1521,6 +1543,7 @@ def sample_content() -> BriefContent:
                 2.0,
                 "type7",
                 3,
+                consensus_mid="iqr <= 1 and middle >= 0.70",
             ),
             outlook=settings,
             sources=(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from weasyprint import CSS, HTML
+from weasyprint.pdf import tags as _tags
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcherResponse
 
@@ -41,12 +42,66 @@ FONTS = {
 }
 #: Most rows of a table part in the PDF; a longer table is split into captioned parts so that
 #: no table crosses a page break (see the module docstring).
-PDF_TABLE_ROWS = 14
+PDF_TABLE_ROWS = 30
 #: Lines of text a table part may take, by the estimate of :func:`table_parts` (an A4 page
-#: holds about 55 lines of table text beside its header and caption).
-PDF_TABLE_LINES = 30
-#: Characters of table text across the width of the page (8.5 pt on 174 mm).
-_PAGE_CHARACTERS = 100
+#: holds about 55 lines of table text beside its header and caption; each row's padding
+#: counts as half a line).
+PDF_TABLE_LINES = 40
+#: Characters of table text across the width of the page (8 pt on 174 mm).
+_PAGE_CHARACTERS = 106
+#: Characters a cell's padding takes.
+_CELL_PADDING = 1.2
+#: Longest word of a cell, and of a column header (which is hyphenated), that sets a column's
+#: narrowest width; longer words break.
+_LONGEST_WORD = 14
+_LONGEST_HEADER_WORD = 7
+
+
+def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[float]:
+    """Widths of a table's columns on the page, in characters, the way a browser's automatic
+    table layout shares the width out: every column as wide as its longest text if the page
+    has room; if not, each at least as wide as its longest word (a header's words hyphenate),
+    the rest of the page shared in proportion to how much wider each column's longest text
+    is. A column of long texts (a question, an occupation) thus takes the room the columns
+    of figures beside it leave, instead of an equal share that wraps it one word a line."""
+    count = len(headers)
+    if not count:
+        return []
+    available = max(_PAGE_CHARACTERS - _CELL_PADDING * count, 4.0 * count)
+    narrowest, widest = [], []
+    for index in range(count):
+        cells = [str(row[index] or "") for row in rows if index < len(row)]
+        word = max((len(w) for t in cells for w in t.split()), default=1)
+        head = max((len(w) for w in str(headers[index] or "").split()), default=1)
+        low = float(max(min(word, _LONGEST_WORD), min(head, _LONGEST_HEADER_WORD), 3))
+        narrowest.append(low)
+        widest.append(max(low, float(max((len(c) for c in cells), default=0))))
+    if sum(widest) <= available:
+        scale = available / sum(widest)
+        return [w * scale for w in widest]
+    if sum(narrowest) >= available:
+        scale = available / sum(narrowest)
+        return [w * scale for w in narrowest]
+    share = (available - sum(narrowest)) / (sum(widest) - sum(narrowest))
+    return [n + (w - n) * share for n, w in zip(narrowest, widest, strict=True)]
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` takes wrapped at words in a column ``width`` characters wide (a word
+    longer than the column breaks across lines)."""
+    width = max(1.0, width * 0.95)  # bold row headers and wide letters take a little more
+    lines, used = 1, 0.0
+    for word in text.split():
+        size = len(word)
+        if used and used + 1 + size > width:
+            lines += 1
+            used = 0.0
+        if size > width:
+            lines += math.ceil(size / width) - 1
+            used = size % width
+        else:
+            used += size + (1 if used else 0)
+    return lines
 
 
 def table_parts(
@@ -55,18 +110,26 @@ def table_parts(
     *,
     lines: int = PDF_TABLE_LINES,
     most: int = PDF_TABLE_ROWS,
+    widths: Sequence[float] | None = None,
 ) -> list[tuple[int, int]]:
     """Where to split a table's ``rows`` (texts of its cells) so that each part fits a page:
     (start, end) index pairs, at most ``most`` rows and about ``lines`` lines of text each (a
-    cell's text wraps in a column of equal share of the page width)."""
-    width = max(4, _PAGE_CHARACTERS // max(1, columns) - 1)
+    cell's text wraps in its column's width of ``widths``, in characters, else in an equal
+    share of the page width)."""
+    equal = max(4, _PAGE_CHARACTERS // max(1, columns) - 1)
     parts: list[tuple[int, int]] = []
-    start, used = 0, 0
+    start, used = 0, 0.0
     for index, row in enumerate(rows):
-        height = max((math.ceil(len(str(cell)) / width) for cell in row), default=1) or 1
+        height = 0.5 + max(
+            (
+                _lines(str(cell), widths[i] if widths and i < len(widths) else equal)
+                for i, cell in enumerate(row)
+            ),
+            default=1,
+        )
         if index > start and (used + height > lines or index - start >= most):
             parts.append((start, index))
-            start, used = index, 0
+            start, used = index, 0.0
         used += height
     if start < len(rows) or not parts:
         parts.append((start, len(rows)))
@@ -190,6 +253,35 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append(record.getMessage())
+
+
+def _language_of_elements(build):
+    """WeasyPrint's builder of the structure tree (``weasyprint.pdf.tags._build_box_tree``),
+    writing the ``lang`` of an HTML element other than the root into its structure element
+    (``/Lang``), so that a quote in German on an English page is read out in German from the
+    PDF as from the HTML. The builder calls itself through the module, so every element
+    passes through here."""
+
+    def built(box, parent, *args):
+        element = getattr(box, "element", None)
+        lang = None
+        if element is not None and getattr(box, "element_tag", None) not in ("html", "body"):
+            lang = element.get("lang")
+        for structure in build(box, parent, *args):
+            if lang and "Lang" not in structure:
+                structure["Lang"] = _tags.pydyf.String(lang)
+            yield structure
+
+    built.writes_language = True
+    return built
+
+
+# WeasyPrint writes the document's language only (68.1); without the builder (another
+# version), the PDF keeps that and the HTML remains the route for each text's language.
+if hasattr(_tags, "_build_box_tree") and not getattr(
+    _tags._build_box_tree, "writes_language", False
+):
+    _tags._build_box_tree = _language_of_elements(_tags._build_box_tree)
 
 
 def html_to_pdf(

@@ -14,10 +14,15 @@ classifications) are read when present.
 
 from __future__ import annotations
 
+import logging
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from flask import current_app
 
 from app.briefs.assemble import (
     BriefInputs,
@@ -52,6 +57,9 @@ from app.forecasts.queries import bindings_of_consultation
 from app.forecasts.table import DatasetKind, Level, Provenance, Status
 from app.panels.models import Panellist, Participation
 from app.questionnaires.spec import ForecastBinding
+from app.themes import load_esco_skills
+
+log = logging.getLogger(__name__)
 
 __all__ = ["Selection", "brief_inputs", "forecast_series", "round_inputs"]
 
@@ -261,17 +269,54 @@ def _ranges(round_: Round) -> dict[str, tuple[tuple[float, float], ...]]:
     return out
 
 
+#: The language of an ESCO download from its file name (``skills_de.csv``,
+#: ``esco_v1.0_transversalSkillsCollection_en.csv``).
+_ESCO_FILE_LANGUAGE = re.compile(r"_([a-z]{2})\.csv$", re.IGNORECASE)
+
+
+def esco_labels(files: Iterable[str | Path]) -> dict[str, dict[str, str]]:
+    """Preferred labels of the ESCO skills in ``files``, by URI and language (the language
+    from each file's name, ``en`` when it names none). A file that is missing or not an ESCO
+    skills file is left out and logged: the brief then prints the labels it has."""
+    labels: dict[str, dict[str, str]] = {}
+    for name in files:
+        path = Path(name)
+        found = _ESCO_FILE_LANGUAGE.search(path.name)
+        lang = found.group(1).lower() if found else "en"
+        try:
+            skills = load_esco_skills(path)
+        except (OSError, ValueError):
+            log.warning("ESCO labels could not be read from %s", path, exc_info=True)
+            continue
+        for uri, label in zip(skills["uri"], skills["label"], strict=True):
+            labels.setdefault(str(uri), {}).setdefault(lang, str(label))
+    return labels
+
+
+def _configured_esco_labels() -> dict[str, dict[str, str]]:
+    root = Path(current_app.root_path).parent
+    files = []
+    for name in current_app.config.get("ESCO_SKILLS_FILES") or []:
+        path = Path(name)
+        files.append(path if path.is_absolute() else root / path)
+    return esco_labels(files) if files else {}
+
+
 def _themes(consultation: Consultation) -> tuple[ThemeInput, ...]:
     out = []
+    known: dict[str, dict[str, str]] | None = None
     for theme in consultation.themes:
         if not theme.approved:
             continue
         links = []
+        if theme.esco_uris and known is None:
+            known = _configured_esco_labels()
         for entry in theme.esco_uris or ():
             if isinstance(entry, Mapping):
-                links.append(EscoLink(str(entry.get("uri", "")), str(entry.get("label", ""))))
+                uri, label = str(entry.get("uri", "")), str(entry.get("label", ""))
             else:
-                links.append(EscoLink(str(entry)))
+                uri, label = str(entry), ""
+            links.append(EscoLink(uri, label, dict((known or {}).get(uri, {}))))
         quotes = tuple(
             str(s.get("text", "")) if isinstance(s, Mapping) else str(s)
             for s in theme.statements or ()
@@ -300,6 +345,7 @@ def _plan(consultation: Consultation) -> PlanRules:
         contested_median_diff=plan.get("contested_median_diff", 2.0),
         quantile_method=plan.get("quantile_method", "type7"),
         max_rounds=plan.get("max_rounds", 3),
+        consensus_mid=plan.get("consensus_mid"),
     )
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -39,17 +40,33 @@ from markupsafe import Markup
 
 from app import formatting
 from app.briefs import words
+from app.briefs.assemble import threshold_band
 from app.briefs.brief_json import brief_document
 from app.briefs.brief_tables import (
+    WITHOUT_ANSWERS_NOTE,
     BriefTables,
     brief_tables,
     fact_value_text,
     flag_words,
     pick_text,
+    without_answers_note,
 )
-from app.briefs.content import BriefContent, Fact, Rating, Source
+from app.briefs.content import (
+    BriefContent,
+    EscoLink,
+    Fact,
+    OutlookSettings,
+    Rating,
+    Source,
+)
 from app.briefs.diff import Change, word_diff
-from app.briefs.pdf import ASSET_BASE, PDF_TABLE_LINES, html_to_pdf, table_parts
+from app.briefs.pdf import (
+    ASSET_BASE,
+    PDF_TABLE_LINES,
+    column_widths,
+    html_to_pdf,
+    table_parts,
+)
 from app.briefs.tables import (
     CSV_MEDIA_TYPE,
     XLSX_MEDIA_TYPE,
@@ -166,6 +183,9 @@ class PageTable:
     rows: tuple[tuple[Cell, ...], ...]
     note: str | None = None
     empty: str | None = None
+    #: Widths of the columns in per cent of the table's (the PDF's; None on the web page,
+    #: whose browser lays the table out).
+    widths: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +196,9 @@ class ChartView:
     caption: str
     tables: tuple[PageTable, ...]
     annotations: tuple[str, ...] = ()
+    #: The table of the section that holds this chart's figures (id, caption), when the
+    #: section shows it already: the chart refers to it instead of repeating it.
+    data_in: tuple[str, str] | None = None
 
 
 #: Columns of codes, which are never broken across lines.
@@ -252,6 +275,7 @@ def page_table(
     rows: Iterable[tuple] | None = None,
     caption: str | None = None,
     id_: str | None = None,
+    note: str | None = None,
 ) -> PageTable:
     """``table`` formatted for the page: its page columns only, ``rows`` if given."""
     _ = fmt._
@@ -263,7 +287,7 @@ def page_table(
     )
     chosen = table.rows if rows is None else tuple(rows)
     body = tuple(tuple(fmt.cell(table.columns[i], row[i]) for i in keep) for row in chosen)
-    note = table.note_text(_)
+    note = note if rows is not None else table.note_text(_)
     return PageTable(
         id=id_ or f"table-{table.name.replace('_', '-')}",
         caption=caption or table.caption_text(_),
@@ -279,11 +303,13 @@ def split_for_pdf(
 ) -> tuple[PageTable, ...]:
     """``table`` in parts that fit a page of the PDF (``app.briefs.pdf.table_parts``), each
     captioned "(part 2 of 3)", so that no table crosses a page break."""
-    bounds = table_parts(
-        [[c.text for c in row] for row in table.rows], len(table.headers), lines=lines
-    )
+    texts = [[c.text for c in row] for row in table.rows]
+    chars = column_widths([c.text for c in table.headers], texts)
+    total = sum(chars) or 1.0
+    widths = tuple(round(100 * w / total, 1) for w in chars) if table.rows else None
+    bounds = table_parts(texts, len(table.headers), lines=lines, widths=chars)
     if len(bounds) <= 1:
-        return (table,)
+        return (replace(table, widths=widths),)
     label = translate(N_("%(caption)s (part %(part)s of %(parts)s)"))
     return tuple(
         PageTable(
@@ -292,6 +318,7 @@ def split_for_pdf(
             headers=table.headers,
             rows=table.rows[start:end],
             note=table.note if number == len(bounds) else None,
+            widths=widths,
         )
         for number, (start, end) in enumerate(bounds, start=1)
     )
@@ -376,7 +403,8 @@ class RatingView:
     override_reason: str | None
     rule_version: str
     indicator: str | None
-    inputs: tuple[tuple[str, str], ...]
+    #: The rule's inputs and how they make the category, in sentences.
+    explanation: tuple[str, ...]
     panel: str | None
     disagrees: bool | None
     published: tuple[str, ...]
@@ -385,7 +413,149 @@ class RatingView:
     disclaimer: str
 
 
-def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
+def _signed_percent(value: float, fmt: Formatter) -> str:
+    text = formatting.percent(value / 100, 1, locale=fmt.lang)
+    return "+" + text if formatting.rounded(value, 1) > 0 else text
+
+
+def _signed_points(value: float, fmt: Formatter) -> str:
+    text = formatting.number(value, 1, trim=True, locale=fmt.lang)
+    return "+" + text if formatting.rounded(value, 1) > 0 else text
+
+
+def _growth_case(sector: float, total: float) -> str:
+    """Which of ``words.GROWTH_SENTENCES`` says how ``sector`` compares with ``total``."""
+    sector_r, total_r = formatting.rounded(sector, 1), formatting.rounded(total, 1)
+    if sector_r == total_r:
+        return "same"
+    if sector_r >= 0:
+        return "faster" if sector_r > total_r else "slower"
+    if total_r >= 0:
+        return "fall_while_total_grows"
+    return "fall_less" if sector_r > total_r else "fall_more"
+
+
+def _difference(
+    value: float, high: float, low: float, fmt: Formatter, *, label: str
+) -> tuple[str, str | None]:
+    """The sentence on a difference from the total and its class by the rule's thresholds."""
+    _ = fmt._
+    band = threshold_band(value, high, low)
+    sentence = _(
+        N_(
+            "%(what)s: %(diff)s percentage points, %(band)s by the rule (%(high_word)s at "
+            "%(high)s or more, %(low_word)s at %(low)s or less)."
+        )
+    ) % {
+        "what": label,
+        "diff": _signed_points(value, fmt),
+        "band": _(words.BAND_WORDS[band]) if band else formatting.MISSING,
+        "high_word": _(words.BAND_WORDS["high"]),
+        "high": fmt.points(high, signed=True),
+        "low_word": _(words.BAND_WORDS["low"]),
+        "low": fmt.points(low, signed=True),
+    }
+    return sentence, band
+
+
+def _rating_explanation(
+    rating: Rating, settings: OutlookSettings, fmt: Formatter
+) -> tuple[str, ...]:
+    """The rule's inputs in plain words, each difference with its class by the thresholds
+    the method section prints, and how the classes make the category."""
+    _ = fmt._
+    inputs = rating.inputs
+    category = _(words.RATING_WORDS[rating.category.value])
+    if rating.kind.value == "future_outlook":
+        sector, total = inputs.get("sector_growth"), inputs.get("total_growth")
+        relative = inputs.get("relative_growth")
+        if sector is None or total is None or relative is None:
+            return ()
+        lines = [
+            _(words.GROWTH_SENTENCES[_growth_case(sector, total)])
+            % {"sector": _signed_percent(sector, fmt), "total": _signed_percent(total, fmt)}
+        ]
+        text, growth = _difference(
+            relative,
+            settings.growth_strong,
+            settings.growth_weak,
+            fmt,
+            label=_(N_("Growth compared with the total")),
+        )
+        lines.append(text)
+        rate, total_rate = inputs.get("openings_rate"), inputs.get("total_openings_rate")
+        relative_rate = inputs.get("relative_openings_rate")
+        if rate is None or total_rate is None or relative_rate is None:
+            lines.append(
+                _(N_("Rule %(version)s, without openings: growth %(growth)s, so %(category)s."))
+                % {
+                    "version": rating.rule_version,
+                    "growth": _(words.BAND_WORDS[growth]) if growth else formatting.MISSING,
+                    "category": category,
+                }
+            )
+            return tuple(lines)
+        lines.append(
+            _(
+                N_(
+                    "Openings each year come to %(sector)s of the sector's employment, "
+                    "against %(total)s for all sectors."
+                )
+            )
+            % {
+                "sector": formatting.percent(rate / 100, 1, locale=fmt.lang),
+                "total": formatting.percent(total_rate / 100, 1, locale=fmt.lang),
+            }
+        )
+        text, openings = _difference(
+            relative_rate,
+            settings.openings_strong,
+            settings.openings_weak,
+            fmt,
+            label=_(N_("Openings rate compared with the total")),
+        )
+        lines.append(text)
+        lines.append(
+            _(N_("Rule %(version)s: growth %(growth)s and openings %(openings)s, so %(category)s."))
+            % {
+                "version": rating.rule_version,
+                "growth": _(words.BAND_WORDS[growth]) if growth else formatting.MISSING,
+                "openings": _(words.BAND_WORDS[openings]) if openings else formatting.MISSING,
+                "category": category,
+            }
+        )
+        return tuple(lines)
+    sector, total = inputs.get("sector_change"), inputs.get("total_change")
+    relative = inputs.get("relative_change")
+    sentence = words.CURRENT_SENTENCES.get(rating.primary_indicator or "")
+    if sentence is None or sector is None or total is None or relative is None:
+        return ()
+    ads = rating.primary_indicator == "relative_job_ads_change"
+    years = {
+        name: str(int(inputs[name])) if inputs.get(name) is not None else formatting.MISSING
+        for name in ("from_year", "to_year")
+    }
+    text, band = _difference(
+        relative,
+        settings.ads_strong if ads else settings.current_strong,
+        settings.ads_weak if ads else settings.current_weak,
+        fmt,
+        label=_(N_("Change compared with the total")),
+    )
+    return (
+        _(sentence)
+        % {"sector": _signed_percent(sector, fmt), "total": _signed_percent(total, fmt), **years},
+        text,
+        _(N_("Rule %(version)s: a %(band)s difference, so %(category)s."))
+        % {
+            "version": rating.rule_version,
+            "band": _(words.BAND_WORDS[band]) if band else formatting.MISSING,
+            "category": category,
+        },
+    )
+
+
+def _rating_view(rating: Rating, fmt: Formatter, settings: OutlookSettings) -> RatingView:
     _ = fmt._
     panel = None
     if rating.panel_view is not None:
@@ -409,10 +579,7 @@ def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
         override_reason=rating.override.reason if rating.override else None,
         rule_version=rating.rule_version,
         indicator=rating.primary_indicator,
-        inputs=tuple(
-            (name, formatting.number(value, 2, trim=True, locale=fmt.lang))
-            for name, value in rating.inputs.items()
-        ),
+        explanation=_rating_explanation(rating, settings, fmt),
         panel=panel,
         disagrees=rating.disagrees,
         published=tuple(
@@ -426,6 +593,146 @@ def _rating_view(rating: Rating, fmt: Formatter) -> RatingView:
         source=fmt.source(rating.source),
         disclaimer=_(rating.disclaimer),
     )
+
+
+_RULE_TOKEN = re.compile(
+    r"\s*(?:(?P<cmp>[a-z_][a-z0-9_]*\s*(?:<=|>=|==|!=|<|>)\s*-?\d+(?:\.\d+)?)"
+    r"|(?P<join>and|or|not)\b|(?P<paren>[()]))"
+)
+_RULE_COMPARISON = re.compile(
+    r"(?P<name>[a-z_][a-z0-9_]*)\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>-?\d+(?:\.\d+)?)"
+)
+
+
+def rule_words(expression: str | None, fmt: Formatter) -> str | None:
+    """A rule of the analysis plan (``iqr <= 1 and agreement >= 0.70``) in words, then the
+    rule as written: "The interquartile range is at most 1 and the share answering in the top
+    band of the scale is at least 70% (iqr <= 1 and agreement >= 0.70)". An expression these
+    words do not cover is printed as written."""
+    if expression is None:
+        return None
+    _ = fmt._
+    written = " ".join(expression.split())
+    parts: list[str] = []
+    position = 0
+    while position < len(written):
+        match = _RULE_TOKEN.match(written, position)
+        if match is None or match.end() == position:
+            return written
+        position = match.end()
+        if match.group("cmp"):
+            comparison = _RULE_COMPARISON.fullmatch(match.group("cmp").strip())
+            name, op, value = comparison.group("name", "op", "value")
+            if name not in words.RULE_NAME_WORDS:
+                return written
+            number = float(value)
+            shown = (
+                formatting.percent(number, locale=fmt.lang)
+                if name in words.RULE_SHARE_NAMES and 0 <= number <= 1
+                else formatting.number(number, 2, trim=True, locale=fmt.lang)
+            )
+            parts.append(
+                _(words.RULE_COMPARISONS[op])
+                % {"name": _(words.RULE_NAME_WORDS[name]), "value": shown}
+            )
+        elif match.group("join"):
+            parts.append(_(words.RULE_JOINS[match.group("join")]))
+        else:
+            parts.append(match.group("paren"))
+    text = " ".join(parts).replace("( ", "(").replace(" )", ")")
+    return f"{text[:1].upper()}{text[1:]} ({written})"
+
+
+def _plan_rules(plan, method, fmt: Formatter) -> list[tuple[str, str]]:
+    """Every rule of the analysis plan, with its thresholds, in words."""
+    _ = fmt._
+    if plan is None:
+        return []
+    rules: list[tuple[str, str | None]] = [
+        (_(words.PLAN_RULE_LABELS["consensus_in"]), rule_words(plan.consensus_in, fmt)),
+        (
+            _(words.PLAN_RULE_LABELS["consensus_out"]),
+            rule_words(plan.consensus_out, fmt)
+            or _(N_("No rule: agreement that an item does not matter is not reported.")),
+        ),
+        (
+            _(words.PLAN_RULE_LABELS["consensus_mid"]),
+            rule_words(plan.consensus_mid, fmt)
+            or _(
+                N_(
+                    "No rule: agreement on a middle position is not reported (such items "
+                    "count as without consensus)."
+                )
+            ),
+        ),
+        (_(words.PLAN_RULE_LABELS["stability_rule"]), rule_words(plan.stability_rule, fmt)),
+        (
+            _(N_("Minimum answers")),
+            _(N_("An item's figures are shown from %(n)s answers.")) % {"n": plan.min_n}
+            if plan.min_n is not None
+            else None,
+        ),
+        (
+            _(N_("Contested between groups")),
+            _(
+                N_(
+                    "An item is contested when the Kruskal-Wallis test across the stakeholder "
+                    "groups gives p below %(alpha)s, or when the group medians lie %(diff)s "
+                    "or more scale points apart."
+                )
+            )
+            % {
+                "alpha": formatting.number(plan.contested_alpha, 3, trim=True, locale=fmt.lang),
+                "diff": formatting.number(
+                    plan.contested_median_diff, 2, trim=True, locale=fmt.lang
+                ),
+            }
+            if plan.contested_alpha is not None and plan.contested_median_diff is not None
+            else None,
+        ),
+        (_(N_("Maximum rounds")), str(plan.max_rounds) if plan.max_rounds is not None else None),
+        (_(N_("Quantile method")), plan.quantile_method or method.quantile_method),
+        (_(N_("Analysis plan (SHA-256)")), plan.sha256 or None),
+        (_(N_("Plan amended")), plan.amended_reason),
+    ]
+    return [(label, value) for label, value in rules if value is not None]
+
+
+def _outlook_rules(settings: OutlookSettings, fmt: Formatter) -> list[tuple[str, str]]:
+    """The rules of the two ratings with their thresholds and category words."""
+    _ = fmt._
+    category = {code: _(message) for code, message in words.RATING_WORDS.items()}
+    band = {code: _(message) for code, message in words.BAND_WORDS.items()}
+
+    def points(value: float) -> str:
+        return fmt.points(value, signed=True)
+
+    return [
+        (
+            _(N_("Future outlook (rule %(version)s)")) % {"version": settings.outlook_version},
+            _(words.OUTLOOK_RULE)
+            % {
+                **category,
+                **band,
+                "growth_high": points(settings.growth_strong),
+                "growth_low": points(settings.growth_weak),
+                "openings_high": points(settings.openings_strong),
+                "openings_low": points(settings.openings_weak),
+            },
+        ),
+        (
+            _(N_("Current conditions (rule %(version)s)")) % {"version": settings.current_version},
+            _(words.CURRENT_RULE)
+            % {
+                **category,
+                "high": points(settings.current_strong),
+                "low": points(settings.current_weak),
+                "ads_high": points(settings.ads_strong),
+                "ads_low": points(settings.ads_weak),
+            },
+        ),
+        (_(N_("The panel's view")), _(words.PANEL_VIEW_RULE) % category),
+    ]
 
 
 def _paragraphs(text: str) -> tuple[str, ...]:
@@ -442,6 +749,134 @@ def _safe_url(url: str | None) -> str | None:
     if lowered.startswith(("http://", "https://", "mailto:")):
         return url.strip()
     return None
+
+
+#: What marks a short text as written in one of the languages a brief is rendered in: its
+#: most common small words, and letters the others do not use.
+_LANGUAGE_SIGNS: dict[str, tuple[frozenset[str], str]] = {
+    "en": (
+        frozenset(
+            [
+                "the",
+                "and",
+                "of",
+                "to",
+                "with",
+                "for",
+                "on",
+                "is",
+                "are",
+                "from",
+                "about",
+                "when",
+                "their",
+                "they",
+                "this",
+                "that",
+                "be",
+                "will",
+                "more",
+                "how",
+            ]
+        ),
+        "",
+    ),
+    "de": (
+        frozenset(
+            [
+                "und",
+                "der",
+                "die",
+                "das",
+                "mit",
+                "für",
+                "von",
+                "auf",
+                "den",
+                "dem",
+                "ein",
+                "eine",
+                "einer",
+                "zu",
+                "bei",
+                "nicht",
+                "ist",
+                "sind",
+                "wir",
+                "werden",
+                "mehr",
+                "wie",
+                "auch",
+                "oder",
+            ]
+        ),
+        "äöüß",
+    ),
+    "fr": (
+        frozenset(
+            [
+                "et",
+                "les",
+                "des",
+                "le",
+                "la",
+                "du",
+                "pour",
+                "avec",
+                "sur",
+                "une",
+                "un",
+                "au",
+                "aux",
+                "est",
+                "sont",
+                "nous",
+                "plus",
+                "comme",
+                "aussi",
+                "ou",
+                "dans",
+            ]
+        ),
+        "éèêàçùœâîô",
+    ),
+}
+
+
+def text_language(text: str) -> str | None:
+    """The language (``en``, ``de``, ``fr``) a short text such as a panellist's quote is
+    written in, when its words say so clearly; None when they do not (too short, mixed, or
+    another language)."""
+    found = re.findall(r"[^\W\d_]+", text.casefold())
+    scores = {
+        lang: sum(w in small for w in found) + sum(any(c in letters for c in w) for w in found)
+        for lang, (small, letters) in _LANGUAGE_SIGNS.items()
+    }
+    ranked = sorted(scores.items(), key=lambda pair: pair[1], reverse=True)
+    best, score = ranked[0]
+    if score == 0 or score == ranked[1][1]:
+        return None
+    return best
+
+
+def quote_text(quote: str, lang: str, default: str) -> Text:
+    """A moderated quote with the language to mark it with on a page in ``lang``: the one
+    its words show, else the consultation's default; None when that is the page's."""
+    written = text_language(quote) or default
+    return Text(quote, written if written and written != lang else None)
+
+
+def esco_view(link: EscoLink, lang: str, default: str) -> dict[str, Any]:
+    """An ESCO link as the page prints it: the skill's label (in ``lang`` where the loaded
+    classification has it, marked with its language otherwise) linking to its URI."""
+    label, label_lang = link.label_in(lang, default)
+    if not link.has_label:
+        # no classification loaded knows the skill: say what the code is
+        label = gettext(N_("ESCO skill %(code)s")) % {"code": label}
+    return {
+        "url": _safe_url(link.uri),
+        "label": Text(label, label_lang if label_lang not in (None, lang) else None),
+    }
 
 
 def _section_reason(section: Any, fmt: Formatter) -> str | None:
@@ -492,6 +927,7 @@ def page_context(
     contested = []
     for number, point in enumerate(content.contested.points, start=1):
         rows = [r for r in tables["contested"].rows if r[0] == point.key]
+        without = without_answers_note([(text(point.text), point.groups)], _)
         caption = _(N_("Positions of the stakeholder groups: %(item)s")) % {
             "item": text(point.text).text
         }
@@ -499,7 +935,11 @@ def page_context(
             {
                 "text": text(point.text),
                 "tables": table(
-                    "contested", rows=rows, caption=caption, id_=f"table-contested-{number}"
+                    "contested",
+                    rows=rows,
+                    caption=caption,
+                    id_=f"table-contested-{number}",
+                    note=_(WITHOUT_ANSWERS_NOTE) % without if without else None,
                 ),
                 "withheld": [_(words.GROUP_WORDS.get(g, g)) for g in point.suppressed_groups],
                 "kw": _(
@@ -561,8 +1001,8 @@ def page_context(
         "facts": [_fact_view(f, content, fmt) for f in content.facts()],
         "facts_reason": _section_reason(content.key_facts, fmt),
         "ratings": [
-            _rating_view(content.ratings.current_conditions, fmt),
-            _rating_view(content.ratings.future_outlook, fmt),
+            _rating_view(content.ratings.current_conditions, fmt, method.outlook),
+            _rating_view(content.ratings.future_outlook, fmt, method.outlook),
         ],
         "key_facts_tables": table("key_facts"),
         "trend_reason": _section_reason(content.trend, fmt),
@@ -592,8 +1032,8 @@ def page_context(
         "emerging": [
             {
                 "label": text(s.label),
-                "esco": [(_safe_url(e.uri), e.label or e.uri) for e in s.esco],
-                "quotes": list(s.quotes),
+                "esco": [esco_view(e, lang, default) for e in s.esco],
+                "quotes": [quote_text(q, lang, default) for q in s.quotes],
                 "rated": _(N_("Rated by the panel: median %(median)s, %(status)s"))
                 % {
                     "median": formatting.number(s.median, 2, locale=lang),
@@ -630,51 +1070,12 @@ def page_context(
         ],
         "method_reason": _section_reason(method, fmt),
         "panel_tables": table("panel_response"),
-        "plan": [
-            (label, value)
-            for label, value in (
-                (_(N_("Consensus rule (in)")), plan.consensus_in if plan else None),
-                (_(N_("Consensus rule (out)")), plan.consensus_out if plan else None),
-                (_(N_("Stability rule")), plan.stability_rule if plan else None),
-                (_(N_("Minimum answers")), plan.min_n if plan else None),
-                (_(N_("Maximum rounds")), plan.max_rounds if plan else None),
-                (
-                    _(N_("Quantile method")),
-                    (plan.quantile_method if plan else None) or method.quantile_method,
-                ),
-                (_(N_("Analysis plan (SHA-256)")), plan.sha256 if plan else None),
-                (_(N_("Plan amended")), plan.amended_reason if plan else None),
-            )
-            if value is not None
-        ],
+        "plan": _plan_rules(plan, method, fmt),
         "small_cells": [
             _(rule) % {"min_group_n": method.min_group_n} if "%(" in rule else _(rule)
             for rule in method.small_cell_rules
         ],
-        "outlook_rules": [
-            (_(N_("Future outlook rule")), method.outlook.outlook_version),
-            (
-                _(N_("Growth thresholds (percentage points)")),
-                f"{fmt.points(method.outlook.growth_strong, signed=True)} / "
-                f"{fmt.points(method.outlook.growth_weak)}",
-            ),
-            (
-                _(N_("Openings-rate thresholds (percentage points)")),
-                f"{fmt.points(method.outlook.openings_strong, signed=True)} / "
-                f"{fmt.points(method.outlook.openings_weak)}",
-            ),
-            (_(N_("Current conditions rule")), method.outlook.current_version),
-            (
-                _(N_("Employment-change thresholds (percentage points)")),
-                f"{fmt.points(method.outlook.current_strong, signed=True)} / "
-                f"{fmt.points(method.outlook.current_weak)}",
-            ),
-            (
-                _(N_("Job-advertisement thresholds (percentage points)")),
-                f"{fmt.points(method.outlook.ads_strong, signed=True)} / "
-                f"{fmt.points(method.outlook.ads_weak)}",
-            ),
-        ],
+        "outlook_rules": _outlook_rules(method.outlook, fmt),
         "sources": [
             {
                 "text": fmt.source(d.source),
@@ -770,8 +1171,29 @@ def _chart_views(
     lines: int = PDF_TABLE_LINES,
 ) -> dict[str, ChartView]:
     views = {}
+    _ = fmt._
+    default = content.header.languages[0] if content.header.languages else "en"
+    # charts whose figures are a table the section shows already: that table's id and caption
+    shown_in = {"triangulation": ("table-triangulation", tables["triangulation"].caption_text(_))}
+    for number, point in enumerate(content.contested.points, start=1):
+        shown_in[f"group_positions_{point.key}"] = (
+            f"table-contested-{number}",
+            _(N_("Positions of the stakeholder groups: %(item)s"))
+            % {"item": pick_text(point.text, fmt.lang, default).text},
+        )
     for chart in charts:
         table = tables[chart.table]
+        if chart.name in shown_in and table.rows:
+            views[chart.name] = ChartView(
+                name=chart.name,
+                src=src(chart.name),
+                alt=chart.alt,
+                caption=chart.caption,
+                tables=(),
+                annotations=tuple(a.text for a in content.annotations_for(chart.name)),
+                data_in=shown_in[chart.name],
+            )
+            continue
         rows = None
         if chart.rows is not None:
             rows = [r for r in table.rows if chart.rows(r)]
@@ -951,7 +1373,7 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
 #: Line budgets of table parts tried in turn (``app.briefs.pdf.table_parts``): when WeasyPrint's
 #: tagging meets a table part that its layout still broke across pages (a caption left alone
 #: at the foot of a page), the PDF is made again with smaller parts.
-PDF_LINE_BUDGETS = (PDF_TABLE_LINES, 18, 10)
+PDF_LINE_BUDGETS = (PDF_TABLE_LINES, 24, 12)
 
 
 def _pdf(content, lang, tables, charts, svgs, links, fmt):

@@ -213,7 +213,11 @@ def tables_xlsx(
     for table in tables:
         row += 1
         book.write(sheet, row, 0, table.name)
-        book.write(sheet, row, 1, table.caption_text(translate), text_wrap=True)
+        contents = table.caption_text(translate)
+        note = table.note_text(translate) if table.rows else None
+        if note:  # a note on the rows (e.g. groups left out): with the table's name here
+            contents = f"{contents}. {note}"
+        book.write(sheet, row, 1, contents, text_wrap=True)
 
     for table in tables:
         sheet = book.sheet(table.name)
@@ -312,6 +316,9 @@ def datapackage(
             "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
             "schema": _schema(table, translate),
         }
+        note = table.note_text(translate)
+        if note:
+            resource["description"] = note
         if hashes and table.csv_path in hashes:
             resource["hash"] = f"sha256:{hashes[table.csv_path]}"
         if sizes and table.csv_path in sizes:

@@ -115,3 +115,124 @@ FACT_SENTENCES = {
 }
 
 YES_NO = {True: N_("yes"), False: N_("no")}
+
+#: A figure's class against the rule's two thresholds (``app.briefs.assemble._band``).
+BAND_WORDS = {
+    "high": N_("high"),
+    "mid": N_("middling"),
+    "low": N_("low"),
+}
+
+#: How the sector's employment compares with the all-sector total's, by the signs of the
+#: two changes and of their difference ("Employment is projected to ...").
+GROWTH_SENTENCES = {
+    "faster": N_(
+        "Employment is projected to grow faster than the all-sector total (%(sector)s vs "
+        "%(total)s)."
+    ),
+    "slower": N_(
+        "Employment is projected to grow more slowly than the all-sector total (%(sector)s vs "
+        "%(total)s)."
+    ),
+    "same": N_(
+        "Employment is projected to change at the same pace as the all-sector total "
+        "(%(sector)s vs %(total)s)."
+    ),
+    "fall_while_total_grows": N_(
+        "Employment is projected to fall while the all-sector total grows (%(sector)s vs "
+        "%(total)s)."
+    ),
+    "fall_less": N_(
+        "Employment is projected to fall less than the all-sector total (%(sector)s vs %(total)s)."
+    ),
+    "fall_more": N_(
+        "Employment is projected to fall more than the all-sector total (%(sector)s vs %(total)s)."
+    ),
+}
+
+#: The same comparison for the latest published year, by the indicator the rule used.
+CURRENT_SENTENCES = {
+    "relative_employment_change": N_(
+        "Employment changed by %(sector)s from %(from_year)s to %(to_year)s, against "
+        "%(total)s for all sectors."
+    ),
+    "relative_job_ads_change": N_(
+        "Online job advertisements for the sector changed by %(sector)s from %(from_year)s to "
+        "%(to_year)s, against %(total)s for all sectors (a recent signal, not a count of jobs)."
+    ),
+}
+
+#: The rules of the two ratings as the method section prints them, with their thresholds and
+#: the category words exactly as the ratings use them.
+OUTLOOK_RULE = N_(
+    "Growth is the sector's projected employment change from the base year to the horizon, "
+    "in per cent, minus the all-sector total's, in percentage points: %(high)s at "
+    "%(growth_high)s or more, %(low)s at %(growth_low)s or less, %(mid)s in between. The "
+    "openings rate is annual openings as a share of base employment, minus the total's, in "
+    "percentage points: %(high)s at %(openings_high)s or more, %(low)s at %(openings_low)s or "
+    "less, %(mid)s in between. %(strong)s: growth %(high)s and openings not %(low)s, or growth "
+    "%(mid)s and openings %(high)s. %(weak)s: growth %(low)s and openings not %(high)s, or "
+    "growth %(mid)s and openings %(low)s. %(moderate)s: every other case. Without openings, "
+    "growth alone decides (%(high)s: %(strong)s, %(low)s: %(weak)s, %(mid)s: %(moderate)s). "
+    "%(undetermined)s: without the sector's or the total's growth."
+)
+CURRENT_RULE = N_(
+    "The sector's employment change over the latest published year of official statistics, "
+    "in per cent, minus the all-sector total's, in percentage points: %(strong)s at "
+    "%(high)s or more, %(weak)s at %(low)s or less, %(moderate)s in between. Without "
+    "statistics, the change of online job advertisements over the last year minus the "
+    "total's: %(strong)s at %(ads_high)s or more, %(weak)s at %(ads_low)s or less, "
+    "%(moderate)s in between. %(undetermined)s: when neither is available."
+)
+PANEL_VIEW_RULE = N_(
+    "The panel's estimate of employment change (its median, minus the total's projected "
+    "growth) is classed as growth without openings is; a rating question by its median: "
+    "%(strong)s in the top band of the scale, %(weak)s in the bottom band, %(moderate)s in "
+    "between."
+)
+
+#: The names a rule of the analysis plan uses (``app.consensus.rules.RULE_NAMES``), in words.
+RULE_NAME_WORDS = {
+    "n": N_("the number of answers"),
+    "k": N_("the number of points of the scale"),
+    "median": N_("the median"),
+    "q1": N_("the first quartile"),
+    "q3": N_("the third quartile"),
+    "iqr": N_("the interquartile range"),
+    "mean": N_("the mean"),
+    "sd": N_("the standard deviation"),
+    "cv": N_("the coefficient of variation"),
+    "agreement": N_("the share answering in the top band of the scale"),
+    "disagreement": N_("the share answering in the bottom band of the scale"),
+    "middle": N_("the share answering in the middle of the scale"),
+    "top1": N_("the share giving the highest rating"),
+    "rwg": N_("the agreement index r_wg"),
+    "ad_md": N_("the average deviation from the median"),
+    "w": N_("Kendall's W"),
+    "top_share": N_("the share choosing the most chosen option"),
+    "n_paired": N_("the number of panellists answering both rounds"),
+    "cv_change": N_("the change of the coefficient of variation since the previous round"),
+    "net_change": N_("the share of panellists who changed their answer since the previous round"),
+    "wilcoxon_p": N_("the p-value of the Wilcoxon test of a shift since the previous round"),
+}
+#: Names whose values are shares (0..1), printed as per cent.
+RULE_SHARE_NAMES = frozenset(
+    {"agreement", "disagreement", "middle", "top1", "top_share", "net_change", "cv_change"}
+)
+#: A comparison of a rule in words: ``%(name)s`` and ``%(value)s``.
+RULE_COMPARISONS = {
+    "<=": N_("%(name)s is at most %(value)s"),
+    ">=": N_("%(name)s is at least %(value)s"),
+    "<": N_("%(name)s is below %(value)s"),
+    ">": N_("%(name)s is above %(value)s"),
+    "==": N_("%(name)s equals %(value)s"),
+    "!=": N_("%(name)s is not %(value)s"),
+}
+RULE_JOINS = {"and": N_("and"), "or": N_("or"), "not": N_("not")}
+#: The plan's rules as the method section lists them.
+PLAN_RULE_LABELS = {
+    "consensus_in": N_("Consensus that an item matters"),
+    "consensus_out": N_("Consensus that an item does not matter"),
+    "consensus_mid": N_("Consensus on a middle position"),
+    "stability_rule": N_("Stability"),
+}

@@ -73,6 +73,7 @@ class BriefChartText:
     expansion: str = "Expansion demand"
     replacement: str = "Replacement demand"
     total: str = "All openings"
+    total_value: str = "All openings: %(total)s"
     ratings_title: str = "Skill needs: median and interquartile range by round"
     ratings_caption: str = "Panel ratings of each skill need, median and IQR, by round"
     ratings_alt: str = "Chart of the panel's ratings by round: %(values)s."
@@ -90,6 +91,9 @@ class BriefChartText:
     triangulation_title: str = "The panel's estimate beside the forecast"
     triangulation_caption: str = "Panel median and IQR beside the forecast, per question"
     triangulation_alt: str = "Chart of the panel's estimates against the forecast: %(values)s."
+    triangulation_axis: str = "The panel's estimate and the forecast (%(unit)s)"
+    triangulation_axis_units: str = "The panel's estimate and the forecast, in each question's unit"
+    question_axis: str = "Question"
     panel_median: str = "Panel median"
     panel_iqr: str = "Panel interquartile range"
     group_median: str = "Group median"
@@ -244,7 +248,19 @@ def openings_chart(
                 )
                 left += width
             ax.set_xlim(0, max(left, float(openings.total), 1e-9) * 1.05)
-        ax.set_yticks([0], labels=[text.total])
+            # the bar's name and total above it, inside the axes: a label beside the bar at
+            # the figure's edge would be cut off where the viewer's font is wider
+            ax.text(
+                0,
+                0.3,
+                text.total_value % {"total": _n(openings.total, text)},
+                ha="left",
+                va="bottom",
+                fontsize=9,
+            )
+            ax.set_ylim(-0.4, 0.55)
+        ax.set_yticks([])
+        ax.spines["left"].set_visible(False)
         ax.set_xlabel(wrap_label(openings.unit or "", width=50))
         if handles:
             fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False)
@@ -436,6 +452,7 @@ def triangulation_chart(
             label_iqr=text.panel_iqr,
         )
         values = []
+        notes = []
         for y, row in enumerate(rows, start=1):
             values += [v for v in (row.median, row.q1, row.q3, row.forecast) if v is not None]
             if row.forecast is not None:
@@ -451,14 +468,7 @@ def triangulation_chart(
                 note = f"{text.forecast} {_n(row.forecast, text, 2)}"
                 if row.flagged:
                     note += f" · {text.outside}"
-                ax.annotate(
-                    note,
-                    (row.forecast, y),
-                    textcoords="offset points",
-                    xytext=(0, -14),
-                    fontsize=8,
-                    ha="center",
-                )
+                notes.append((row.forecast, y, note))
             if row.median is not None:
                 ax.annotate(
                     _n(row.median, text, 2),
@@ -491,8 +501,29 @@ def triangulation_chart(
             low, high = float(np.min(values)), float(np.max(values))
             pad = max((high - low) * 0.15, 0.5)
             ax.set_xlim(low - pad, high + pad)
+            middle = (low + high) / 2
+            for x, y, note in notes:
+                # written towards the middle of the axes, so that it never runs off its edge
+                ax.annotate(
+                    note,
+                    (x, y),
+                    textcoords="offset points",
+                    xytext=(0, -14),
+                    fontsize=8,
+                    ha="right" if x > middle else "left",
+                )
         else:
             _empty(ax, text)
+        units = {r.unit for r in rows if r.unit}
+        ax.set_xlabel(
+            wrap_label(
+                text.triangulation_axis % {"unit": next(iter(units))}
+                if len(units) == 1
+                else text.triangulation_axis_units,
+                width=70,
+            )
+        )
+        ax.set_ylabel(text.question_axis)
         ax.grid(axis="x", color="#d0d0d0", linewidth=0.8)
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
         _title(fig, title)

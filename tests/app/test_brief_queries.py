@@ -7,6 +7,7 @@ import json
 from app.briefs.assemble import SeriesRole, assemble
 from app.briefs.content import BriefContent, Section
 from app.briefs.queries import Selection, brief_inputs
+from app.briefs.render import render_brief
 from app.consultations.models import Consultation
 from app.demo.seed import DEMO_CONSULTATION
 from app.extensions import db
@@ -111,3 +112,36 @@ def test_the_brief_states_how_the_bound_codes_map_to_nace(make_demo_app):
         content = assemble(inputs)
         used = [c for source in content.method_sources.sources for c in source.codes_used]
         assert any(c.code == "230000" and c.maps_to == ("41",) for c in used)
+
+
+def test_esco_links_carry_the_labels_of_the_loaded_classification(make_demo_app, tmp_path):
+    """The demo theme links ESCO skill S5: with the ESCO files configured, the brief has its
+    preferred label in each language a file gives (the language from the file's name)."""
+    header = "conceptUri,preferredLabel\n"
+    uri = "http://data.europa.eu/esco/skill/S5"
+    english = tmp_path / "skills_en.csv"
+    english.write_text(header + f"{uri},working with computers\n", encoding="utf-8")
+    german = tmp_path / "skills_de.csv"
+    german.write_text(header + f"{uri},mit Computern arbeiten\n", encoding="utf-8")
+    app = make_demo_app(ESCO_SKILLS_FILES=[str(english), str(german), str(tmp_path / "gone.csv")])
+    with app.app_context():
+        consultation = db.session.scalar(
+            db.select(Consultation).where(Consultation.title == DEMO_CONSULTATION)
+        )
+        inputs = brief_inputs(consultation, [], title="Demo brief", date="2026-11-30")
+        links = [link for theme in inputs.themes for link in theme.esco]
+        assert [(link.uri, link.labels) for link in links] == [
+            (uri, {"en": "working with computers", "de": "mit Computern arbeiten"})
+        ]
+        content = assemble(inputs)
+        pages = {
+            lang: render_brief(content, lang=lang, base_url="https://x.example/b/1/v1/")
+            for lang in ("en", "de", "fr")
+        }
+    html = {lang: r["brief.html"].data.decode() for lang, r in pages.items()}
+    assert f'<a href="{uri}">working with computers</a>' in html["en"]
+    assert f'<a href="{uri}">mit Computern arbeiten</a>' in html["de"]
+    # no French file: the consultation's default language, marked as such
+    assert f'<a href="{uri}" lang="en">working with computers</a>' in html["fr"]
+    document = json.loads(pages["de"]["brief.json"].data)
+    assert document["themes"][0]["esco"] == [{"uri": uri, "label": "mit Computern arbeiten"}]

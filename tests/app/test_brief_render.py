@@ -27,11 +27,14 @@ from app.briefs.content import (
     Narrative,
     OccupationList,
     OccupationRow,
+    Rating,
+    RatingCategory,
+    RatingKind,
     sample_content,
 )
 from app.briefs.diff import diff_contents
 from app.briefs.record import sample_round_items
-from app.briefs.render import diff_html, preview_context, render_brief
+from app.briefs.render import diff_html, preview_context, render_brief, text_language
 from tests.conftest import _compile_translations, base_config
 
 BASE = "https://briefs.example.org/briefs/7/v1/"
@@ -175,10 +178,23 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
 
 def test_every_chart_has_its_data_table_beside_it(rendered):
     html = rendered("en")["brief.html"].data.decode()
-    for name in ("employment_trend", "openings", "skill_ratings", "triangulation"):
+    for name in ("employment_trend", "openings", "skill_ratings"):
         figure = html.index(f'id="chart-{name}"')
         table = html.index(f'id="table-chart-{name.replace("_", "-")}"')
         assert 0 < table - figure < 30_000
+    # a chart whose figures are the section's own table refers to it, just above, instead
+    # of printing the same table a second time
+    figure = html.index('id="chart-triangulation"')
+    table = html.index('id="table-triangulation"')
+    assert 0 < figure - table < 30_000
+    assert 'id="table-chart-triangulation"' not in html
+    assert (
+        'The figures of this chart are in the table above: <a href="#table-triangulation">' in html
+    )
+    for number in (1,):  # the sample has one contested point
+        assert html.count(f'id="table-contested-{number}"') == 1
+        assert f'href="#table-contested-{number}"' in html
+    assert "table-chart-group-positions" not in html
 
 
 def test_pages_in_german_and_french_format_for_their_language(rendered):
@@ -356,3 +372,126 @@ def test_diff_renders_for_the_version_history(app):
     assert "<ins>" in html and "<del>" in html
     with app.test_request_context("/"):
         assert "Nothing changed" in str(diff_html([], lang="en"))
+
+
+def _preview(app, content, lang="en"):
+    with app.test_request_context(f"/?lang={lang}"):
+        from flask import render_template
+
+        return render_template("briefs/_body.html", **preview_context(content, lang=lang))
+
+
+def _text(html: str) -> str:
+    from html import unescape
+
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_current_conditions_read_in_words_against_their_thresholds(app):
+    content = _content()
+    current = Rating(
+        kind=RatingKind.current_conditions,
+        category=RatingCategory.strong,
+        rule_version="current-1",
+        primary_indicator="relative_employment_change",
+        inputs={
+            "sector_change": 2.5,
+            "total_change": 0.5,
+            "relative_change": 2.0,
+            "from_year": 2023.0,
+            "to_year": 2024.0,
+        },
+    )
+    ratings = replace(content.ratings, current_conditions=current)
+    content = replace(content, key_facts=replace(content.key_facts, ratings=ratings))
+    text = _text(_preview(app, content))
+    assert "Current conditions: strong" in text
+    assert "Employment changed by +2.5% from 2023 to 2024, against +0.5% for all sectors." in text
+    assert (
+        "Change compared with the total: +2 percentage points, high by the rule (high at +1 or "
+        "more, low at -1 or less). Rule current-1: a high difference, so strong." in text
+    )
+    # the method section's rule: the same thresholds, the same word
+    assert "strong at +1 or more, weak at -1 or less, moderate in between" in text
+
+
+@pytest.mark.parametrize(
+    ("sector", "total", "words"),
+    [
+        (1.0, 3.0, "grow more slowly than the all-sector total (+1% vs +3%)"),
+        (-2.0, 1.5, "fall while the all-sector total grows (-2% vs +1.5%)"),
+        (-1.0, -3.0, "fall less than the all-sector total (-1% vs -3%)"),
+        (-4.0, -3.0, "fall more than the all-sector total (-4% vs -3%)"),
+        (3.0, 3.0, "change at the same pace as the all-sector total (+3% vs +3%)"),
+    ],
+)
+def test_the_outlook_says_how_the_sector_compares_with_the_total(app, sector, total, words):
+    content = _content()
+    outlook = replace(
+        content.ratings.future_outlook,
+        inputs={"sector_growth": sector, "total_growth": total, "relative_growth": sector - total},
+    )
+    ratings = replace(content.ratings, future_outlook=outlook)
+    content = replace(content, key_facts=replace(content.key_facts, ratings=ratings))
+    text = _text(_preview(app, content))
+    assert f"Employment is projected to {words}." in text.replace(".0%", "%")
+    assert "Rule outlook-1, without openings: growth" in text
+
+
+def test_a_plan_without_a_middle_rule_and_a_custom_rule_are_said_plainly(app):
+    content = _content()
+    plan = replace(
+        content.method_sources.plan,
+        consensus_mid=None,
+        consensus_in="median >= 4 and (iqr <= 1 or sd <= 1.5)",
+        stability_rule="mystery(x) > 1",
+    )
+    content = replace(content, method_sources=replace(content.method_sources, plan=plan))
+    text = _text(_preview(app, content))
+    assert (
+        "Consensus on a middle position No rule: agreement on a middle position is not "
+        "reported (such items count as without consensus)." in text
+    )
+    assert (
+        "Consensus that an item matters The median is at least 4 and (the interquartile range "
+        "is at most 1 or the standard deviation is at most 1.5) (median >= 4 and (iqr <= 1 or "
+        "sd <= 1.5))" in text
+    )
+    # words this page does not know: the rule as written
+    assert "Stability mystery(x) > 1" in text
+
+
+@pytest.mark.parametrize(
+    ("quote", "lang"),
+    [
+        ("Wärmepumpen einbauen und warten; Sanierung von Altbauten.", "de"),
+        ("Ölheizungen einbauen.", "de"),
+        ("Installer des pompes à chaleur dans les bâtiments rénovés.", "fr"),
+        ("Working with drones and laser scanners for surveying.", "en"),
+        ("BIM", None),
+    ],
+)
+def test_a_quote_is_told_by_its_words(quote, lang):
+    assert text_language(quote) == lang
+
+
+def test_quotes_in_another_language_are_marked_on_the_page(app):
+    content = _content()
+    skills = EmergingSkillsSection(
+        (
+            EmergingSkill(
+                {"en": "Heat pumps"},
+                (EscoLink("http://data.europa.eu/esco/skill/S5", labels={"de": "mit Computern"}),),
+                ("Wärmepumpen einbauen und warten.", "Servicing heat pumps for the customers."),
+            ),
+        )
+    )
+    content = replace(content, emerging_skills=skills)
+    html = _preview(app, content)
+    assert '<blockquote class="quote" lang="de"><p>Wärmepumpen einbauen und warten.</p>' in html
+    assert '<blockquote class="quote"><p>Servicing heat pumps for the customers.</p>' in html
+    # an ESCO label only in German, on an English page: marked as German
+    assert '<a href="http://data.europa.eu/esco/skill/S5" lang="de">mit Computern</a>' in html
+    german = _preview(app, content, "de")
+    assert '<blockquote class="quote"><p>Wärmepumpen einbauen und warten.</p>' in german
+    assert '<blockquote class="quote" lang="en"><p>Servicing heat pumps' in german

@@ -25,7 +25,15 @@ from app.briefs.content import (
     sample_content,
 )
 from app.briefs.diff import diff_contents, word_diff
-from app.briefs.pdf import ASSET_BASE, BundledFetcher, css_string, html_to_pdf, page_css
+from app.briefs.pdf import (
+    ASSET_BASE,
+    BundledFetcher,
+    column_widths,
+    css_string,
+    html_to_pdf,
+    page_css,
+    table_parts,
+)
 from app.briefs.record import sample_round_items
 from app.briefs.tables import datapackage, json_bytes, table_csv, tables_xlsx
 
@@ -371,3 +379,25 @@ def test_assembled_briefs_carry_every_rounds_published_items():
         len(r.items) for r in content.rounds
     ]
     assert BriefContent.from_json(json.loads(json.dumps(content.to_json()))) == content
+
+
+def test_a_column_of_questions_is_wide_and_columns_of_figures_narrow():
+    question = "By 2030, how important will digital skills and working with data be in your sector?"
+    headers = ["Rank", "Skill need", "Answers", "Median", "Interquartile range", "Agreement"]
+    rows = [["1", question, "33", "4.00", "1.00", "82%"]] * 12
+    widths = column_widths(headers, rows)
+    assert widths[1] == max(widths) and widths[1] > 0.45 * sum(widths)
+    # never narrower than a word: neither a header's (hyphenated past 7 letters) nor a cell's
+    assert all(w >= 4 for w in widths)
+    assert widths[4] >= 7
+    # the question wraps in a few lines, so a page takes many rows in one part
+    parts = table_parts(rows, len(headers), widths=widths)
+    assert parts == [(0, 12)]
+    # in equal columns (as before) the same rows take a line a word and split in parts
+    assert len(table_parts(rows, len(headers), lines=40)) > 1
+
+
+def test_a_narrow_table_keeps_every_column_as_wide_as_its_text():
+    widths = column_widths(["Round", "Invited"], [["1", "40"], ["2", "38"]])
+    assert widths[0] / widths[1] == pytest.approx(5 / 7)
+    assert column_widths([], []) == []
