@@ -85,7 +85,7 @@ from app.formatting import N_
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "css"
 #: Languages a brief is rendered in.
-LANGUAGES = ("en", "de", "fr")
+LANGUAGES = ("en", "de", "fr", "es")
 
 MEDIA_TYPES = {
     "html": "text/html; charset=utf-8",

@@ -378,6 +378,13 @@ def _groups(**kwargs) -> fields.List:
     return fields.List(fields.Nested(GroupCellSchema), **kwargs)
 
 
+def _groups_without_answers() -> fields.List:
+    return fields.List(
+        fields.String(),
+        metadata={"description": "Stakeholder groups that gave no answers (no cell in groups)."},
+    )
+
+
 class SkillNeedSchema(Strict):
     key = fields.String(required=True)
     text = _str(required=True)
@@ -394,6 +401,7 @@ class SkillNeedSchema(Strict):
     label = _str(required=True)
     contested = fields.Boolean(allow_none=True, required=True)
     groups = _groups(required=True)
+    groups_without_answers = _groups_without_answers()
 
 
 class ContestedSchema(Strict):
@@ -406,6 +414,7 @@ class ContestedSchema(Strict):
     median_max_group = _str(required=True)
     median_min_group = _str(required=True)
     groups = _groups(required=True)
+    groups_without_answers = _groups_without_answers()
 
 
 class EscoSchema(Strict):
@@ -467,6 +476,9 @@ class PlanSchema(Strict):
 
     consensus_rule = _str(metadata={"example": "iqr <= 1 and agreement >= 0.70"})
     consensus_out_rule = _str()
+    consensus_mid_rule = _str(
+        metadata={"description": "The middle-position rule; null when the plan has none."}
+    )
     stability_rule = _str()
     min_n = _int()
     min_group_n = _int(required=True, metadata={"example": 5})
