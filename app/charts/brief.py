@@ -36,6 +36,7 @@ from app.briefs.content import (
 )
 from app.charts.figures import INK, PALETTE, _title, chart_style, literal_text, wrap_label
 from app.forecasts.table import DatasetKind
+from app.formatting import N_
 
 __all__ = [
     "BRIEF_ENGLISH",
@@ -57,50 +58,52 @@ class BriefChartText:
     The English texts are message ids: a caller translates each (gettext) and passes the
     result; numbers are formatted in ``locale``."""
 
-    trend_title: str = "Employment in %(sector)s"
-    trend_caption: str = "Employment, history and projection (%(unit)s)"
-    trend_alt: str = "Line chart of employment in %(sector)s, %(unit)s: %(values)s."
-    history: str = "History (%(source)s)"
-    projection: str = "Projection (%(source)s)"
-    job_ads: str = "Online job advertisements (%(source)s), right axis"
-    year_axis: str = "Year"
-    openings_title: str = "Openings in %(sector)s, %(base)s–%(horizon)s"
-    openings_caption: str = "Openings per year: expansion and replacement demand (%(unit)s)"
-    openings_alt: str = (
+    trend_title: str = N_("Employment in %(sector)s")
+    trend_caption: str = N_("Employment, history and projection (%(unit)s)")
+    trend_alt: str = N_("Line chart of employment in %(sector)s, %(unit)s: %(values)s.")
+    history: str = N_("History (%(source)s)")
+    projection: str = N_("Projection (%(source)s)")
+    job_ads: str = N_("Online job advertisements (%(source)s), right axis")
+    year_axis: str = N_("Year")
+    openings_title: str = N_("Openings in %(sector)s, %(base)s–%(horizon)s")
+    openings_caption: str = N_("Openings per year: expansion and replacement demand (%(unit)s)")
+    openings_alt: str = N_(
         "Bar chart of openings per year: %(total)s in all, %(expansion)s from expansion "
         "(%(expansion_share)s) and %(replacement)s from replacement (%(replacement_share)s)."
     )
-    expansion: str = "Expansion demand"
-    replacement: str = "Replacement demand"
-    total: str = "All openings"
-    total_value: str = "All openings: %(total)s"
-    ratings_title: str = "Skill needs: median and interquartile range by round"
-    ratings_caption: str = "Panel ratings of each skill need, median and IQR, by round"
-    ratings_alt: str = "Chart of the panel's ratings by round: %(values)s."
-    ratings_axis: str = "Rating (1 = lowest, %(scale)s = highest)"
-    round_label: str = "Round %(n)s"
-    withheld: str = "withheld"
-    groups_title: str = "Positions of the stakeholder groups: %(item)s"
-    groups_caption: str = "Median and IQR of each published stakeholder group"
-    groups_alt: str = "Chart of the groups' medians on %(item)s: %(values)s.%(withheld)s"
-    groups_withheld: str = (
+    expansion: str = N_("Expansion demand")
+    replacement: str = N_("Replacement demand")
+    total: str = N_("All openings")
+    total_value: str = N_("All openings: %(total)s")
+    ratings_title: str = N_("Skill needs: median and interquartile range by round")
+    ratings_caption: str = N_("Panel ratings of each skill need, median and IQR, by round")
+    ratings_alt: str = N_("Chart of the panel's ratings by round: %(values)s.")
+    ratings_axis: str = N_("Rating (1 = lowest, %(scale)s = highest)")
+    round_label: str = N_("Round %(n)s")
+    withheld: str = N_("withheld")
+    groups_title: str = N_("Positions of the stakeholder groups: %(item)s")
+    groups_caption: str = N_("Median and IQR of each published stakeholder group")
+    groups_alt: str = N_("Chart of the groups' medians on %(item)s: %(values)s.%(withheld)s")
+    groups_withheld: str = N_(
         "Not shown (too few answers, or withheld so that a smaller group cannot be worked "
         "out): %(groups)s"
     )
-    groups_none: str = "No group's position can be shown"
-    triangulation_title: str = "The panel's estimate beside the forecast"
-    triangulation_caption: str = "Panel median and IQR beside the forecast, per question"
-    triangulation_alt: str = "Chart of the panel's estimates against the forecast: %(values)s."
-    triangulation_axis: str = "The panel's estimate and the forecast (%(unit)s)"
-    triangulation_axis_units: str = "The panel's estimate and the forecast, in each question's unit"
-    question_axis: str = "Question"
-    panel_median: str = "Panel median"
-    panel_iqr: str = "Panel interquartile range"
-    group_median: str = "Group median"
-    group_iqr: str = "Group interquartile range"
-    forecast: str = "Forecast"
-    outside: str = "forecast outside the panel's IQR"
-    no_data: str = "No data"
+    groups_none: str = N_("No group's position can be shown")
+    triangulation_title: str = N_("The panel's estimate beside the forecast")
+    triangulation_caption: str = N_("Panel median and IQR beside the forecast, per question")
+    triangulation_alt: str = N_("Chart of the panel's estimates against the forecast: %(values)s.")
+    triangulation_axis: str = N_("The panel's estimate and the forecast (%(unit)s)")
+    triangulation_axis_units: str = N_(
+        "The panel's estimate and the forecast, in each question's unit"
+    )
+    question_axis: str = N_("Question")
+    panel_median: str = N_("Panel median")
+    panel_iqr: str = N_("Panel interquartile range")
+    group_median: str = N_("Group median")
+    group_iqr: str = N_("Group interquartile range")
+    forecast: str = N_("Forecast")
+    outside: str = N_("forecast outside the panel's IQR")
+    no_data: str = N_("No data")
     #: Names shown for the stakeholder groups.
     groups: dict[str, str] = field(
         default_factory=lambda: {
