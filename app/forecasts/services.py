@@ -33,6 +33,7 @@ from app.classifications.models import OccupationGroup, Sector
 from app.consultations.models import Consultation
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
+from app.forecasts.fastpath import Chunk, Declined, read_columns
 from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, json_list
 from app.forecasts.parse import read_table
 from app.forecasts.queries import code_labels
@@ -188,8 +189,9 @@ def check_provenance(provenance: Provenance) -> list[Problem]:
 
 class _Spool:
     """The values pass 1 checked, kept on disk in batches (pickled tuples of the columns
-    after ``dataset_id``) until pass 2 writes them: the file is read and checked once, and
-    what is written is exactly what was checked. Memory holds one batch."""
+    after ``dataset_id``, or the vectorised reader's chunks of columns) until pass 2 writes
+    them: the file is read and checked once, and what is written is exactly what was
+    checked. Memory holds one batch."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile(prefix="forecast-import-")  # noqa: SIM115
@@ -200,19 +202,35 @@ class _Spool:
         if len(self.batch) >= BATCH_ROWS:
             self.flush()
 
+    def add_chunk(self, chunk: Chunk) -> None:
+        self.flush()
+        chunk.source_row = None  # not written
+        pickle.dump(chunk, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
     def flush(self) -> None:
         if self.batch:
             pickle.dump(self.batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
             self.batch = []
 
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+    def clear(self) -> None:
+        """Forget what was kept (the file is read again, row by row)."""
+        self.batch = []
+        self.file.seek(0)
+        self.file.truncate()
+
+    def batches(self) -> Iterator[tuple[int, Iterable[tuple[Any, ...]]]]:
+        """(how many values, the values) of each batch kept, in order."""
         self.flush()
         self.file.seek(0)
         while True:
             try:
-                yield pickle.load(self.file)  # noqa: S301 - our own file, written just now
+                kept = pickle.load(self.file)  # noqa: S301 - our own file, written just now
             except EOFError:
                 return
+            if isinstance(kept, Chunk):
+                yield kept.n, kept.value_tuples()
+            else:
+                yield len(kept), kept
 
     def close(self) -> None:
         self.file.close()
@@ -230,6 +248,45 @@ class _Pass:
 
 
 def _read(
+    data: bytes,
+    filename: str,
+    profile: Profile,
+    crosswalk: bytes | None,
+    progress: Progress | None,
+    spool: _Spool | None,
+) -> _Pass:
+    """Pass 1: the vectorised reader when it reads the file exactly, else row by row."""
+    try:
+        return _read_columns(data, profile, crosswalk, progress, spool)
+    except Declined:
+        if spool is not None:
+            spool.clear()
+    return _read_rows(data, filename, profile, crosswalk, progress, spool)
+
+
+def _read_columns(
+    data: bytes,
+    profile: Profile,
+    crosswalk: bytes | None,
+    progress: Progress | None,
+    spool: _Spool | None,
+) -> _Pass:
+    found = _Pass()
+    for chunk in read_columns(data, profile, crosswalk=crosswalk):
+        found.rows += chunk.n
+        for indicator, year, count in chunk.counts():
+            years = found.counts.setdefault(indicator, {})
+            years[year] = years.get(year, 0) + count
+        if len(found.first) < FIRST_ROWS:
+            found.first.extend(chunk.long_rows(FIRST_ROWS - len(found.first)))
+        if spool is not None:
+            spool.add_chunk(chunk)
+        if progress is not None:
+            progress(found.rows, None)
+    return found
+
+
+def _read_rows(
     data: bytes,
     filename: str,
     profile: Profile,
@@ -279,44 +336,50 @@ def _value_tuple(row: LongRow) -> tuple[Any, ...]:
 
 
 def _write_values(
-    batches: Iterator[list[tuple[Any, ...]]],
+    batches: Iterator[tuple[int, Iterable[tuple[Any, ...]]]],
     dataset_id: int,
     total: int,
     progress: Progress | None,
 ) -> int:
     """Write the spooled values to ``forecast_value`` on the session's connection (its
-    transaction), by the database's bulk path; returns how many were written."""
+    transaction), by the database's bulk path; returns how many were written. PostgreSQL
+    (psycopg): ``COPY``; SQLite: the driver's ``executemany`` of each batch, without
+    building a list of the batch's rows."""
     connection = db.session.connection()
     written = 0
     head = (dataset_id,)
+    columns = ", ".join(VALUE_COLUMNS)
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         raw = connection.connection.driver_connection
-        columns = ", ".join(VALUE_COLUMNS)
         statement = f"COPY forecast_value ({columns}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in batches:
+            write_row = copy.write_row
+            for count, batch in batches:
                 for values in batch:
-                    copy.write_row(head + values)
-                written += len(batch)
+                    write_row(head + values)
+                written += count
                 if progress is not None:
                     progress(written, total)
         return written
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in VALUE_COLUMNS)
-        columns = ", ".join(VALUE_COLUMNS)
         statement = f"INSERT INTO forecast_value ({columns}) VALUES ({marks})"  # noqa: S608
-        for batch in batches:
-            connection.exec_driver_sql(statement, [head + values for values in batch])
-            written += len(batch)
-            if progress is not None:
-                progress(written, total)
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            for count, batch in batches:
+                cursor.executemany(statement, (head + values for values in batch))
+                written += count
+                if progress is not None:
+                    progress(written, total)
+        finally:
+            cursor.close()
         return written
     table = ForecastValue.__table__
-    for batch in batches:
+    for count, batch in batches:
         connection.execute(
             insert(table), [dict(zip(VALUE_COLUMNS, head + v, strict=True)) for v in batch]
         )
-        written += len(batch)
+        written += count
         if progress is not None:
             progress(written, total)
     return written
