@@ -598,18 +598,23 @@ class _Cells:
             else:
                 codes, blank = self.mapped(frame, index, lambda t: not t.strip(), True)
                 filled |= ~np.asarray(blank, dtype=bool)[codes]
+        other_rows = 0  # rows with text only in columns the profile does not read
         if filled.all():
             rows = np.arange(n)
         else:
             others = [i for i in range(1, frame.shape[1] + 1) if i not in used]
             empty_rows = np.flatnonzero(~filled)
+            other = np.zeros(len(empty_rows), dtype=bool)
             for index in others:
                 codes, blank = self.mapped(frame, index, lambda t: not t.strip(), True)
-                if not np.asarray(blank, dtype=bool)[codes[empty_rows]].all():
+                other |= ~np.asarray(blank, dtype=bool)[codes[empty_rows]]
+            if other.any():
+                if self.block.long is not None:
                     raise Declined("a row with cells the profile does not read")
+                other_rows = int(other.sum())  # a wide table has no value there
             rows = np.flatnonzero(filled)
             if not len(rows):
-                return None, 0, np.zeros(0, dtype=np.int64)
+                return None, other_rows, np.zeros(0, dtype=np.int64)
             frame = frame.iloc[rows]
             self.plain_cells = {i: p[rows] for i, p in self.plain_cells.items()}
         source_rows = rows.astype(np.int64) + first_row
@@ -636,6 +641,9 @@ class _Cells:
         results = [self._row_code(*combo) for combo in combos]
         code = Codes(codes, [r[0] for r in results])
         level = Codes(codes, [r[1] for r in results])
+        bad = np.asarray([r[2] for r in results], dtype=bool)[codes]
+        if block.long is not None and bad.any():
+            raise Declined("a row without a code, or with a level the profile does not know")
         label = label if label is not None else _constant(None, m)
         base_notes = label_notes
 
@@ -646,7 +654,7 @@ class _Cells:
         occupation_col = code if block.dimension == "occupation" else _constant(occupation, m)
 
         if block.long is not None:
-            return self._long(
+            chunk, rows_read, key = self._long(
                 frame,
                 m,
                 source_rows,
@@ -659,7 +667,8 @@ class _Cells:
                 level,
                 base_notes,
             )
-        return self._wide(
+            return chunk, rows_read, key
+        chunk, rows_read, key = self._wide(
             frame,
             m,
             source_rows,
@@ -671,19 +680,26 @@ class _Cells:
             label_alt,
             level,
             base_notes,
+            bad=bad,
         )
+        return chunk, rows_read + other_rows, key
 
     def _row_code(
         self, code_text: str | None, label_text: str | None, level_text: str | None
-    ) -> tuple[str | None, Level | None]:
+    ) -> tuple[str | None, Level | None, bool]:
+        """The row's code and level, and whether the row-by-row reader finds a problem with
+        them (no code; a level it does not know)."""
         state, block = self.state, self.block
         code = self._code(code_text) if code_text is not None else None
         label = self._label(label_text)[0] if label_text is not None else None
         if code is None and label is not None:
             code = state.label_codes.get(_norm(label))
         if code is None and block.dimension is not None:
-            raise Declined("a row without a code")
-        return code, self._level_of(code, level_text or "")
+            return None, None, True
+        try:
+            return code, self._level_of(code, level_text or ""), False
+        except Declined:
+            return code, None, True
 
     def _key(self, code: Codes, indicator: Codes, year: np.ndarray) -> np.ndarray:
         known = self.code_ids
@@ -906,8 +922,115 @@ class _Cells:
         label_alt: Codes,
         level: Codes,
         base_notes: Codes | None,
+        *,
+        bad: np.ndarray,
     ) -> tuple[Chunk, int, np.ndarray]:
-        raise Declined("wide")
+        state, block, reader = self.state, self.block, self.reader
+        columns = state.columns or []
+        if not columns:
+            raise Declined("no value columns")
+        if any(c.indicator is None for c in columns):
+            raise Declined("a value column without an indicator")
+        width = len(columns)
+        # a row without a label or code and without any value is no row of this table
+        no_code = np.ones(m, dtype=bool)
+        if state.code is not None:
+            codes, absent = self.mapped(frame, state.code, lambda t: self._code(t) is None, True)
+            no_code = np.asarray(absent, dtype=bool)[codes]
+        no_label = np.ones(m, dtype=bool)
+        if state.label is not None:
+            no_label = np.asarray([v is None for v in label.values], dtype=bool)[label.codes]
+        empty = no_code & no_label
+        if empty.any():
+            any_value = np.zeros(m, dtype=bool)
+            for column in columns:
+                texts = self.column(frame, column.index)
+                plain = self.plain_cells.get(column.index)
+                for i in np.flatnonzero(empty).tolist():
+                    if (plain is not None and plain[i]) or not reader._is_missing(
+                        _cell_text(texts[i])
+                    ):
+                        any_value[i] = True
+            row_kept = ~(empty & ~any_value)
+        else:
+            row_kept = np.ones(m, dtype=bool)
+        if (bad & row_kept).any():
+            raise Declined("a row without a code, or with a level the profile does not know")
+
+        keep = np.zeros((m, width), dtype=bool)
+        numbers = np.full((m, width), np.nan)
+        null = np.zeros((m, width), dtype=bool)
+        category: list[Any] = [None] * (m * width)
+        flags: dict[int, Any] = {}
+        notes: dict[int, Any] = {}
+        units: list[str | None] = []
+        years: list[int] = []
+        has_category = False
+        for j, column in enumerate(columns):
+            spec = column.spec
+            assert spec is not None
+            texts = self.column(frame, column.index)
+            plain = self.plain_cells.get(column.index)
+            k, num, nul, cat, fl, no = self.values(
+                texts, spec.type, spec.categories, spec.missing, plain
+            )
+            scale = float(spec.scale or block.scale)
+            keep[:, j] = k & row_kept
+            numbers[:, j] = self._scaled(num, nul, np.full(m, scale))
+            null[:, j] = nul
+            if spec.type == "category":
+                has_category = True
+                for i, c in enumerate(cat):
+                    if c is not None:
+                        category[i * width + j] = c
+            for i, f in fl.items():
+                flags[i * width + j] = f
+            for i in range(m) if column.notes else ():
+                no.setdefault(i, ())
+            for i, cell_notes in no.items():
+                extra = (*column.notes, *cell_notes)
+                base = base_notes.values[base_notes.codes[i]] if base_notes is not None else ()
+                merged = tuple(dict.fromkeys((*base, *extra))) if extra else base
+                if merged:
+                    notes[i * width + j] = merged
+            units.append(
+                None
+                if spec.type == "category"
+                else (spec.unit or block.unit or self.profile.provenance.unit)
+            )
+            years.append(column.year or 0)
+        if base_notes is not None and any(base_notes.values):
+            for i in np.flatnonzero(
+                np.isin(base_notes.codes, [x for x, t in enumerate(base_notes.values) if t])
+            ).tolist():
+                base = base_notes.values[base_notes.codes[i]]
+                for j in range(width):
+                    notes.setdefault(i * width + j, base)
+
+        def rows_of(column: Codes) -> Codes:
+            return Codes(np.repeat(column.codes, width), column.values)
+
+        per_column = np.tile(np.arange(width, dtype=np.int32), m)
+        chunk, key = self._finish(
+            keep.reshape(-1),
+            np.repeat(source_rows, width),
+            geography,
+            rows_of(sector),
+            rows_of(occupation),
+            rows_of(code),
+            rows_of(label),
+            rows_of(label_alt),
+            rows_of(level),
+            Codes(per_column, [c.indicator for c in columns]),
+            np.asarray(years, dtype=np.int64)[per_column],
+            numbers.reshape(-1),
+            null.reshape(-1),
+            Codes(*_categories(category)) if has_category else _constant(None, m * width),
+            Codes(per_column, units),
+            flags,
+            notes,
+        )
+        return chunk, m, key
 
 
 def _categories(category: list[Any]) -> tuple[np.ndarray, list[Any]]:

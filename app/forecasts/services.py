@@ -58,6 +58,8 @@ __all__ = [
 
 #: Values written to the database at a time (memory stays bounded by one batch).
 BATCH_ROWS = 10_000
+#: SQLite's page cache while an import writes (KiB).
+SQLITE_CACHE_KIB = 256 * 1024
 #: Problems kept of a refused file; the rest are counted.
 MAX_PROBLEMS = 1000
 #: First rows kept for a preview.
@@ -365,6 +367,10 @@ def _write_values(
         marks = ", ".join("?" for _ in VALUE_COLUMNS)
         statement = f"INSERT INTO forecast_value ({columns}) VALUES ({marks})"  # noqa: S608
         cursor = connection.connection.driver_connection.cursor()
+        # a page cache large enough for the indexes' pages that a large import touches
+        # (SQLite's default is 2 MiB); the connection's own setting is restored after
+        (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
         try:
             for count, batch in batches:
                 cursor.executemany(statement, (head + values for values in batch))
@@ -372,6 +378,7 @@ def _write_values(
                 if progress is not None:
                     progress(written, total)
         finally:
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
             cursor.close()
         return written
     table = ForecastValue.__table__

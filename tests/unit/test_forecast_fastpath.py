@@ -210,3 +210,75 @@ def test_the_shipped_bls_profiles_read_the_same_or_decline(name):
 def test_every_shipped_csv_profile_is_checked_here():
     csv_profiles = {p.name for p in list_profiles() if p.file_type == "csv"}
     assert csv_profiles == set(BLS_FILES)
+
+
+WIDE = (
+    HEAD
+    + """file:
+  type: csv
+table:
+  header:
+    row: 1
+  geography: US
+  dimension: occupation
+  flags: {p: provisional}
+  rows:
+    label: Title
+    code: Code
+    label_codes: {"Total, all occupations": "00-0000"}
+    level: {by: column, column: Type, aggregate: [Summary], detail: [Line item]}
+  values:
+    - header: "Employment, 2024"
+      indicator: employment
+      year: 2024
+    - match: "^Employment, (?P<year>\\\\d{4})$"
+      indicator: employment
+    - header: "Median wage"
+      indicator: median_wage
+      year: 2024
+      unit: US dollars
+      scale: 1000
+      missing: [">=$239,200"]
+    - header: "Education"
+      indicator: entry_education
+      year: 2024
+      type: category
+      categories: ["Bachelor's degree", "None"]
+"""
+)
+
+
+def _wide_csv(rows: int) -> bytes:
+    lines = [
+        'Code,Title,Type,"Employment, 2024","Employment, 2034 [1]",Median wage,Education,Notes'
+    ]
+    lines.append(',"Total, all occupations",Summary,"167,849.8",175000,..,,')
+    wages = ["52.5", '">=$239,200"', "", "–", "61.25 p"]
+    educations = ["Bachelor's degree", "none", "", "–"]
+    for i in range(rows):
+        lines.append(
+            f"{11 + i // 100:02d}-{i % 10000:04d},Occupation {i},Line item,"
+            f"{i * 0.5:.1f},{i * 0.75:.2f},{wages[i % 5]},{educations[i % 4]},"
+            + ("see note" if i % 7 == 0 else "")
+        )
+    lines.append(",,,,,,,Footnote row in a column the profile does not read")
+    lines.append(",–,,,,,,")
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def test_a_wide_table_is_read_exactly():
+    profile = load_profile_text(WIDE, source="wide.yaml")
+    rows = _same(_wide_csv(400), profile, chunk_rows=77)
+    assert rows[0].occupation_code == "00-0000" and rows[0].value == 167849.8
+    assert rows[1].notes == ("1",) and rows[1].year == 2034
+    assert {r.category for r in rows} == {"Bachelor's degree", "None", None}
+    wages = {r.value for r in rows if r.indicator == "median_wage"}
+    assert {52500.0, 61250.0, None} <= wages
+    assert any(r.flags for r in rows)
+
+
+def test_a_wide_table_with_a_bad_number_is_declined():
+    profile = load_profile_text(WIDE, source="wide.yaml")
+    data = _wide_csv(50).replace(b",52.5,", b",lots,", 1)
+    with pytest.raises(Declined):
+        _fast(data, profile)
