@@ -758,7 +758,9 @@ class _Cells:
             notes={int(position[i]): t for i, t in notes.items() if keep[i]},
             source_row=source_rows[where],
         )
-        key = self._key(code.take(where), chunk.indicator, chunk.year)
+        # the key of a value: its code only when the rows are sectors or occupations
+        keyed = code.take(where) if self.block.dimension is not None else _constant(None, n)
+        key = self._key(keyed, chunk.indicator, chunk.year)
         return chunk, key
 
     def _scaled(self, numbers: np.ndarray, null: np.ndarray, scales: np.ndarray) -> np.ndarray:

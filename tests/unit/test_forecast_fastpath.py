@@ -282,3 +282,17 @@ def test_a_wide_table_with_a_bad_number_is_declined():
     data = _wide_csv(50).replace(b",52.5,", b",lots,", 1)
     with pytest.raises(Declined):
         _fast(data, profile)
+
+
+def test_without_a_dimension_two_rows_of_one_indicator_and_year_are_a_duplicate():
+    text = (
+        HEAD
+        + "file:\n  type: csv\ntable:\n  header:\n    row: 1\n  geography: US\n"
+        + "  sector_code: TOTAL\n  rows:\n    label: label\n"
+        + "  long:\n    indicator: indicator\n    year: year\n    value: value\n"
+    )
+    profile = load_profile_text(text, source="t.yaml")
+    data = b"code,label,indicator,year,value\n1,A,employment,2024,1\n2,B,employment,2024,2\n"
+    assert any(isinstance(p, Problem) for p in read_table(data, "t.csv", profile))
+    with pytest.raises(Declined):
+        _fast(data, profile)
