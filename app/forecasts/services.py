@@ -2,11 +2,15 @@
 the caller (a view or a command, in one unit of work) commits.
 
 An import makes two passes and holds neither the file's rows nor its values in memory:
-pass 1 reads every row with the profile (``app.forecasts.parse.read_table``), collects
-every problem and keeps the checked values in a temporary file, in batches; when there is
-any problem it refuses the whole file (``InvalidInput``) before anything is written. Pass 2
-streams the kept batches to the database by its bulk path (``executemany``; ``COPY`` on
-PostgreSQL), inside the caller's one transaction: a failure anywhere rolls back the dataset
+pass 1 reads the file with the profile and keeps the checked values in a temporary file, in
+batches. A plain CSV table is read in chunks of columns by the vectorised reader
+(``app.forecasts.fastpath``), which gives exactly what the row-by-row reader gives or
+declines; otherwise, and whenever it declines (any problem in the file), every row is read
+with ``app.forecasts.parse.read_table``, which collects every problem located by row and
+column; when there is any problem the whole file is refused (``InvalidInput``) before
+anything is written. Pass 2 streams the kept batches to the database by its bulk path
+(``executemany`` of the driver; ``COPY`` on PostgreSQL), inside the caller's one
+transaction: a failure anywhere rolls back the dataset
 and every value (SECURITY.md R4). The file is parsed once, and what is written is exactly
 what was checked. The same file (by its SHA-256) is never imported twice: it is found
 before parsing and nothing changes.

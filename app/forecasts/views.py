@@ -19,6 +19,7 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.policy import Act, Decision, authorize, decide, staff
@@ -287,6 +288,8 @@ def confirm(upload_id: str):
     data = uploads.read_upload(UPLOAD_OWNER, upload_id)
     if data is None:
         return _gone()
+    if _job_of(upload_id, running=True) is not None:  # confirmed twice: the one import
+        return redirect(url_for(".import_status", upload_id=upload_id), code=303)
     if kept.get("problems"):  # the preview found problems: nothing to import
         flash(_("The file has problems; nothing was imported."), "error")
         return _render_preview(upload_id, kept, 422)
@@ -305,20 +308,28 @@ def confirm(upload_id: str):
         job_id = job.id
         work.after_commit(lambda: importing.start_import(job_id))
     session.pop("forecast_upload", None)
-    return redirect(url_for(".import_status", import_id=job_id), code=303)
+    return redirect(url_for(".import_status", upload_id=upload_id), code=303)
 
 
 #: Seconds between two refreshes of a running import's page.
 REFRESH_SECONDS = 2
 
 
-@bp.get(_PREFIX + "/imports/<int:import_id>")
+def _job_of(upload_id: str, running: bool = False) -> ForecastImport | None:
+    """The latest import of a kept upload (``running``: only one running or done)."""
+    query = select(ForecastImport).where(ForecastImport.upload_id == str(upload_id)[:64])
+    if running:
+        query = query.where(ForecastImport.state != ImportState.failed)
+    return db.session.scalars(query.order_by(ForecastImport.id.desc())).first()
+
+
+@bp.get(_PREFIX + "/import/<upload_id>/progress")
 @staff(Role.official)
-def import_status(import_id: int):
-    """How far an import has got (the page refreshes itself while it runs), and how it
-    ended: the dataset, or the problems found."""
+def import_status(upload_id: str):
+    """How far the import of a kept upload has got (the page refreshes itself while it
+    runs), and how it ended: the dataset, or the problems found."""
     authorize(_by(), Act.import_data, ForecastDataset())
-    job = db.session.get(ForecastImport, import_id) if import_id < 2**31 else None
+    job = _job_of(upload_id)
     if job is None:
         raise NotFound(N_("no such forecast import"))
     state, read, written = job.state, job.rows_read, job.rows_written

@@ -3,7 +3,6 @@ refreshing itself (no JavaScript) while it runs, and then the outcome or the pro
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -23,11 +22,15 @@ def app(make_app, tmp_path):
     return make_app(UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
+UPLOAD = "a" * 32
+STATUS = f"/staff/forecasts/import/{UPLOAD}/progress"
+
+
 def _job(app, **values) -> int:
     with app.app_context():
         official = db.session.scalars(select(User).where(User.role == Role.official)).first()
         job = ForecastImport(
-            upload_id="a" * 32,
+            upload_id=UPLOAD,
             filename="big.csv",
             profile="test-long",
             rows_total=1_000_000,
@@ -43,14 +46,14 @@ def _confirm(client) -> str:
     location = _upload(client, GOOD.encode()).headers["Location"]
     response = client.post(location + "/confirm")
     assert response.status_code == 303
-    assert re.search(r"/staff/forecasts/imports/\d+$", response.headers["Location"])
+    assert response.headers["Location"] == location + "/progress"
     return response.headers["Location"]
 
 
 def test_a_running_import_shows_the_values_read_and_refreshes_itself(app):
     client = _client(app)
-    job_id = _job(app, state=ImportState.reading, rows_read=300_000)
-    page = client.get(f"/staff/forecasts/imports/{job_id}").get_data(as_text=True)
+    _job(app, state=ImportState.reading, rows_read=300_000)
+    page = client.get(STATUS).get_data(as_text=True)
     assert '<meta http-equiv="refresh" content="2">' in page
     assert "Reading and checking the file: 300,000 of 1,000,000 values." in page
     assert '<progress max="1000000" value="300000">' in page
@@ -58,8 +61,8 @@ def test_a_running_import_shows_the_values_read_and_refreshes_itself(app):
 
 def test_the_values_written_are_shown_as_they_are_written(app):
     client = _client(app)
-    job_id = _job(app, state=ImportState.writing, rows_read=1_000_000, rows_written=200_000)
-    page = client.get(f"/staff/forecasts/imports/{job_id}").get_data(as_text=True)
+    _job(app, state=ImportState.writing, rows_read=1_000_000, rows_written=200_000)
+    page = client.get(STATUS).get_data(as_text=True)
     assert "Writing the values to the database: 200,000 of 1,000,000." in page
     assert 'http-equiv="refresh"' in page
 
@@ -69,7 +72,7 @@ def test_the_progress_of_an_import_running_in_this_process_is_shown_live(app):
     job_id = _job(app, state=ImportState.reading)
     importing.LIVE[job_id] = (ImportState.writing, 1_000_000, 600_000)
     try:
-        page = client.get(f"/staff/forecasts/imports/{job_id}").get_data(as_text=True)
+        page = client.get(STATUS).get_data(as_text=True)
     finally:
         importing.LIVE.pop(job_id, None)
     assert "Writing the values to the database: 600,000 of 1,000,000." in page
@@ -78,12 +81,15 @@ def test_the_progress_of_an_import_running_in_this_process_is_shown_live(app):
 def test_a_confirmed_import_ends_on_its_page_with_the_dataset(app):
     client = _client(app)
     status_url = _confirm(client)
+    # confirmed again (a second click): the one import, nothing more
+    again = client.post(status_url.removesuffix("/progress") + "/confirm")
+    assert again.status_code == 303
     page = client.get(status_url).get_data(as_text=True)
     assert "3 values were imported." in page
     assert 'http-equiv="refresh"' not in page
     with app.app_context():
         dataset_id = db.session.scalars(select(ForecastDataset.id)).one()
-        job = db.session.scalars(select(ForecastImport)).one()
+        job = db.session.scalars(select(ForecastImport)).one()  # imported once
         assert (job.state, job.rows_read, job.rows_written) == ("done", 3, 3)
         assert job.dataset_id == dataset_id and job.finished_at is not None
     assert f'href="/staff/forecasts/{dataset_id}"' in page
@@ -94,7 +100,7 @@ def test_a_failed_import_shows_why_and_each_problem_located(app):
     problem = Problem(
         N_("%(text)s is not a number"), row=5, column="E (value)", params={"text": "lots"}
     )
-    job_id = _job(
+    _job(
         app,
         state=ImportState.failed,
         message=Problem(
@@ -103,7 +109,7 @@ def test_a_failed_import_shows_why_and_each_problem_located(app):
         ).to_json(),
         problems=[problem.to_json()],
     )
-    page = client.get(f"/staff/forecasts/imports/{job_id}").get_data(as_text=True)
+    page = client.get(STATUS).get_data(as_text=True)
     assert "The file was not imported" in page
     assert "problems found: 1" in page
     assert "row 5, column `E (value)`: lots is not a number" in page
@@ -115,7 +121,7 @@ def test_an_import_whose_upload_is_gone_fails_and_writes_nothing(app):
     job_id = _job(app)  # no kept upload "aaa…"
     with app.app_context():
         assert importing.run_import(job_id, separate=False) == ImportState.failed
-    page = client.get(f"/staff/forecasts/imports/{job_id}").get_data(as_text=True)
+    page = client.get(STATUS).get_data(as_text=True)
     assert "the uploaded file is no longer kept; upload it again" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ForecastDataset)) == 0
@@ -123,10 +129,10 @@ def test_an_import_whose_upload_is_gone_fails_and_writes_nothing(app):
 
 def test_only_officials_see_an_import(app):
     _client(app)
-    job_id = _job(app, state=ImportState.reading)
+    _job(app, state=ImportState.reading)
     publisher = _client(app, Role.publisher)
-    assert publisher.get(f"/staff/forecasts/imports/{job_id}").status_code == 403
-    assert _client(app).get("/staff/forecasts/imports/999999").status_code == 404
+    assert publisher.get(STATUS).status_code == 403
+    assert _client(app).get("/staff/forecasts/import/" + "b" * 32 + "/progress").status_code == 404
 
 
 @pytest.mark.commits

@@ -71,7 +71,7 @@ def test_an_official_uploads_previews_and_imports(app):
         assert dataset.caveats == ["One.", "Two."]
         assert dataset.publisher == "Test Statistics Office"  # as the profile says
     # the import's page: done (it ran after the request; inline under tests)
-    assert re.search(r"/staff/forecasts/imports/\d+$", response.headers["Location"])
+    assert response.headers["Location"].endswith(f"/import/{upload_id}/progress")
     status = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "3 values were imported." in status
     assert 'http-equiv="refresh"' not in status  # it has ended
