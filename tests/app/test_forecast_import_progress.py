@@ -151,3 +151,34 @@ def test_in_a_thread_the_import_runs_after_the_request(make_app, tmp_path):
     assert "3 values were imported." in pages[-1]
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ForecastValue)) == 3
+
+
+@pytest.mark.commits
+def test_progress_is_recorded_as_the_import_goes(make_app, tmp_path):
+    """On PostgreSQL on a connection of its own, so that every server process sees it; on
+    SQLite (the import holds its only write lock) in this process."""
+    app = make_app(UPLOAD_DIR=str(tmp_path / "uploads"), FORECAST_IMPORTING="thread")
+    client = _client(app)
+    job_id = _job(app, state=ImportState.reading)
+    try:
+        with app.app_context():
+            record = importing._Recorder(job_id, separate=True)
+            record(400_000, None)
+            assert importing.LIVE[job_id] == (ImportState.reading, 400_000, 0)
+            record(1_000_000, 1_000_000)
+            postgresql = db.engine.dialect.name == "postgresql"
+        page = client.get(STATUS).get_data(as_text=True)
+        assert "Writing the values to the database: 1,000,000 of 1,000,000." in page
+        importing.LIVE.pop(job_id)
+        with app.app_context():
+            job = db.session.get(ForecastImport, job_id)
+            if postgresql:
+                assert (job.state, job.rows_read, job.rows_written) == (
+                    ImportState.writing,
+                    1_000_000,
+                    1_000_000,
+                )
+            else:
+                assert (job.state, job.rows_read) == (ImportState.reading, 0)
+    finally:
+        importing.LIVE.pop(job_id, None)
