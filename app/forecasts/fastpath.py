@@ -286,8 +286,8 @@ def _supported(profile: Profile, crosswalk: bytes | None) -> None:
         raise Declined("delimiter")
     if crosswalk is not None or profile.needs_crosswalk:
         raise Declined("a crosswalk")
-    if layout.sections or layout.skip or layout.end or len(layout.blocks) != 1:
-        raise Declined("sections, skipped rows, an end or several blocks")
+    if layout.sections or layout.skip or len(layout.blocks) != 1:
+        raise Declined("sections, skipped rows or several blocks")
     block = layout.blocks[0]
     rule = block.rows.level
     if rule is not None and rule.by == "indent":
@@ -359,11 +359,14 @@ def read_columns(
                 if chunk is not None and chunk.n:
                     keys.append(key)
                     yield chunk
+                if cells.ended:
+                    break
     except Declined:
         raise
     except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OverflowError) as exc:
         raise Declined(f"pandas: {exc}") from None
-    if seen_rows != lines and not (seen_rows == lines - 1 and data.endswith(b"\n\n")):
+    ended = cells.ended  # the rows after the end were not all read
+    if not ended and seen_rows != lines and not (seen_rows == lines - 1 and data.endswith(b"\n\n")):
         raise Declined("rows and lines differ")
     if data_rows == 0:
         raise Declined("no data rows")
@@ -389,6 +392,9 @@ class _Cells:
         self.code_ids: dict[Any, int] = {}
         self.indicator_ids: dict[str, int] = {}
         self.labels: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+        #: The profile's end patterns, and whether a row matching one was met.
+        self.end = reader.end
+        self.ended = False
         #: Plain numbers are read as arrays unless a missing marker is one.
         self.plain = self.layout.decimal == "." and not any(
             _PLAIN_NUMBER.fullmatch(m) for m in reader.missing
@@ -582,7 +588,14 @@ class _Cells:
     def chunk(self, frame: Any, first_row: int) -> tuple[Chunk | None, int, np.ndarray]:
         """The chunk's values, how many of its rows are data rows, and the values' keys."""
         state = self.state
+        if self.end:
+            end = self._end_row(frame)
+            if end is not None:
+                self.ended = True
+                frame = frame.iloc[:end]
         n = len(frame)
+        if n == 0:
+            return None, 0, np.zeros(0, dtype=np.int64)
         used = list(dict.fromkeys(self.used))
         self.plain_cells: dict[int, np.ndarray] = {}
         # rows with nothing in any cell are not data rows
@@ -683,6 +696,37 @@ class _Cells:
             bad=bad,
         )
         return chunk, rows_read + other_rows, key
+
+    def _end_row(self, frame: Any) -> int | None:
+        """The first row of the chunk whose first filled cell matches an end pattern (the
+        row-by-row reader stops there), if any."""
+        n = len(frame)
+        undecided = np.ones(n, dtype=bool)
+        ends = np.zeros(n, dtype=bool)
+        for index in range(1, frame.shape[1] + 1):
+            if not undecided.any():
+                break
+            if index in self.value_columns:
+                texts = self.column(frame, index)
+                for i in np.flatnonzero(undecided).tolist():
+                    text = texts[i].strip()
+                    if text:
+                        undecided[i] = False
+                        ends[i] = any(p.search(text) for p in self.end)
+                continue
+            codes, found = self.mapped(
+                frame,
+                index,
+                lambda t: (bool(t.strip()), any(p.search(t.strip()) for p in self.end)),
+                (False, False),
+            )
+            filled = np.asarray([f[0] for f in found], dtype=bool)[codes]
+            matches = np.asarray([f[1] for f in found], dtype=bool)[codes]
+            here = undecided & filled
+            ends |= here & matches
+            undecided &= ~filled
+        at = np.flatnonzero(ends)
+        return int(at[0]) if len(at) else None
 
     def _row_code(
         self, code_text: str | None, label_text: str | None, level_text: str | None

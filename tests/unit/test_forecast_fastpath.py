@@ -195,15 +195,21 @@ BLS_FILES = {
 }
 
 
+#: Shipped profiles the vectorised reader does not read (levels by indent).
+READ_ROW_BY_ROW = {"bls-ep-2023-33-table-2-1-csv"}
+
+
 @pytest.mark.parametrize("name", sorted(BLS_FILES))
 def test_the_shipped_bls_profiles_read_the_same_or_decline(name):
     data = shared_file("forecasts", "us_bls_ep", BLS_FILES[name]).read_bytes()
     profile = shipped_profile(name)
     slow = list(read_table(data, BLS_FILES[name], profile))
-    try:
-        fast = _fast(data, profile, chunk_rows=100)
-    except Declined:
+    if name in READ_ROW_BY_ROW:
+        with pytest.raises(Declined):
+            _fast(data, profile, chunk_rows=100)
         return
+    fast = _fast(data, profile, chunk_rows=100)
+    assert len(fast) > 1000
     assert fast == slow
 
 
@@ -296,3 +302,10 @@ def test_without_a_dimension_two_rows_of_one_indicator_and_year_are_a_duplicate(
     assert any(isinstance(p, Problem) for p in read_table(data, "t.csv", profile))
     with pytest.raises(Declined):
         _fast(data, profile)
+
+
+def test_the_table_ends_at_a_row_matching_an_end_pattern():
+    profile = _profile(table='  end: "^(Source|Footnotes):"\n')
+    data = _long_csv(200) + b"Source: a statistics office, 2025\n" + b"anything,at all\n"
+    rows = _same(data, profile, chunk_rows=64)
+    assert len(rows) == 204
