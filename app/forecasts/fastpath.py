@@ -12,8 +12,8 @@ checked once per distinct text with the reader's own functions; numbers written 
 own function.
 
 It declines (``Declined``) on anything it does not read exactly as the row-by-row reader
-does: a profile feature it does not handle (workbooks, sections, skip or end patterns,
-levels by indent, a crosswalk, several blocks), a file it cannot vouch for (quoting it
+does: a profile feature it does not handle (workbooks, sections, skip patterns, levels by
+indent, a crosswalk, several blocks), a file it cannot vouch for (quoting it
 does not check, a line break inside a cell, another encoding, a row longer than the
 first) and any problem in the file (a value that is not a number, a duplicate key, a
 missing column). The caller then reads the file row by row, which finds and locates every
