@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 
-from app.forecasts.models import json_list
 from app.forecasts.parse import (
     _PLAIN_NUMBER,
     _SPACES,
@@ -49,7 +48,7 @@ from app.forecasts.parse import (
     _year,
 )
 from app.forecasts.profile import Profile
-from app.forecasts.table import Level, LongRow, Status
+from app.forecasts.table import Level, LongRow, Status, json_list
 
 __all__ = ["CHUNK_ROWS", "Chunk", "Declined", "read_columns"]
 

@@ -3,7 +3,6 @@ binds for its brief."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +16,6 @@ from app.forecasts.table import DatasetKind, Level, LongRow, Provenance, Status
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.consultations.models import Consultation
-
-
-def json_list(values: tuple[str, ...] | list[str]) -> str | None:
-    """Flags or notes as the bulk import writes them: a JSON list, None (NULL) for none."""
-    return json.dumps(list(values), ensure_ascii=False) if values else None
 
 
 class ForecastDataset(db.Model):

@@ -38,10 +38,10 @@ from app.consultations.models import Consultation
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.forecasts.fastpath import Chunk, Declined, read_columns
-from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, json_list
+from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue
 from app.forecasts.parse import read_table
 from app.forecasts.queries import code_labels
-from app.forecasts.table import DatasetKind, LongRow, Provenance
+from app.forecasts.table import DatasetKind, LongRow, Provenance, json_list
 from app.problems import N_, Problem
 
 if TYPE_CHECKING:
