@@ -870,11 +870,8 @@ class _Cells:
         )
         for k_index, kind in enumerate(kind_of):
             rows = np.flatnonzero(spec_kinds[icodes] == k_index) if len(kinds) > 1 else np.arange(m)
-            cats: tuple[str, ...] = ()
-            if kind == "category":
-                cats = tuple(dict.fromkeys(c for _, s, _ in indicators if s for c in s.categories))
-                # each indicator's own categories
-                for ind in {i for i in icodes[rows].tolist()}:
+            if kind == "category":  # each indicator with its own categories
+                for ind in set(icodes[rows].tolist()):
                     spec = indicators[ind][1]
                     sub = rows[icodes[rows] == ind]
                     k, num, nul, cat, fl, no = self.values(texts[sub], kind, spec.categories, ())
@@ -885,7 +882,7 @@ class _Cells:
                     notes.update({int(sub[j]): v for j, v in no.items()})
                 continue
             k, num, nul, _cat, fl, no = self.values(
-                texts[rows], kind, cats, (), self.plain_cells[state.long_value][rows]
+                texts[rows], kind, (), (), self.plain_cells[state.long_value][rows]
             )
             keep[rows], numbers[rows], null[rows] = k, num, nul
             flags.update({int(rows[j]): v for j, v in fl.items()})
