@@ -24,6 +24,7 @@ PURE = [
     "forecasts/table.py",
     "forecasts/profile.py",
     "forecasts/parse.py",
+    "forecasts/fastpath.py",
     "forecasts/progress.py",
     "questionnaires/spec.py",
     "questionnaires/loader.py",

@@ -3,11 +3,10 @@ binds for its brief."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import utcnow
@@ -17,11 +16,6 @@ from app.forecasts.table import DatasetKind, Level, LongRow, Provenance, Status
 if TYPE_CHECKING:
     from app.auth.models import User
     from app.consultations.models import Consultation
-
-
-def json_list(values: tuple[str, ...] | list[str]) -> str | None:
-    """Flags or notes as the bulk import writes them: a JSON list, None (NULL) for none."""
-    return json.dumps(list(values), ensure_ascii=False) if values else None
 
 
 class ForecastDataset(db.Model):
@@ -95,7 +89,16 @@ class ForecastValue(db.Model):
 
     __table_args__ = (
         Index("ix_forecast_value_lookup", "dataset_id", "indicator", "sector_code", "year"),
-        Index("ix_forecast_value_occupation", "dataset_id", "indicator", "occupation_code", "year"),
+        # only the values of occupations (a table of sectors writes nothing to it)
+        Index(
+            "ix_forecast_value_occupation",
+            "dataset_id",
+            "indicator",
+            "occupation_code",
+            "year",
+            postgresql_where=text("occupation_code IS NOT NULL"),
+            sqlite_where=text("occupation_code IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,3 +187,46 @@ class ForecastBinding(db.Model):
     @property
     def council_id(self) -> int | None:
         return self.consultation.council_id if self.consultation is not None else None
+
+
+class ImportState:
+    """Where a web import is: waiting, reading, writing, then done or failed."""
+
+    waiting = "waiting"
+    reading = "reading"
+    writing = "writing"
+    done = "done"
+    failed = "failed"
+    RUNNING = (waiting, reading, writing)
+
+
+class ForecastImport(db.Model):
+    """An import an official confirmed on the web, run after the request: how far it has
+    got (recorded as it goes) and how it ended."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The kept upload the import reads (``app.uploads``).
+    upload_id: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    profile: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default=ImportState.waiting)
+    rows_read: Mapped[int] = mapped_column(default=0)
+    rows_written: Mapped[int] = mapped_column(default=0)
+    #: Values the preview counted.
+    rows_total: Mapped[int | None]
+    dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forecast_dataset.id", ondelete="SET NULL")
+    )
+    #: The file had been imported before as ``dataset_id``; nothing changed.
+    already_imported: Mapped[bool] = mapped_column(default=False)
+    #: Why it failed (a message id with its values) and the problems found, as
+    #: ``Problem.to_json`` gives them; translated where they are shown.
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+    @property
+    def running(self) -> bool:
+        return self.state in ImportState.RUNNING

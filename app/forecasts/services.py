@@ -2,11 +2,15 @@
 the caller (a view or a command, in one unit of work) commits.
 
 An import makes two passes and holds neither the file's rows nor its values in memory:
-pass 1 reads every row with the profile (``app.forecasts.parse.read_table``), collects
-every problem and keeps the checked values in a temporary file, in batches; when there is
-any problem it refuses the whole file (``InvalidInput``) before anything is written. Pass 2
-streams the kept batches to the database by its bulk path (``executemany``; ``COPY`` on
-PostgreSQL), inside the caller's one transaction: a failure anywhere rolls back the dataset
+pass 1 reads the file with the profile and keeps the checked values in a temporary file, in
+batches. A plain CSV table is read in chunks of columns by the vectorised reader
+(``app.forecasts.fastpath``), which gives exactly what the row-by-row reader gives or
+declines; otherwise, and whenever it declines (any problem in the file), every row is read
+with ``app.forecasts.parse.read_table``, which collects every problem located by row and
+column; when there is any problem the whole file is refused (``InvalidInput``) before
+anything is written. Pass 2 streams the kept batches to the database by its bulk path
+(``executemany`` of the driver; ``COPY`` on PostgreSQL), inside the caller's one
+transaction: a failure anywhere rolls back the dataset
 and every value (SECURITY.md R4). The file is parsed once, and what is written is exactly
 what was checked. The same file (by its SHA-256) is never imported twice: it is found
 before parsing and nothing changes.
@@ -33,10 +37,11 @@ from app.classifications.models import OccupationGroup, Sector
 from app.consultations.models import Consultation
 from app.errors import InvalidInput, NotFound
 from app.extensions import db
-from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue, json_list
+from app.forecasts.fastpath import Chunk, Declined, read_columns
+from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastValue
 from app.forecasts.parse import read_table
 from app.forecasts.queries import code_labels, dataset_geographies
-from app.forecasts.table import DatasetKind, LongRow, Provenance
+from app.forecasts.table import DatasetKind, LongRow, Provenance, json_list
 from app.problems import N_, Problem
 
 if TYPE_CHECKING:
@@ -57,6 +62,8 @@ __all__ = [
 
 #: Values written to the database at a time (memory stays bounded by one batch).
 BATCH_ROWS = 10_000
+#: SQLite's page cache while an import writes (KiB).
+SQLITE_CACHE_KIB = 256 * 1024
 #: Problems kept of a refused file; the rest are counted.
 MAX_PROBLEMS = 1000
 #: First rows kept for a preview.
@@ -188,8 +195,9 @@ def check_provenance(provenance: Provenance) -> list[Problem]:
 
 class _Spool:
     """The values pass 1 checked, kept on disk in batches (pickled tuples of the columns
-    after ``dataset_id``) until pass 2 writes them: the file is read and checked once, and
-    what is written is exactly what was checked. Memory holds one batch."""
+    after ``dataset_id``, or the vectorised reader's chunks of columns) until pass 2 writes
+    them: the file is read and checked once, and what is written is exactly what was
+    checked. Memory holds one batch."""
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile(prefix="forecast-import-")  # noqa: SIM115
@@ -200,19 +208,35 @@ class _Spool:
         if len(self.batch) >= BATCH_ROWS:
             self.flush()
 
+    def add_chunk(self, chunk: Chunk) -> None:
+        self.flush()
+        chunk.source_row = None  # not written
+        pickle.dump(chunk, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+
     def flush(self) -> None:
         if self.batch:
             pickle.dump(self.batch, self.file, protocol=pickle.HIGHEST_PROTOCOL)
             self.batch = []
 
-    def batches(self) -> Iterator[list[tuple[Any, ...]]]:
+    def clear(self) -> None:
+        """Forget what was kept (the file is read again, row by row)."""
+        self.batch = []
+        self.file.seek(0)
+        self.file.truncate()
+
+    def batches(self) -> Iterator[tuple[int, Iterable[tuple[Any, ...]]]]:
+        """(how many values, the values) of each batch kept, in order."""
         self.flush()
         self.file.seek(0)
         while True:
             try:
-                yield pickle.load(self.file)  # noqa: S301 - our own file, written just now
+                kept = pickle.load(self.file)  # noqa: S301 - our own file, written just now
             except EOFError:
                 return
+            if isinstance(kept, Chunk):
+                yield kept.n, kept.value_tuples()
+            else:
+                yield len(kept), kept
 
     def close(self) -> None:
         self.file.close()
@@ -230,6 +254,45 @@ class _Pass:
 
 
 def _read(
+    data: bytes,
+    filename: str,
+    profile: Profile,
+    crosswalk: bytes | None,
+    progress: Progress | None,
+    spool: _Spool | None,
+) -> _Pass:
+    """Pass 1: the vectorised reader when it reads the file exactly, else row by row."""
+    try:
+        return _read_columns(data, profile, crosswalk, progress, spool)
+    except Declined:
+        if spool is not None:
+            spool.clear()
+    return _read_rows(data, filename, profile, crosswalk, progress, spool)
+
+
+def _read_columns(
+    data: bytes,
+    profile: Profile,
+    crosswalk: bytes | None,
+    progress: Progress | None,
+    spool: _Spool | None,
+) -> _Pass:
+    found = _Pass()
+    for chunk in read_columns(data, profile, crosswalk=crosswalk):
+        found.rows += chunk.n
+        for indicator, year, count in chunk.counts():
+            years = found.counts.setdefault(indicator, {})
+            years[year] = years.get(year, 0) + count
+        if len(found.first) < FIRST_ROWS:
+            found.first.extend(chunk.long_rows(FIRST_ROWS - len(found.first)))
+        if spool is not None:
+            spool.add_chunk(chunk)
+        if progress is not None:
+            progress(found.rows, None)
+    return found
+
+
+def _read_rows(
     data: bytes,
     filename: str,
     profile: Profile,
@@ -279,44 +342,55 @@ def _value_tuple(row: LongRow) -> tuple[Any, ...]:
 
 
 def _write_values(
-    batches: Iterator[list[tuple[Any, ...]]],
+    batches: Iterator[tuple[int, Iterable[tuple[Any, ...]]]],
     dataset_id: int,
     total: int,
     progress: Progress | None,
 ) -> int:
     """Write the spooled values to ``forecast_value`` on the session's connection (its
-    transaction), by the database's bulk path; returns how many were written."""
+    transaction), by the database's bulk path; returns how many were written. PostgreSQL
+    (psycopg): ``COPY``; SQLite: the driver's ``executemany`` of each batch, without
+    building a list of the batch's rows."""
     connection = db.session.connection()
     written = 0
     head = (dataset_id,)
+    columns = ", ".join(VALUE_COLUMNS)
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         raw = connection.connection.driver_connection
-        columns = ", ".join(VALUE_COLUMNS)
         statement = f"COPY forecast_value ({columns}) FROM STDIN"
         with raw.cursor() as cursor, cursor.copy(statement) as copy:
-            for batch in batches:
+            write_row = copy.write_row
+            for count, batch in batches:
                 for values in batch:
-                    copy.write_row(head + values)
-                written += len(batch)
+                    write_row(head + values)
+                written += count
                 if progress is not None:
                     progress(written, total)
         return written
     if connection.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in VALUE_COLUMNS)
-        columns = ", ".join(VALUE_COLUMNS)
         statement = f"INSERT INTO forecast_value ({columns}) VALUES ({marks})"  # noqa: S608
-        for batch in batches:
-            connection.exec_driver_sql(statement, [head + values for values in batch])
-            written += len(batch)
-            if progress is not None:
-                progress(written, total)
+        cursor = connection.connection.driver_connection.cursor()
+        # a page cache large enough for the indexes' pages that a large import touches
+        # (SQLite's default is 2 MiB); the connection's own setting is restored after
+        (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
+        cursor.execute(f"PRAGMA cache_size = {-SQLITE_CACHE_KIB}")
+        try:
+            for count, batch in batches:
+                cursor.executemany(statement, (head + values for values in batch))
+                written += count
+                if progress is not None:
+                    progress(written, total)
+        finally:
+            cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+            cursor.close()
         return written
     table = ForecastValue.__table__
-    for batch in batches:
+    for count, batch in batches:
         connection.execute(
             insert(table), [dict(zip(VALUE_COLUMNS, head + v, strict=True)) for v in batch]
         )
-        written += len(batch)
+        written += count
         if progress is not None:
             progress(written, total)
     return written

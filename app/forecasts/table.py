@@ -15,6 +15,7 @@ stay.
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -173,3 +174,8 @@ class TableSummary:
                 for i, c in (data.get("counts") or {}).items()
             },
         )
+
+
+def json_list(values: tuple[str, ...] | list[str]) -> str | None:
+    """Flags or notes as the bulk import writes them: a JSON list, None (NULL) for none."""
+    return json.dumps(list(values), ensure_ascii=False) if values else None

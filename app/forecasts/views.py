@@ -4,9 +4,10 @@ consultation.
 
 The upload is checked (``app.uploads.checks``) and parsed in the resource-limited child
 process; the file, the profile and the preview are kept (``app.uploads.services``) until the
-official confirms, and the import then reads the kept file in the request, in one
-transaction. Every POST ends in a 303 redirect with a message, or shows its form again with
-the problems (422; 413 beyond an upload limit).
+official confirms; the import then reads the kept file after the request, in one
+transaction (``app.forecasts.importing``), and its page shows how far it has got. Every
+POST ends in a 303 redirect with a message, or shows its form again with the problems (422;
+413 beyond an upload limit).
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.auth.policy import Act, Decision, authorize, decide, staff
 from app.consultations.models import Consultation
 from app.errors import InvalidInput, NotFound, UploadRefused
 from app.extensions import db
-from app.forecasts import queries, services, table_files
+from app.forecasts import importing, queries, services, table_files
 from app.forecasts.forms import (
     KIND_LABELS,
     UPLOADED_PROFILE,
@@ -33,8 +35,7 @@ from app.forecasts.forms import (
     ImportForm,
     kind_label,
 )
-from app.forecasts.models import ForecastBinding, ForecastDataset
-from app.forecasts.progress import ImportProgress
+from app.forecasts.models import ForecastBinding, ForecastDataset, ForecastImport, ImportState
 from app.forecasts.table import DatasetKind, Provenance, TableSummary
 from app.formatting import count, data_size, number
 from app.i18n import problem_text, refusal_text
@@ -287,44 +288,69 @@ def confirm(upload_id: str):
     data = uploads.read_upload(UPLOAD_OWNER, upload_id)
     if data is None:
         return _gone()
+    if _job_of(upload_id, running=True) is not None:  # confirmed twice: the one import
+        return redirect(url_for(".import_status", upload_id=upload_id), code=303)
+    if kept.get("problems"):  # the preview found problems: nothing to import
+        flash(_("The file has problems; nothing was imported."), "error")
+        return _render_preview(upload_id, kept, 422)
     source = table_files.from_json(kept["profile"])
-    crosswalk = kept.get("crosswalk")
-    progress = ImportProgress()
-    try:
-        with unit_of_work() as work:
-            report = services.import_dataset(
-                data,
-                kept["filename"],
-                source.profile,
-                by=_by(),
-                provenance=Provenance.from_json(kept["provenance"]),
-                crosswalk=None if crosswalk is None else crosswalk.encode("utf-8"),
-                progress=progress,
-            )
-            work.after_commit(lambda: uploads.discard_upload(UPLOAD_OWNER, upload_id))
-    except InvalidInput as exc:
-        flash(refusal_text(exc), "error")
-        return _render_preview(upload_id, kept, 422, exc.problems)
+    summary = TableSummary.from_json(kept["summary"])
+    with unit_of_work() as work:
+        job = ForecastImport(
+            upload_id=upload_id,
+            filename=str(kept["filename"])[:255],
+            profile=str(source.profile.name)[:100],
+            rows_total=summary.rows,
+            created_by_id=_by().id,
+        )
+        db.session.add(job)
+        db.session.flush()
+        job_id = job.id
+        work.after_commit(lambda: importing.start_import(job_id))
     session.pop("forecast_upload", None)
-    if report.already_imported:
-        flash(
-            _(
-                "This file was already imported as dataset %(id)s; nothing changed.",
-                id=report.dataset_id,
-            ),
-            "info",
-        )
-    else:
-        flash(
-            ngettext(
-                "%(count)s value was imported.",
-                "%(count)s values were imported.",
-                report.rows,
-                count=count(report.rows),
-            ),
-            "success",
-        )
-    return redirect(url_for(".dataset", dataset_id=report.dataset_id), code=303)
+    return redirect(url_for(".import_status", upload_id=upload_id), code=303)
+
+
+#: Seconds between two refreshes of a running import's page.
+REFRESH_SECONDS = 2
+
+
+def _job_of(upload_id: str, running: bool = False) -> ForecastImport | None:
+    """The latest import of a kept upload (``running``: only one running or done)."""
+    query = select(ForecastImport).where(ForecastImport.upload_id == str(upload_id)[:64])
+    if running:
+        query = query.where(ForecastImport.state != ImportState.failed)
+    return db.session.scalars(query.order_by(ForecastImport.id.desc())).first()
+
+
+@bp.get(_PREFIX + "/import/<upload_id>/progress")
+@staff(Role.official)
+def import_status(upload_id: str):
+    """How far the import of a kept upload has got (the page refreshes itself while it
+    runs), and how it ended: the dataset, or the problems found."""
+    authorize(_by(), Act.import_data, ForecastDataset())
+    job = _job_of(upload_id)
+    if job is None:
+        raise NotFound(N_("no such forecast import"))
+    state, read, written = job.state, job.rows_read, job.rows_written
+    live = importing.LIVE.get(job.id)
+    if job.running and live is not None:
+        state, read, written = live
+    message = problems = None
+    if job.state == ImportState.failed:
+        message = problem_text(table_files.problem_from_json(job.message or {}))
+        problems = [problem_text(table_files.problem_from_json(p)) for p in job.problems or ()]
+    return render_template(
+        "forecasts/import_status.html",
+        job=job,
+        state=state,
+        read=read,
+        written=written,
+        message=message,
+        problems=problems,
+        refresh=REFRESH_SECONDS if job.running else None,
+        count=count,
+    )
 
 
 @bp.post(_PREFIX + "/import/<upload_id>/cancel")
