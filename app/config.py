@@ -123,3 +123,9 @@ class Config:
     #: ``off`` (left pending, to be started with "retry" on the version's page). None means
     #: ``thread``, or ``inline`` under TESTING.
     BRIEF_RENDERING: str | None = None
+
+    #: How a forecast import confirmed in the browser runs: ``thread`` (after the request, in
+    #: a background thread of the same process; its page shows the progress), ``inline`` (in
+    #: the request, after its commit) or ``off`` (not started). None means ``thread``, or
+    #: ``inline`` under TESTING.
+    FORECAST_IMPORTING: str | None = None
