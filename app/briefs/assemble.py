@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from app.briefs.content import (
     EMPLOYMENT,
@@ -1190,6 +1191,15 @@ def triangulate_item(
     return out
 
 
+def _other_geographies(series: Sequence[ForecastSeries], council: str) -> dict[str, Any]:
+    """``other_geographies``/``council_geography`` of a data source whose series all describe
+    another geography than the council's (nothing when one of them is the council's)."""
+    described = sorted({s.geography for s in series if s.geography})
+    if not council or not described or council.casefold() in {g.casefold() for g in described}:
+        return {}
+    return {"other_geographies": tuple(described), "council_geography": council}
+
+
 def _forecast_value(
     binding: ForecastBinding, datasets, geography: str
 ) -> tuple[float | None, Source | None]:
@@ -1334,6 +1344,7 @@ def _method(inputs: BriefInputs, datasets, settings: OutlookSettings) -> MethodS
                 sector_classification=p.sector_classification,
                 occupation_classification=p.occupation_classification,
                 codes_used=tuple(codes),
+                **_other_geographies(dataset.series, inputs.geography),
             )
         )
     plan = inputs.plan

@@ -384,7 +384,7 @@ def brief_document(
         "sources": [
             {
                 **(source_json(d.source) or {}),
-                "caveats": [translate(c) for c in d.kind_caveats] + list(d.caveats),
+                "caveats": d.caveat_texts(translate),
                 "sector_classification": d.sector_classification,
                 "occupation_classification": d.occupation_classification,
                 "online_share": d.online_share,

@@ -864,7 +864,7 @@ def _sources(content: BriefContent, translate: Translate) -> tuple[DataTable, Da
     codes = []
     for data in content.method_sources.sources:
         source = data.source
-        caveats = [translate(c) for c in data.kind_caveats] + list(data.caveats)
+        caveats = data.caveat_texts(translate)
         rows.append(
             (
                 source.publisher,

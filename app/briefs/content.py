@@ -27,7 +27,7 @@ import enum
 import math
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, ClassVar
 
@@ -943,6 +943,29 @@ class DataSource:
     codes_used: tuple[SectorCode, ...] = ()
     #: Share of hiring advertised online, where the publisher states it (0..1).
     online_share: float | None = None
+    #: The geographies the data describe, when none of them is the council's (another
+    #: country's forecast used for comparison); empty otherwise.
+    other_geographies: tuple[str, ...] = ()
+    #: The council's geography, named beside ``other_geographies``.
+    council_geography: str = ""
+
+    def caveat_texts(self, translate: Callable[[str], str]) -> list[str]:
+        """Every caveat of the data, as a reader sees it: that they describe another labour
+        market (when they do), the caveats of their kind, then the publisher's own."""
+        texts = []
+        if self.other_geographies:
+            texts.append(
+                translate(OTHER_GEOGRAPHY)
+                % {"used": ", ".join(self.other_geographies), "council": self.council_geography}
+            )
+        return texts + [translate(c) for c in self.kind_caveats] + list(self.caveats)
+
+
+#: The caveat of data that describe another labour market than the council's.
+OTHER_GEOGRAPHY = N_(
+    "These data describe %(used)s, not %(council)s, the area of the council: they show "
+    "another labour market, for comparison only."
+)
 
 
 #: The small-cell rules, printed in the method section.

@@ -1084,7 +1084,7 @@ def page_context(
                 "years": f"{d.source.base_year}–{d.source.horizon_year}"
                 if d.source.base_year and d.source.horizon_year
                 else None,
-                "caveats": [_(c) for c in d.kind_caveats] + list(d.caveats),
+                "caveats": d.caveat_texts(_),
                 "online_share": formatting.percent(d.online_share, locale=lang)
                 if d.online_share is not None
                 else None,

@@ -318,3 +318,18 @@ def test_no_nan_reaches_the_stored_form():
         for s in content.trend.series
         for p in s.points
     )
+
+
+def test_data_of_another_country_say_so_first_among_their_caveats():
+    content = assemble(brief_inputs(geography="EU", geography_label="EU"), SETTINGS)
+    by_title = {s.source.title: s for s in content.method_sources.sources}
+    projection = by_title["Illustrative employment projections"]
+    assert projection.other_geographies == ("US",)
+    # series that name no geography claim none
+    assert by_title["Illustrative employment statistics"].other_geographies == ()
+    first = projection.caveat_texts(lambda text: text)[0]
+    assert first.startswith("These data describe US, not EU, the area of the council")
+    # the council's own country: no such caveat
+    same = assemble(brief_inputs(), SETTINGS).method_sources.sources[0]
+    assert same.other_geographies == ()
+    assert not any("These data describe" in c for c in same.caveat_texts(lambda text: text))
