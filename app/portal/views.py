@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -33,7 +33,7 @@ from app.briefs.content import (
 from app.briefs.models import ChangeClass
 from app.consensus.plan import NEW_PLAN_DEFAULTS, AnalysisPlan
 from app.errors import InvalidInput, NotFound
-from app.formatting import N_
+from app.formatting import N_, language_name, word_list
 from app.i18n import problem_message
 from app.portal import catalogue
 from app.portal.caching import build, conditional
@@ -468,5 +468,12 @@ def accessibility():
     return conditional(
         (ACCESSIBILITY_REVIEWED,),
         None,
-        lambda: render_template("portal/accessibility.html", reviewed=ACCESSIBILITY_REVIEWED),
+        lambda: render_template(
+            "portal/accessibility.html",
+            reviewed=ACCESSIBILITY_REVIEWED,
+            interface_languages=word_list(
+                [language_name(code) for code in current_app.config["LANGUAGES"]],
+                locale=str(get_locale()),
+            ),
+        ),
     )

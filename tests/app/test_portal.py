@@ -502,6 +502,7 @@ def test_the_accessibility_statement_is_honest(make_demo_app):
     assert "partially conformant" in text
     assert "PDF version of a brief is not fully tagged" in text
     assert "Tell us about a problem" in text
+    assert "The interface is in English, German, French, and Spanish" in text
 
 
 def test_sectors_are_named_and_found_in_the_readers_language(make_demo_app):
