@@ -404,8 +404,11 @@ def sitemap():
             ".method",
             ".accessibility",
             ".compare",
+            "embed.docs",
         ):
             add(url_for(endpoint, _external=True))
+        for entry in catalogue.current_entries(snap):
+            add(url_for(".history", brief_id=entry.brief_id, _external=True), entry.published_at)
         for code, _label, _n in catalogue.facets(snap, lang=str(get_locale()))["sectors"]:
             add(url_for(".sector", code=code, _external=True))
         for event in catalogue.events(limit=100_000, snap=snap):

@@ -175,6 +175,7 @@ def test_the_diff_is_cached_and_answers_304(make_demo_app):
 def test_the_embed_page_shows_facts_ratings_and_attribution_without_script(make_demo_app):
     app = make_demo_app()
     brief_id, number = _demo(app)
+    _unpublished(app)  # a draft third version: never embedded
     client = app.test_client()
     response = client.get(f"/embed/briefs/{brief_id}?lang=en")
     assert response.status_code == 200
@@ -182,6 +183,7 @@ def test_the_embed_page_shows_facts_ratings_and_attribution_without_script(make_
     text = _visible(response)
     assert html.startswith("<!doctype html>") and '<html lang="en">' in html
     assert "<title>[Demo] Construction skills 2030" in unescape(html)
+    assert SECRET not in text and "version 3" not in text
     assert "<h1" in html and "<h2" in html
     assert 'name="viewport"' in html
     assert "<script" not in html.lower() and " style=" not in html and "onclick" not in html
@@ -347,3 +349,13 @@ def test_no_published_brief_no_embed(make_demo_app):
     page = client.get("/embed")
     assert page.status_code == 200
     assert "No brief is published yet" in _visible(page)
+
+
+def test_the_sitemap_lists_the_histories_and_the_embedding_page(make_demo_app):
+    app = make_demo_app()
+    brief_id, _n = _demo(app)
+    hidden = _unpublished(app)
+    xml = app.test_client().get("/sitemap.xml").get_data(as_text=True)
+    assert f"/briefs/{brief_id}/versions</loc>" in xml and "/embed</loc>" in xml
+    for other in hidden:
+        assert f"/briefs/{other}/versions" not in xml
