@@ -14,6 +14,7 @@ from app.auth.policy import enforce_policy
 from app.i18n import LANGUAGE_NAMES
 from app.inputs import InputRequest
 from app.portal.api import register_api
+from app.portal.embed import EMBED_PREFIX
 
 #: Where browsers send reports of content-security-policy violations.
 CSP_REPORT_PATH = "/csp-report"
@@ -41,6 +42,7 @@ def register_web(app: Flask) -> None:
     from app.forecasts.views import bp as forecasts_bp
     from app.main.views import bp as main_bp
     from app.panels.views import bp as panels_bp
+    from app.portal.embed import bp as embed_bp
     from app.portal.views import bp as portal_bp
     from app.results.views import bp as results_bp
 
@@ -55,6 +57,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(briefs_bp)
     app.register_blueprint(forecasts_bp)
     app.register_blueprint(portal_bp)
+    app.register_blueprint(embed_bp)
     register_api(app)
     app.jinja_env.add_extension("jinja2.ext.do")
 
@@ -91,12 +94,17 @@ def register_web(app: Flask) -> None:
     def _security_headers(response):
         nonce = g.get("csp_nonce", "")
         headers = response.headers
+        # Pages made to be shown inside other sites (``app.portal.embed``) may be framed by
+        # any site; every other page by none.
+        embedded = request.path.startswith(EMBED_PREFIX)
+        ancestors = "*" if embedded else "'none'"
         if response.mimetype.startswith("image/"):
             # A chart opened on its own: no script at all, and the inline styles that
             # matplotlib writes into its SVG may apply, or it would render unstyled.
             policy = (
                 "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                "object-src 'none'; base-uri 'none'; "
+                f"frame-ancestors {ancestors}; "
                 "form-action 'none'; "
             )
         else:
@@ -105,7 +113,8 @@ def register_web(app: Flask) -> None:
                 f"script-src 'self' 'nonce-{nonce}'; "
                 f"style-src 'self' 'nonce-{nonce}'; "
                 "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
-                "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+                "object-src 'none'; base-uri 'none'; "
+                f"frame-ancestors {ancestors}; "
                 "form-action 'self'; "
             )
         headers.setdefault(
@@ -114,7 +123,8 @@ def register_web(app: Flask) -> None:
         headers.setdefault("Reporting-Endpoints", f'csp="{CSP_REPORT_PATH}"')
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
+        if not embedded:
+            headers.setdefault("X-Frame-Options", "DENY")
         if app.config["ENVIRONMENT"] == "production":
             headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         # The session says whether someone is signed in; asking current_user could need the

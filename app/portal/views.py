@@ -1,5 +1,6 @@
 """The public portal: search and browse the published briefs, a brief's current version,
-comparing briefs, Atom feeds, the sitemap, the method page and the accessibility statement.
+its version history and the changes between versions, comparing briefs, Atom feeds, the
+sitemap, the method page and the accessibility statement.
 
 Only published content is shown (SECURITY.md S4): everything here reads the catalogue
 (``app.portal.catalogue``), which lists current published versions only, or asks for
@@ -30,12 +31,16 @@ from app.briefs.content import (
     SMALL_CELL_RULES,
     OutlookSettings,
 )
-from app.briefs.models import ChangeClass
+from app.briefs.diff import diff_contents
+from app.briefs.models import BriefStatus, BriefVersion, ChangeClass
+from app.briefs.render import diff_html
+from app.briefs.snapshot import content_of
+from app.briefs.views import written_in
 from app.consensus.plan import NEW_PLAN_DEFAULTS, AnalysisPlan
 from app.errors import InvalidInput, NotFound
 from app.formatting import N_, language_name, word_list
 from app.i18n import problem_message
-from app.portal import catalogue
+from app.portal import catalogue, published
 from app.portal.caching import build, conditional
 
 bp = Blueprint("portal", __name__)
@@ -399,8 +404,11 @@ def sitemap():
             ".method",
             ".accessibility",
             ".compare",
+            "embed.docs",
         ):
             add(url_for(endpoint, _external=True))
+        for entry in catalogue.current_entries(snap):
+            add(url_for(".history", brief_id=entry.brief_id, _external=True), entry.published_at)
         for code, _label, _n in catalogue.facets(snap, lang=str(get_locale()))["sectors"]:
             add(url_for(".sector", code=code, _external=True))
         for event in catalogue.events(limit=100_000, snap=snap):
@@ -477,3 +485,131 @@ def accessibility():
             ),
         ),
     )
+
+
+# ----------------------------------------------------------------------------- history
+
+
+#: What kind of change a later version is, as a reader is told.
+CHANGE_WORDS = {
+    ChangeClass.update: _l("Update"),
+    ChangeClass.improvement: _l("Improvement"),
+    ChangeClass.correction: _l("Correction"),
+}
+
+
+def _public_versions(brief_id: int) -> list[BriefVersion]:
+    """The brief's published and superseded versions, oldest first; NotFound when none."""
+    versions = published.public_versions(brief_id)
+    if not versions:
+        raise NotFound(N_("no such brief version"))
+    return versions
+
+
+def _history_parts(versions: list[BriefVersion]) -> tuple[tuple[Any, ...], datetime | None]:
+    """Validators of a page made of ``versions``: what may change of them (a newer version,
+    a correction), and the newest such change."""
+    parts = tuple(
+        (v.number, v.status.value, v.published_at, v.superseded_at, v.corrected_at)
+        for v in versions
+    )
+    dates = [d for v in versions for d in (v.published_at, v.superseded_at, v.corrected_at) if d]
+    return parts, max(dates, default=None)
+
+
+@bp.route("/briefs/<int:brief_id>/versions")
+@public
+def history(brief_id: int):
+    """Every published version of a brief, oldest first, with what changed in each, links to
+    each version's page and to the changes between consecutive ones; the current one marked."""
+    versions = _public_versions(brief_id)
+    parts, last_modified = _history_parts(versions)
+
+    def make():
+        lang = str(get_locale())
+        rows = []
+        for previous, v in zip([None, *versions[:-1]], versions, strict=True):
+            rows.append(
+                {
+                    "v": v,
+                    "date": formatting.date_text(v.published_at, locale=lang),
+                    "change": _(CHANGE_WORDS[v.change_class]) if v.change_class else "",
+                    "note_lang": written_in(v),
+                    "current": v.status is BriefStatus.published,
+                    "previous": previous,
+                }
+            )
+        return render_template(
+            "portal/history.html", brief=versions[0].brief, rows=list(reversed(rows))
+        )
+
+    return conditional(parts, last_modified, make)
+
+
+def _version_arg(name: str, numbers: list[int]) -> tuple[int | None, str | None]:
+    """Version number given as ``name`` (None: not given) and what is wrong with it."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None, None
+    if not raw.isdigit() or len(raw) > 9:
+        return None, _("“%(value)s” is not a version number.", value=raw[:20])
+    if int(raw) not in numbers:
+        return None, _("Version %(n)s of this brief is not published.", n=int(raw))
+    return int(raw), None
+
+
+@bp.route("/briefs/<int:brief_id>/diff")
+@public
+def diff(brief_id: int):
+    """What changed between two published versions (``?from=1&to=2``; without them, the
+    current version and the one before it). A bad or unpublished number: 400 naming it."""
+    versions = _public_versions(brief_id)
+    parts, last_modified = _history_parts(versions)
+
+    def make():
+        numbers = [v.number for v in versions]
+        labels = {"from": _("From version"), "to": _("To version")}
+        errors: dict[str, str] = {}
+        new, problem = _version_arg("to", numbers)
+        if problem:
+            errors["to"] = problem
+        old, problem = _version_arg("from", numbers)
+        if problem:
+            errors["from"] = problem
+        if "to" not in errors and new is None:
+            new = next(
+                (v.number for v in versions if v.status is BriefStatus.published), numbers[-1]
+            )
+        if "from" not in errors and old is None and new is not None:
+            earlier = [n for n in numbers if n < new]
+            if earlier:
+                old = earlier[-1]
+            else:
+                errors["from"] = _(
+                    "Version %(n)s is the first published version: choose a later one to "
+                    "compare it with.",
+                    n=new,
+                )
+        if not errors and old == new:
+            errors["to"] = _("Choose two different versions.")
+        by_number = {v.number: v for v in versions}
+        a, b = by_number.get(old), by_number.get(new)
+        changes = None
+        if not errors:
+            lang = str(get_locale())
+            changes = diff_html(
+                diff_contents(content_of(a), content_of(b), locale=lang, translate=_),
+                lang=lang,
+            )
+        return render_template(
+            "portal/diff.html",
+            brief=versions[0].brief,
+            versions=versions,
+            a=a,
+            b=b,
+            changes=changes,
+            errors=[(n, labels[n], errors[n]) for n in ("from", "to") if n in errors],
+            change_word=lambda c: _(CHANGE_WORDS[c]) if c else "",
+        ), (400 if errors else 200)
+
+    return conditional(parts, last_modified, make)
