@@ -146,33 +146,61 @@ class Section:
     narrative: tuple[str, ...] = ()
     #: What the brief does not hold, said so.
     missing: str | None = None
+    #: The publishers' caveats of the section's forecasts, each once.
+    caveats: list[str] = field(default_factory=list)
 
 
 def _plain_reliability(fact: Fact, fmt, _) -> str | None:
+    """ "How reliable is this?" in a few plain sentences: how many panel members answered and
+    agreed, or whose forecast it is (its caveats are said once, below the section)."""
     rel = fact.reliability
-    if rel is None:
-        return None
     parts = []
-    if rel.n is not None:
+    if rel is not None:
+        parts += _panel_words(rel.n, rel.response_rate, rel.consensus_status, rel.agreement, fmt, _)
+    if fact.source is not None and not fact.source.is_panel:
+        parts.append(_forecast_words(fact.source, _))
+    return " ".join(parts) or None
+
+
+def _panel_words(n, response_rate, status, agreement, fmt, _) -> list[str]:
+    parts = []
+    if n is not None:
         parts.append(
-            _(N_("%(n)s panel members answered.")) % {"n": formatting.count(rel.n, locale=fmt.lang)}
+            _(N_("%(n)s panel members answered.")) % {"n": formatting.count(n, locale=fmt.lang)}
         )
-    if rel.response_rate is not None:
+    if response_rate is not None:
         parts.append(
             _(N_("Of those asked, %(rate)s answered."))
-            % {"rate": formatting.percent(rel.response_rate, locale=fmt.lang)}
+            % {"rate": formatting.percent(response_rate, locale=fmt.lang)}
         )
-    if rel.consensus_status in AGREEMENT_WORDS:
-        parts.append(_(AGREEMENT_WORDS[rel.consensus_status]))
-    if rel.agreement is not None:
+    if status in AGREEMENT_WORDS:
+        parts.append(_(AGREEMENT_WORDS[status]))
+    if agreement is not None:
         parts.append(
             _(N_("Share who agreed: %(share)s."))
-            % {"share": formatting.percent(rel.agreement, locale=fmt.lang)}
+            % {"share": formatting.percent(agreement, locale=fmt.lang)}
         )
-    if fact.source is not None and not fact.source.is_panel:
-        parts.append(_(N_("This is a forecast: %(source)s.")) % {"source": fmt.source(fact.source)})
-    parts += [c.strip() for c in rel.caveats if c and c.strip()]
-    return " ".join(parts) or None
+    return parts
+
+
+def _forecast_words(source, _) -> str:
+    if source.vintage:
+        return _(N_("A forecast by %(publisher)s (edition %(vintage)s).")) % {
+            "publisher": source.publisher,
+            "vintage": source.vintage,
+        }
+    return _(N_("A forecast by %(publisher)s.")) % {"publisher": source.publisher}
+
+
+def _caveats(facts) -> list[str]:
+    """The publishers' caveats of ``facts``, each once."""
+    seen: list[str] = []
+    for fact in facts:
+        rel = fact.reliability
+        for caveat in rel.caveats if rel else ():
+            if caveat and caveat.strip() and caveat.strip() not in seen:
+                seen.append(caveat.strip())
+    return seen
 
 
 def _fact_item(fact: Fact, fmt, _) -> Item:
@@ -187,14 +215,15 @@ def _fact_item(fact: Fact, fmt, _) -> Item:
         "year": fact.year if fact.year is not None else "",
         "base_year": fact.base_year if fact.base_year is not None else "",
     }
-    reliability = _plain_reliability(fact, fmt, _)
-    if reliability is None and fact.source is not None:
-        reliability = _(N_("Source: %(source)s.")) % {"source": fmt.source(fact.source)}
-    return Item(text, reliability=reliability)
+    return Item(text, reliability=_plain_reliability(fact, fmt, _))
 
 
 def _facts(content: BriefContent, keys, fmt, _) -> list[Item]:
     return [_fact_item(f, fmt, _) for k in keys if (f := content.fact(k)) is not None]
+
+
+def _found(content: BriefContent, keys) -> list[Fact]:
+    return [f for k in keys if (f := content.fact(k)) is not None and f.available]
 
 
 def reader_context(
@@ -226,24 +255,21 @@ def reader_context(
         return tuple(p.strip() for p in (value or "").split("\n\n") if p.strip())
 
     def outlook() -> Section:
+        keys = (
+            FactKey.future_outlook,
+            FactKey.current_conditions,
+            FactKey.base_employment,
+            FactKey.projected_employment,
+            FactKey.employment_change,
+            FactKey.employment_change_pct,
+            FactKey.panel_employment_change,
+        )
         return Section(
             "outlook",
             _(N_("The outlook in short")),
-            items=_facts(
-                content,
-                (
-                    FactKey.future_outlook,
-                    FactKey.current_conditions,
-                    FactKey.base_employment,
-                    FactKey.projected_employment,
-                    FactKey.employment_change,
-                    FactKey.employment_change_pct,
-                    FactKey.panel_employment_change,
-                ),
-                fmt,
-                _,
-            ),
+            items=_facts(content, keys, fmt, _),
             narrative=paragraphs(narrative.summary),
+            caveats=_caveats(_found(content, keys)),
         )
 
     def openings(replacement_first: bool = False) -> Section:
@@ -265,12 +291,22 @@ def reader_context(
                 )
             )
         return Section(
-            "openings", _(N_("Job openings")), intro=intro, items=_facts(content, keys, fmt, _)
+            "openings",
+            _(N_("Job openings")),
+            intro=intro,
+            items=_facts(content, keys, fmt, _),
+            caveats=_caveats(_found(content, keys)),
         )
 
     def skills(heading: str, intro: str) -> Section:
         agreed = [s for s in content.skill_needs.items if s.consensus_status == "in"]
-        items = [Item(text(s.text)[0], text(s.text)[1]) for s in agreed]
+        items = [
+            Item(
+                *text(s.text),
+                reliability=" ".join(_panel_words(s.n, None, None, s.agreement, fmt, _)) or None,
+            )
+            for s in agreed
+        ]
         return Section(
             "skills",
             heading,

@@ -833,6 +833,8 @@ def _published_page(
             page_lang=lang,
             only_in=only_in,
             reader_lang=reader,
+            # published before this version: the list never changes once it is published
+            earlier=[e for e in v.brief.versions if e.is_published and e.number < v.number],
             **{**context, "files": brief_files(v, lang)},
         )
         switch = render_template(

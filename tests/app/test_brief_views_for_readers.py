@@ -206,8 +206,12 @@ def test_the_reader_chooses_a_view_and_it_is_remembered(demo_app, rendered):
     html = plain.get_data(as_text=True)
     assert "brief-view-plain" in html and 'id="glossary"' in html
     assert re.search(r'view=plain"[^>]*aria-current="page"', unescape(_switch(html)))
-    # the bar and the notice are in the view's page too
+    # the bar and the notice are in the view's page too, with the earlier versions linked
     assert 'id="brief-notice"' in html and 'href="/search?lang=en"' in html
+    start = html.index('id="brief-notice"')
+    notice = html[start : html.index("</section>", start)]
+    assert "Earlier versions:" in notice
+    assert f'href="/briefs/{brief_id}/v/1?lang=en"' in notice
     # remembered: the next page without ?view opens in that view
     assert "brief-view-plain" in reader.get(url).get_data(as_text=True)
     assert "brief-view-plain" in reader.get(f"/briefs/{brief_id}/v/1").get_data(as_text=True)
