@@ -39,7 +39,7 @@ from flask_babel import force_locale, gettext
 from markupsafe import Markup
 
 from app import formatting
-from app.briefs import words
+from app.briefs import readers, words
 from app.briefs.assemble import threshold_band
 from app.briefs.brief_json import brief_document
 from app.briefs.brief_tables import (
@@ -913,6 +913,7 @@ def page_context(
         (s, _(words.SECTION_TITLES[s]))
         for s in (
             "key_facts",
+            "guidance",
             "trend",
             "openings",
             "occupations",
@@ -1067,7 +1068,10 @@ def page_context(
         "audiences": [
             (_(words.AUDIENCE_WORDS[a]), _paragraphs(narrative.for_audience(a)))
             for a in narrative.AUDIENCES
+            if a != "guidance_practitioners"
         ],
+        # the secretariat's words for guidance practitioners, right after the key facts
+        "guidance": _paragraphs(narrative.guidance_practitioners),
         "method_reason": _section_reason(method, fmt),
         "panel_tables": table("panel_response"),
         "plan": _plan_rules(plan, method, fmt),
@@ -1346,6 +1350,23 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
             **page_context(content, lang=lang, tables=tables, charts=page_views, links=links),
         )
         files["brief.html"] = (MEDIA_TYPES["html"], html.encode("utf-8"))
+        for view, name in readers.VIEW_FILES.items():
+            if view == readers.DEFAULT_VIEW:
+                continue
+            page = render_template(
+                "briefs/reader.html",
+                stylesheet=Markup(_stylesheet().replace("</", "<\\/")),  # noqa: S704 - our own file
+                **readers.reader_context(
+                    content,
+                    view=view,
+                    lang=lang,
+                    fmt=fmt,
+                    translate=_,
+                    links={**links, "detailed": f"?view=detailed&lang={lang}"},
+                    esco_view=esco_view,
+                ),
+            )
+            files[name] = (MEDIA_TYPES["html"], page.encode("utf-8"))
 
         result, pdf_tables = _pdf(content, lang, tables, charts, svgs, links, fmt)
         files["brief.pdf"] = (MEDIA_TYPES["pdf"], result.data)
@@ -1354,6 +1375,7 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
 
     order = [
         "brief.html",
+        *(n for n in readers.VIEW_FILES.values() if n != "brief.html"),
         "brief.pdf",
         "brief.json",
         "brief.xlsx",

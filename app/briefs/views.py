@@ -23,6 +23,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale, get_locale, gettext
@@ -53,6 +54,7 @@ from app.briefs.models import (
     BriefVersion,
     RenderStatus,
 )
+from app.briefs.readers import DEFAULT_VIEW, VIEW_FILES, VIEW_WORDS, VIEWS
 from app.briefs.render import diff_html, preview_context
 from app.briefs.rendering import progress, render_outputs, start_rendering
 from app.briefs.snapshot import content_of, figure_keys, typed
@@ -749,10 +751,12 @@ def published_page(brief_id: int, number: int):
     if not languages:
         return render_template("briefs/public.html", **context)
     lang = reader if reader in languages else languages[0]
-    stored = v.artefact("brief.html", lang)
+    view = chosen_view()
+    stored = v.artefact(VIEW_FILES[view], lang) or v.artefact("brief.html", lang)
     # What the page is made of: the stored page and what happened to the version since.
     parts = (
         stored.sha256,
+        view,
         lang,
         tuple(languages),
         context["successor"].number if context["successor"] else None,
@@ -762,8 +766,43 @@ def published_page(brief_id: int, number: int):
     changed += [e.published_at for e in context["errata"]]
     last_modified = max((d for d in changed if d is not None), default=None)
     return conditional(
-        parts, last_modified, lambda: _published_page(v, stored, lang, reader, context)
+        parts, last_modified, lambda: _published_page(v, stored, lang, reader, context, view)
     )
+
+
+#: Where the reader's choice of view is remembered.
+VIEW_KEY = "brief_view"
+
+
+def chosen_view() -> str:
+    """The view of a brief the reader asked for (``?view=plain``), remembered for the next
+    brief they open; without ``?view``, the one remembered, else the detailed view. A value
+    that names no view shows the detailed view and leaves the remembered choice as it is."""
+    asked = request.args.get("view")
+    if asked in VIEWS:
+        if asked == DEFAULT_VIEW:
+            session.pop(VIEW_KEY, None)
+        else:
+            session[VIEW_KEY] = asked
+        return asked
+    if asked is not None:
+        return DEFAULT_VIEW
+    remembered = session.get(VIEW_KEY)
+    return remembered if remembered in VIEWS else DEFAULT_VIEW
+
+
+def view_links(v: BriefVersion, lang: str, view: str) -> list[tuple[str, str, str, bool]]:
+    """(code, name, address, is the view shown) of each view of a published version, for the
+    switch on its page."""
+    return [
+        (
+            code,
+            _(VIEW_WORDS[code]),
+            url_for(".published_page", brief_id=v.brief_id, number=v.number, lang=lang, view=code),
+            code == view,
+        )
+        for code in VIEWS
+    ]
 
 
 def _linked_data(v: BriefVersion) -> str:
@@ -775,7 +814,9 @@ def _linked_data(v: BriefVersion) -> str:
     return f'<script type="application/ld+json" nonce="{g.csp_nonce}">{data}</script>'
 
 
-def _published_page(v: BriefVersion, stored, lang: str, reader: str, context: dict) -> Response:
+def _published_page(
+    v: BriefVersion, stored, lang: str, reader: str, context: dict, view: str = DEFAULT_VIEW
+) -> Response:
     languages = v.languages
     only_in = None
     if lang != reader:
@@ -792,9 +833,19 @@ def _published_page(v: BriefVersion, stored, lang: str, reader: str, context: di
             page_lang=lang,
             only_in=only_in,
             reader_lang=reader,
+            # published before this version: the list never changes once it is published
+            earlier=[e for e in v.brief.versions if e.is_published and e.number < v.number],
             **{**context, "files": brief_files(v, lang)},
         )
-        switch = render_template("briefs/_languages.html", links=links, v=v, page_lang=lang)
+        switch = render_template(
+            "briefs/_languages.html",
+            links=links,
+            v=v,
+            page_lang=lang,
+            views=view_links(v, lang, view),
+            # a version stored before its views were made: its detailed page only
+            view_missing=stored.name.rsplit("/", 1)[-1] != VIEW_FILES[view],
+        )
     base = current_app.config["BASE_URL"].rstrip("/")
     alternates = "".join(
         f'<link rel="alternate" hreflang="{code}" href="{escape(base + url)}">'

@@ -12,6 +12,7 @@ from app.formatting import N_
 SECTION_TITLES = {
     "header": N_("About this brief"),
     "key_facts": N_("Key facts"),
+    "guidance": N_("What this means for guidance"),
     "trend": N_("Employment trend"),
     "openings": N_("Job openings"),
     "occupations": N_("Occupations"),

@@ -168,7 +168,7 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
         "secretariat@example.org",
         "CC BY 4.0",
         "provisional",
-        "Reliability:",
+        "How reliable is this?",
         "Employers report steady hiring",
     ):
         assert part in html
