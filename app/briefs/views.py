@@ -60,6 +60,7 @@ from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_, date_text, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
+from app.portal import page_cache
 from app.portal.caching import conditional
 from app.unit import end_reads, unit_of_work
 
@@ -745,11 +746,12 @@ def published_page(brief_id: int, number: int):
         "files": [],
     }
     reader = str(get_locale())
-    languages = v.languages
+    pages = services.stored_pages(v)
+    languages = tuple(pages)
     if not languages:
         return render_template("briefs/public.html", **context)
     lang = reader if reader in languages else languages[0]
-    stored = v.artefact("brief.html", lang)
+    stored = pages[lang]
     # What the page is made of: the stored page and what happened to the version since.
     parts = (
         stored.sha256,
@@ -761,9 +763,11 @@ def published_page(brief_id: int, number: int):
     changed = [v.published_at, v.superseded_at, v.corrected_at]
     changed += [e.published_at for e in context["errata"]]
     last_modified = max((d for d in changed if d is not None), default=None)
-    return conditional(
-        parts, last_modified, lambda: _published_page(v, stored, lang, reader, context)
-    )
+    # published files never change: the page made from them is kept until something is
+    # published after it (which changes ``parts``)
+    key = (v.id, reader, v.status, *changed, *parts)
+    make = page_cache.cached(key, lambda: _published_page(v, stored, lang, reader, context))
+    return conditional(parts, last_modified, make)
 
 
 def _linked_data(v: BriefVersion) -> str:
