@@ -62,6 +62,7 @@ from app.formatting import N_, date_text, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
 from app.portal import page_cache
 from app.portal.caching import conditional
+from app.portal.published import stored_file
 from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("briefs", __name__)
@@ -819,10 +820,10 @@ def published_file(brief_id: int, number: int, name: str):
     in the default language, ``de/brief.pdf`` in another; drafts and unknown files are 404
     for everyone."""
     v = services.published_version(brief_id, number)
-    stored = v.artefact(name)
+    stored = stored_file(v, name)
     lang, _slash, rest = name.partition("/")
     if stored is None and rest and lang in current_app.config["LANGUAGES"]:
-        stored = v.artefact(rest, lang)
+        stored = stored_file(v, rest, lang)
     if stored is None:
         raise NotFound(N_("no such brief version"))
     return _serve(stored.name, stored.media_type, stored.data)
