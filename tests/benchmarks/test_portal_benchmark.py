@@ -104,7 +104,7 @@ def _flask(env: dict[str, str], *args: str) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,  # seed-demo renders the brief in four languages
     )
     assert done.returncode == 0, done.stderr[-2000:]
 
