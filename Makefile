@@ -21,7 +21,7 @@ install-test: $(BIN)/python
 	$(MAKE) --no-print-directory translations
 
 translations:
-	$(BIN)/pybabel compile --use-fuzzy --statistics -d app/translations 2>&1 | tail -n 3
+	$(BIN)/pybabel compile --statistics -d app/translations 2>&1 | tail -n 3
 
 run: install
 	$(BIN)/python tools/instance_config.py instance/config.py

@@ -259,7 +259,8 @@ class BriefArtefact(db.Model):
     name: Mapped[str] = mapped_column(String(200))
     #: Exact Content-Type served, with its charset for text ("text/csv; charset=utf-8").
     media_type: Mapped[str] = mapped_column(String(100))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Loaded only when read: a version has many files, and finding one needs none of them.
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     #: Hex SHA-256 of ``data``.
     sha256: Mapped[str] = mapped_column(String(64))
     #: Bytes.

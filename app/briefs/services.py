@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select, update
+from sqlalchemy.orm import defer, joinedload
 
 from app.audit.services import record
 from app.auth.models import Role, User
@@ -34,6 +35,7 @@ from app.briefs.models import (
     BriefVersion,
     ChangeClass,
     RenderStatus,
+    root_language,
 )
 from app.briefs.queries import Selection
 from app.briefs.render import LANGUAGES as BRIEF_LANGUAGES
@@ -111,18 +113,52 @@ def get_version_for(
     return version
 
 
+#: A version without its large frozen columns (loaded when read): what public pages need
+#: to find it, name it and say what happened to it since.
+def _light() -> tuple:
+    return (
+        defer(BriefVersion.content),
+        defer(BriefVersion.narrative),
+        defer(BriefVersion.annotations),
+    )
+
+
 def published_version(brief_id: int, number: int) -> BriefVersion:
     """A published (or superseded) version, for anyone; drafts and unknown ones: NotFound."""
     version = db.session.scalars(
-        select(BriefVersion).where(
+        select(BriefVersion)
+        .where(
             BriefVersion.brief_id == brief_id,
             BriefVersion.number == number,
             BriefVersion.status.in_([BriefStatus.published, BriefStatus.superseded]),
         )
+        .options(*_light(), joinedload(BriefVersion.brief))
     ).first()
     if version is None:
         raise NotFound(N_("no such brief version"))
     return version
+
+
+def stored_pages(version: BriefVersion) -> dict[str, BriefArtefact]:
+    """The stored page (``brief.html``) of a version in each language it is stored in, the
+    default (root) one first, as ``BriefVersion.languages`` orders them; empty before the
+    version is rendered. One small query, whatever else is stored."""
+    rows = db.session.scalars(
+        select(BriefArtefact).where(
+            BriefArtefact.version_id == version.id,
+            or_(BriefArtefact.name == "brief.html", BriefArtefact.name.like("%/brief.html")),
+        )
+    ).all()
+    by_name = {a.name: a for a in rows}
+    root = by_name.get("brief.html")
+    if root is None:
+        return {}
+    pages = {root_language(): root}
+    for name in sorted(n for n in by_name if n.count("/") == 1):
+        lang = name.split("/", 1)[0]
+        if lang != root_language():
+            pages[lang] = by_name[name]
+    return pages
 
 
 def briefs_for(user: User) -> list[Brief]:
@@ -554,17 +590,35 @@ def _publication_refused(version: BriefVersion, by: User, expected: int) -> None
 def errata(brief: Brief) -> list[BriefVersion]:
     """The brief's published corrections, oldest first: each version of class correction
     that is or was published, with its note (``change_note``) and date (``published_at``)."""
-    return [
-        v for v in brief.versions if v.change_class is ChangeClass.correction and v.is_published
-    ]
+    query = (
+        select(BriefVersion)
+        .where(
+            BriefVersion.brief_id == brief.id,
+            BriefVersion.change_class == ChangeClass.correction,
+            BriefVersion.status.in_([BriefStatus.published, BriefStatus.superseded]),
+        )
+        .options(*_light())
+        .order_by(BriefVersion.number)
+    )
+    return list(db.session.scalars(query))
 
 
 def successor(version: BriefVersion) -> BriefVersion | None:
     """The published version that superseded ``version`` (None while it is current)."""
     if version.status is not BriefStatus.superseded:
         return None
-    later = [v for v in version.brief.versions if v.number > version.number and v.is_published]
-    return later[0] if later else None
+    query = (
+        select(BriefVersion)
+        .where(
+            BriefVersion.brief_id == version.brief_id,
+            BriefVersion.number > version.number,
+            BriefVersion.status.in_([BriefStatus.published, BriefStatus.superseded]),
+        )
+        .options(*_light())
+        .order_by(BriefVersion.number)
+        .limit(1)
+    )
+    return db.session.scalars(query).first()
 
 
 # ----------------------------------------------------------------------------- outputs

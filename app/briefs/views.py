@@ -62,7 +62,9 @@ from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_, date_text, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
+from app.portal import page_cache
 from app.portal.caching import conditional
+from app.portal.published import stored_file
 from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("briefs", __name__)
@@ -747,12 +749,15 @@ def published_page(brief_id: int, number: int):
         "files": [],
     }
     reader = str(get_locale())
-    languages = v.languages
+    pages = services.stored_pages(v)
+    languages = tuple(pages)
     if not languages:
         return render_template("briefs/public.html", **context)
     lang = reader if reader in languages else languages[0]
     view = chosen_view()
-    stored = v.artefact(VIEW_FILES[view], lang) or v.artefact("brief.html", lang)
+    stored = pages[lang]
+    if view != DEFAULT_VIEW:
+        stored = stored_file(v, VIEW_FILES[view], lang) or stored
     # What the page is made of: the stored page and what happened to the version since.
     parts = (
         stored.sha256,
@@ -765,9 +770,11 @@ def published_page(brief_id: int, number: int):
     changed = [v.published_at, v.superseded_at, v.corrected_at]
     changed += [e.published_at for e in context["errata"]]
     last_modified = max((d for d in changed if d is not None), default=None)
-    return conditional(
-        parts, last_modified, lambda: _published_page(v, stored, lang, reader, context, view)
-    )
+    # published files never change: the page made from them is kept until something is
+    # published after it (which changes ``parts``)
+    key = (v.id, reader, v.status, *changed, *parts)
+    make = page_cache.cached(key, lambda: _published_page(v, stored, lang, reader, context, view))
+    return conditional(parts, last_modified, make)
 
 
 #: Where the reader's choice of view is remembered.
@@ -866,10 +873,10 @@ def published_file(brief_id: int, number: int, name: str):
     in the default language, ``de/brief.pdf`` in another; drafts and unknown files are 404
     for everyone."""
     v = services.published_version(brief_id, number)
-    stored = v.artefact(name)
+    stored = stored_file(v, name)
     lang, _slash, rest = name.partition("/")
     if stored is None and rest and lang in current_app.config["LANGUAGES"]:
-        stored = v.artefact(rest, lang)
+        stored = stored_file(v, rest, lang)
     if stored is None:
         raise NotFound(N_("no such brief version"))
     return _serve(stored.name, stored.media_type, stored.data)

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -180,14 +182,37 @@ def _summary(entry: catalogue_.Entry) -> dict[str, Any]:
     }
 
 
+#: Answers made from stored ``brief.json`` files, by the file's SHA-256 (a stored file never
+#: changes), the least recently served dropped beyond ``_DOCUMENTS_KEPT``.
+_DOCUMENTS: OrderedDict[str, bytes] = OrderedDict()
+_DOCUMENTS_KEPT = 64
+_DOCUMENTS_LOCK = threading.Lock()
+
+
+def _stored_document(stored) -> bytes:
+    """The API's document for a stored ``brief.json``, made once per process."""
+    with _DOCUMENTS_LOCK:
+        body = _DOCUMENTS.get(stored.sha256)
+        if body is not None:
+            _DOCUMENTS.move_to_end(stored.sha256)
+            return body
+    body = _json(BriefSchema().dump(json.loads(stored.data)))
+    with _DOCUMENTS_LOCK:
+        _DOCUMENTS[stored.sha256] = body
+        while len(_DOCUMENTS) > _DOCUMENTS_KEPT:
+            _DOCUMENTS.popitem(last=False)
+    return body
+
+
 def _document(version, lang: str | None):
     """The stored ``brief.json`` of a version in ``lang`` (None: the default language) as a
     cacheable response; 404 when not stored in that language. While the default language's
     files are still being made, the same document is built from the version's content."""
     stored = published.stored_file(version, "brief.json", lang)
     if stored is not None:
-        body = _json(BriefSchema().dump(json.loads(stored.data)))
-        return _cacheable(body, etag=stored.sha256, last_modified=stored.created_at)
+        return _cacheable(
+            _stored_document(stored), etag=stored.sha256, last_modified=stored.created_at
+        )
     if lang is not None and lang != published.default_language():
         raise NotFound(
             N_("brief %(id)s version %(n)s is not published in this language"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from app.briefs.models import BriefArtefact, BriefStatus, BriefVersion
 from app.briefs.render import FORMATS
@@ -27,7 +27,24 @@ def stored_file(version: BriefVersion, name: str, lang: str | None = None) -> Br
     """The stored rendering ``name`` of ``version`` in ``lang`` (None: the default language,
     at the root name; another language under ``<lang>/<name>``, or the one file stored for
     every language), or None (not stored in that language)."""
-    return version.artefact(name, lang)
+    root = default_language()
+    if lang is None or lang == root:
+        return _stored(version, name)
+    own = _stored(version, f"{lang}/{name}")
+    if own is not None:
+        return own
+    if _stored(version, f"{lang}/brief.html") is None:  # not stored in that language
+        return None
+    return _stored(version, name)
+
+
+def _stored(version: BriefVersion, name: str) -> BriefArtefact | None:
+    """One stored file by name (one row; its bytes loaded when read)."""
+    return db.session.scalars(
+        select(BriefArtefact).where(
+            BriefArtefact.version_id == version.id, BriefArtefact.name == name
+        )
+    ).first()
 
 
 def base_url() -> str:
@@ -71,6 +88,11 @@ def public_versions(brief_id: int) -> list[BriefVersion]:
     query = (
         select(BriefVersion)
         .where(BriefVersion.brief_id == brief_id, BriefVersion.status.in_(PUBLIC_STATUSES))
+        .options(
+            defer(BriefVersion.content),
+            defer(BriefVersion.narrative),
+            defer(BriefVersion.annotations),
+        )
         .order_by(BriefVersion.number)
     )
     return list(db.session.scalars(query))

@@ -104,13 +104,14 @@ def test_every_language_is_rendered_one_after_another_and_stored_in_one_go(make_
         monkeypatch.setattr(rendering, "render_outputs", watched)
         assert render_version(version_id) is RenderStatus.ready
         assert seen == [
-            ("en", RenderStatus.rendering, "languages 0/3", 0),
-            ("de", RenderStatus.rendering, "languages 1/3", 0),
-            ("fr", RenderStatus.rendering, "languages 2/3", 0),
+            ("en", RenderStatus.rendering, "languages 0/4", 0),
+            ("de", RenderStatus.rendering, "languages 1/4", 0),
+            ("fr", RenderStatus.rendering, "languages 2/4", 0),
+            ("es", RenderStatus.rendering, "languages 3/4", 0),
         ]
         db.session.expire_all()
         version = db.session.get(BriefVersion, version_id)
-        assert version.languages == ("en", "de", "fr")
+        assert version.languages == ("en", "de", "fr", "es")
         assert version.render_note == ""
         names = {a.name for a in version.artefacts}
         assert {"brief.html", "brief.pdf", "de/brief.html", "de/brief.pdf", "fr/brief.pdf"} <= names
@@ -300,7 +301,7 @@ def test_a_version_stored_in_the_default_language_only_is_served_in_it_saying_so
     sign_in(staff, email)
     page = _html(staff.get(f"/staff/briefs/{brief_id}/v/1").get_data())
     assert "stored in English" in page and "Deutsch" not in page.split("stored in")[1][:80]
-    assert "it is not stored in German and French yet" in page
+    assert "it is not stored in German, French, and Spanish yet" in page
 
     # a retry makes the missing languages; what was stored stays exactly as it was
     with app.app_context():
@@ -310,7 +311,7 @@ def test_a_version_stored_in_the_default_language_only_is_served_in_it_saying_so
     with app.app_context():
         version = db.session.get(BriefVersion, version_id)
         assert version.render_status is RenderStatus.ready
-        assert version.languages == ("en", "de", "fr")
+        assert version.languages == ("en", "de", "fr", "es")
         after = {a.name: a.sha256 for a in version.artefacts}
         assert {n: after[n] for n in before} == before
         added = db.session.scalars(
