@@ -187,9 +187,11 @@ def test_every_object_a_route_addresses_has_a_rule(app):
         "brief_id": "brief",
         "dataset_id": "forecast_dataset",
         "binding_id": "forecast_binding",
+        "id": "brief",  # the open API's /briefs/<id>
+        "n": "brief_version",  # and /briefs/<id>/versions/<n>
     }
-    # keys of data, a file, a kept upload, a brief's stored output
-    not_objects = {"item_key", "filename", "upload_id", "name", "action"}
+    # keys of data, a file, a kept upload, a brief's stored output, a public sector code
+    not_objects = {"item_key", "filename", "upload_id", "name", "action", "code"}
     for rule in app.url_map.iter_rules():
         for argument in rule.arguments - not_objects:
             assert argument in kinds, f"{rule.rule}: no object kind for <{argument}>"
