@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 from flask import Flask, current_app
 
@@ -102,18 +103,24 @@ def progress(note: str) -> tuple[int, int] | None:
     return None
 
 
-def render_version(version_id: int) -> RenderStatus:
+def render_version(version_id: int, languages: Sequence[str] | None = None) -> RenderStatus:
     """The rendering job: render the outputs of a published version whose outputs are due
     (pending or failed, or stored in fewer languages than there are now) in each language
     still missing, one after another (the progress is stored after each, for the staff page),
-    then store them all in one transaction, or none on an error. Commits its own units of
-    work. Returns the render status."""
+    then store them all in one transaction, or none on an error; ``languages``: only those of
+    the missing ones (the others stay due). Commits its own units of work. Returns the render
+    status."""
     with unit_of_work():
         version = db.session.get(BriefVersion, version_id)
         if version is None:
             return RenderStatus.none
+        wanted = languages
         languages = services.missing_languages(version)
+        if wanted is not None:
+            languages = tuple(lang for lang in languages if lang in wanted)
         total = len(languages)
+        if not total:
+            return version.render_status
         if not services.begin_rendering(version, note=progress_note(0, total)):
             return version.render_status
         # a version stored before in fewer languages: its stored root files stay as they are
@@ -146,12 +153,27 @@ def render_version(version_id: int) -> RenderStatus:
     return RenderStatus.ready
 
 
+def rendering_mode(app: Flask | None = None) -> str:
+    """``BRIEF_RENDERING`` as it applies: ``thread``, ``inline`` or ``off``."""
+    app = app or current_app._get_current_object()
+    return app.config.get("BRIEF_RENDERING") or ("inline" if app.testing else "thread")
+
+
+def render_missing_later(version: BriefVersion) -> threading.Thread | None:
+    """Start rendering, in a background thread, the languages a published version is not
+    stored in yet (the demonstration stores its default language only, so that setting it up
+    is quick); nothing when rendering does not run in threads or nothing is due."""
+    if rendering_mode() != "thread" or not services.render_due(version):
+        return None
+    return start_rendering(version.id)
+
+
 def start_rendering(version_id: int, app: Flask | None = None) -> threading.Thread | None:
     """Start the rendering job of a version, as ``BRIEF_RENDERING`` says (``thread``: a
     thread of this process, returned; ``inline``: now, in this thread; ``off``: not at all,
     the version stays pending)."""
     app = app or current_app._get_current_object()
-    mode = app.config.get("BRIEF_RENDERING") or ("inline" if app.testing else "thread")
+    mode = rendering_mode(app)
     if mode == "off":
         return None
     if mode == "inline":

@@ -56,7 +56,7 @@ from app.briefs.models import (
 )
 from app.briefs.readers import DEFAULT_VIEW, VIEW_FILES, VIEW_WORDS, VIEWS
 from app.briefs.render import diff_html, preview_context
-from app.briefs.rendering import progress, render_outputs, start_rendering
+from app.briefs.rendering import progress, render_missing_later, render_outputs, start_rendering
 from app.briefs.snapshot import content_of, figure_keys, typed
 from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
@@ -754,6 +754,8 @@ def published_page(brief_id: int, number: int):
     if not languages:
         return render_template("briefs/public.html", **context)
     lang = reader if reader in languages else languages[0]
+    if lang != reader and reader in services.render_languages():
+        render_missing_later(v)  # the reader's language next time (the demo stores one)
     view = chosen_view()
     stored = pages[lang]
     if view != DEFAULT_VIEW:

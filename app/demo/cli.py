@@ -23,8 +23,12 @@ def seed_demo_command() -> None:
             "create-user"
         )
     summary = commit_or_fail(seed_demo)
-    for version_id in summary.render:  # the published briefs' files, now that they are stored
-        render_version(version_id)
+    # The published briefs' files, now that they are stored: in the default language, so that
+    # setting up stays quick; the server renders the other languages in the background when
+    # a reader first asks for one (or staff press "make the files in the missing languages").
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    for version_id in summary.render:
+        render_version(version_id, languages=[default])
     for name in summary.created:
         click.echo(f"created  {name}")
     for name in summary.skipped:
