@@ -58,6 +58,8 @@ from app.briefs.content import (
     OutlookSettings,
     Rating,
     Source,
+    distinct_codes,
+    geography_words,
 )
 from app.briefs.diff import Change, word_diff
 from app.briefs.pdf import (
@@ -980,11 +982,9 @@ def page_context(
                     if c.maps_to and tuple(c.maps_to) != (c.code,)
                     else ""
                 )
-                for c in header.sector_codes
+                for c in distinct_codes(header.sector_codes)
             ],
-            "geography": f"{header.geography_label} ({header.geography})"
-            if header.geography_label
-            else header.geography,
+            "geography": geography_words(header.geography_label, header.geography),
             "consultation": header.consultation_title,
             "rounds": formatting.word_list([str(r) for r in header.rounds], locale=lang)
             if header.rounds
@@ -1239,7 +1239,7 @@ def _about(content: BriefContent, fmt: Formatter, url: str) -> list[tuple[str, s
     header = content.header
     return [
         (_(N_("Sector")), header.sector_label),
-        (_(N_("Geography")), header.geography_label or header.geography),
+        (_(N_("Geography")), geography_words(header.geography_label, header.geography)),
         (_(N_("Version")), str(header.version)),
         (_(N_("Date")), fmt.date(header.date)),
         (_(N_("Suggested citation")), header.citation),

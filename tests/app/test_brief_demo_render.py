@@ -218,3 +218,21 @@ def test_the_charts_label_their_axes_and_keep_their_labels_inside(demo):
     labels = re.findall(r"<text [^>]*text-anchor: (\w+)[^>]*>([^<]*)<", openings)
     assert ("start", "All openings: 428.8") in labels
     assert not [text for _, text in labels if text == "All openings"]
+
+
+def test_the_sector_and_geography_are_written_once_in_every_format(demo):
+    _content, result = demo(2)
+    html = _plain(_html(result))
+    assert "Construction (NACE Rev. 2 F Construction)" in html
+    assert "F Construction; NACE" not in html
+    assert "EU (EU)" not in html
+    first_page = extract_text(io.BytesIO(result["brief.pdf"].data), page_numbers=[0])
+    first_page = " ".join(first_page.split())
+    assert "NACE Rev. 2 F Construction" in first_page
+    assert first_page.count("NACE Rev. 2 F Construction") == 1
+    assert "EU (EU)" not in first_page
+    document = json.loads(result["brief.json"].data)
+    assert [(c["classification"], c["code"]) for c in document["sector_codes"]] == [
+        ("NACE Rev. 2", "F")
+    ]
+    assert document["sector_codes"][0]["maps_to"] == []
