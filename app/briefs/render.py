@@ -65,6 +65,7 @@ from app.briefs.diff import Change, word_diff
 from app.briefs.pdf import (
     ASSET_BASE,
     PDF_TABLE_LINES,
+    column_shares,
     column_widths,
     html_to_pdf,
     table_parts,
@@ -307,8 +308,7 @@ def split_for_pdf(
     captioned "(part 2 of 3)", so that no table crosses a page break."""
     texts = [[c.text for c in row] for row in table.rows]
     chars = column_widths([c.text for c in table.headers], texts)
-    total = sum(chars) or 1.0
-    widths = tuple(round(100 * w / total, 1) for w in chars) if table.rows else None
+    widths = column_shares(chars) or None if table.rows else None
     bounds = table_parts(texts, len(table.headers), lines=lines, widths=chars)
     if len(bounds) <= 1:
         return (replace(table, widths=widths),)

@@ -236,3 +236,19 @@ def test_the_sector_and_geography_are_written_once_in_every_format(demo):
         ("NACE Rev. 2", "F")
     ]
     assert document["sector_codes"][0]["maps_to"] == []
+
+
+@pytest.mark.parametrize("lang", ["en", "de"])
+def test_the_pdf_tables_headers_keep_their_short_words_whole(demo, lang):
+    _content, result = demo(2, lang)
+    html = _html(result)
+    headers = {
+        word
+        for th in re.findall(r'<th[^>]*scope="col"[^>]*>(.*?)</th>', html, flags=re.S)
+        for word in unescape(re.sub(r"<[^>]+>", " ", th)).split()
+    }
+    words = set(extract_text(io.BytesIO(result["brief.pdf"].data)).split())
+    if lang == "en":
+        assert {"Rank", "Code", "Change", "Round", "Base", "Shown"} <= headers
+    # a word of up to eight letters never breaks; a longer one only hyphenates
+    assert sorted(w for w in headers if len(w) <= 8 and w not in words) == []
