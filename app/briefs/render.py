@@ -569,7 +569,10 @@ def _rating_view(rating: Rating, fmt: Formatter, settings: OutlookSettings) -> R
             panel += (
                 " ("
                 + _(N_("median %(median)s"))
-                % {"median": fmt.points(view.median) + (f" {view.unit}" if view.unit else "")}
+                % {
+                    "median": fmt.points(view.median)
+                    + (f" {words.unit_words(view.unit, _)[0]}" if view.unit else "")
+                }
                 + ")"
             )
     return RatingView(

@@ -156,7 +156,7 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
     scopes = [a.get("scope") for t, a in page.tags if t == "th"]
     assert scopes and all(s in ("col", "row") for s in scopes)
     for fact in (
-        "In 2024, the sector employed 1,200 thousand jobs.",
+        "In 2024, employment in the sector was 1,200 thousand jobs.",
         "By 2034, employment is projected at 1,273.2 thousand jobs.",
         "That is a change of +73.2 thousand jobs from 2024 to 2034.",
         "95% of the openings come from replacing people who leave.",
