@@ -404,6 +404,8 @@ class RatingView:
     overridden: bool
     override_reason: str | None
     rule_version: str
+    #: The rule in words ("the current-conditions rule, version 1").
+    rule_words: str
     indicator: str | None
     #: The rule's inputs and how they make the category, in sentences.
     explanation: tuple[str, ...]
@@ -489,9 +491,9 @@ def _rating_explanation(
         relative_rate = inputs.get("relative_openings_rate")
         if rate is None or total_rate is None or relative_rate is None:
             lines.append(
-                _(N_("Rule %(version)s, without openings: growth %(growth)s, so %(category)s."))
+                _(N_("Under %(rule)s, without openings: growth %(growth)s, so %(category)s."))
                 % {
-                    "version": rating.rule_version,
+                    "rule": words.rule_words(rating.rule_version, _),
                     "growth": _(words.BAND_WORDS[growth]) if growth else formatting.MISSING,
                     "category": category,
                 }
@@ -518,9 +520,9 @@ def _rating_explanation(
         )
         lines.append(text)
         lines.append(
-            _(N_("Rule %(version)s: growth %(growth)s and openings %(openings)s, so %(category)s."))
+            _(N_("Under %(rule)s: growth %(growth)s and openings %(openings)s, so %(category)s."))
             % {
-                "version": rating.rule_version,
+                "rule": words.rule_words(rating.rule_version, _),
                 "growth": _(words.BAND_WORDS[growth]) if growth else formatting.MISSING,
                 "openings": _(words.BAND_WORDS[openings]) if openings else formatting.MISSING,
                 "category": category,
@@ -548,9 +550,9 @@ def _rating_explanation(
         _(sentence)
         % {"sector": _signed_percent(sector, fmt), "total": _signed_percent(total, fmt), **years},
         text,
-        _(N_("Rule %(version)s: a %(band)s difference, so %(category)s."))
+        _(N_("Under %(rule)s: a %(band)s difference, so %(category)s."))
         % {
-            "version": rating.rule_version,
+            "rule": words.rule_words(rating.rule_version, _),
             "band": _(words.BAND_WORDS[band]) if band else formatting.MISSING,
             "category": category,
         },
@@ -583,6 +585,7 @@ def _rating_view(rating: Rating, fmt: Formatter, settings: OutlookSettings) -> R
         overridden=rating.overridden,
         override_reason=rating.override.reason if rating.override else None,
         rule_version=rating.rule_version,
+        rule_words=words.rule_words(rating.rule_version, _),
         indicator=rating.primary_indicator,
         explanation=_rating_explanation(rating, settings, fmt),
         panel=panel,
@@ -714,7 +717,8 @@ def _outlook_rules(settings: OutlookSettings, fmt: Formatter) -> list[tuple[str,
 
     return [
         (
-            _(N_("Future outlook (rule %(version)s)")) % {"version": settings.outlook_version},
+            _(N_("Future outlook (%(rule)s)"))
+            % {"rule": words.rule_words(settings.outlook_version, _)},
             _(words.OUTLOOK_RULE)
             % {
                 **category,
@@ -726,7 +730,8 @@ def _outlook_rules(settings: OutlookSettings, fmt: Formatter) -> list[tuple[str,
             },
         ),
         (
-            _(N_("Current conditions (rule %(version)s)")) % {"version": settings.current_version},
+            _(N_("Current conditions (%(rule)s)"))
+            % {"rule": words.rule_words(settings.current_version, _)},
             _(words.CURRENT_RULE)
             % {
                 **category,

@@ -279,3 +279,23 @@ def unit_words(unit: str | None, translate=None) -> tuple[str, bool]:
     if message is None or translate is None:
         return text, message is not None
     return translate(message), True
+
+
+#: Rules of the ratings by the name their identifier starts with ("current-1").
+RULE_NAMES = {
+    "current": N_("the current-conditions rule"),
+    "outlook": N_("the future-outlook rule"),
+}
+
+
+def rule_words(rule_id: str | None, translate=None) -> str:
+    """A rating rule's identifier ("current-1") in words: "the current-conditions rule,
+    version 1"; an identifier of another form is written as it is."""
+    translate = translate or (lambda text: text)
+    name, _dash, version = (rule_id or "").rpartition("-")
+    if name not in RULE_NAMES or not version:
+        return rule_id or ""
+    return translate(N_("%(rule)s, version %(version)s")) % {
+        "rule": translate(RULE_NAMES[name]),
+        "version": version,
+    }

@@ -84,11 +84,14 @@ def test_the_outlook_reads_in_words_that_the_printed_rule_explains(demo, number)
         "(high at +2 or more, low at -2 or less)." in key_facts
     )
     assert "Openings each year come to 3.3% of the sector's employment" in key_facts
-    assert "Rule outlook-1: growth middling and openings middling, so moderate." in key_facts
+    assert (
+        "Under the future-outlook rule, version 1: growth middling and openings middling, "
+        "so moderate." in key_facts
+    )
     assert "Future outlook: moderate" in key_facts
     # the method section prints the rule with the same thresholds and category words
     method = _plain(_section(html, "method-sources"))
-    assert "Future outlook (rule outlook-1)" in method
+    assert "Future outlook (the future-outlook rule, version 1)" in method
     assert "high at +2 or more, low at -2 or less, middling in between" in method
     assert "high at +1 or more, low at -1 or less, middling in between" in method
     assert "strong: growth high and openings not low, or growth middling and openings high." in (
@@ -96,7 +99,7 @@ def test_the_outlook_reads_in_words_that_the_printed_rule_explains(demo, number)
     )
     assert "moderate: every other case." in method
     assert "undetermined: without the sector's or the total's growth." in method
-    assert "Current conditions (rule current-1)" in method
+    assert "Current conditions (the current-conditions rule, version 1)" in method
 
 
 @pytest.mark.parametrize("number", [1, 2])
@@ -252,3 +255,12 @@ def test_the_pdf_tables_headers_keep_their_short_words_whole(demo, lang):
         assert {"Rank", "Code", "Change", "Round", "Base", "Shown"} <= headers
     # a word of up to eight letters never breaks; a longer one only hyphenates
     assert sorted(w for w in headers if len(w) <= 8 and w not in words) == []
+
+
+def test_no_rule_identifier_is_shown_to_readers(demo):
+    _content, result = demo(2)
+    text = _plain(_html(result))
+    assert "current-1" not in text and "outlook-1" not in text
+    assert "the current-conditions rule, version 1" in text
+    document = json.loads(result["brief.json"].data)
+    assert "current-1" in json.dumps(document)
