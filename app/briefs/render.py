@@ -336,9 +336,60 @@ class FactView:
     reliability: str
     reason: str | None
     annotations: tuple[str, ...]
+    #: The source in short ("BLS 2024-34") and the number of the sources note under the key
+    #: facts that gives it in full with its caveats (``None`` without a source).
+    source_short: str = ""
+    note: int | None = None
+    #: How reliable the figure is, in short (answers, agreement, flags), without the
+    #: publisher's caveats, which its sources note carries.
+    reliability_short: str = ""
 
 
-def _reliability(fact: Fact, fmt: Formatter) -> str:
+@dataclass(frozen=True)
+class SourceNote:
+    number: int
+    source: str
+    caveats: str
+
+
+def _caveats(fact: Fact) -> str:
+    rel = fact.reliability
+    if rel is None:
+        return ""
+    return " ".join(c.strip() for c in rel.caveats if c and c.strip())
+
+
+def _short_source(source: Source | None) -> str:
+    if source is None:
+        return ""
+    return " ".join(p for p in (source.publisher, source.vintage) if p)
+
+
+def fact_views_with_notes(
+    content: BriefContent, fmt: Formatter
+) -> tuple[list[FactView], list[SourceNote]]:
+    """The key facts, each with its source in short and a reference to a note that states
+    the source in full and its caveats once (facts from one source share a note)."""
+    views: list[FactView] = []
+    notes: dict[tuple[str, str], SourceNote] = {}
+    for fact in content.facts():
+        view = _fact_view(fact, content, fmt)
+        caveats = _caveats(fact)
+        if view.source or caveats:
+            key = (view.source, caveats)
+            if key not in notes:
+                notes[key] = SourceNote(len(notes) + 1, view.source, caveats)
+            view = replace(
+                view,
+                source_short=_short_source(fact.source) or view.source,
+                note=notes[key].number,
+                reliability_short=_reliability(fact, fmt, caveats=False),
+            )
+        views.append(view)
+    return views, list(notes.values())
+
+
+def _reliability(fact: Fact, fmt: Formatter, *, caveats: bool = True) -> str:
     rel = fact.reliability
     _ = fmt._
     if rel is None:
@@ -367,10 +418,12 @@ def _reliability(fact: Fact, fmt: Formatter) -> str:
         parts.append(flag_words(rel.flags, _))
     # the figures as a list, then the publisher's caveats as the sentences they are
     text = "; ".join(p for p in parts if p)
-    caveats = " ".join(c.strip() for c in rel.caveats if c and c.strip())
-    if text and caveats:
-        return f"{text}. {caveats}"
-    return text or caveats
+    if not caveats:
+        return text
+    said = _caveats(fact)
+    if text and said:
+        return f"{text}. {said}"
+    return text or said
 
 
 def _fact_view(fact: Fact, content: BriefContent, fmt: Formatter) -> FactView:
@@ -973,6 +1026,7 @@ def page_context(
     narrative = content.narrative
     method = content.method_sources
     plan = method.plan
+    facts, source_notes = fact_views_with_notes(content, fmt)
     return {
         "lang": lang,
         "content_lang": content_lang,
@@ -1007,7 +1061,8 @@ def page_context(
             else None,
         },
         "summary": _paragraphs(narrative.summary),
-        "facts": [_fact_view(f, content, fmt) for f in content.facts()],
+        "facts": facts,
+        "source_notes": source_notes,
         "facts_reason": _section_reason(content.key_facts, fmt),
         "ratings": [
             _rating_view(content.ratings.current_conditions, fmt, method.outlook),
