@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.briefs.brief_tables import pick_text
-from app.briefs.content import BriefContent, Fact, Source
+from app.briefs.content import BriefContent, Fact, Source, distinct_codes
 from app.briefs.record import item_api
 
 #: Decimals of statistics in the API (METHOD.md).
@@ -219,7 +219,7 @@ def brief_document(
                 "maps_to_classification": c.maps_to_classification,
                 "maps_to": list(c.maps_to),
             }
-            for c in header.sector_codes
+            for c in distinct_codes(header.sector_codes)
         ],
         "geography": header.geography,
         "geography_label": header.geography_label,

@@ -83,7 +83,8 @@ def fact_value_text(fact: Fact, lang: str, translate: Translate = _same) -> str:
     if fact.unit == "%":
         return sign + formatting.percent(fact.value / 100, 1, locale=lang)
     text = sign + formatting.number(fact.value, 2, trim=True, locale=lang)
-    return f"{text} {fact.unit}" if fact.unit else text
+    unit, _known = words.unit_words(fact.unit, translate)
+    return f"{text} {unit}" if unit else text
 
 
 def _source_cells(source: Source | None) -> tuple[str | None, str | None, str | None]:

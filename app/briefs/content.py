@@ -27,7 +27,7 @@ import enum
 import math
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any, ClassVar
 
@@ -82,6 +82,8 @@ __all__ = [
     "TrendSection",
     "TriangulationRow",
     "TriangulationSection",
+    "distinct_codes",
+    "geography_words",
     "sample_content",
 ]
 
@@ -222,6 +224,47 @@ class SectorCode:
     #: Codes of the target classification this code maps to (e.g. NACE sections).
     maps_to: tuple[str, ...] = ()
     maps_to_classification: str | None = None
+
+
+def distinct_codes(codes: Iterable[SectorCode]) -> tuple[SectorCode, ...]:
+    """Each code once (the first listing of a classification and code, with the mapping
+    of any later listing it lacked); a code that maps only to itself keeps no mapping."""
+    merged: dict[tuple[str, str], SectorCode] = {}
+    for code in codes:
+        maps_to = code.maps_to
+        if tuple(maps_to) == (code.code,) and code.maps_to_classification in (
+            None,
+            "",
+            code.classification,
+        ):
+            maps_to = ()
+        key = (code.classification, code.code)
+        earlier = merged.get(key)
+        if earlier is None:
+            merged[key] = replace(
+                code,
+                maps_to=tuple(maps_to),
+                maps_to_classification=code.maps_to_classification if maps_to else None,
+            )
+        elif not earlier.maps_to and maps_to:
+            merged[key] = replace(
+                earlier,
+                label=earlier.label or code.label,
+                maps_to=tuple(maps_to),
+                maps_to_classification=code.maps_to_classification,
+            )
+        elif not earlier.label and code.label:
+            merged[key] = replace(earlier, label=code.label)
+    return tuple(merged.values())
+
+
+def geography_words(label: str | None, code: str | None) -> str:
+    """The geography as written on a page: its label and code, the code once when the
+    label is the code itself."""
+    label, code = (label or "").strip(), (code or "").strip()
+    if label and code and label.casefold() != code.casefold():
+        return f"{label} ({code})"
+    return label or code
 
 
 @dataclass(frozen=True)

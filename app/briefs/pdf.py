@@ -51,10 +51,14 @@ PDF_TABLE_LINES = 40
 _PAGE_CHARACTERS = 106
 #: Characters a cell's padding takes.
 _CELL_PADDING = 1.2
-#: Longest word of a cell, and of a column header (which is hyphenated), that sets a column's
-#: narrowest width; longer words break.
+#: Longest word of a cell, and of a column header, that sets a column's narrowest width;
+#: longer words hyphenate (at syllables, in the page's language).
 _LONGEST_WORD = 14
-_LONGEST_HEADER_WORD = 7
+_LONGEST_HEADER_WORD = 10
+#: How much wider than an average character of table text a header's bold letters, and a
+#: cell's letters, run in the page's font (DejaVu Sans is wide; capitals wider still).
+_BOLD = 1.2
+_PLAIN = 1.0
 
 
 def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[float]:
@@ -73,7 +77,7 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list
         cells = [str(row[index] or "") for row in rows if index < len(row)]
         word = max((len(w) for t in cells for w in t.split()), default=1)
         head = max((len(w) for w in str(headers[index] or "").split()), default=1)
-        low = float(max(min(word, _LONGEST_WORD), min(head, _LONGEST_HEADER_WORD), 3))
+        low = max(min(word, _LONGEST_WORD) * _PLAIN, min(head, _LONGEST_HEADER_WORD) * _BOLD, 3.0)
         narrowest.append(low)
         widest.append(max(low, float(max((len(c) for c in cells), default=0))))
     if sum(widest) <= available:
@@ -84,6 +88,16 @@ def column_widths(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list
         return [w * scale for w in narrowest]
     share = (available - sum(narrowest)) / (sum(widest) - sum(narrowest))
     return [n + (w - n) * share for n, w in zip(narrowest, widest, strict=True)]
+
+
+def column_shares(widths: Sequence[float]) -> tuple[float, ...]:
+    """Percentages of the table's width for columns of ``widths`` characters (from
+    :func:`column_widths`), each with its cell's padding, so that a column keeps room for
+    its longest word beside the padding."""
+    total = sum(widths) + _CELL_PADDING * len(widths)
+    if not widths or total <= 0:
+        return ()
+    return tuple(round(100 * (w + _CELL_PADDING) / total, 1) for w in widths)
 
 
 def _lines(text: str, width: float) -> int:

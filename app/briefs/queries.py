@@ -41,6 +41,7 @@ from app.briefs.content import (
     PlanRules,
     RatingKind,
     SectorCode,
+    distinct_codes,
 )
 from app.consultations.models import (
     Consultation,
@@ -416,7 +417,7 @@ def brief_inputs(
         date=date,
         version=version,
         languages=languages,
-        sector_codes=tuple(codes),
+        sector_codes=distinct_codes(codes),
         occupation_codes=tuple(occupation_codes),
         plan=_plan(consultation),
         rounds=rounds,

@@ -58,11 +58,14 @@ from app.briefs.content import (
     OutlookSettings,
     Rating,
     Source,
+    distinct_codes,
+    geography_words,
 )
 from app.briefs.diff import Change, word_diff
 from app.briefs.pdf import (
     ASSET_BASE,
     PDF_TABLE_LINES,
+    column_shares,
     column_widths,
     html_to_pdf,
     table_parts,
@@ -305,8 +308,7 @@ def split_for_pdf(
     captioned "(part 2 of 3)", so that no table crosses a page break."""
     texts = [[c.text for c in row] for row in table.rows]
     chars = column_widths([c.text for c in table.headers], texts)
-    total = sum(chars) or 1.0
-    widths = tuple(round(100 * w / total, 1) for w in chars) if table.rows else None
+    widths = column_shares(chars) or None if table.rows else None
     bounds = table_parts(texts, len(table.headers), lines=lines, widths=chars)
     if len(bounds) <= 1:
         return (replace(table, widths=widths),)
@@ -334,9 +336,60 @@ class FactView:
     reliability: str
     reason: str | None
     annotations: tuple[str, ...]
+    #: The source in short ("BLS 2024-34") and the number of the sources note under the key
+    #: facts that gives it in full with its caveats (``None`` without a source).
+    source_short: str = ""
+    note: int | None = None
+    #: How reliable the figure is, in short (answers, agreement, flags), without the
+    #: publisher's caveats, which its sources note carries.
+    reliability_short: str = ""
 
 
-def _reliability(fact: Fact, fmt: Formatter) -> str:
+@dataclass(frozen=True)
+class SourceNote:
+    number: int
+    source: str
+    caveats: str
+
+
+def _caveats(fact: Fact) -> str:
+    rel = fact.reliability
+    if rel is None:
+        return ""
+    return " ".join(c.strip() for c in rel.caveats if c and c.strip())
+
+
+def _short_source(source: Source | None) -> str:
+    if source is None:
+        return ""
+    return " ".join(p for p in (source.publisher, source.vintage) if p)
+
+
+def fact_views_with_notes(
+    content: BriefContent, fmt: Formatter
+) -> tuple[list[FactView], list[SourceNote]]:
+    """The key facts, each with its source in short and a reference to a note that states
+    the source in full and its caveats once (facts from one source share a note)."""
+    views: list[FactView] = []
+    notes: dict[tuple[str, str], SourceNote] = {}
+    for fact in content.facts():
+        view = _fact_view(fact, content, fmt)
+        caveats = _caveats(fact)
+        if view.source or caveats:
+            key = (view.source, caveats)
+            if key not in notes:
+                notes[key] = SourceNote(len(notes) + 1, view.source, caveats)
+            view = replace(
+                view,
+                source_short=_short_source(fact.source) or view.source,
+                note=notes[key].number,
+                reliability_short=_reliability(fact, fmt, caveats=False),
+            )
+        views.append(view)
+    return views, list(notes.values())
+
+
+def _reliability(fact: Fact, fmt: Formatter, *, caveats: bool = True) -> str:
     rel = fact.reliability
     _ = fmt._
     if rel is None:
@@ -365,10 +418,12 @@ def _reliability(fact: Fact, fmt: Formatter) -> str:
         parts.append(flag_words(rel.flags, _))
     # the figures as a list, then the publisher's caveats as the sentences they are
     text = "; ".join(p for p in parts if p)
-    caveats = " ".join(c.strip() for c in rel.caveats if c and c.strip())
-    if text and caveats:
-        return f"{text}. {caveats}"
-    return text or caveats
+    if not caveats:
+        return text
+    said = _caveats(fact)
+    if text and said:
+        return f"{text}. {said}"
+    return text or said
 
 
 def _fact_view(fact: Fact, content: BriefContent, fmt: Formatter) -> FactView:
@@ -402,6 +457,8 @@ class RatingView:
     overridden: bool
     override_reason: str | None
     rule_version: str
+    #: The rule in words ("the current-conditions rule, version 1").
+    rule_words: str
     indicator: str | None
     #: The rule's inputs and how they make the category, in sentences.
     explanation: tuple[str, ...]
@@ -487,9 +544,9 @@ def _rating_explanation(
         relative_rate = inputs.get("relative_openings_rate")
         if rate is None or total_rate is None or relative_rate is None:
             lines.append(
-                _(N_("Rule %(version)s, without openings: growth %(growth)s, so %(category)s."))
+                _(N_("Under %(rule)s, without openings: growth %(growth)s, so %(category)s."))
                 % {
-                    "version": rating.rule_version,
+                    "rule": words.rule_words(rating.rule_version, _),
                     "growth": _(words.BAND_WORDS[growth]) if growth else formatting.MISSING,
                     "category": category,
                 }
@@ -516,9 +573,9 @@ def _rating_explanation(
         )
         lines.append(text)
         lines.append(
-            _(N_("Rule %(version)s: growth %(growth)s and openings %(openings)s, so %(category)s."))
+            _(N_("Under %(rule)s: growth %(growth)s and openings %(openings)s, so %(category)s."))
             % {
-                "version": rating.rule_version,
+                "rule": words.rule_words(rating.rule_version, _),
                 "growth": _(words.BAND_WORDS[growth]) if growth else formatting.MISSING,
                 "openings": _(words.BAND_WORDS[openings]) if openings else formatting.MISSING,
                 "category": category,
@@ -546,9 +603,9 @@ def _rating_explanation(
         _(sentence)
         % {"sector": _signed_percent(sector, fmt), "total": _signed_percent(total, fmt), **years},
         text,
-        _(N_("Rule %(version)s: a %(band)s difference, so %(category)s."))
+        _(N_("Under %(rule)s: a %(band)s difference, so %(category)s."))
         % {
-            "version": rating.rule_version,
+            "rule": words.rule_words(rating.rule_version, _),
             "band": _(words.BAND_WORDS[band]) if band else formatting.MISSING,
             "category": category,
         },
@@ -567,7 +624,10 @@ def _rating_view(rating: Rating, fmt: Formatter, settings: OutlookSettings) -> R
             panel += (
                 " ("
                 + _(N_("median %(median)s"))
-                % {"median": fmt.points(view.median) + (f" {view.unit}" if view.unit else "")}
+                % {
+                    "median": fmt.points(view.median)
+                    + (f" {words.unit_words(view.unit, _)[0]}" if view.unit else "")
+                }
                 + ")"
             )
     return RatingView(
@@ -578,6 +638,7 @@ def _rating_view(rating: Rating, fmt: Formatter, settings: OutlookSettings) -> R
         overridden=rating.overridden,
         override_reason=rating.override.reason if rating.override else None,
         rule_version=rating.rule_version,
+        rule_words=words.rule_words(rating.rule_version, _),
         indicator=rating.primary_indicator,
         explanation=_rating_explanation(rating, settings, fmt),
         panel=panel,
@@ -709,7 +770,8 @@ def _outlook_rules(settings: OutlookSettings, fmt: Formatter) -> list[tuple[str,
 
     return [
         (
-            _(N_("Future outlook (rule %(version)s)")) % {"version": settings.outlook_version},
+            _(N_("Future outlook (%(rule)s)"))
+            % {"rule": words.rule_words(settings.outlook_version, _)},
             _(words.OUTLOOK_RULE)
             % {
                 **category,
@@ -721,7 +783,8 @@ def _outlook_rules(settings: OutlookSettings, fmt: Formatter) -> list[tuple[str,
             },
         ),
         (
-            _(N_("Current conditions (rule %(version)s)")) % {"version": settings.current_version},
+            _(N_("Current conditions (%(rule)s)"))
+            % {"rule": words.rule_words(settings.current_version, _)},
             _(words.CURRENT_RULE)
             % {
                 **category,
@@ -963,6 +1026,7 @@ def page_context(
     narrative = content.narrative
     method = content.method_sources
     plan = method.plan
+    facts, source_notes = fact_views_with_notes(content, fmt)
     return {
         "lang": lang,
         "content_lang": content_lang,
@@ -980,11 +1044,9 @@ def page_context(
                     if c.maps_to and tuple(c.maps_to) != (c.code,)
                     else ""
                 )
-                for c in header.sector_codes
+                for c in distinct_codes(header.sector_codes)
             ],
-            "geography": f"{header.geography_label} ({header.geography})"
-            if header.geography_label
-            else header.geography,
+            "geography": geography_words(header.geography_label, header.geography),
             "consultation": header.consultation_title,
             "rounds": formatting.word_list([str(r) for r in header.rounds], locale=lang)
             if header.rounds
@@ -999,7 +1061,8 @@ def page_context(
             else None,
         },
         "summary": _paragraphs(narrative.summary),
-        "facts": [_fact_view(f, content, fmt) for f in content.facts()],
+        "facts": facts,
+        "source_notes": source_notes,
         "facts_reason": _section_reason(content.key_facts, fmt),
         "ratings": [
             _rating_view(content.ratings.current_conditions, fmt, method.outlook),
@@ -1239,7 +1302,7 @@ def _about(content: BriefContent, fmt: Formatter, url: str) -> list[tuple[str, s
     header = content.header
     return [
         (_(N_("Sector")), header.sector_label),
-        (_(N_("Geography")), header.geography_label or header.geography),
+        (_(N_("Geography")), geography_words(header.geography_label, header.geography)),
         (_(N_("Version")), str(header.version)),
         (_(N_("Date")), fmt.date(header.date)),
         (_(N_("Suggested citation")), header.citation),

@@ -101,7 +101,7 @@ FACT_WORDS = {
 #: A fact in plain words, by key: ``%(value)s`` (formatted with its unit), ``%(year)s``,
 #: ``%(base_year)s``.
 FACT_SENTENCES = {
-    "base_employment": N_("In %(year)s, the sector employed %(value)s."),
+    "base_employment": N_("In %(year)s, employment in the sector was %(value)s."),
     "projected_employment": N_("By %(year)s, employment is projected at %(value)s."),
     "employment_change": N_("That is a change of %(value)s from %(base_year)s to %(year)s."),
     "employment_change_pct": N_("In per cent, employment changes by %(value)s."),
@@ -237,3 +237,65 @@ PLAN_RULE_LABELS = {
     "consensus_mid": N_("Consensus on a middle position"),
     "stability_rule": N_("Stability"),
 }
+
+
+#: Units datasets commonly publish, in words a reader of another language understands
+#: (looked up case-insensitively; a unit not listed is printed as published).
+UNIT_WORDS = {
+    unit.casefold(): unit
+    for unit in (
+        N_("thousand jobs"),
+        N_("thousands"),
+        N_("thousand"),
+        N_("thousand persons"),
+        N_("thousand people"),
+        N_("thousand workers"),
+        N_("million jobs"),
+        N_("millions"),
+        N_("persons"),
+        N_("people"),
+        N_("workers"),
+        N_("jobs"),
+        N_("job openings"),
+        N_("openings"),
+        N_("thousand openings"),
+        N_("advertisements"),
+        N_("job advertisements"),
+        N_("percent"),
+        N_("per cent"),
+        N_("percentage points"),
+        N_("hours"),
+        N_("euros"),
+        N_("dollars"),
+    )
+}
+
+
+def unit_words(unit: str | None, translate=None) -> tuple[str, bool]:
+    """``unit`` in the reader's language and whether it was translated: a known unit
+    through ``translate`` (gettext), any other as published (in the dataset's language)."""
+    text = (unit or "").strip()
+    message = UNIT_WORDS.get(text.casefold())
+    if message is None or translate is None:
+        return text, message is not None
+    return translate(message), True
+
+
+#: Rules of the ratings by the name their identifier starts with ("current-1").
+RULE_NAMES = {
+    "current": N_("the current-conditions rule"),
+    "outlook": N_("the future-outlook rule"),
+}
+
+
+def rule_words(rule_id: str | None, translate=None) -> str:
+    """A rating rule's identifier ("current-1") in words: "the current-conditions rule,
+    version 1"; an identifier of another form is written as it is."""
+    translate = translate or (lambda text: text)
+    name, _dash, version = (rule_id or "").rpartition("-")
+    if name not in RULE_NAMES or not version:
+        return rule_id or ""
+    return translate(N_("%(rule)s, version %(version)s")) % {
+        "rule": translate(RULE_NAMES[name]),
+        "version": version,
+    }

@@ -156,7 +156,7 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
     scopes = [a.get("scope") for t, a in page.tags if t == "th"]
     assert scopes and all(s in ("col", "row") for s in scopes)
     for fact in (
-        "In 2024, the sector employed 1,200 thousand jobs.",
+        "In 2024, employment in the sector was 1,200 thousand jobs.",
         "By 2034, employment is projected at 1,273.2 thousand jobs.",
         "That is a change of +73.2 thousand jobs from 2024 to 2034.",
         "95% of the openings come from replacing people who leave.",
@@ -409,7 +409,8 @@ def test_current_conditions_read_in_words_against_their_thresholds(app):
     assert "Employment changed by +2.5% from 2023 to 2024, against +0.5% for all sectors." in text
     assert (
         "Change compared with the total: +2 percentage points, high by the rule (high at +1 or "
-        "more, low at -1 or less). Rule current-1: a high difference, so strong." in text
+        "more, low at -1 or less). Under the current-conditions rule, version 1: a high "
+        "difference, so strong." in text
     )
     # the method section's rule: the same thresholds, the same word
     assert "strong at +1 or more, weak at -1 or less, moderate in between" in text
@@ -435,7 +436,7 @@ def test_the_outlook_says_how_the_sector_compares_with_the_total(app, sector, to
     content = replace(content, key_facts=replace(content.key_facts, ratings=ratings))
     text = _text(_preview(app, content))
     assert f"Employment is projected to {words}." in text.replace(".0%", "%")
-    assert "Rule outlook-1, without openings: growth" in text
+    assert "Under the future-outlook rule, version 1, without openings: growth" in text
 
 
 def test_a_plan_without_a_middle_rule_and_a_custom_rule_are_said_plainly(app):
