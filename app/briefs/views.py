@@ -63,6 +63,7 @@ from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_, date_text, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
 from app.portal.caching import conditional
+from app.text import paragraphs
 from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("briefs", __name__)
@@ -115,6 +116,11 @@ def target_label(target: str, kind: str, names: dict[str, str] | None = None) ->
     }
     name = (names or {}).get(target) or target
     return kinds.get(kind, _("Note on %(name)s")) % {"name": name}
+
+
+@bp.app_template_filter("paragraphs")
+def _paragraphs(text: str | None) -> list[str]:
+    return paragraphs(text)
 
 
 @bp.app_context_processor
@@ -298,11 +304,14 @@ def new_version(brief_id: int):
 def version(brief_id: int, number: int):
     user = _user()
     v = services.get_version_for(user, brief_id, number)
+    targets = figure_keys(v.content)
+    names = target_names(v.content)
     return render_template(
         "briefs/version.html",
         v=v,
         brief=v.brief,
-        targets=figure_keys(v.content),
+        targets=targets,
+        note_labels={t: target_label(t, kind, names) for t, kind in targets.items()},
         may_run=_may(Act.run, v),
         may_review=_may(Act.review, v),
         may_publish=_may(Act.publish, v),

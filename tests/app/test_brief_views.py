@@ -298,3 +298,42 @@ def test_a_published_versions_staff_page_links_to_its_permanent_public_page(make
     sign_in(client, "publisher@demo.skillsdelphi.eu", "demo-publisher-2026")
     page = client.get(f"/staff/briefs/{brief_id}/v/{number}").get_data(as_text=True)
     assert f'href="/briefs/{brief_id}/v/{number}">' in page
+
+
+def test_paragraphs_typed_in_a_browser_stay_paragraphs_on_the_staff_page(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    url = f"/staff/briefs/{brief_id}/v/1/edit"
+    summary = "Digital skills first.\r\n\r\nCare work grows.\rMore so in cities."
+    data = _edit_data(1, summary=summary, ministries="Fund training.\r\nSoon.")
+    assert sec.post(url, data=data).status_code == 303
+    with app.app_context():
+        version = db.session.scalars(select(BriefVersion)).one()
+        assert version.narrative["summary"] == (
+            "Digital skills first.\n\nCare work grows.\nMore so in cities."
+        )
+        assert version.narrative["ministries"] == "Fund training.\nSoon."
+    page = _text(sec.get(f"/staff/briefs/{brief_id}/v/1"))
+    assert "<p>Digital skills first.</p>" in page
+    assert "<p>Care work grows.\nMore so in cities.</p>" in page
+
+
+def test_notes_beside_figures_are_named_on_the_version_page_not_by_their_keys(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    url = f"/staff/briefs/{brief_id}/v/1/edit"
+    form = _text(sec.get(url))
+    found = re.search(
+        r'<label class="label" for="(note_\d+)">Note on the section Employment trend', form
+    )
+    assert found, form
+    data = _edit_data(1, **{found.group(1): "Counts include the self-employed."})
+    assert sec.post(url, data=data).status_code == 303
+    page = _text(sec.get(f"/staff/briefs/{brief_id}/v/1"))
+    notes = page[page.index("Notes beside figures") :]
+    assert "<dt>Note on the section Employment trend</dt>" in notes
+    assert "<dt>trend</dt>" not in notes
