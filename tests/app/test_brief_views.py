@@ -101,7 +101,7 @@ def test_a_brief_through_every_role_to_its_permanent_address(make_app):
     assert "Please add BIM." in _text(sec.get(base))
     assert sec.post(base + "/edit", data=_edit_data(2, summary="With BIM.")).status_code == 303
     sec.post(base + "/submit")
-    assert official.post(base + "/approve").status_code == 303
+    assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
     assert official.get(base + "/publish").status_code == 403  # not a publisher
 
     publisher = _client(app, emails["publisher"])
@@ -200,7 +200,7 @@ def test_the_author_cannot_publish_their_own_version_403(make_app):
     brief_id = _draft(app, consultation_id, sec)
     base = f"/staff/briefs/{brief_id}/v/1"
     sec.post(base + "/submit")
-    _client(app, emails["official"]).post(base + "/approve")
+    _client(app, emails["official"]).post(base + "/approve", data={"confirm": "y"})
     with app.app_context():  # the author becomes a publisher
         author = db.session.scalars(select(User).where(User.email == emails["secretariat"])).one()
         author.role = Role.publisher
@@ -224,7 +224,7 @@ def test_a_new_version_supersedes_and_the_old_one_shows_the_dated_correction(mak
         base = f"/staff/briefs/{brief_id}/v/{number}"
         assert sec.post(base + "/edit", data=_edit_data(edit_version, **changes)).status_code == 303
         assert sec.post(base + "/submit").status_code == 303
-        assert official.post(base + "/approve").status_code == 303
+        assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
         data = {"edit_version": edit_version + 1, "confirm": "y"}
         assert publisher.post(base + "/publish", data=data).status_code == 303
 
@@ -337,3 +337,25 @@ def test_notes_beside_figures_are_named_on_the_version_page_not_by_their_keys(ma
     notes = page[page.index("Notes beside figures") :]
     assert "<dt>Note on the section Employment trend</dt>" in notes
     assert "<dt>trend</dt>" not in notes
+
+
+def test_approving_asks_for_a_confirmation_first(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    base = f"/staff/briefs/{brief_id}/v/1"
+    assert sec.post(base + "/edit", data=_edit_data(1)).status_code == 303
+    assert sec.post(base + "/submit").status_code == 303
+    official = _client(app, emails["official"])
+    page = _text(official.get(base))
+    review = page[page.index('id="review-title"') :]
+    assert 'type="checkbox"' in review[review.index("/approve") :]
+    assert "I have read this version and approve it for publication" in review
+    unconfirmed = official.post(base + "/approve", follow_redirects=True)
+    assert "Tick the box to confirm that you approve this version." in _text(unconfirmed)
+    with app.app_context():
+        assert db.session.scalars(select(BriefVersion)).one().status is BriefStatus.in_review
+    assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(BriefVersion)).one().status is BriefStatus.approved
