@@ -359,3 +359,44 @@ def test_approving_asks_for_a_confirmation_first(make_app):
     assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
     with app.app_context():
         assert db.session.scalars(select(BriefVersion)).one().status is BriefStatus.approved
+
+
+def test_my_work_lists_the_briefs_waiting_for_each_role_and_each_consultations_real_state(
+    make_app,
+):
+    from app.consultations.models import ConsultationStatus
+
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    with app.app_context():
+        db.session.get(Consultation, consultation_id).status = ConsultationStatus.running
+        council = db.session.get(Consultation, consultation_id).council
+        later = make_consultation(council, title="Second consultation")
+        later.status = ConsultationStatus.running
+        make_consultation(
+            council, title="Third consultation", rounds=(RoundStatus.closed, RoundStatus.draft)
+        ).status = ConsultationStatus.running
+        db.session.commit()
+    sec = _client(app, emails["secretariat"])
+    home = _text(sec.get("/staff"))
+    assert "(running)" not in home
+    assert "(all rounds closed)" in home
+    assert "Second consultation</a> — Construction (round 1 open)" in home
+    assert "Third consultation</a> — Construction (round 2 in preparation)" in home
+    assert "No brief is waiting for you." in home
+    brief_id = _draft(app, consultation_id, sec)
+    base = f"/staff/briefs/{brief_id}/v/1"
+    link = f'<a href="{base}">Construction brief — version 1</a> (Construction): '
+    assert link + "draft" in _text(sec.get("/staff"))
+    assert sec.post(base + "/edit", data=_edit_data(1)).status_code == 303
+    assert sec.post(base + "/submit").status_code == 303
+    assert link not in _text(sec.get("/staff"))
+    official = _client(app, emails["official"])
+    assert link + "to review" in _text(official.get("/staff"))
+    assert official.post(base + "/return", data={"text": "Add BIM."}).status_code == 303
+    assert link not in _text(official.get("/staff"))
+    assert link + "returned by the reviewer: revise it" in _text(sec.get("/staff"))
+    assert sec.post(base + "/submit").status_code == 303
+    assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
+    publisher = _client(app, emails["publisher"])
+    assert link + "to publish" in _text(publisher.get("/staff"))
