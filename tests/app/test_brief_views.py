@@ -400,3 +400,15 @@ def test_my_work_lists_the_briefs_waiting_for_each_role_and_each_consultations_r
     assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
     publisher = _client(app, emails["publisher"])
     assert link + "to publish" in _text(publisher.get("/staff"))
+
+
+def test_the_brief_page_links_to_the_version_published_now(make_demo_app):
+    app = make_demo_app()
+    with app.app_context():
+        brief = db.session.scalars(db.select(Brief)).first()
+        brief_id, number = brief.id, brief.current.number
+    client = app.test_client()
+    sign_in(client, "publisher@demo.skillsdelphi.eu", "demo-publisher-2026")
+    page = _text(client.get(f"/staff/briefs/{brief_id}"))
+    address = f"/briefs/{brief_id}/v/{number}"
+    assert f'Version published now: <a href="{address}">{address}</a>' in page
