@@ -412,3 +412,14 @@ def test_the_brief_page_links_to_the_version_published_now(make_demo_app):
     page = _text(client.get(f"/staff/briefs/{brief_id}"))
     address = f"/briefs/{brief_id}/v/{number}"
     assert f'Version published now: <a href="{address}">{address}</a>' in page
+
+
+def test_officials_and_publishers_find_forecasts_in_the_main_navigation(make_app):
+    app = make_app()
+    _consultation_id, emails = _setup(app)
+    for role in ("official", "publisher"):
+        page = _text(_client(app, emails[role]).get("/staff/briefs/"))
+        nav = page[page.index('class="site-nav"') : page.index("</nav>")]
+        assert '<a href="/staff/forecasts">Forecasts</a>' in nav, role
+    page = _text(_client(app, emails["secretariat"]).get("/staff/briefs/"))
+    assert "/staff/forecasts" not in page[page.index('class="site-nav"') : page.index("</nav>")]

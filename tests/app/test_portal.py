@@ -553,3 +553,13 @@ def test_cards_name_the_languages_the_brief_is_stored_in_in_the_readers_language
         card = card[: card.index("</dd>")]
         shown = re.findall(r'<span lang="([a-z]+)">([^<]+)</span>', card)
         assert shown == list(zip(stored, names, strict=True)), (address, card)
+
+
+def test_the_briefs_address_leads_to_the_search_page(make_demo_app):
+    app = make_demo_app()
+    client = app.test_client()
+    for address in ("/briefs", "/briefs/"):
+        response = client.get(address + "?lang=de")
+        assert response.status_code == 303, address
+        assert response.headers["Location"].endswith("/search?lang=de")
+    assert client.get("/briefs", follow_redirects=True).status_code == 200
