@@ -4,6 +4,9 @@ Form fields and URL parameters lose the invisible C0 control characters (NUL and
 tab, line feed and carriage return stay) before any view sees them: PostgreSQL cannot store a
 NUL in text at all, and none of these characters means anything a person typed. The request
 notes how many were removed, and the page says so (SECURITY.md R7).
+
+Line endings are written as one line feed (browsers send a textarea's lines ended by CRLF):
+every stored multi-line text has the same paragraphs whichever browser sent it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import re
 from flask import Request
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.utils import cached_property
+
+from app.text import unix_lines
 
 #: C0 controls except TAB, LF and CR; DEL.
 INVISIBLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -31,7 +36,7 @@ def _cleaned(data) -> tuple[ImmutableMultiDict, int]:
         key, n_key = without_controls(key)
         value, n_value = without_controls(value)
         removed += n_key + n_value
-        pairs.append((key, value))
+        pairs.append((key, unix_lines(value)))
     return ImmutableMultiDict(pairs), removed
 
 
@@ -47,9 +52,8 @@ class InputRequest(Request):
         if already:
             return
         form, removed = _cleaned(self.__dict__["form"])
-        if removed:
-            self.__dict__["form"] = form
-            self.controls_removed += removed
+        self.__dict__["form"] = form
+        self.controls_removed += removed
         for upload in self.__dict__["files"].values():
             if upload.filename:
                 upload.filename, _n = without_controls(upload.filename)

@@ -27,3 +27,20 @@ def one_line(text: str) -> str:
     """``text`` with each run of control characters and white space turned into one space,
     trimmed at both ends."""
     return _RUN.sub(" ", text).strip()
+
+
+_LINE_ENDING = re.compile(r"\r\n?")
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
+
+
+def unix_lines(text: str) -> str:
+    """``text`` with every line ending (CRLF, as browsers send a textarea, or a lone CR)
+    written as one line feed."""
+    return _LINE_ENDING.sub("\n", text)
+
+
+def paragraphs(text: str | None) -> list[str]:
+    """The paragraphs of a multi-line text: the pieces between blank lines, trimmed, the
+    empty ones left out (whatever line endings the text was stored with)."""
+    pieces = _BLANK_LINE.split(unix_lines(text or ""))
+    return [piece.strip() for piece in pieces if piece.strip()]

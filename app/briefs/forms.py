@@ -122,6 +122,14 @@ class ReturnForm(FlaskForm):
     submit = SubmitField(_l("Return to the author"))
 
 
+class ApproveForm(FlaskForm):
+    confirm = BooleanField(
+        _l("I have read this version and approve it for publication"),
+        validators=[DataRequired()],
+    )
+    submit = SubmitField(_l("Approve for publication"))
+
+
 class NewVersionForm(FlaskForm):
     change_class = RadioField(
         _l("Kind of change"),

@@ -40,6 +40,7 @@ from app.briefs.forms import (
     CHANGE_CLASS_LABELS,
     NARRATIVE_LABELS,
     ActionForm,
+    ApproveForm,
     CommentForm,
     NewBriefForm,
     NewVersionForm,
@@ -65,6 +66,7 @@ from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
 from app.portal import page_cache
 from app.portal.caching import conditional
 from app.portal.published import stored_file
+from app.text import paragraphs
 from app.unit import end_reads, unit_of_work
 
 bp = Blueprint("briefs", __name__)
@@ -117,6 +119,11 @@ def target_label(target: str, kind: str, names: dict[str, str] | None = None) ->
     }
     name = (names or {}).get(target) or target
     return kinds.get(kind, _("Note on %(name)s")) % {"name": name}
+
+
+@bp.app_template_filter("paragraphs")
+def _paragraphs(text: str | None) -> list[str]:
+    return paragraphs(text)
 
 
 @bp.app_context_processor
@@ -300,11 +307,14 @@ def new_version(brief_id: int):
 def version(brief_id: int, number: int):
     user = _user()
     v = services.get_version_for(user, brief_id, number)
+    targets = figure_keys(v.content)
+    names = target_names(v.content)
     return render_template(
         "briefs/version.html",
         v=v,
         brief=v.brief,
-        targets=figure_keys(v.content),
+        targets=targets,
+        note_labels={t: target_label(t, kind, names) for t, kind in targets.items()},
         may_run=_may(Act.run, v),
         may_review=_may(Act.review, v),
         may_publish=_may(Act.publish, v),
@@ -312,6 +322,7 @@ def version(brief_id: int, number: int):
         successor=services.successor(v),
         comment_form=CommentForm(),
         return_form=ReturnForm(),
+        approve_form=ApproveForm(),
         action_form=ActionForm(),
         render_due=services.render_due(v),
         stored_languages=word_list([language_name(code) for code in v.languages]),
@@ -393,44 +404,54 @@ def _refusal(v: BriefVersion) -> DomainError:
     raise AssertionError("a draft can be edited")  # pragma: no cover
 
 
-def _transition(brief_id: int, number: int, action, done: str, event=None):
+def _transition(brief_id: int, number: int, action, done: str, event=None, unmailed=None):
     """Run ``action`` on the version in one unit of work; with ``event``, tell the
-    secretariat by e-mail once it has committed (``app.briefs.mailing``)."""
+    secretariat by e-mail once it has committed (``app.briefs.mailing``). ``done`` says what
+    happened; when an e-mail could not be sent, ``unmailed`` (``done`` without its claim
+    that the secretariat is told) says it, followed by who could not be told."""
     user = _user()
     v = services.get_version_for(user, brief_id, number, Act.view)
+    problems: list[str] = []
     try:
         with unit_of_work() as work:
             result = action(v, user)
             if event is not None:
-                _tell_after(work, v, event, user, result)
+                problems = _tell_after(work, v, event, user, result)
     except (NotFound, NotAllowed):
         raise  # answered 404 / 403 by the error handler
     except DomainError as exc:
         flash(refusal_text(exc, with_problems=True), "error")
     else:
-        flash(done, "info")
+        flash((unmailed or done) if problems else done, "info")
+        _flash_mail_problems(problems)
     return _back_to(v)
 
 
-def _tell_after(work, v: BriefVersion, event, user, note=None) -> None:
-    """Build the e-mails about ``event`` now (in the unit), send them after the commit, and
-    say on the next page who could not be told."""
+def _tell_after(work, v: BriefVersion, event, user, note=None) -> list[str]:
+    """Build the e-mails about ``event`` now (in the unit) and send them after the commit.
+    The list returned is empty until then; it holds, after the commit, one line for each
+    recipient who could not be told (``_flash_mail_problems`` says them on the next page)."""
     outgoing = mailing.prepare(
         v, event, by=user, note=note if isinstance(note, BriefComment) else None
     )
+    problems: list[str] = []
 
     def send() -> None:
-        problems = mailing.deliver(outgoing)
-        if problems:
-            flash(
-                _(
-                    "The secretariat could not be told by e-mail: %(problems)s",
-                    problems="; ".join(problems),
-                ),
-                "error",
-            )
+        problems.extend(mailing.deliver(outgoing))
 
     work.after_commit(send)
+    return problems
+
+
+def _flash_mail_problems(problems: list[str]) -> None:
+    if problems:
+        flash(
+            _(
+                "The secretariat could not be told by e-mail: %(problems)s",
+                problems="; ".join(problems),
+            ),
+            "error",
+        )
 
 
 @bp.route(VERSION + "/submit", methods=["POST"])
@@ -474,14 +495,16 @@ def return_to_author(brief_id: int, number: int):
         lambda v, user: services.return_to_author(v, form.text.data, by=user),
         _("The version is returned to its author as a draft; the secretariat is told by e-mail."),
         mailing.Event.returned,
+        unmailed=_("The version is returned to its author as a draft."),
     )
 
 
 @bp.route(VERSION + "/approve", methods=["POST"])
 @staff(Role.official)
 def approve(brief_id: int, number: int):
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    if not ApproveForm().validate_on_submit():
+        flash(_("Tick the box to confirm that you approve this version."), "error")
+        return redirect(url_for(".version", brief_id=brief_id, number=number), code=303)
     return _transition(
         brief_id,
         number,
@@ -504,7 +527,7 @@ def publish(brief_id: int, number: int):
         try:
             with unit_of_work() as work:
                 services.publish(v, by=user, expected_edit_version=form.edit_version.data)
-                _tell_after(work, v, mailing.Event.published, user)
+                problems = _tell_after(work, v, mailing.Event.published, user)
                 version_id = v.id
                 work.after_commit(lambda: start_rendering(version_id))
         except (NotFound, NotAllowed):
@@ -514,6 +537,7 @@ def publish(brief_id: int, number: int):
             flash(refusal_text(exc), "error")
             return _back_to(v)
         flash(_("Version %(n)s is published. Its files are being rendered.", n=number), "info")
+        _flash_mail_problems(problems)
         return _back_to(v)
     elif request.method == "POST":
         status = 422

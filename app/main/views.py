@@ -4,13 +4,16 @@ import json
 import logging
 
 from flask import Blueprint, jsonify, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.auth.models import Role
 from app.auth.policy import public, staff
-from app.consultations.models import Consultation
+from app.briefs import services as briefs
+from app.briefs.models import BriefStatus, BriefVersion
+from app.consultations.models import Consultation, ConsultationStatus, RoundStatus
 from app.councils.models import Council
 from app.extensions import csrf, db, limiter
 from app.portal import catalogue
@@ -69,7 +72,58 @@ def staff_home():
             if ids
             else []
         )
-    return render_template("main/staff_home.html", councils=councils, consultations=consultations)
+    return render_template(
+        "main/staff_home.html",
+        councils=councils,
+        consultations=[(c, consultation_state(c)) for c in consultations],
+        to_do=briefs_to_do(user),
+    )
+
+
+def consultation_state(consultation: Consultation) -> str:
+    """Where a consultation stands, in a few words: "in preparation", "round 2 open",
+    "all rounds closed", "finished"."""
+    if consultation.status is ConsultationStatus.draft:
+        return _("in preparation")
+    if consultation.status is ConsultationStatus.finished:
+        return _("finished")
+    rounds = sorted(consultation.rounds, key=lambda r: r.number)
+    opened = [r for r in rounds if r.status is RoundStatus.open]
+    if opened:
+        return _("round %(n)s open", n=opened[0].number)
+    waiting = [r for r in rounds if r.status is RoundStatus.draft]
+    if waiting:
+        return _("round %(n)s in preparation", n=waiting[0].number)
+    if rounds:
+        return _("all rounds closed")
+    return _("running, no round yet")
+
+
+def briefs_to_do(user) -> list[tuple[BriefVersion, str]]:
+    """The brief versions waiting for ``user`` (what to do with each): the secretariat's
+    drafts (returned ones first), the versions in review for officials, the approved
+    versions another person wrote for publishers."""
+    if user.role is Role.secretariat:
+        drafts = [
+            v
+            for brief in briefs.briefs_for(user)
+            for v in brief.versions
+            if v.status is BriefStatus.draft
+        ]
+        drafts.sort(key=lambda v: not v.review_comment)
+        return [
+            (v, _("returned by the reviewer: revise it") if v.review_comment else _("draft"))
+            for v in drafts
+        ]
+    if user.role is Role.official:
+        return [(v, _("to review")) for v in briefs.versions_in(BriefStatus.in_review)]
+    if user.role is Role.publisher:
+        return [
+            (v, _("to publish"))
+            for v in briefs.versions_in(BriefStatus.approved)
+            if v.author_id != user.id
+        ]
+    return []
 
 
 #: Longest violation report read, in bytes; anything longer is dropped unread.

@@ -45,7 +45,7 @@ from app.briefs.content import (
     Ratings,
     SkillNeed,
 )
-from app.briefs.models import Brief, BriefStatus, BriefVersion
+from app.briefs.models import Brief, BriefArtefact, BriefStatus, BriefVersion, root_language
 from app.briefs.snapshot import content_of
 from app.classifications.models import Sector as ClassifiedSector
 from app.errors import InvalidInput
@@ -342,7 +342,7 @@ class _Index:
     """Records of published versions by (version id, publication time), per application."""
 
     def __init__(self) -> None:
-        self.records: dict[tuple[int, datetime | None], _Record] = {}
+        self.records: dict[tuple[int, datetime | None, str], _Record] = {}
         self.lock = threading.Lock()
 
 
@@ -363,6 +363,7 @@ def _current_rows() -> list[Any]:
                 BriefVersion.brief_id,
                 BriefVersion.number,
                 BriefVersion.published_at,
+                BriefVersion.render_status,
                 Brief.title,
             )
             .join(Brief, Brief.id == BriefVersion.brief_id)
@@ -381,9 +382,11 @@ class Snapshot:
 
     @property
     def key(self) -> str:
-        """Changes whenever a version is published (or superseded, which comes with one)."""
+        """Changes whenever a version is published (or superseded, which comes with one) and
+        when its files are stored (the languages it is read in)."""
         text = ";".join(
-            f"{r.id}@{r.published_at.isoformat() if r.published_at else ''}" for r in self.rows
+            f"{r.id}@{r.published_at.isoformat() if r.published_at else ''}/{_rendered(r)}"
+            for r in self.rows
         )
         return hashlib.sha256(text.encode()).hexdigest()[:24]
 
@@ -460,12 +463,40 @@ def _nace_labels(contents: Iterable[dict[str, Any]]) -> dict[str, dict[str, str]
     }
 
 
+def _rendered(row: Any) -> str:
+    status = getattr(row, "render_status", None)
+    return str(getattr(status, "value", status or ""))
+
+
+def _stored_languages(version_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    """The languages each version's files are stored in, the default (root) one first, as
+    ``BriefVersion.languages`` gives them (one query, of the names only)."""
+    names: dict[int, set[str]] = {}
+    for version_id, name in db.session.execute(
+        select(BriefArtefact.version_id, BriefArtefact.name).where(
+            BriefArtefact.version_id.in_(version_ids), BriefArtefact.name.like("%brief.html")
+        )
+    ):
+        names.setdefault(version_id, set()).add(name)
+    out = {}
+    for version_id, found in names.items():
+        if "brief.html" not in found:
+            continue
+        root = root_language()
+        others = sorted(
+            n.split("/", 1)[0] for n in found if n.count("/") == 1 and n.endswith("/brief.html")
+        )
+        out[version_id] = (root, *(lang for lang in others if lang != root))
+    return out
+
+
 def _records(snap: Snapshot | None = None) -> list[_Record]:
     """The index records of the versions of ``snap`` (read now when not given), building
-    those not indexed yet from their content (one further query, with their sectors' names)."""
+    those not indexed yet from their content (one further query, with their sectors' names,
+    and one of the languages their files are stored in)."""
     rows = list((snap or snapshot()).rows)
     index = _index(current_app._get_current_object())
-    keys = [(row.id, row.published_at) for row in rows]
+    keys = [(row.id, row.published_at, _rendered(row)) for row in rows]
     with index.lock:
         found = {key: index.records[key] for key in keys if key in index.records}
     missing = [row for row, key in zip(rows, keys, strict=True) if key not in found]
@@ -486,6 +517,7 @@ def _records(snap: Snapshot | None = None) -> list[_Record]:
         }
         slim = {i: _slim(r) for i, r in stored.items()}
         nace = _nace_labels(slim.values())
+        languages = _stored_languages([row.id for row in missing])
         built = {}
         for row in missing:
             found_row = stored.get(row.id)
@@ -493,7 +525,11 @@ def _records(snap: Snapshot | None = None) -> list[_Record]:
                 content = content_of(_Stored(found_row, slim[row.id])) if found_row else None
             except (ValueError, KeyError, TypeError, AttributeError):
                 content = None  # a stored shape this version cannot read: listed by title
-            built[(row.id, row.published_at)] = _record(row, content, nace)
+            record = _record(row, content, nace)
+            if languages.get(row.id):
+                # the languages a reader can read it in, once its files are stored
+                record = replace(record, entry=replace(record.entry, languages=languages[row.id]))
+            built[(row.id, row.published_at, _rendered(row))] = record
         found.update(built)
         with index.lock:
             index.records.update(built)

@@ -203,6 +203,14 @@ def sector(code: str):
 # ----------------------------------------------------------------------------- a brief
 
 
+@bp.route("/briefs")
+@bp.route("/briefs/")
+@public
+def briefs():
+    """The list of briefs is the search page (303), with what was asked."""
+    return redirect(url_for(".search", **request.args), code=303)
+
+
 @bp.route("/briefs/<int:brief_id>")
 @public
 def brief(brief_id: int):

@@ -134,6 +134,8 @@ def test_the_return_stands_when_the_mail_server_is_down_and_the_official_is_told
     page = _text(returned)
     assert "The secretariat could not be told by e-mail" in page
     assert "refused the connection" in page
+    assert "The version is returned to its author as a draft." in page
+    assert "the secretariat is told by e-mail" not in page
     with app.app_context():
         version = db.session.scalars(select(BriefVersion)).one()
         assert version.status is BriefStatus.draft and version.review_comment == "Add BIM."
@@ -149,7 +151,12 @@ def test_the_author_is_told_when_the_version_is_approved_and_when_it_is_publishe
             ).one().language = None
             db.session.commit()
         _sec, brief_id, base = _in_review(app, ids["consultation"])
-        assert _client(app, "official@example.org").post(base + "/approve").status_code == 303
+        assert (
+            _client(app, "official@example.org")
+            .post(base + "/approve", data={"confirm": "y"})
+            .status_code
+            == 303
+        )
         assert [r.recipients for r in smtp.received] == [["author@example.org"]]
         approved = smtp.received[0]
         assert "is approved" in approved.message["Subject"]
@@ -161,3 +168,21 @@ def test_the_author_is_told_when_the_version_is_approved_and_when_it_is_publishe
         mail = smtp.received[1]
         assert "is published" in mail.message["Subject"]
         assert f"http://skillsdelphi.test/briefs/{brief_id}/v/1" in mail.text
+
+
+def test_approval_and_publication_stand_when_the_mail_server_is_down_and_say_so_once(make_app):
+    app = make_app(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port())  # nothing listens there
+    ids = _setup(app)
+    _sec, _brief_id, base = _in_review(app, ids["consultation"])
+    official = _client(app, "official@example.org")
+    approved = official.post(base + "/approve", data={"confirm": "y"}, follow_redirects=True)
+    page = _text(approved)
+    assert page.count("could not be told by e-mail") == 1
+    assert page.index("The version is approved") < page.index("could not be told by e-mail")
+    publisher = _client(app, "publisher@example.org")
+    published = publisher.post(
+        base + "/publish", data={"edit_version": 2, "confirm": "y"}, follow_redirects=True
+    )
+    page = _text(published)
+    assert page.count("could not be told by e-mail") == 1
+    assert page.index("Version 1 is published") < page.index("could not be told by e-mail")

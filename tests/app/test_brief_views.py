@@ -101,7 +101,7 @@ def test_a_brief_through_every_role_to_its_permanent_address(make_app):
     assert "Please add BIM." in _text(sec.get(base))
     assert sec.post(base + "/edit", data=_edit_data(2, summary="With BIM.")).status_code == 303
     sec.post(base + "/submit")
-    assert official.post(base + "/approve").status_code == 303
+    assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
     assert official.get(base + "/publish").status_code == 403  # not a publisher
 
     publisher = _client(app, emails["publisher"])
@@ -200,7 +200,7 @@ def test_the_author_cannot_publish_their_own_version_403(make_app):
     brief_id = _draft(app, consultation_id, sec)
     base = f"/staff/briefs/{brief_id}/v/1"
     sec.post(base + "/submit")
-    _client(app, emails["official"]).post(base + "/approve")
+    _client(app, emails["official"]).post(base + "/approve", data={"confirm": "y"})
     with app.app_context():  # the author becomes a publisher
         author = db.session.scalars(select(User).where(User.email == emails["secretariat"])).one()
         author.role = Role.publisher
@@ -224,7 +224,7 @@ def test_a_new_version_supersedes_and_the_old_one_shows_the_dated_correction(mak
         base = f"/staff/briefs/{brief_id}/v/{number}"
         assert sec.post(base + "/edit", data=_edit_data(edit_version, **changes)).status_code == 303
         assert sec.post(base + "/submit").status_code == 303
-        assert official.post(base + "/approve").status_code == 303
+        assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
         data = {"edit_version": edit_version + 1, "confirm": "y"}
         assert publisher.post(base + "/publish", data=data).status_code == 303
 
@@ -298,3 +298,128 @@ def test_a_published_versions_staff_page_links_to_its_permanent_public_page(make
     sign_in(client, "publisher@demo.skillsdelphi.eu", "demo-publisher-2026")
     page = client.get(f"/staff/briefs/{brief_id}/v/{number}").get_data(as_text=True)
     assert f'href="/briefs/{brief_id}/v/{number}">' in page
+
+
+def test_paragraphs_typed_in_a_browser_stay_paragraphs_on_the_staff_page(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    url = f"/staff/briefs/{brief_id}/v/1/edit"
+    summary = "Digital skills first.\r\n\r\nCare work grows.\rMore so in cities."
+    data = _edit_data(1, summary=summary, ministries="Fund training.\r\nSoon.")
+    assert sec.post(url, data=data).status_code == 303
+    with app.app_context():
+        version = db.session.scalars(select(BriefVersion)).one()
+        assert version.narrative["summary"] == (
+            "Digital skills first.\n\nCare work grows.\nMore so in cities."
+        )
+        assert version.narrative["ministries"] == "Fund training.\nSoon."
+    page = _text(sec.get(f"/staff/briefs/{brief_id}/v/1"))
+    assert "<p>Digital skills first.</p>" in page
+    assert "<p>Care work grows.\nMore so in cities.</p>" in page
+
+
+def test_notes_beside_figures_are_named_on_the_version_page_not_by_their_keys(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    url = f"/staff/briefs/{brief_id}/v/1/edit"
+    form = _text(sec.get(url))
+    found = re.search(
+        r'<label class="label" for="(note_\d+)">Note on the section Employment trend', form
+    )
+    assert found, form
+    data = _edit_data(1, **{found.group(1): "Counts include the self-employed."})
+    assert sec.post(url, data=data).status_code == 303
+    page = _text(sec.get(f"/staff/briefs/{brief_id}/v/1"))
+    notes = page[page.index("Notes beside figures") :]
+    assert "<dt>Note on the section Employment trend</dt>" in notes
+    assert "<dt>trend</dt>" not in notes
+
+
+def test_approving_asks_for_a_confirmation_first(make_app):
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    sec = _client(app, emails["secretariat"])
+    brief_id = _draft(app, consultation_id, sec)
+    base = f"/staff/briefs/{brief_id}/v/1"
+    assert sec.post(base + "/edit", data=_edit_data(1)).status_code == 303
+    assert sec.post(base + "/submit").status_code == 303
+    official = _client(app, emails["official"])
+    page = _text(official.get(base))
+    review = page[page.index('id="review-title"') :]
+    assert 'type="checkbox"' in review[review.index("/approve") :]
+    assert "I have read this version and approve it for publication" in review
+    unconfirmed = official.post(base + "/approve", follow_redirects=True)
+    assert "Tick the box to confirm that you approve this version." in _text(unconfirmed)
+    with app.app_context():
+        assert db.session.scalars(select(BriefVersion)).one().status is BriefStatus.in_review
+    assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalars(select(BriefVersion)).one().status is BriefStatus.approved
+
+
+def test_my_work_lists_the_briefs_waiting_for_each_role_and_each_consultations_real_state(
+    make_app,
+):
+    from app.consultations.models import ConsultationStatus
+
+    app = make_app()
+    consultation_id, emails = _setup(app)
+    with app.app_context():
+        db.session.get(Consultation, consultation_id).status = ConsultationStatus.running
+        council = db.session.get(Consultation, consultation_id).council
+        later = make_consultation(council, title="Second consultation")
+        later.status = ConsultationStatus.running
+        make_consultation(
+            council, title="Third consultation", rounds=(RoundStatus.closed, RoundStatus.draft)
+        ).status = ConsultationStatus.running
+        db.session.commit()
+    sec = _client(app, emails["secretariat"])
+    home = _text(sec.get("/staff"))
+    assert "(running)" not in home
+    assert "(all rounds closed)" in home
+    assert "Second consultation</a> — Construction (round 1 open)" in home
+    assert "Third consultation</a> — Construction (round 2 in preparation)" in home
+    assert "No brief is waiting for you." in home
+    brief_id = _draft(app, consultation_id, sec)
+    base = f"/staff/briefs/{brief_id}/v/1"
+    link = f'<a href="{base}">Construction brief — version 1</a> (Construction): '
+    assert link + "draft" in _text(sec.get("/staff"))
+    assert sec.post(base + "/edit", data=_edit_data(1)).status_code == 303
+    assert sec.post(base + "/submit").status_code == 303
+    assert link not in _text(sec.get("/staff"))
+    official = _client(app, emails["official"])
+    assert link + "to review" in _text(official.get("/staff"))
+    assert official.post(base + "/return", data={"text": "Add BIM."}).status_code == 303
+    assert link not in _text(official.get("/staff"))
+    assert link + "returned by the reviewer: revise it" in _text(sec.get("/staff"))
+    assert sec.post(base + "/submit").status_code == 303
+    assert official.post(base + "/approve", data={"confirm": "y"}).status_code == 303
+    publisher = _client(app, emails["publisher"])
+    assert link + "to publish" in _text(publisher.get("/staff"))
+
+
+def test_the_brief_page_links_to_the_version_published_now(make_demo_app):
+    app = make_demo_app()
+    with app.app_context():
+        brief = db.session.scalars(db.select(Brief)).first()
+        brief_id, number = brief.id, brief.current.number
+    client = app.test_client()
+    sign_in(client, "publisher@demo.skillsdelphi.eu", "demo-publisher-2026")
+    page = _text(client.get(f"/staff/briefs/{brief_id}"))
+    address = f"/briefs/{brief_id}/v/{number}"
+    assert f'Version published now: <a href="{address}">{address}</a>' in page
+
+
+def test_officials_and_publishers_find_forecasts_in_the_main_navigation(make_app):
+    app = make_app()
+    _consultation_id, emails = _setup(app)
+    for role in ("official", "publisher"):
+        page = _text(_client(app, emails[role]).get("/staff/briefs/"))
+        nav = page[page.index('class="site-nav"') : page.index("</nav>")]
+        assert '<a href="/staff/forecasts">Forecasts</a>' in nav, role
+    page = _text(_client(app, emails["secretariat"]).get("/staff/briefs/"))
+    assert "/staff/forecasts" not in page[page.index('class="site-nav"') : page.index("</nav>")]

@@ -526,3 +526,40 @@ def test_with_nothing_published_every_page_says_so_and_the_feeds_stay_valid(make
     sitemap = ET.fromstring(client.get("/sitemap.xml").data)
     assert len(sitemap.findall(f"{SITEMAP}url")) == 6
     assert client.get("/search?q=anything").status_code == 200
+
+
+def test_cards_name_the_languages_the_brief_is_stored_in_in_the_readers_language(
+    make_demo_app,
+):
+    from app.briefs.rendering import render_version
+    from app.formatting import language_name
+
+    app = make_demo_app()
+    client = app.test_client()
+    assert "<dt>Sprachen</dt>" in _text(client.get("/?lang=de"))  # read before rendering
+    with app.app_context():
+        brief = db.session.scalars(select(Brief).order_by(Brief.id)).first()
+        render_version(brief.current.id)
+        db.session.expire_all()
+        brief = db.session.scalars(select(Brief).order_by(Brief.id)).first()
+        stored = brief.current.languages
+        header = brief.current.content["header"]["languages"]
+        with app.test_request_context():
+            names = [language_name(code, locale="de") for code in stored]
+    assert stored and tuple(header) != stored, (header, stored)
+    for address in ("/?lang=de", "/search?lang=de&q=construction"):
+        page = _text(client.get(address))
+        card = page[page.index("<dt>Sprachen</dt>") :]
+        card = card[: card.index("</dd>")]
+        shown = re.findall(r'<span lang="([a-z]+)">([^<]+)</span>', card)
+        assert shown == list(zip(stored, names, strict=True)), (address, card)
+
+
+def test_the_briefs_address_leads_to_the_search_page(make_demo_app):
+    app = make_demo_app()
+    client = app.test_client()
+    for address in ("/briefs", "/briefs/"):
+        response = client.get(address + "?lang=de")
+        assert response.status_code == 303, address
+        assert response.headers["Location"].endswith("/search?lang=de")
+    assert client.get("/briefs", follow_redirects=True).status_code == 200
