@@ -193,3 +193,33 @@ def test_a_shipped_profile_reads_a_real_bls_workbook_in_the_browser(app):
         dataset = db.session.scalars(select(ForecastDataset)).one()
         assert dataset.row_count > 1000
         assert dataset.profile == "bls-ep-2024-34-table-1-10-xlsx"
+
+
+def test_a_file_for_another_profile_says_so_once_and_shows_no_empty_sections(app):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2023-33_table_2-11_employment_and_output_by_industry.csv"
+    )
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-2-csv",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    items = re.findall(r"<li>(.*?)</li>", page.split('class="problems"')[1].split("</ul>")[0])
+    assert items[0].startswith(
+        "This file does not match the profile bls-ep-2024-34-table-1-2-csv: the profile "
+        "expects the columns “2024 National Employment Matrix title”"
+    )
+    assert "the file&#39;s header (row 2) has “2023 National Employment Matrix title”" in items[0]
+    missing = [i for i in items if "the header has no column" in i]
+    assert len(missing) == len(set(missing)) == 15
+    assert "row 2: the header has no column “Employment, 2024” (the value column" in page
+    assert "`" not in page.split('class="problems"')[1].split("</ul>")[0]
+    assert "Provenance that will be stored" not in page
+    assert "What the table holds" not in page
+    assert "The first 0 values read" not in page
