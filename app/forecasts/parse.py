@@ -59,6 +59,9 @@ __all__ = [
 #: Problems a summary lists; one more says how many were left out.
 MAX_PROBLEMS = 200
 
+#: Values a preview shows of each categorical indicator.
+CATEGORY_EXAMPLES = 3
+
 #: Headers of a file that does not match its profile named in the one message saying so.
 MAX_HEADERS_SHOWN = 30
 
@@ -1232,6 +1235,8 @@ def summarise(
     head: list[LongRow] = []
     counts: dict[str, dict[int, int]] = {}
     problems: list[Problem] = []
+    categories: list[LongRow] = []
+    per_category: dict[str, int] = {}
     extra = 0
     for item in read_table(data, filename, profile, crosswalk=crosswalk):
         if isinstance(item, Problem):
@@ -1243,11 +1248,19 @@ def summarise(
         rows += 1
         if len(head) < first:
             head.append(item)
+        if item.category is not None:
+            shown = per_category.get(item.indicator, 0)
+            if shown < CATEGORY_EXAMPLES:
+                per_category[item.indicator] = shown + 1
+                categories.append(item)
         by_year = counts.setdefault(item.indicator, {})
         by_year[item.year] = by_year.get(item.year, 0) + 1
     if extra:
         problems.append(_problem(N_("... and %(count)s more problems"), count=extra))
-    return TableSummary(rows=rows, first=tuple(head), counts=counts), problems
+    summary = TableSummary(
+        rows=rows, first=tuple(head), counts=counts, categories=tuple(categories)
+    )
+    return summary, problems
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,7 @@ def dataset(dataset_id: int):
         dataset=found,
         counts=queries.counts_by_indicator_year(found.id),
         first=queries.first_values(found.id, 20),
+        categories=queries.category_values(found.id),
         bindings=bindings,
         kind_label=kind_label,
         count=count,

@@ -223,3 +223,46 @@ def test_a_file_for_another_profile_says_so_once_and_shows_no_empty_sections(app
     assert "Provenance that will be stored" not in page
     assert "What the table holds" not in page
     assert "The first 0 values read" not in page
+
+
+def test_categories_are_shown_in_the_preview_and_on_the_dataset_page(app):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2024-34_table_1-2_occupational_projections.csv"
+    )
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-2-csv",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    preview_url = response.headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "Categories read" in page
+    chief = re.search(
+        r"<tr>\s*<td>US</td>.*?Chief executives.*?entry_education.*?</tr>", page, re.S
+    )
+    assert chief is not None
+    assert "Bachelor&#39;s degree</span>" in chief.group(0) and "(category)" in chief.group(0)
+    assert "work_experience" in page.split("Categories read")[1]
+    # the total row publishes no category: it says so rather than showing a dash
+    total = re.search(
+        r"<tr>\s*<td>US</td>.*?Total, all occupations.*?entry_education.*?</tr>", page, re.S
+    )
+    assert "not available" in total.group(0)
+    response = client.post(preview_url + "/confirm")
+    assert response.status_code == 303
+    dataset_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    if (
+        "/staff/forecasts/" not in response.headers["Location"]
+        or "import" in response.headers["Location"]
+    ):
+        with app.app_context():
+            dataset_id = db.session.scalars(select(ForecastDataset.id)).one()
+        dataset_page = client.get(f"/staff/forecasts/{dataset_id}").get_data(as_text=True)
+    section = dataset_page.split('id="categories-title"')[1]
+    assert 'Bachelor&#39;s degree</span> <span class="muted">(category)</span>' in section
+    assert "on_the_job_training" in section
