@@ -266,3 +266,24 @@ def test_categories_are_shown_in_the_preview_and_on_the_dataset_page(app):
     section = dataset_page.split('id="categories-title"')[1]
     assert 'Bachelor&#39;s degree</span> <span class="muted">(category)</span>' in section
     assert "on_the_job_training" in section
+
+
+def test_a_column_footnote_goes_with_the_value_not_the_label(app):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2024-34_table_1-2_occupational_projections.csv"
+    )
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-2-csv",
+        },
+        content_type="multipart/form-data",
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    first = page.split('id="first-title"')[1].split("</table>")[0]
+    labels = re.findall(r"<td>US</td>\s*<td>[^<]*</td>\s*<td>00-0000</td>\s*<td>(.*?)</td>", first)
+    assert labels and set(labels) == {"Total, all occupations"}
+    wage = re.search(r"<td>median_wage</td>.*?</tr>", first, re.S).group(0)
+    assert "49,500" in wage and "(notes 1)" in wage
