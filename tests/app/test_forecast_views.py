@@ -285,5 +285,5 @@ def test_a_column_footnote_goes_with_the_value_not_the_label(app):
     first = page.split('id="first-title"')[1].split("</table>")[0]
     labels = re.findall(r"<td>US</td>\s*<td>[^<]*</td>\s*<td>00-0000</td>\s*<td>(.*?)</td>", first)
     assert labels and set(labels) == {"Total, all occupations"}
-    wage = re.search(r"<td>median_wage</td>.*?</tr>", first, re.S).group(0)
+    wage = re.search(r"<td class=\"indicator\">median_wage</td>.*?</tr>", first, re.S).group(0)
     assert "49,500" in wage and "(notes 1)" in wage
