@@ -143,7 +143,8 @@ def test_discarding_an_upload(app):
     client = _client(app)
     location = _upload(client, GOOD.encode()).headers["Location"]
     assert client.post(location + "/cancel").status_code == 303
-    assert client.get(location).status_code == 303  # gone
+    gone = client.get(location)
+    assert gone.status_code == 404 and "Upload the file again" in gone.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", [Role.secretariat, Role.publisher, Role.admin])
@@ -287,3 +288,20 @@ def test_a_column_footnote_goes_with_the_value_not_the_label(app):
     assert labels and set(labels) == {"Total, all occupations"}
     wage = re.search(r"<td class=\"indicator\">median_wage</td>.*?</tr>", first, re.S).group(0)
     assert "49,500" in wage and "(notes 1)" in wage
+
+
+def test_a_preview_opened_in_another_session_says_why_and_links_to_the_upload(app):
+    client = _client(app)
+    response = _upload(client, GOOD.encode())
+    preview_url = response.headers["Location"]
+    other = _client(app)
+    response = other.get(preview_url)
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "kept only for the signed-in session that uploaded it" in page
+    assert "upload it again" in page
+    assert re.search(
+        r'<a class="button" href="/staff/forecasts/import">Upload the file again</a>', page
+    )
+    assert _counts(app) == (0, 0)
+    assert client.get(preview_url).status_code == 200  # the uploader still sees it
