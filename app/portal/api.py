@@ -180,13 +180,22 @@ def _summary(entry: catalogue_.Entry) -> dict[str, Any]:
     }
 
 
+def _page_address(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored document with the version's page address as it is served: without the
+    trailing slash that the stored files' base address has (that address is a 404)."""
+    url = document.get("url")
+    if isinstance(url, str) and url.endswith("/"):
+        document["url"] = url.rstrip("/")
+    return document
+
+
 def _document(version, lang: str | None):
     """The stored ``brief.json`` of a version in ``lang`` (None: the default language) as a
     cacheable response; 404 when not stored in that language. While the default language's
     files are still being made, the same document is built from the version's content."""
     stored = published.stored_file(version, "brief.json", lang)
     if stored is not None:
-        body = _json(BriefSchema().dump(json.loads(stored.data)))
+        body = _json(BriefSchema().dump(_page_address(json.loads(stored.data))))
         return _cacheable(body, etag=stored.sha256, last_modified=stored.created_at)
     if lang is not None and lang != published.default_language():
         raise NotFound(
@@ -201,7 +210,7 @@ def _document(version, lang: str | None):
         document = brief_document(
             content,
             lang=default,
-            url=published.page_url(version) + "/",
+            url=published.page_url(version),
             formats=published.file_urls(version),
             translate=gettext,
         )
