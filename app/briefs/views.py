@@ -892,6 +892,15 @@ def _published_page(
     return response
 
 
+@bp.route("/briefs/<int:brief_id>/v/<int:number>/")
+@public
+def published_page_slash(brief_id: int, number: int):
+    """The permanent address written with a trailing slash: the address without it."""
+    query = request.query_string.decode("ascii", "replace")
+    target = url_for(".published_page", brief_id=brief_id, number=number)
+    return redirect(f"{target}?{query}" if query else target, code=308)
+
+
 @bp.route("/briefs/<int:brief_id>/v/<int:number>/<path:name>")
 @public
 def published_file(brief_id: int, number: int, name: str):

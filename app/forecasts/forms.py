@@ -30,7 +30,7 @@ class ImportForm(FlaskForm):
         _l("Forecast table (.csv or .xlsx, as published)"),
         validators=[FileRequired(_l("Choose a file to upload."))],
     )
-    profile = SelectField(_l("Import profile"))
+    profile = SelectField(_l("Import profile"), render_kw={"class": "fit"})
     profile_file = FileField(_l("Or upload a profile (.yaml)"))
     crosswalk = FileField(_l("Crosswalk from labels to codes (.csv, optional)"))
     # corrections of the profile's provenance; empty: as the profile says

@@ -59,6 +59,12 @@ __all__ = [
 #: Problems a summary lists; one more says how many were left out.
 MAX_PROBLEMS = 200
 
+#: Values a preview shows of each categorical indicator.
+CATEGORY_EXAMPLES = 3
+
+#: Headers of a file that does not match its profile named in the one message saying so.
+MAX_HEADERS_SHOWN = 30
+
 _SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
 _BRACKET_NOTE = re.compile(r"\s*\[([^\[\]]{1,6})\]")
 _TRAILING_SUPERSCRIPT = re.compile(r"([⁰¹²³⁴⁵⁶⁷⁸⁹]+|[*†‡]+)$")
@@ -409,7 +415,7 @@ def read_crosswalk(data: bytes | str) -> tuple[dict[str, str], list[Problem]]:
         if "label" not in names or "code" not in names:
             problems.append(
                 _problem(
-                    N_("the crosswalk needs a header row with the columns `label` and `code`"),
+                    N_("the crosswalk needs a header row with the columns “label” and “code”"),
                     row=1,
                     field="crosswalk",
                 )
@@ -512,6 +518,9 @@ class _Reader:
         self.headers: dict[int, str] = {}
         self.header_notes: dict[int, tuple[str, ...]] = {}
         self.header_row = 0
+        #: Headers the profile names, and how many of them the file's header lacks.
+        self.expected: list[str] = []
+        self.absent = 0
         #: Row of each value's key, by the key's hash: a few dozen bytes a value, for tables
         #: of millions of values (two keys sharing a 64-bit hash are as good as impossible).
         self.seen: dict[int, int] = {}
@@ -551,6 +560,8 @@ class _Reader:
                 for block in self.layout.blocks:
                     states.append(self._resolve(block, problems))
                 if problems:
+                    if self.absent:
+                        yield self._mismatch()
                     yield from problems
                     return
                 continue
@@ -643,6 +654,24 @@ class _Reader:
         self.headers = {i: self.layout.joiner.join(p) for i, p in parts.items() if p}
         self.header_notes = {i: tuple(dict.fromkeys(n)) for i, n in notes.items() if n}
 
+    def _mismatch(self) -> Problem:
+        """The file's header does not hold the columns the profile names: which it expects,
+        which the file has."""
+        found = [h for _, h in sorted(self.headers.items())]
+        shown = ", ".join(f"“{h}”" for h in found[:MAX_HEADERS_SHOWN])
+        if len(found) > MAX_HEADERS_SHOWN:
+            shown += ", …"
+        return _problem(
+            N_(
+                "This file does not match the profile %(profile)s: the profile expects the "
+                "columns %(expected)s; the file's header (row %(header_row)s) has %(found)s"
+            ),
+            profile=self.profile.name,
+            expected=", ".join(f"“{h}”" for h in dict.fromkeys(self.expected)),
+            header_row=str(self.header_row),
+            found=shown or "no named columns",
+        )
+
     def _split(self, text: str) -> tuple[str, tuple[str, ...]]:
         return split_notes(text) if self.layout.footnotes else (text, ())
 
@@ -650,18 +679,19 @@ class _Reader:
     def _find(self, block: Block, ref: ColumnRef, problems: list[Problem], what: str) -> int | None:
         if ref.index is not None:
             return ref.index
+        self.expected.append(ref.header or "")
         wanted = _norm(ref.header or "")
         found = [
             i for i, h in sorted(self.headers.items()) if block.contains(i) and _norm(h) == wanted
         ]
         if not found:
+            self.absent += 1
             problems.append(
                 _problem(
                     N_(
-                        "the header has no column `%(header)s` (the %(what)s column of the profile)"
+                        "the header has no column “%(header)s” (the %(what)s column of the profile)"
                     ),
                     row=self.header_row,
-                    column=ref.header,
                     field=ref.header,
                     header=ref.header or "",
                     what=what,
@@ -1205,6 +1235,8 @@ def summarise(
     head: list[LongRow] = []
     counts: dict[str, dict[int, int]] = {}
     problems: list[Problem] = []
+    categories: list[LongRow] = []
+    per_category: dict[str, int] = {}
     extra = 0
     for item in read_table(data, filename, profile, crosswalk=crosswalk):
         if isinstance(item, Problem):
@@ -1216,11 +1248,19 @@ def summarise(
         rows += 1
         if len(head) < first:
             head.append(item)
+        if item.category is not None:
+            shown = per_category.get(item.indicator, 0)
+            if shown < CATEGORY_EXAMPLES:
+                per_category[item.indicator] = shown + 1
+                categories.append(item)
         by_year = counts.setdefault(item.indicator, {})
         by_year[item.year] = by_year.get(item.year, 0) + 1
     if extra:
         problems.append(_problem(N_("... and %(count)s more problems"), count=extra))
-    return TableSummary(rows=rows, first=tuple(head), counts=counts), problems
+    summary = TableSummary(
+        rows=rows, first=tuple(head), counts=counts, categories=tuple(categories)
+    )
+    return summary, problems
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,30 @@ def first_values(dataset_id: int, limit: int = 20) -> list[LongRow]:
     ]
 
 
+def category_values(dataset_id: int, per_indicator: int = 3) -> list[LongRow]:
+    """The first values of each categorical indicator of the dataset that hold a category
+    (``per_indicator`` each), in the order they were imported."""
+    ranked = (
+        select(
+            ForecastValue.id,
+            func.row_number()
+            .over(partition_by=ForecastValue.indicator, order_by=ForecastValue.id)
+            .label("n"),
+        )
+        .where(ForecastValue.dataset_id == dataset_id, ForecastValue.category.is_not(None))
+        .subquery()
+    )
+    return [
+        v.long_row()
+        for v in db.session.scalars(
+            select(ForecastValue)
+            .join(ranked, ranked.c.id == ForecastValue.id)
+            .where(ranked.c.n <= per_indicator)
+            .order_by(ForecastValue.id)
+        )
+    ]
+
+
 def series(
     dataset_id: int,
     *,

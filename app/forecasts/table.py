@@ -156,11 +156,15 @@ class TableSummary:
     first: tuple[LongRow, ...] = ()
     #: {indicator: {year: number of values}}
     counts: dict[str, dict[int, int]] = field(default_factory=dict)
+    #: The first values of each categorical indicator that hold a category, a few each: the
+    #: first rows of a table are often totals, where no category is published.
+    categories: tuple[LongRow, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
             "rows": self.rows,
             "first": [r.to_json() for r in self.first],
+            "categories": [r.to_json() for r in self.categories],
             "counts": {i: {str(y): n for y, n in c.items()} for i, c in self.counts.items()},
         }
 
@@ -169,6 +173,7 @@ class TableSummary:
         return cls(
             rows=int(data["rows"]),
             first=tuple(LongRow.from_json(r) for r in data.get("first") or ()),
+            categories=tuple(LongRow.from_json(r) for r in data.get("categories") or ()),
             counts={
                 i: {int(y): int(n) for y, n in c.items()}
                 for i, c in (data.get("counts") or {}).items()

@@ -149,6 +149,7 @@ def dataset(dataset_id: int):
         dataset=found,
         counts=queries.counts_by_indicator_year(found.id),
         first=queries.first_values(found.id, 20),
+        categories=queries.category_values(found.id),
         bindings=bindings,
         kind_label=kind_label,
         count=count,
@@ -240,7 +241,13 @@ def _kept(upload_id: str) -> dict[str, Any] | None:
 
 def _gone():
     session.pop("forecast_upload", None)
-    flash(_("This upload is no longer available. Please upload the file again."), "error")
+    flash(
+        _(
+            "This upload is no longer available: an upload is kept only for the session that "
+            "uploaded it, until it is imported or discarded. Please upload the file again."
+        ),
+        "error",
+    )
     return redirect(url_for(".import_form"), code=303)
 
 
@@ -274,7 +281,8 @@ def preview(upload_id: str):
     authorize(_by(), Act.import_data, ForecastDataset())
     kept = _kept(upload_id)
     if kept is None:
-        return _gone()
+        session.pop("forecast_upload", None)
+        return render_template("forecasts/upload_gone.html"), 404
     return _render_preview(upload_id, kept)
 
 

@@ -196,12 +196,21 @@ def _stored_document(stored) -> bytes:
         if body is not None:
             _DOCUMENTS.move_to_end(stored.sha256)
             return body
-    body = _json(BriefSchema().dump(json.loads(stored.data)))
+    body = _json(BriefSchema().dump(_page_address(json.loads(stored.data))))
     with _DOCUMENTS_LOCK:
         _DOCUMENTS[stored.sha256] = body
         while len(_DOCUMENTS) > _DOCUMENTS_KEPT:
             _DOCUMENTS.popitem(last=False)
     return body
+
+
+def _page_address(document: dict[str, Any]) -> dict[str, Any]:
+    """A stored document with the version's page address as it is served: without the
+    trailing slash that the stored files' base address has (that address is a 404)."""
+    url = document.get("url")
+    if isinstance(url, str) and url.endswith("/"):
+        document["url"] = url.rstrip("/")
+    return document
 
 
 def _document(version, lang: str | None):
@@ -226,7 +235,7 @@ def _document(version, lang: str | None):
         document = brief_document(
             content,
             lang=default,
-            url=published.page_url(version) + "/",
+            url=published.page_url(version),
             formats=published.file_urls(version),
             translate=gettext,
         )

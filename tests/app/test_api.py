@@ -228,7 +228,8 @@ def test_a_brief_is_its_stored_document_dumped_through_the_schema(api, demo_brie
     with api.app_context():
         stored = db.session.get(Brief, demo_brief).current.artefact("brief.json")
         expected, sha = json.loads(stored.data), stored.sha256
-    assert response.get_json() == expected  # the schema drops nothing
+    # the schema drops nothing; the page address is served without a trailing slash
+    assert response.get_json() == {**expected, "url": expected["url"].rstrip("/")}
     assert response.headers["ETag"] == f'"{sha}"'
     body = response.get_json()
     assert body["version"] == 2
@@ -586,7 +587,9 @@ def test_a_version_whose_files_are_being_made_is_served_from_its_content(make_de
     client = app.test_client()
     response = client.get(f"/api/v1/briefs/{brief_id}")
     assert response.status_code == 200
-    assert response.get_json() == json.loads(stored.data)
+    expected = json.loads(stored.data)
+    # the page address without the trailing slash of the files' base address
+    assert response.get_json() == {**expected, "url": expected["url"].rstrip("/")}
     conforms(_spec(client), response, f"/api/v1/briefs/{brief_id}")
 
 
@@ -628,3 +631,18 @@ def test_fuzzing_finds_no_server_error_and_no_response_off_its_schema(api):
             case.call_and_validate()
 
         fuzz()
+
+
+def test_every_page_address_in_the_api_opens_and_the_slashed_one_redirects(api, demo_brief):
+    client = api.test_client()
+    spec = _spec(client)
+    page = f"http://skillsdelphi.test/briefs/{demo_brief}/v/2"
+    brief = get(client, spec, f"/api/v1/briefs/{demo_brief}").get_json()
+    version = get(client, spec, f"/api/v1/briefs/{demo_brief}/versions/2").get_json()
+    listed = get(client, spec, "/api/v1/briefs").get_json()["items"][0]
+    assert brief["url"] == version["url"] == listed["url"] == page
+    assert client.get(page.removeprefix("http://skillsdelphi.test")).status_code == 200
+    slashed = client.get(f"/briefs/{demo_brief}/v/2/?lang=de")
+    assert slashed.status_code == 308
+    assert slashed.headers["Location"].endswith(f"/briefs/{demo_brief}/v/2?lang=de")
+    assert client.get(f"/briefs/{demo_brief}/v/2/brief.pdf").status_code == 200

@@ -213,3 +213,24 @@ def test_one_workbook_gives_a_dataset_per_table_and_each_table_once(app, runner,
     with app.app_context():
         profiles = sorted(db.session.scalars(select(ForecastDataset.profile)))
         assert profiles == ["bls-ep-2024-34-table-1-10-xlsx", "bls-ep-2024-34-table-1-2-xlsx"]
+
+
+def test_a_file_for_another_profile_is_named_first_as_a_mismatch(app, runner, official):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2023-33_table_2-11_employment_and_output_by_industry.csv"
+    )
+    result = _import(
+        runner, path, "--profile", "bls-ep-2024-34-table-1-2-csv", "--dry-run", "--as", official
+    )
+    assert result.exit_code == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+    assert lines[0].startswith(
+        "  - This file does not match the profile bls-ep-2024-34-table-1-2-csv: the profile "
+        "expects the columns “2024 National Employment Matrix title”"
+    )
+    assert "the file's header (row 2) has “2023 National Employment Matrix title”" in lines[0]
+    assert (
+        "  - row 2: the header has no column “Employment, 2024” (the value column of the profile)"
+        in lines
+    )
+    assert "`" not in result.stderr

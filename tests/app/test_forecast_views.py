@@ -143,7 +143,8 @@ def test_discarding_an_upload(app):
     client = _client(app)
     location = _upload(client, GOOD.encode()).headers["Location"]
     assert client.post(location + "/cancel").status_code == 303
-    assert client.get(location).status_code == 303  # gone
+    gone = client.get(location)
+    assert gone.status_code == 404 and "Upload the file again" in gone.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("role", [Role.secretariat, Role.publisher, Role.admin])
@@ -193,3 +194,114 @@ def test_a_shipped_profile_reads_a_real_bls_workbook_in_the_browser(app):
         dataset = db.session.scalars(select(ForecastDataset)).one()
         assert dataset.row_count > 1000
         assert dataset.profile == "bls-ep-2024-34-table-1-10-xlsx"
+
+
+def test_a_file_for_another_profile_says_so_once_and_shows_no_empty_sections(app):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2023-33_table_2-11_employment_and_output_by_industry.csv"
+    )
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-2-csv",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    items = re.findall(r"<li>(.*?)</li>", page.split('class="problems"')[1].split("</ul>")[0])
+    assert items[0].startswith(
+        "This file does not match the profile bls-ep-2024-34-table-1-2-csv: the profile "
+        "expects the columns “2024 National Employment Matrix title”"
+    )
+    assert "the file&#39;s header (row 2) has “2023 National Employment Matrix title”" in items[0]
+    missing = [i for i in items if "the header has no column" in i]
+    assert len(missing) == len(set(missing)) == 15
+    assert "row 2: the header has no column “Employment, 2024” (the value column" in page
+    assert "`" not in page.split('class="problems"')[1].split("</ul>")[0]
+    assert "Provenance that will be stored" not in page
+    assert "What the table holds" not in page
+    assert "The first 0 values read" not in page
+
+
+def test_categories_are_shown_in_the_preview_and_on_the_dataset_page(app):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2024-34_table_1-2_occupational_projections.csv"
+    )
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-2-csv",
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[-2000:]
+    preview_url = response.headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "Categories read" in page
+    chief = re.search(
+        r"<tr>\s*<td>US</td>.*?Chief executives.*?entry_education.*?</tr>", page, re.S
+    )
+    assert chief is not None
+    assert "Bachelor&#39;s degree</span>" in chief.group(0) and "(category)" in chief.group(0)
+    assert "work_experience" in page.split("Categories read")[1]
+    # the total row publishes no category: it says so rather than showing a dash
+    total = re.search(
+        r"<tr>\s*<td>US</td>.*?Total, all occupations.*?entry_education.*?</tr>", page, re.S
+    )
+    assert "not available" in total.group(0)
+    response = client.post(preview_url + "/confirm")
+    assert response.status_code == 303
+    dataset_page = client.get(response.headers["Location"]).get_data(as_text=True)
+    if (
+        "/staff/forecasts/" not in response.headers["Location"]
+        or "import" in response.headers["Location"]
+    ):
+        with app.app_context():
+            dataset_id = db.session.scalars(select(ForecastDataset.id)).one()
+        dataset_page = client.get(f"/staff/forecasts/{dataset_id}").get_data(as_text=True)
+    section = dataset_page.split('id="categories-title"')[1]
+    assert 'Bachelor&#39;s degree</span> <span class="muted">(category)</span>' in section
+    assert "on_the_job_training" in section
+
+
+def test_a_column_footnote_goes_with_the_value_not_the_label(app):
+    path = shared_file(
+        "forecasts", "us_bls_ep", "bls_ep_2024-34_table_1-2_occupational_projections.csv"
+    )
+    client = _client(app)
+    response = client.post(
+        "/staff/forecasts/import",
+        data={
+            "file": (io.BytesIO(path.read_bytes()), path.name),
+            "profile": "bls-ep-2024-34-table-1-2-csv",
+        },
+        content_type="multipart/form-data",
+    )
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    first = page.split('id="first-title"')[1].split("</table>")[0]
+    labels = re.findall(r"<td>US</td>\s*<td>[^<]*</td>\s*<td>00-0000</td>\s*<td>(.*?)</td>", first)
+    assert labels and set(labels) == {"Total, all occupations"}
+    wage = re.search(r"<td class=\"indicator\">median_wage</td>.*?</tr>", first, re.S).group(0)
+    assert "49,500" in wage and "(notes 1)" in wage
+
+
+def test_a_preview_opened_in_another_session_says_why_and_links_to_the_upload(app):
+    client = _client(app)
+    response = _upload(client, GOOD.encode())
+    preview_url = response.headers["Location"]
+    other = _client(app)
+    response = other.get(preview_url)
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert "kept only for the signed-in session that uploaded it" in page
+    assert "upload it again" in page
+    assert re.search(
+        r'<a class="button" href="/staff/forecasts/import">Upload the file again</a>', page
+    )
+    assert _counts(app) == (0, 0)
+    assert client.get(preview_url).status_code == 200  # the uploader still sees it

@@ -230,3 +230,62 @@ def test_row_rules_of_the_first_column_line_up_with_the_other_columns(demo_site,
     finally:
         context.close()
     assert not any(problems.values()), _report(problems)
+
+
+def _sign_in_official(page, base: str) -> None:
+    page.goto(base + "/login?lang=en")
+    page.get_by_label("E-mail address").fill("official@demo.skillsdelphi.eu")
+    page.get_by_label("Password").fill("demo-official-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(base + "/staff")
+
+
+def test_the_import_form_and_preview_fit_a_desktop_window(demo_site, browser):
+    """At 1,280 px the profile select is as wide as its longest label, "(required)" sits in
+    its label above the file input, and the preview's values table needs no sideways
+    scrolling: its Level column is in view."""
+    from tests.conftest import shared_file
+
+    base, _demo_id, _link = demo_site
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        _sign_in_official(page, base)
+        page.goto(base + "/staff/forecasts/import")
+        select = page.locator("select#profile")
+        fits = select.evaluate(
+            """s => {
+              const probe = document.createElement('span');
+              probe.style.font = getComputedStyle(s).font;
+              probe.style.whiteSpace = 'pre';
+              document.body.appendChild(probe);
+              const widest = Math.max(...[...s.options].map(o => {
+                probe.textContent = o.text; return probe.getBoundingClientRect().width; }));
+              probe.remove();
+              return [s.getBoundingClientRect().width, widest, s.parentElement.clientWidth];
+            }"""
+        )
+        width, widest, room = fits
+        assert width >= min(widest, room - 1), f"the select is {width} px for {widest} px labels"
+        label = page.locator("label[for=file]")
+        required = label.locator(".required")
+        assert required.count() == 1
+        file_box = page.locator("input#file").bounding_box()
+        required_box = required.bounding_box()
+        assert required_box["y"] + required_box["height"] <= file_box["y"]
+        path = shared_file(
+            "forecasts", "us_bls_ep", "bls_ep_2024-34_table_1-2_occupational_projections.csv"
+        )
+        page.locator("input#file").set_input_files(str(path))
+        select.select_option("bls-ep-2024-34-table-1-2-csv")
+        page.get_by_role("button", name="Check the file").click()
+        page.wait_for_selector("table.values-table")
+        region = page.get_by_role("region", name="The first 20 values read")
+        assert not region.evaluate("r => r.scrollWidth > r.clientWidth"), region.evaluate(
+            "r => [r.scrollWidth, r.clientWidth]"
+        )
+        assert page.locator("table.values-table").first.evaluate(
+            "t => t.getBoundingClientRect().right <= innerWidth"
+        )
+    finally:
+        context.close()

@@ -43,14 +43,17 @@ def test_wrong_header_names_the_missing_column_and_reads_nothing():
     )
     rows, problems = read(data, CSV)
     assert rows == []
-    assert len(problems) == 1
-    problem = problems[0]
-    assert (
-        problem.row == 1
-        and problem.column == "Employment 2024"
-        and problem.field == "Employment 2024"
+    assert len(problems) == 2
+    mismatch, problem = problems
+    assert str(mismatch).startswith(
+        "This file does not match the profile test-profile: the profile expects the columns "
+        "“Occupation”, “Code”, “Employment 2024”"
     )
-    assert "the header has no column `Employment 2024`" in str(problem)
+    assert "the file's header (row 1) has “Occupation”, “Code”, “Employment, 2024”" in str(mismatch)
+    assert problem.row == 1 and problem.column is None and problem.field == "Employment 2024"
+    assert str(problem) == (
+        "row 1: the header has no column “Employment 2024” (the value column of the profile)"
+    )
 
 
 def test_text_in_a_number_column_is_located_by_row_and_column():
