@@ -30,7 +30,7 @@ run: install
 	FLASK_ENVIRONMENT=development $(BIN)/flask --app app run --host 127.0.0.1 --port 5000
 
 test: install-test
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2
 
 lint: install-test
 	$(BIN)/ruff check .

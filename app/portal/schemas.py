@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 #: Languages a brief may be asked for (the interface languages, ``Config.LANGUAGES``).
-API_LANGUAGES = ("en", "de", "fr")
+API_LANGUAGES = ("en", "de", "fr", "es")
 #: At most this many briefs per page of a list.
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 20
@@ -61,10 +61,10 @@ class _Query(Schema):
         unknown = "exclude"
 
 
-def _lang_field(description: str = "Language of the texts (en, de, fr).") -> fields.String:
+def _lang_field(description: str = "Language of the texts (en, de, fr, es).") -> fields.String:
     return fields.String(
         validate=validate.OneOf(
-            API_LANGUAGES, error=_l("must be one of: %(choices)s", choices="en, de, fr")
+            API_LANGUAGES, error=_l("must be one of: %(choices)s", choices=", ".join(API_LANGUAGES))
         ),
         metadata={"description": description, "example": "de"},
     )
@@ -114,7 +114,7 @@ class BriefListQuery(_Query):
         ),
         metadata={"description": "Words to look for in a brief's title, sector and skills."},
     )
-    lang = _lang_field("Only briefs given in this language (en, de, fr).")
+    lang = _lang_field("Only briefs stored in this language (en, de, fr, es).")
 
 
 class LangQuery(_Query):
