@@ -113,7 +113,8 @@ def test_every_language_is_rendered_one_after_another_and_stored_in_one_go(make_
         ]
         db.session.expire_all()
         version = db.session.get(BriefVersion, version_id)
-        assert version.languages == ("en", "de", "fr", "es")
+        assert version.languages[0] == "en"
+        assert set(version.languages) == {"en", "de", "fr", "es"}
         assert version.render_note == ""
         names = {a.name for a in version.artefacts}
         assert {"brief.html", "brief.pdf", "de/brief.html", "de/brief.pdf", "fr/brief.pdf"} <= names
