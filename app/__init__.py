@@ -67,6 +67,10 @@ def create_app(
     register_error_handlers(app)
     register_web(app)
     register_cli(app)
+    if app.config["SHARED_ANSWERS"]:
+        from app.portal import shared_answers
+
+        shared_answers.install(app)
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -65,6 +65,12 @@ class Config:
     #: address.
     TRUSTED_PROXIES = 0
 
+    #: Serve published brief pages and API documents again from each process's memory,
+    #: before the request pipeline, while nothing new is published (``app.portal.
+    #: shared_answers``); one database question per request. False sends every request
+    #: through the application.
+    SHARED_ANSWERS = True
+
     #: Rate-limit storage: ``memory://`` serves one process only; use
     #: ``redis://127.0.0.1:6379`` with several workers (production refuses memory://).
     RATELIMIT_STORAGE_URI = "memory://"

@@ -47,10 +47,32 @@ def _compile_translations() -> None:
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory) -> str:
-    return os.environ.get("TEST_DATABASE_URL") or (
-        "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
-    )
+def database_url(tmp_path_factory, worker_id) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+    if worker_id == "master":
+        return url
+    return _worker_database(url, worker_id)
+
+
+def _worker_database(url: str, worker_id: str) -> str:
+    """One PostgreSQL database per pytest-xdist worker (``test_gw0``, ``test_gw1``...), made
+    on the same server, so that ``pytest -n 2`` runs on PostgreSQL as it does on SQLite."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker_id}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
+        if not exists:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def base_config(database_url: str, **overrides) -> dict:

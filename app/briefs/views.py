@@ -63,7 +63,7 @@ from app.charts.brief import brief_charts
 from app.errors import DomainError, InvalidInput, NotAllowed, NotFound
 from app.formatting import N_, date_text, language_name, word_list
 from app.i18n import LANGUAGE_NAMES, problem_message, refusal_text
-from app.portal import page_cache
+from app.portal import page_cache, shared_answers
 from app.portal.caching import conditional
 from app.portal.published import stored_file
 from app.text import paragraphs
@@ -800,6 +800,7 @@ def published_page(brief_id: int, number: int):
     # published after it (which changes ``parts``)
     key = (v.id, reader, v.status, *changed, *parts)
     make = page_cache.cached(key, lambda: _published_page(v, stored, lang, reader, context, view))
+    shared_answers.share()
     return conditional(parts, last_modified, make)
 
 

@@ -30,7 +30,7 @@ from app.briefs.snapshot import content_of
 from app.errors import InvalidParameter, NotFound
 from app.formatting import N_
 from app.portal import catalogue as catalogue_
-from app.portal import published
+from app.portal import published, shared_answers
 from app.portal.linked_data import dcat_catalogue, dcat_dataset
 from app.portal.schemas import (
     BriefListQuery,
@@ -219,6 +219,7 @@ def _document(version, lang: str | None):
     files are still being made, the same document is built from the version's content."""
     stored = published.stored_file(version, "brief.json", lang)
     if stored is not None:
+        shared_answers.share()
         return _cacheable(
             _stored_document(stored), etag=stored.sha256, last_modified=stored.created_at
         )
