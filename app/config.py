@@ -67,9 +67,12 @@ class Config:
 
     #: Serve published brief pages and API documents again from each process's memory,
     #: before the request pipeline, while nothing new is published (``app.portal.
-    #: shared_answers``); one database question per request. False sends every request
-    #: through the application.
+    #: shared_answers``); at most one database question per request. False sends every
+    #: request through the application.
     SHARED_ANSWERS = True
+    #: Seconds each process believes what it last learnt about publications before asking
+    #: the database again: a publication shows on every instance within this time.
+    SHARED_ANSWERS_RECHECK = 1.0
 
     #: Rate-limit storage: ``memory://`` serves one process only; use
     #: ``redis://127.0.0.1:6379`` with several workers (production refuses memory://).

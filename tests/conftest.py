@@ -88,6 +88,8 @@ def base_config(database_url: str, **overrides) -> dict:
         # argon2id with minimal cost: thousands of accounts are made; the standard
         # parameters are checked where they matter (tests/app/test_auth.py)
         "PASSWORD_HASHING": "fast",
+        # a publication made by a test shows on the very next request
+        "SHARED_ANSWERS_RECHECK": 0,
     }
     config.update(overrides)
     return config

@@ -8,8 +8,9 @@ again to the next reader who sends no cookie and no credentials, with a fresh CS
 request id, and ``304 Not Modified`` when the reader's validators match. Before serving a
 kept answer it asks the database one question, what was last published, superseded,
 corrected or stored (``publication_stamp``), and serves the answer only if that is what it
-was made under; so several processes and instances never serve a page that a publication
-made out of date. When that question cannot be answered (the database is down), the
+was made under; so several processes and instances serve a page that a publication made
+out of date for at most ``SHARED_ANSWERS_RECHECK`` seconds (the answer to that question is
+believed that long; 0 asks on every request). When that question cannot be answered (the database is down), the
 request goes to the application, which says so.
 
 Everything else (signed-in people, a reader who chose a view or language, any other page,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -58,28 +60,53 @@ def share() -> None:
 
 
 def publication_stamp(app) -> Callable[[], Hashable]:
-    """The stamp of what is published now, asked through the application's session (so
-    that it sees what the application sees, in tests too)."""
-    from sqlalchemy import text
+    """The stamp of what is published now, asked on the application's database (its
+    engine, or in tests the connection the application works in, so that it sees what the
+    application sees)."""
+    from sqlalchemy import Connection, text
 
     from app.extensions import db
 
     statement = text(STAMP_SQL)
+    found: list = []
 
     def stamp() -> Hashable:
-        with app.app_context():
-            return tuple(db.session.execute(statement).one())
+        if not found:
+            with app.app_context():
+                found.append(db.engine)
+        bind = found[0]
+        if isinstance(bind, Connection):
+            return tuple(bind.execute(statement).one())
+        # the driver's own connection from the pool: one statement, none of the session's
+        # or the transaction's machinery (the pool ends the transaction on return)
+        connection = bind.raw_connection()
+        driver = connection.driver_connection
+        # PostgreSQL: the one statement on its own, without BEGIN and ROLLBACK around it
+        autocommit = getattr(driver, "autocommit", None)
+        try:
+            if autocommit is False:
+                driver.autocommit = True
+            cursor = connection.cursor()
+            cursor.execute(STAMP_SQL)
+            row = cursor.fetchone()
+            cursor.close()
+        finally:
+            if autocommit is False:
+                driver.autocommit = False
+            connection.close()
+        return tuple(row)
 
     return stamp
 
 
 class _Kept:
-    __slots__ = ("body", "etag", "headers", "last_modified", "stamp", "status")
+    __slots__ = ("etag", "headers", "last_modified", "parts", "stamp", "status")
 
-    def __init__(self, status, headers, body, stamp):
+    def __init__(self, status, headers, body: bytes, stamp):
         self.status = status
         self.headers = headers
-        self.body = body
+        #: The body cut where the nonce goes, so serving it copies once and searches nothing.
+        self.parts = body.split(_MARK)
         self.stamp = stamp
         found = dict((k.lower(), v) for k, v in headers)
         self.etag = found.get("etag")
@@ -91,12 +118,33 @@ class _Kept:
 class SharedAnswers:
     """WSGI middleware serving kept shared answers (see the module's text)."""
 
-    def __init__(self, wsgi_app, stamp: Callable[[], Hashable], *, limit: int = LIMIT):
+    def __init__(
+        self,
+        wsgi_app,
+        stamp: Callable[[], Hashable],
+        *,
+        limit: int = LIMIT,
+        recheck: float = 0.0,
+    ):
         self.wsgi_app = wsgi_app
         self.stamp = stamp
         self.limit = limit
+        #: Seconds a stamp is believed before the database is asked again (0: every time).
+        self.recheck = recheck
+        self._known: tuple[float, Hashable] | None = None
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._lock = threading.Lock()
+
+    def current_stamp(self) -> Hashable:
+        """What is published now: asked of the database, at most once per ``recheck``
+        seconds in this process."""
+        known = self._known
+        now = time.monotonic()
+        if known is not None and now - known[0] < self.recheck:
+            return known[1]
+        stamp = self.stamp()
+        self._known = (now, stamp)
+        return stamp
 
     def clear(self) -> None:
         with self._lock:
@@ -127,7 +175,7 @@ class SharedAnswers:
         if key is None:
             return self.wsgi_app(environ, start_response)
         try:
-            stamp = self.stamp()
+            stamp = self.current_stamp()
         except Exception:  # the application answers (503 when the database is away)
             return self.wsgi_app(environ, start_response)
         with self._lock:
@@ -154,7 +202,7 @@ class SharedAnswers:
             remove_entity_headers(headers)
             start_response("304 NOT MODIFIED", headers)
             return [b""]
-        body = kept.body.replace(_MARK, nonce.encode())
+        body = nonce.encode().join(kept.parts)
         headers.append(("Content-Length", str(len(body))))
         start_response(kept.status, headers)
         return [body]
@@ -215,7 +263,9 @@ def _nonce_in(policy: str) -> str:
 
 def install(app) -> SharedAnswers:
     """Put the layer in front of ``app``'s request pipeline (inside any proxy fix)."""
-    layer = SharedAnswers(app.wsgi_app, publication_stamp(app))
+    layer = SharedAnswers(
+        app.wsgi_app, publication_stamp(app), recheck=app.config["SHARED_ANSWERS_RECHECK"]
+    )
     app.wsgi_app = layer  # type: ignore[method-assign]
     app.extensions["skillsdelphi-shared-answers"] = layer
     return layer

@@ -151,3 +151,25 @@ def test_without_the_database_the_application_answers(make_app):
 def test_the_layer_can_be_turned_off(make_app):
     app = make_app(SHARED_ANSWERS=False)
     assert "skillsdelphi-shared-answers" not in app.extensions
+
+
+def test_each_process_believes_what_was_published_for_the_recheck_time_only(make_app):
+    app = make_app(SHARED_ANSWERS_RECHECK=30)
+    people = _people(app)
+    with app.app_context():
+        first = _approved(people)
+        services.publish(first, by=_user(people.publisher))
+        db.session.commit()
+        render_version(first.id, languages=("en",))
+        brief_id = first.brief_id
+    layer = app.extensions["skillsdelphi-shared-answers"]
+    client = app.test_client()
+    page = f"/briefs/{brief_id}/v/1"
+    client.get(page)
+    _publish_correction(app, people, brief_id)
+    # within the recheck time this process still serves what it kept
+    assert "Correction notice" not in client.get(page).get_data(as_text=True)
+    # once it has passed, the database is asked again and the correction shows
+    asked_at, stamp = layer._known
+    layer._known = (asked_at - 31, stamp)
+    assert "Correction notice" in client.get(page).get_data(as_text=True)
