@@ -153,7 +153,6 @@ def _pending_user() -> tuple[User | None, dict]:
     except (KeyError, TypeError, ValueError):
         return None, {}
     if utcnow() - began > current_app.config["MFA_STEP_TIMEOUT"]:
-        session.pop(PENDING, None)
         return None, {}
     user = db.session.scalars(
         select(User).where(User.session_token == pending.get("token"), User.active.is_(True))
@@ -162,7 +161,10 @@ def _pending_user() -> tuple[User | None, dict]:
 
 
 def _back_to_sign_in():
-    flash(_("Please sign in again: the second step of signing in timed out."), "info")
+    """To the sign-in page; saying why when a second step was waiting (it timed out, or the
+    user's sessions were ended meanwhile)."""
+    if session.pop(PENDING, None):
+        flash(_("Please sign in again: the second step of signing in timed out."), "info")
     return redirect(url_for("auth.login"), code=303)
 
 
@@ -195,7 +197,6 @@ def login():
                 "token": user.session_token,
                 "at": utcnow().isoformat(),
                 "next": target,
-                "enrol": step == "enrol",
             }
             endpoint = "auth.second_step" if step == "code" else "auth.enrol_at_sign_in"
             return redirect(url_for(endpoint), code=303)

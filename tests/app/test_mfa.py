@@ -264,8 +264,12 @@ def test_the_second_step_times_out(app, make_user):
         pending["at"] = (utcnow() - timedelta(minutes=11)).isoformat()
         sess["mfa_pending"] = pending
     late = client.post("/login/code", data={"code": _code(secret, steps=1)})
-    assert late.status_code == 303 and "/login" in late.headers["Location"]
+    assert late.status_code == 303 and late.headers["Location"].endswith("/login")
+    assert "the second step of signing in timed out" in _text(client.get("/login"))
     assert client.get("/staff").status_code == 302
+    # without a password first, the second step is only the way back to sign-in
+    direct = app.test_client().get("/login/code")
+    assert direct.status_code == 303 and direct.headers["Location"].endswith("/login")
 
 
 # ----------------------------------------------------------------------------- enforcement
