@@ -8,6 +8,7 @@ app would compute them from the QR code.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import timedelta
 from html import unescape
@@ -206,6 +207,30 @@ def test_a_code_used_once_is_refused_the_second_time(app, make_user):
     assert replay.status_code == 401
     assert "This code has been used already." in _text(replay)
     assert thief.get("/staff").status_code == 302
+
+
+@pytest.mark.commits
+def test_one_code_posted_twice_at_the_same_moment_signs_in_once(make_app, make_user):
+    """SECURITY.md 1 (ASVS 15.4.2): checking a code and marking its step used is one act."""
+    app = make_app()
+    _, email, secret, _codes = _enrolled_user(app, make_user)
+    clients = [app.test_client() for _ in range(2)]
+    for client in clients:
+        post_login(client, email)
+    code = _code(secret, 1)
+    start = threading.Barrier(len(clients))
+    answers: list[int] = []
+
+    def post(client) -> None:
+        start.wait()
+        answers.append(client.post("/login/code", data={"code": code}).status_code)
+
+    threads = [threading.Thread(target=post, args=(c,)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(answers) == [303, 401]
 
 
 def test_a_recovery_code_signs_in_once(app, make_user):
