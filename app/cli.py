@@ -119,7 +119,7 @@ def _pg_dump(url, partial: Path) -> None:
 
 def register_cli(app: Flask) -> None:
     from app.audit.cli import audit_cli
-    from app.auth.cli import create_user_command
+    from app.auth.cli import create_user_command, reset_second_factor_command
     from app.classifications.cli import import_classification_command
     from app.councils.cli import councils_cli
     from app.demo.cli import seed_demo_command
@@ -133,6 +133,7 @@ def register_cli(app: Flask) -> None:
         init_db_command,
         backup_command,
         create_user_command,
+        reset_second_factor_command,
         import_classification_command,
         import_forecast_command,
         seed_demo_command,

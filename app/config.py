@@ -138,3 +138,23 @@ class Config:
     #: the request, after its commit) or ``off`` (not started). None means ``thread``, or
     #: ``inline`` under TESTING.
     FORECAST_IMPORTING: str | None = None
+
+    #: Staff roles whose members must sign in with a second factor (TOTP codes from an
+    #: authenticator app, or a recovery code): a list such as ``["admin", "official"]`` (or
+    #: ``FLASK_MFA_REQUIRED_ROLES='["admin"]'``, or ``"admin,official"``); an empty list
+    #: requires it of nobody. None means every staff role in production and none in
+    #: development and testing, so that the demonstration accounts sign in with their
+    #: password alone. Staff of other roles may still set up a second factor, and then use it.
+    MFA_REQUIRED_ROLES: list[str] | str | None = None
+    #: Key that encrypts the stored TOTP secrets and derives the secrets and recovery codes
+    #: offered at enrolment; kept outside the database. Empty means one derived from
+    #: SECRET_KEY: changing SECRET_KEY then makes every second factor unusable, and each has
+    #: to be reset (``flask --app app reset-second-factor EMAIL``).
+    MFA_KEY: str | None = None
+    #: Name of the service in authenticator apps (the issuer of the ``otpauth://`` URI).
+    MFA_ISSUER = "SkillsDelphi"
+    #: How long the second step of a sign-in (the code, or setting up the second factor)
+    #: may take after the password was accepted.
+    MFA_STEP_TIMEOUT = timedelta(minutes=10)
+    #: Failed second steps allowed per staff account (besides LOGIN_RATE_LIMIT per address).
+    MFA_ACCOUNT_RATE_LIMIT = "10 per 15 minutes"

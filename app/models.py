@@ -1,7 +1,7 @@
 """Import every model so that the metadata is complete (migrations, tests)."""
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role, User, user_council
+from app.auth.models import RecoveryCode, Role, SecondFactor, User, user_council
 from app.briefs.models import (
     Brief,
     BriefArtefact,
@@ -53,12 +53,14 @@ __all__ = [
     "Panellist",
     "Participation",
     "QuestionnaireVersion",
+    "RecoveryCode",
     "RenderStatus",
     "Response",
     "ResponseStatus",
     "Role",
     "Round",
     "RoundStatus",
+    "SecondFactor",
     "Sector",
     "StakeholderGroup",
     "Theme",

@@ -2,8 +2,9 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from app.auth import mfa
 from app.auth.models import Role
-from app.auth.services import create_user
+from app.auth.services import create_user, find_user
 from app.commands import commit_or_fail, database_errors, fail
 from app.councils.models import Council
 from app.extensions import db
@@ -42,3 +43,20 @@ def create_user_command(
         lambda: create_user(email, role, password, name=name, councils=found, by="cli")
     )
     click.echo(f"Created {user.role.value} {user.email}")
+
+
+@click.command("reset-second-factor")
+@click.argument("email")
+@with_appcontext
+@database_errors
+def reset_second_factor_command(email: str) -> None:
+    """Remove the two-factor sign-in of the staff account EMAIL (a lost phone and lost
+    recovery codes) and end its sessions; it is set up again at the next sign-in."""
+    user = find_user(email)
+    if user is None:
+        fail(f"EMAIL: no staff account has the address {email!r}")
+    had = commit_or_fail(lambda: mfa.reset(user, by="cli"))
+    if had:
+        click.echo(f"Reset the two-factor sign-in of {user.email}; their sessions have ended.")
+    else:
+        click.echo(f"{user.email} had no two-factor sign-in; their sessions have ended.")

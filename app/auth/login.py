@@ -1,4 +1,5 @@
-"""Flask-Login wiring: sessions are found by the user's rotating session token."""
+"""Flask-Login wiring: sessions are found by the user's rotating session token; the
+second-factor setting is checked at start-up."""
 
 from __future__ import annotations
 
@@ -6,11 +7,22 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.auth.models import User
+from app import ConfigurationError
+from app.auth.mfa import required_roles
+from app.auth.models import Role, User
 from app.extensions import db, login_manager
 
 
 def init_app(app: Flask) -> None:
+    try:
+        required_roles(app.config)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise ConfigurationError(
+            f"MFA_REQUIRED_ROLES must list staff roles ({roles}), not "
+            f"{app.config['MFA_REQUIRED_ROLES']!r}: set it in instance/config.py or "
+            'FLASK_MFA_REQUIRED_ROLES (e.g. \'["admin", "official"]\' or "admin,official")'
+        ) from None
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please sign in to open this page.")

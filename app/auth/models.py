@@ -7,7 +7,7 @@ import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.database import Base, utcnow
@@ -55,6 +55,16 @@ class User(db.Model):
     councils: Mapped[list[Council]] = relationship(
         secondary=user_council, back_populates="staff", order_by="Council.name"
     )
+    #: The TOTP second factor; None while not set up.
+    second_factor: Mapped[SecondFactor | None] = relationship(
+        back_populates="user", cascade="all, delete-orphan", passive_deletes=True
+    )
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="RecoveryCode.id",
+    )
 
     # Flask-Login protocol
     @property
@@ -81,3 +91,37 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
+
+
+class SecondFactor(db.Model):
+    """A staff member's TOTP authenticator (RFC 6238), confirmed with a code at enrolment."""
+
+    __tablename__ = "second_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: The shared secret, encrypted with MFA_KEY (``app.auth.mfa.seal``); never shown again.
+    secret: Mapped[str] = mapped_column(String(200))
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The last time step (Unix seconds // 30) whose code was accepted: a code of this step
+    #: or an earlier one is refused, so that no code serves twice.
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    user: Mapped[User] = relationship(back_populates="second_factor")
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for a TOTP code once (lost phone)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    #: argon2id hash of the code (like a password).
+    code_hash: Mapped[str] = mapped_column(String(255))
+    #: A keyed 16-bit tag of the code (``app.auth.mfa``), so that a code entered is checked
+    #: against one hash, not all ten; it alone says next to nothing about the code.
+    lookup: Mapped[str] = mapped_column(String(8))
+    #: When it was used up; None while it may still be used.
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="recovery_codes")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user, logout_user
 
+from app.auth.mfa import needs_enrolment
 from app.auth.models import Role
 from app.database import utcnow
 from app.formatting import N_
@@ -23,6 +24,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Endpoints that serve bundled static files (CSS, fonts, images): public by nature.
 STATIC_ENDPOINTS = frozenset({"static"})
+
+#: The staff pages open to a signed-in staff member whose role requires a second factor
+#: they have not set up (after an administrator reset it, or the setting changed): setting
+#: it up. Every other staff page sends them there.
+ENROLMENT_ENDPOINTS = frozenset({"auth.two_factor", "auth.enrol"})
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,10 @@ def enforce_policy() -> Any:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             abort(401)
         if not policy.roles or current_user.role in policy.roles:
-            return None
+            if endpoint in ENROLMENT_ENDPOINTS or not needs_enrolment(current_user):
+                return None
+            if request.method == "GET" and not request.path.startswith("/api/"):
+                return redirect(url_for("auth.two_factor"))
     abort(403)
 
 

@@ -43,21 +43,47 @@ def find_user(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this e-mail and password, or None. Rehashes outdated hashes.
 
-    Records ``login`` or ``login-failed`` in the audit log. Flushes.
+    Records ``login-failed`` in the audit log when refused; a sign-in is recorded by
+    ``complete_sign_in``, once the second factor, if any, is checked too. Flushes.
     """
     user = find_user(email)
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)  # same work whether or not the user exists
         record("login-failed", actor="anonymous", details={"reason": "unknown or inactive"})
         return None
+    if not check_password(user, password):
+        return None
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    """Whether ``password`` is the user's; rehashes an outdated hash. Records
+    ``login-failed`` when it is not. Flushes."""
     if not verify_password(user.password_hash, password):
         record("login-failed", actor=user, object_type="user", object_id=user.id)
-        return None
+        return False
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
+    return True
+
+
+def complete_sign_in(user: User, *, second_factor: str | None = None) -> None:
+    """Record a completed sign-in: ``login`` in the audit log, with the second factor used
+    (``totp``, ``recovery-code`` or ``enrolment``), if any. Flushes."""
     user.last_login_at = utcnow()
-    record("login", actor=user, object_type="user", object_id=user.id)
-    return user
+    details = {"second_factor": second_factor} if second_factor else None
+    record("login", actor=user, object_type="user", object_id=user.id, details=details)
+
+
+def second_factor_failed(user: User, *, reason: str) -> None:
+    """Record a refused second step of a sign-in (``reason``: ``wrong``, ``used``). Flushes."""
+    record(
+        "login-failed",
+        actor=user,
+        object_type="user",
+        object_id=user.id,
+        details={"reason": f"second factor {reason}"},
+    )
 
 
 def sign_out(user: User) -> None:

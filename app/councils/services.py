@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.audit.services import record
+from app.auth import mfa
 from app.auth.models import Role, User
 from app.auth.policy import Act, authorize
 from app.auth.services import create_user, find_user, normalise_email
@@ -381,6 +382,10 @@ _NOT_YOURSELF = {
         N_("you cannot change the role of your own account"),
         N_("ask another administrator to change the role of your account"),
     ),
+    "reset-second-factor": (
+        N_("you cannot reset the two-factor sign-in of your own account here"),
+        N_("reset it on your two-factor sign-in page, with your password and a code"),
+    ),
 }
 
 
@@ -403,6 +408,17 @@ def deactivate_user(user: User, *, by: Actor) -> bool:
     db.session.flush()
     record("user-deactivated", actor=by, object_type="user", object_id=user.id)
     return True
+
+
+def reset_second_factor(user: User, *, by: Actor) -> bool:
+    """Remove a user's second factor and recovery codes (a lost phone) and end every session
+    they have; they set it up again when they next sign in, if their role requires it.
+    False when there was none. An administrator resets their own only on their own page
+    (with password and code). Raises InvalidInput, NotAllowed. Records ``mfa-reset``.
+    Flushes."""
+    _may_manage(by, user)
+    _not_yourself(user, by, "reset-second-factor")
+    return mfa.reset(user, by=by)
 
 
 def reactivate_user(user: User, *, by: Actor) -> bool:

@@ -11,6 +11,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth import mfa
 from app.auth.models import Role, User
 from app.auth.passwords import MIN_LENGTH
 from app.auth.policy import Act, authorize, staff
@@ -327,6 +328,8 @@ def user(user_id: int):
         councils_form=councils_form,
         role_label=role_label,
         yourself=person.id == _by().id,
+        second_factor_required=mfa.is_required(person),
+        recovery_codes_left=mfa.recovery_codes_left(person),
     )
 
 
@@ -386,6 +389,26 @@ def deactivate(user_id: int):
     def act(person: User) -> str:
         services.deactivate_user(person, by=_by())
         return _("%(email)s can no longer sign in; their sessions have ended.", email=person.email)
+
+    return _user_action(user_id, act)
+
+
+@bp.post("/users/<int:user_id>/second-factor/reset")
+@staff(Role.admin)
+def reset_second_factor(user_id: int):
+    if _form_refused(ActionForm()):
+        return redirect(url_for(".user", user_id=user_id), code=303)
+
+    def act(person: User) -> str:
+        if not services.reset_second_factor(person, by=_by()):
+            return _(
+                "Nothing was changed: %(email)s has no two-factor sign-in.", email=person.email
+            )
+        return _(
+            "The two-factor sign-in of %(email)s was reset and their sessions have ended; they "
+            "set it up again when they next sign in.",
+            email=person.email,
+        )
 
     return _user_action(user_id, act)
 
