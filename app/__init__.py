@@ -159,6 +159,10 @@ def _finish_config(app: Flask) -> None:
             f"environment or {missing[0]} in instance/config.py"
         )
 
+    from app.auth.login import check_config as check_sign_in_config
+
+    check_sign_in_config(cfg)
+
     hops = cfg.get("TRUSTED_PROXIES", 0)
     if isinstance(hops, bool) or not isinstance(hops, int) or not 0 <= hops <= 5:
         raise ConfigurationError(

@@ -10,8 +10,8 @@ kept answer it asks the database one question, what was last published, supersed
 corrected or stored (``publication_stamp``), and serves the answer only if that is what it
 was made under; so several processes and instances serve a page that a publication made
 out of date for at most ``SHARED_ANSWERS_RECHECK`` seconds (the answer to that question is
-believed that long; 0 asks on every request). When that question cannot be answered (the database is down), the
-request goes to the application, which says so.
+believed that long; 0 asks on every request). When that question cannot be answered (the
+database is down), the request goes to the application, which says so.
 
 Everything else (signed-in people, a reader who chose a view or language, any other page,
 every method but GET) goes to the application as before.
