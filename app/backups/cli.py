@@ -26,6 +26,7 @@ from app.backups.copies import (
     sqlite_restore,
 )
 from app.commands import database_errors, fail
+from app.consultations.keys import key_dir
 from app.extensions import db
 
 BACKENDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -97,7 +98,7 @@ def backup_command(path: str) -> None:
         for leftover in (partial, partial.with_name(partial.name + "-journal")):
             leftover.unlink(missing_ok=True)
     _report(f"Backup written to {target}", copy)
-    click.echo("The study keys are not in the backup: back up STUDY_KEY_DIR apart.")
+    click.echo(f"The study keys are not in the backup: back up {key_dir()} (STUDY_KEY_DIR) apart.")
 
 
 @click.command("restore")
@@ -155,8 +156,8 @@ def restore_command(path: str, force: bool) -> None:
             "`flask --app app init-db` to upgrade its schema."
         )
     click.echo(
-        "Restore the study keys (STUDY_KEY_DIR) from their own backup: without them the "
-        "panellists of open consultations cannot see or change their answers."
+        f"Restore the study keys into {key_dir()} (STUDY_KEY_DIR) from their own backup: "
+        "without them the panellists of open consultations cannot see or change their answers."
     )
 
 
