@@ -25,7 +25,7 @@ gets no retries.
 
 ::
 
-    result = run_unit(lambda: services.save_response(round_, panellist, answers, ...))
+    result = run_unit(lambda: save_response(round_, panellist, answers, submission_id=...))
 """
 
 from __future__ import annotations
