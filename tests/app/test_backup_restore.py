@@ -248,3 +248,50 @@ def test_restore_of_something_that_is_not_a_backup_is_a_clear_error(
         with fresh.app_context():
             assert inspect(db.engine).get_table_names() == []
             db.session.remove()
+
+
+def _listed(output: str) -> dict[str, int]:
+    return {name: int(n) for name, n in re.findall(r"^  (\S+) +(\d+)$", output, re.MULTILINE)}
+
+
+def test_a_backup_taken_while_councils_are_added_holds_the_rows_it_lists(
+    make_app, database_url, fresh_url, tmp_path
+):
+    """The rows the backup lists are those of its copy, taken at one instant while another
+    connection keeps committing: the restored database holds exactly those."""
+    import threading
+
+    from tests.app.factories import make_council
+
+    _client_tools_or_skip(database_url)
+    app = make_app()
+    stop, added = threading.Event(), []
+
+    def keep_adding() -> None:
+        with app.app_context():
+            while not stop.is_set():
+                make_council(f"Busy council {len(added)}")
+                db.session.commit()
+                added.append(1)
+            db.session.remove()
+
+    writer = threading.Thread(target=keep_adding)
+    writer.start()
+    try:
+        while len(added) < 5:  # the writer is under way
+            stop.wait(0.05)
+        backup = tmp_path / "busy.backup"
+        made = app.test_cli_runner().invoke(args=["backup", str(backup)])
+        during = len(added)
+    finally:
+        stop.set()
+        writer.join(30)
+    assert made.exit_code == 0, made.output
+    listed = _listed(made.output)
+    assert 5 <= listed["council"] <= during
+    assert len(added) > listed["council"]  # the writer went on after the copy
+    fresh = make_app(SQLALCHEMY_DATABASE_URI=fresh_url, STUDY_KEY_DIR=str(tmp_path / "keys2"))
+    restored = fresh.test_cli_runner().invoke(args=["restore", str(backup)])
+    assert restored.exit_code == 0, restored.output
+    counts = _counts(fresh)
+    assert counts == {table: listed[table] for table in counts}
