@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.errors import DomainError
 from app.extensions import db
 from app.problems import Problem
-from app.unit import unit_of_work
+from app.unit import run_unit
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -46,13 +46,13 @@ def fail_naming(problems: Iterable[Problem], names: Mapping[str, str], code: int
 
 
 def commit_or_fail(action, *, names: Mapping[str, str] | None = None) -> object:
-    """Run ``action()`` as one unit of work (committed once); on a DomainError it is rolled
+    """Run ``action()`` as one unit of work (committed once; run again on a PostgreSQL
+    deadlock or serialization failure, ``app.unit.run_unit``); on a DomainError it is rolled
     back and the command exits 2, on a file that cannot be used (OSError: a study key folder
     that cannot be written...) exit 1. ``names`` maps the ``field`` of a problem to the
     option or argument that gave the value: each problem is then one line naming it."""
     try:
-        with unit_of_work():
-            return action()
+        return run_unit(action)
     except DomainError as exc:
         problems = getattr(exc, "problems", None)
         if names and problems:

@@ -15,18 +15,45 @@ reports, charts) reads in ordinary deferred transactions, which never block one 
     with unit_of_work() as work:
         report = services.send_invitations(consultation, round_, by=user)
         work.after_commit(lambda: log.info("sent %s", int(report)))
+
+On PostgreSQL two units can refuse each other: a deadlock (SQLSTATE 40P01), or under
+REPEATABLE READ or SERIALIZABLE a serialization failure (40001). The server has then rolled the
+loser back in full, and the same work run again usually succeeds. ``run_unit(action)`` does
+that for a unit given as a function: it runs ``action`` again from the start, at most
+``RETRIES`` more times, after a short random wait. A ``with`` block cannot be re-run, so it
+gets no retries.
+
+::
+
+    result = run_unit(lambda: save_response(round_, panellist, answers, submission_id=...))
 """
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
 
 from app.extensions import db
 
+R = TypeVar("R")
+
 #: Connection execution option that makes SQLite start the transaction with BEGIN IMMEDIATE.
 WRITE_OPTION = "skillsdelphi_write"
+
+#: SQLSTATEs after which PostgreSQL has rolled the whole transaction back and running it again
+#: may succeed: serialization failure, deadlock detected.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+#: Runs after the first one (SECURITY.md 2.4: at most three, jittered).
+RETRIES = 3
+#: Seconds: the n-th retry waits a random time up to ``RETRY_WAIT * 2**n`` (n from 0), so
+#: that the units that refused each other do not meet again at once.
+RETRY_WAIT = 0.05
 
 
 @dataclass
@@ -34,6 +61,8 @@ class Unit:
     """The unit in progress: actions to run once it has committed."""
 
     actions: list[Callable[[], object]] = field(default_factory=list)
+    #: True once the unit's commit has succeeded (before the after-commit actions run).
+    committed: bool = False
 
     def after_commit(self, action: Callable[[], object]) -> None:
         """Run ``action`` after a successful commit (in the order registered)."""
@@ -65,8 +94,43 @@ def unit_of_work(
         db.session.rollback()
         raise
     db.session.commit()
+    unit.committed = True
     for action in unit.actions:
         action()
+
+
+def run_unit(
+    action: Callable[[], R], *, write: bool = True, keep_on: tuple[type[BaseException], ...] = ()
+) -> R:
+    """Run ``action()`` as one unit of work (``unit_of_work``) and return what it returns.
+
+    When PostgreSQL refuses the unit with a serialization failure or a deadlock
+    (``RETRYABLE_SQLSTATES``), before its commit succeeded, the unit is rolled back and
+    ``action`` runs again from the start, at most ``RETRIES`` more times, each after a
+    jittered wait. Any other exception, or the last refusal, propagates. ``action`` must be
+    safe to run again: it reads inside the unit what it decides on and changes nothing but
+    the database; work to do once the data is stored follows ``run_unit``, which returns
+    only after the commit.
+    """
+    attempt = 0
+    while True:
+        unit: Unit | None = None
+        try:
+            with unit_of_work(write=write, keep_on=keep_on) as unit:
+                return action()
+        except DBAPIError as exc:
+            if unit is None or unit.committed or attempt >= RETRIES or not retryable(exc):
+                raise
+        time.sleep(random.uniform(0, RETRY_WAIT * 2**attempt))  # noqa: S311 - jitter only
+        attempt += 1
+
+
+def retryable(exc: DBAPIError) -> bool:
+    """Whether the database refused the transaction in a way that running it again can mend
+    (serialization failure or deadlock, ``RETRYABLE_SQLSTATES``)."""
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    return state in RETRYABLE_SQLSTATES
 
 
 def end_reads() -> None:

@@ -58,7 +58,7 @@ from app.panels.models import Panellist
 from app.panels.panellists import consultation_languages, default_language
 from app.panels.tokens import active_invitation
 from app.questionnaires.spec import Item as SpecItem
-from app.unit import unit_of_work
+from app.unit import run_unit
 
 bp = Blueprint("answering", __name__)
 
@@ -460,8 +460,10 @@ def save():
         return redirect(ANSWER_PATH, code=303)  # nothing typed: no draft, not "started"
     submission_id = _posted_submission_id(form.submission_id.data)
     try:
-        with unit_of_work():
-            result = save_response(
+        # run again whole on a deadlock or serialization failure (PostgreSQL): the answers
+        # and the submission id are the same, so a retry stores them once
+        result = run_unit(
+            lambda: save_response(
                 round_,
                 panellist,
                 answers,
@@ -469,6 +471,7 @@ def save():
                 submit=submit,
                 base_submission_id=form.base_submission.data or None,
             )
+        )
     except RoundNotOpen:
         return _closed(page, state)
     except InvalidInput as exc:

@@ -963,6 +963,62 @@ def test_r2_answers_typed_while_the_database_is_down_are_kept_to_send_again(
     assert answers["further-comments"].text == "Ça"
 
 
+@pytest.mark.commits  # the submission and the connection it deadlocks with commit apart
+def test_r1_a_submission_refused_by_a_deadlock_is_run_again_and_saved(study, database_url):
+    """R1, SECURITY.md 2.4: another transaction holds the panellist's response row and then
+    asks for the round row that the submission has locked; PostgreSQL refuses the
+    submission (deadlock, 40P01), which runs again once the other has finished and is
+    saved: 303, not the 503 page."""
+    import threading
+    import time
+
+    from sqlalchemy import create_engine, text
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite submissions queue for the write lock, no deadlock")
+    app, ids = study()
+    round_id = open_round(app, ids)
+    client = enter(app, ids)
+    draft = posted(page(client), **full_answers(action="draft"))
+    assert client.post("/r", data=draft).status_code == 303
+    response_id = stored(app, ids)[0].id
+    data = posted(page(client), **full_answers(action="submit", **{"q_digital-data-skills": "5"}))
+
+    other = create_engine(database_url)
+    watch = other.connect()
+    deadlocks = "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
+    before = watch.execute(text(deadlocks)).scalar_one()
+    holder = other.connect()
+    holder.exec_driver_sql("SET deadlock_timeout = '30s'")  # the submission detects it first
+    holder.commit()
+    held = holder.begin()
+    holder.execute(select(Response.id).where(Response.id == response_id).with_for_update())
+    sent: dict = {}
+    submitting = threading.Thread(target=lambda: sent.update(answer=client.post("/r", data=data)))
+    submitting.start()
+    waiting = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+    for _ in range(200):  # until the submission waits for the response row
+        watch.rollback()
+        if watch.execute(text(waiting)).scalar_one():
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail("the submission never waited for the response row")
+    holder.execute(select(Round.id).where(Round.id == round_id).with_for_update())
+    held.rollback()
+    holder.close()
+    submitting.join(30)
+    watch.rollback()
+    after = watch.execute(text(deadlocks)).scalar_one()
+    watch.close()
+    other.dispose()
+    assert after == before + 1  # a real deadlock, resolved by refusing the submission
+    assert sent["answer"].status_code == 303
+    saved, answers = stored(app, ids)
+    assert saved.status is ResponseStatus.submitted
+    assert answers["digital-data-skills"].value == 5
+
+
 def test_r7_nul_bytes_in_free_text_and_reasons_are_removed_not_a_500(study):
     """R7: free text and a reason with NUL bytes are saved without them, with a notice."""
     app, ids = study()

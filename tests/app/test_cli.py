@@ -272,7 +272,7 @@ def test_backup_to_an_empty_path_is_a_clear_error(make_app, database_url, target
 
 
 def test_a_backup_that_fails_midway_leaves_no_file(make_app, database_url, tmp_path, monkeypatch):
-    import app.cli as cli
+    import app.backups.copies as copies
 
     app = _sqlite_app(make_app, database_url)
     real_connect = sqlite3.connect
@@ -295,7 +295,7 @@ def test_a_backup_that_fails_midway_leaves_no_file(make_app, database_url, tmp_p
         conn = real_connect(database, *args, **kwargs)
         return FullDisk(conn) if kwargs.get("uri") else conn
 
-    monkeypatch.setattr(cli.sqlite3, "connect", connect)
+    monkeypatch.setattr(copies.sqlite3, "connect", connect)
     target = tmp_path / "backup.db"
     result = app.test_cli_runner().invoke(args=["backup", str(target)])
     assert result.exit_code == 1, result.output

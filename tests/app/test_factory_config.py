@@ -75,3 +75,32 @@ def test_development_processes_share_one_local_secret(tmp_path):
 def test_unknown_environment_is_refused():
     with pytest.raises(ConfigurationError, match="ENVIRONMENT"):
         create_app({"ENVIRONMENT": "staging", "SECRET_KEY": "s"})
+
+
+def test_production_sqlite_connections_write_every_commit_to_disk(tmp_path):
+    """SECURITY.md 2.4: WAL, synchronous=FULL (an acknowledged commit survives a power cut),
+    foreign keys and the busy timeout, as read back from a production app's connection."""
+    from app.extensions import db
+
+    made = create_app(
+        {
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": "s",
+            "INVITATION_PEPPER": "p",
+            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'skillsdelphi.db'}",
+        }
+    )
+    with made.app_context():
+        with db.engine.connect() as conn:
+            read = {
+                pragma: conn.exec_driver_sql(f"PRAGMA {pragma}").scalar_one()
+                for pragma in ("synchronous", "journal_mode", "foreign_keys", "busy_timeout")
+            }
+        db.engine.dispose()
+    assert read == {
+        "synchronous": 2,  # FULL
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+    }

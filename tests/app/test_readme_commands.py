@@ -54,6 +54,7 @@ def _as_typed(command: str, tmp_path: Path) -> list[str] | None:
         ("--role ROLE", "--role secretariat"),
         ("[FILE...]", ""),
         ("{nace,isco} FILE", f"nace {nace}"),
+        ("[--force]", "--force"),  # the installation holds the demonstration data
         ("PATH", str(tmp_path / "backup.db")),
     ]
     for placeholder, value in replacements:
@@ -103,7 +104,7 @@ def clone(tmp_path_factory) -> tuple[Path, dict[str, str]]:
 def test_the_readme_lists_the_commands_of_the_design():
     names = {c.split()[0] for c in _readme_commands()}
     assert {"init-db", "seed-demo", "create-user", "surveys", "import-classification"} <= names
-    assert {"send-reminders", "audit", "backup", "councils"} <= names
+    assert {"send-reminders", "audit", "backup", "restore", "councils"} <= names
     councils = [c.split()[1] for c in _readme_commands() if c.startswith("councils ")]
     assert councils == ["add", "list", "add-user", "remove-user"]
 
@@ -114,6 +115,16 @@ def test_each_readme_command_runs_as_written_after_make_run(clone, command, tmp_
     args = _as_typed(command, tmp_path)
     if args is None:
         pytest.skip(f"{command}: the reference data in ../shared is not checked out")
+    if args[0] == "restore":  # of a backup of this installation, made first
+        made = subprocess.run(  # noqa: S603
+            [str(FLASK), "--app", "app", "backup", args[1]],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert made.returncode == 0, made.stdout + made.stderr
     done = subprocess.run(  # noqa: S603
         [str(FLASK), "--app", "app", *args],
         cwd=root,
