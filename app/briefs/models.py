@@ -11,6 +11,7 @@ method, so that two publishers clicking at once cannot both win.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,26 @@ def root_language() -> str:
     from flask import current_app, has_app_context
 
     return current_app.config["BABEL_DEFAULT_LOCALE"] if has_app_context() else "en"
+
+
+def stored_in_language(
+    stored: Callable[[str], BriefArtefact | None], name: str, lang: str | None
+) -> BriefArtefact | None:
+    """The one rule for finding a version's file ``name`` in ``lang``, ``stored`` finding a
+    file by its stored name. The default language's files are stored at the root
+    (``brief.pdf``), every other language's under ``<lang>/`` (``de/brief.pdf``); a file
+    that reads the same in every language (identical bytes) is stored once, at the root, and
+    found there for each language the version is stored in (the version has a
+    ``<lang>/brief.html``). None when there is no such file or the version is not stored in
+    ``lang``."""
+    if lang is None or lang == root_language():
+        return stored(name)
+    own = stored(f"{lang}/{name}")
+    if own is not None:
+        return own
+    if stored(f"{lang}/brief.html") is None:
+        return None
+    return stored(name)
 
 
 class Brief(db.Model):
@@ -179,18 +200,9 @@ class BriefVersion(db.Model):
         return self.status in (BriefStatus.approved, BriefStatus.published, BriefStatus.superseded)
 
     def artefact(self, name: str, lang: str | None = None) -> BriefArtefact | None:
-        """The stored file ``name`` in ``lang``. The default language's files are stored at
-        the root (``brief.pdf``), every other language's under ``<lang>/`` (``de/brief.pdf``);
-        a file that reads the same in every language (identical bytes) is stored once, at the
-        root, and found there for each language the version is stored in. None when there
-        is no such file or the version is not stored in ``lang``."""
-        root = self._stored(name)
-        if lang is None or lang == root_language():
-            return root
-        own = self._stored(f"{lang}/{name}")
-        if own is not None:
-            return own
-        return root if lang in self.languages else None
+        """The stored file ``name`` in ``lang`` (``stored_in_language``), from the loaded
+        artefacts."""
+        return stored_in_language(self._stored, name, lang)
 
     def _stored(self, name: str) -> BriefArtefact | None:
         return next((a for a in self.artefacts if a.name == name), None)

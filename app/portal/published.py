@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import defer, selectinload
 
-from app.briefs.models import BriefArtefact, BriefStatus, BriefVersion
+from app.briefs.models import BriefArtefact, BriefStatus, BriefVersion, stored_in_language
 from app.briefs.render import FORMATS
 from app.extensions import db
 
@@ -24,18 +24,9 @@ def default_language() -> str:
 
 
 def stored_file(version: BriefVersion, name: str, lang: str | None = None) -> BriefArtefact | None:
-    """The stored rendering ``name`` of ``version`` in ``lang`` (None: the default language,
-    at the root name; another language under ``<lang>/<name>``, or the one file stored for
-    every language), or None (not stored in that language)."""
-    root = default_language()
-    if lang is None or lang == root:
-        return _stored(version, name)
-    own = _stored(version, f"{lang}/{name}")
-    if own is not None:
-        return own
-    if _stored(version, f"{lang}/brief.html") is None:  # not stored in that language
-        return None
-    return _stored(version, name)
+    """The stored rendering ``name`` of ``version`` in ``lang`` (None: the default
+    language), by the rule of ``stored_in_language``, each file found by one query."""
+    return stored_in_language(lambda stored: _stored(version, stored), name, lang)
 
 
 def _stored(version: BriefVersion, name: str) -> BriefArtefact | None:
