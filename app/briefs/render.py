@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from flask import render_template
@@ -1326,12 +1327,33 @@ def _about(content: BriefContent, fmt: Formatter, url: str) -> list[tuple[str, s
     ]
 
 
-def render_brief(content: BriefContent, *, lang: str, base_url: str) -> RenderedBrief:
+def link_from(page_url: str, url: str) -> str:
+    """``url`` as a link on the page at ``page_url``: relative to the page's folder when both
+    are on the same site (``2/brief.pdf`` from ``https://example.org/briefs/7/v/2``), so that
+    the link leads to the same site wherever that is served; ``url`` unchanged otherwise."""
+    page, target = urlsplit(page_url), urlsplit(url)
+    folder = page.path.rsplit("/", 1)[0] + "/"
+    if (page.scheme, page.netloc) != (target.scheme, target.netloc):
+        return url
+    if not target.path.startswith(folder) or target.path == folder:
+        return url
+    relative = target.path.removeprefix(folder)
+    if ":" in relative.split("/", 1)[0]:
+        relative = "./" + relative  # would read as a scheme
+    return relative + (f"?{target.query}" if target.query else "")
+
+
+def render_brief(
+    content: BriefContent, *, lang: str, base_url: str, page_url: str | None = None
+) -> RenderedBrief:
     """Every file of ``content`` in ``lang`` (``en``, ``de``, ``fr``).
 
     ``base_url`` is the address the brief version's files are published under (e.g.
-    ``https://example.org/briefs/7/v2/``); the page links its downloads there and the data
-    package and JSON name it. Pure of side effects: nothing is stored, nothing fetched.
+    ``https://example.org/briefs/7/v/2/``); the data package, the JSON and the workbook name
+    it, as documents read apart from the site must. ``page_url`` is the address the HTML pages
+    are read at (``https://example.org/briefs/7/v/2``): they link the downloads relative to
+    it, so that the links hold on whatever address the site is served (without it, at
+    ``base_url``). Pure of side effects: nothing is stored, nothing fetched.
     Raises ValueError for a language the brief is not rendered in."""
     if lang not in LANGUAGES:
         raise ValueError(f"briefs are rendered in {', '.join(LANGUAGES)}, not {lang!r}")
@@ -1399,6 +1421,10 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
 
         links = {kind: base + name for kind, name in FORMATS.items()}
         links["datapackage"] = base + "datapackage.json"
+        # the PDF is read apart from the site: absolute addresses; the pages: relative ones
+        pdf_links = dict(links)
+        if page_url:
+            links = {kind: link_from(page_url, url) for kind, url in links.items()}
         page_views = _chart_views(
             charts,
             tables,
@@ -1431,7 +1457,7 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
             )
             files[name] = (MEDIA_TYPES["html"], page.encode("utf-8"))
 
-        result, pdf_tables = _pdf(content, lang, tables, charts, svgs, links, fmt)
+        result, pdf_tables = _pdf(content, lang, tables, charts, svgs, pdf_links, fmt)
         files["brief.pdf"] = (MEDIA_TYPES["pdf"], result.data)
         for chart in charts:
             chart.close()
