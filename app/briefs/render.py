@@ -86,6 +86,7 @@ from app.charts import figure_png, figure_svg
 from app.charts.brief import BRIEF_ENGLISH, BriefChartText
 from app.charts.brief import brief_charts as chart_list
 from app.formatting import N_
+from app.text import sentences
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "css"
 #: Languages a brief is rendered in.
@@ -357,7 +358,7 @@ def _caveats(fact: Fact) -> str:
     rel = fact.reliability
     if rel is None:
         return ""
-    return " ".join(c.strip() for c in rel.caveats if c and c.strip())
+    return sentences(rel.caveats)
 
 
 def _short_source(source: Source | None) -> str:
