@@ -176,6 +176,9 @@ class Cell:
     num: bool = False
     #: Never broken across lines (years, codes).
     nowrap: bool = False
+    #: A column header whose column holds the table's long texts (a question, an occupation):
+    #: kept wide enough to read on a screen, the table scrolling in its region instead.
+    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,20 @@ class ChartView:
 
 #: Columns of codes, which are never broken across lines.
 NOWRAP_COLUMNS = frozenset({"code", "sector_code", "item_key", "geography", "vintage"})
+#: Characters from which a column's longest text counts as long (a question, not a word).
+WIDE_TEXT = 40
+
+
+def wide_column(headers: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...]) -> int | None:
+    """The column of a table's long texts: the text column whose longest cell is longest,
+    when that is at least :data:`WIDE_TEXT` characters; None when no column's texts are."""
+    longest = {
+        index: max((len(row[index].text) for row in rows), default=0)
+        for index, head in enumerate(headers)
+        if not head.num
+    }
+    index = max(longest, key=lambda i: longest[i], default=None)
+    return index if index is not None and longest[index] >= WIDE_TEXT else None
 
 
 class Formatter:
@@ -292,6 +309,9 @@ def page_table(
     )
     chosen = table.rows if rows is None else tuple(rows)
     body = tuple(tuple(fmt.cell(table.columns[i], row[i]) for i in keep) for row in chosen)
+    wide = wide_column(headers, body)
+    if wide is not None:
+        headers = tuple(replace(h, wide=i == wide) for i, h in enumerate(headers))
     note = note if rows is not None else table.note_text(_)
     return PageTable(
         id=id_ or f"table-{table.name.replace('_', '-')}",

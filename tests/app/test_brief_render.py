@@ -176,6 +176,30 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
     assert "PDF/UA" not in html
 
 
+def test_a_tables_long_texts_keep_a_readable_column_on_a_screen(rendered):
+    """A table of many columns does not squeeze its question column into a strip a word
+    wide: that column keeps a width to read on a screen, and the table scrolls in its
+    region instead; columns of figures and short words are left to the browser."""
+    html = rendered("en")["brief.html"].data.decode()
+    tables = re.findall(r'<table class="data" id="([^"]+)">(.*?)</table>', html, re.S)
+    wide = {}
+    for table_id, body in tables:
+        heads = re.findall(r"<th scope=\"col\"([^>]*)>([^<]*)</th>", body)
+        wide[table_id] = [text for attrs, text in heads if 'class="wide"' in attrs]
+    assert wide["table-skill-needs"] == ["Skill need"]
+    assert all(len(names) <= 1 for names in wide.values())
+    assert wide["table-panel-response"] == []  # groups and figures only
+    # the region scrolls, the column keeps its width on screens only (the PDF lays out its
+    # columns by their texts, app.briefs.pdf.column_widths)
+    before = html[: html.index('<table class="data" id="table-skill-needs">')]
+    assert '<div class="table-scroll"' in before[before.rindex("<div") :]
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert re.search(
+        r"@media screen \{ \.brief table\.data th\.wide \{ min-width: \d+rem; \} \}", style
+    )
+    assert ".table-scroll { position: relative; max-width: 100%; overflow-x: auto;" in style
+
+
 def test_every_chart_has_its_data_table_beside_it(rendered):
     html = rendered("en")["brief.html"].data.decode()
     for name in ("employment_trend", "openings", "skill_ratings"):
