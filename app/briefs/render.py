@@ -85,6 +85,7 @@ from app.briefs.tables import (
 from app.charts import figure_png, figure_svg
 from app.charts.brief import BRIEF_ENGLISH, BriefChartText
 from app.charts.brief import brief_charts as chart_list
+from app.classifications.esco import hierarchy_code
 from app.formatting import N_
 from app.text import sentences
 
@@ -953,11 +954,16 @@ def quote_text(quote: str, lang: str, default: str) -> Text:
 
 def esco_view(link: EscoLink, lang: str, default: str) -> dict[str, Any]:
     """An ESCO link as the page prints it: the skill's label (in ``lang`` where the loaded
-    classification has it, marked with its language otherwise) linking to its URI."""
+    classification has it, marked with its language otherwise) linking to its URI; a skill
+    group's code beside its label ("working with computers (S5)"), which an individual
+    skill's opaque identifier is not."""
     label, label_lang = link.label_in(lang, default)
+    code = hierarchy_code(link.uri)
     if not link.has_label:
         # no classification loaded knows the skill: say what the code is
         label = gettext(N_("ESCO skill %(code)s")) % {"code": label}
+    elif code and code not in label:
+        label = f"{label} ({code})"
     return {
         "url": _safe_url(link.uri),
         "label": Text(label, label_lang if label_lang not in (None, lang) else None),

@@ -34,7 +34,13 @@ from app.briefs.content import (
 )
 from app.briefs.diff import diff_contents
 from app.briefs.record import sample_round_items
-from app.briefs.render import diff_html, preview_context, render_brief, text_language
+from app.briefs.render import (
+    diff_html,
+    esco_view,
+    preview_context,
+    render_brief,
+    text_language,
+)
 from tests.conftest import _compile_translations, base_config
 
 BASE = "https://briefs.example.org/briefs/7/v1/"
@@ -500,6 +506,31 @@ def test_a_quote_is_told_by_its_words(quote, lang):
     assert text_language(quote) == lang
 
 
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        # an individual skill: its label, without its opaque identifier
+        (
+            EscoLink(
+                "http://data.europa.eu/esco/skill/14832d87-2f2f-4895-b290-e4760ebae42a",
+                labels={"en": "solve technical problems"},
+            ),
+            "solve technical problems",
+        ),
+        # a skill group: its label, and its code beside it
+        (
+            EscoLink("http://data.europa.eu/esco/skill/S1.2", labels={"en": "presenting"}),
+            "presenting (S1.2)",
+        ),
+        # a skill that no classification loaded knows: what the code is
+        (EscoLink("http://data.europa.eu/esco/skill/S9"), "ESCO skill S9"),
+    ],
+)
+def test_an_esco_link_reads_its_label_and_a_groups_code(app, link, shown):
+    with app.test_request_context():
+        assert esco_view(link, "en", "en")["label"].text == shown
+
+
 def test_quotes_in_another_language_are_marked_on_the_page(app):
     content = _content()
     skills = EmergingSkillsSection(
@@ -516,7 +547,7 @@ def test_quotes_in_another_language_are_marked_on_the_page(app):
     assert '<blockquote class="quote" lang="de"><p>Wärmepumpen einbauen und warten.</p>' in html
     assert '<blockquote class="quote"><p>Servicing heat pumps for the customers.</p>' in html
     # an ESCO label only in German, on an English page: marked as German
-    assert '<a href="http://data.europa.eu/esco/skill/S5" lang="de">mit Computern</a>' in html
+    assert '<a href="http://data.europa.eu/esco/skill/S5" lang="de">mit Computern (S5)</a>' in html
     german = _preview(app, content, "de")
     assert '<blockquote class="quote"><p>Wärmepumpen einbauen und warten.</p>' in german
     assert '<blockquote class="quote" lang="en"><p>Servicing heat pumps' in german
