@@ -1,4 +1,5 @@
-"""One-line text: what may go into a title, a label, a name or an e-mail header.
+"""Text as it is written out: one-line text (a title, a label, a name or an e-mail header),
+paragraphs, and sentences written one after another.
 
 A line break in a consultation title would end the ``Subject`` header of every invitation,
 and other control characters garble one-line displays. Forms and services refuse them with
@@ -9,6 +10,7 @@ so that text stored before the check cannot break a message either.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 #: C0 controls (tab, line feed and carriage return among them), DEL, C1 controls (NEL
 #: among them) and the Unicode line and paragraph separators.
@@ -44,3 +46,20 @@ def paragraphs(text: str | None) -> list[str]:
     empty ones left out (whatever line endings the text was stored with)."""
     pieces = _BLANK_LINE.split(unix_lines(text or ""))
     return [piece.strip() for piece in pieces if piece.strip()]
+
+
+#: The end of a sentence: a full stop, question or exclamation mark or ellipsis, and the
+#: closing quotation marks or brackets after it.
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u00bb\u201d\u2019)\]]*$")
+
+
+def sentences(texts: Iterable[str | None]) -> str:
+    """``texts`` written one after another as sentences: each trimmed, the empty ones left
+    out, a full stop after one that ends without a mark of its own, one space between
+    them ("It is illustrative. A projection is a scenario.")."""
+    out = []
+    for text in texts:
+        text = (text or "").strip()
+        if text:
+            out.append(text if _SENTENCE_END.search(text) else text + ".")
+    return " ".join(out)

@@ -26,6 +26,7 @@ from app.briefs.content import (
 from app.briefs.tables import Column, DataTable, Text
 from app.consultations.document import GroupCell
 from app.formatting import N_
+from app.text import sentences
 
 Translate = Callable[[str], str]
 
@@ -272,7 +273,7 @@ def _key_facts(content: BriefContent, lang: str, translate: Translate) -> DataTa
                 rel.response_rate if rel else None,
                 interval[0],
                 interval[1],
-                "; ".join(rel.caveats) if rel else None,
+                sentences(rel.caveats) if rel else None,
                 fact.reason.text(translate) if fact.reason else None,
             )
         )
@@ -880,7 +881,7 @@ def _sources(content: BriefContent, translate: Translate) -> tuple[DataTable, Da
                 data.sector_classification,
                 data.occupation_classification,
                 data.online_share,
-                " ".join(caveats),
+                sentences(caveats),
             )
         )
         codes.extend(_codes_rows(data))

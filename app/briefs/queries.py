@@ -43,6 +43,7 @@ from app.briefs.content import (
     SectorCode,
     distinct_codes,
 )
+from app.classifications.esco import skill_group_labels
 from app.consultations.models import (
     Consultation,
     Item,
@@ -295,12 +296,17 @@ def esco_labels(files: Iterable[str | Path]) -> dict[str, dict[str, str]]:
 
 
 def _configured_esco_labels() -> dict[str, dict[str, str]]:
+    """The preferred labels of the ESCO skills in the files configured, by URI and language,
+    over the built-in ones of ESCO's skill groups (``S5``), which those files do not list."""
     root = Path(current_app.root_path).parent
     files = []
     for name in current_app.config.get("ESCO_SKILLS_FILES") or []:
         path = Path(name)
         files.append(path if path.is_absolute() else root / path)
-    return esco_labels(files) if files else {}
+    labels = skill_group_labels()
+    for uri, by_language in (esco_labels(files) if files else {}).items():
+        labels[uri] = {**labels.get(uri, {}), **by_language}
+    return labels
 
 
 def _themes(consultation: Consultation) -> tuple[ThemeInput, ...]:

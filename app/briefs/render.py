@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from babel.dates import format_date
 from flask import render_template
@@ -84,7 +85,9 @@ from app.briefs.tables import (
 from app.charts import figure_png, figure_svg
 from app.charts.brief import BRIEF_ENGLISH, BriefChartText
 from app.charts.brief import brief_charts as chart_list
+from app.classifications.esco import hierarchy_code
 from app.formatting import N_
+from app.text import sentences
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "css"
 #: Languages a brief is rendered in.
@@ -174,6 +177,9 @@ class Cell:
     num: bool = False
     #: Never broken across lines (years, codes).
     nowrap: bool = False
+    #: A column header whose column holds the table's long texts (a question, an occupation):
+    #: kept wide enough to read on a screen, the table scrolling in its region instead.
+    wide: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,20 @@ class ChartView:
 
 #: Columns of codes, which are never broken across lines.
 NOWRAP_COLUMNS = frozenset({"code", "sector_code", "item_key", "geography", "vintage"})
+#: Characters from which a column's longest text counts as long (a question, not a word).
+WIDE_TEXT = 40
+
+
+def wide_column(headers: tuple[Cell, ...], rows: tuple[tuple[Cell, ...], ...]) -> int | None:
+    """The column of a table's long texts: the text column whose longest cell is longest,
+    when that is at least :data:`WIDE_TEXT` characters; None when no column's texts are."""
+    longest = {
+        index: max((len(row[index].text) for row in rows), default=0)
+        for index, head in enumerate(headers)
+        if not head.num
+    }
+    index = max(longest, key=lambda i: longest[i], default=None)
+    return index if index is not None and longest[index] >= WIDE_TEXT else None
 
 
 class Formatter:
@@ -290,6 +310,9 @@ def page_table(
     )
     chosen = table.rows if rows is None else tuple(rows)
     body = tuple(tuple(fmt.cell(table.columns[i], row[i]) for i in keep) for row in chosen)
+    wide = wide_column(headers, body)
+    if wide is not None:
+        headers = tuple(replace(h, wide=i == wide) for i, h in enumerate(headers))
     note = note if rows is not None else table.note_text(_)
     return PageTable(
         id=id_ or f"table-{table.name.replace('_', '-')}",
@@ -356,7 +379,7 @@ def _caveats(fact: Fact) -> str:
     rel = fact.reliability
     if rel is None:
         return ""
-    return " ".join(c.strip() for c in rel.caveats if c and c.strip())
+    return sentences(rel.caveats)
 
 
 def _short_source(source: Source | None) -> str:
@@ -931,11 +954,16 @@ def quote_text(quote: str, lang: str, default: str) -> Text:
 
 def esco_view(link: EscoLink, lang: str, default: str) -> dict[str, Any]:
     """An ESCO link as the page prints it: the skill's label (in ``lang`` where the loaded
-    classification has it, marked with its language otherwise) linking to its URI."""
+    classification has it, marked with its language otherwise) linking to its URI; a skill
+    group's code beside its label ("working with computers (S5)"), which an individual
+    skill's opaque identifier is not."""
     label, label_lang = link.label_in(lang, default)
+    code = hierarchy_code(link.uri)
     if not link.has_label:
         # no classification loaded knows the skill: say what the code is
         label = gettext(N_("ESCO skill %(code)s")) % {"code": label}
+    elif code and code not in label:
+        label = f"{label} ({code})"
     return {
         "url": _safe_url(link.uri),
         "label": Text(label, label_lang if label_lang not in (None, lang) else None),
@@ -1326,12 +1354,33 @@ def _about(content: BriefContent, fmt: Formatter, url: str) -> list[tuple[str, s
     ]
 
 
-def render_brief(content: BriefContent, *, lang: str, base_url: str) -> RenderedBrief:
+def link_from(page_url: str, url: str) -> str:
+    """``url`` as a link on the page at ``page_url``: relative to the page's folder when both
+    are on the same site (``2/brief.pdf`` from ``https://example.org/briefs/7/v/2``), so that
+    the link leads to the same site wherever that is served; ``url`` unchanged otherwise."""
+    page, target = urlsplit(page_url), urlsplit(url)
+    folder = page.path.rsplit("/", 1)[0] + "/"
+    if (page.scheme, page.netloc) != (target.scheme, target.netloc):
+        return url
+    if not target.path.startswith(folder) or target.path == folder:
+        return url
+    relative = target.path.removeprefix(folder)
+    if ":" in relative.split("/", 1)[0]:
+        relative = "./" + relative  # would read as a scheme
+    return relative + (f"?{target.query}" if target.query else "")
+
+
+def render_brief(
+    content: BriefContent, *, lang: str, base_url: str, page_url: str | None = None
+) -> RenderedBrief:
     """Every file of ``content`` in ``lang`` (``en``, ``de``, ``fr``).
 
     ``base_url`` is the address the brief version's files are published under (e.g.
-    ``https://example.org/briefs/7/v2/``); the page links its downloads there and the data
-    package and JSON name it. Pure of side effects: nothing is stored, nothing fetched.
+    ``https://example.org/briefs/7/v/2/``); the data package, the JSON and the workbook name
+    it, as documents read apart from the site must. ``page_url`` is the address the HTML pages
+    are read at (``https://example.org/briefs/7/v/2``): they link the downloads relative to
+    it, so that the links hold on whatever address the site is served (without it, at
+    ``base_url``). Pure of side effects: nothing is stored, nothing fetched.
     Raises ValueError for a language the brief is not rendered in."""
     if lang not in LANGUAGES:
         raise ValueError(f"briefs are rendered in {', '.join(LANGUAGES)}, not {lang!r}")
@@ -1399,6 +1448,10 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
 
         links = {kind: base + name for kind, name in FORMATS.items()}
         links["datapackage"] = base + "datapackage.json"
+        # the PDF is read apart from the site: absolute addresses; the pages: relative ones
+        pdf_links = dict(links)
+        if page_url:
+            links = {kind: link_from(page_url, url) for kind, url in links.items()}
         page_views = _chart_views(
             charts,
             tables,
@@ -1431,7 +1484,7 @@ def render_brief(content: BriefContent, *, lang: str, base_url: str) -> Rendered
             )
             files[name] = (MEDIA_TYPES["html"], page.encode("utf-8"))
 
-        result, pdf_tables = _pdf(content, lang, tables, charts, svgs, links, fmt)
+        result, pdf_tables = _pdf(content, lang, tables, charts, svgs, pdf_links, fmt)
         files["brief.pdf"] = (MEDIA_TYPES["pdf"], result.data)
         for chart in charts:
             chart.close()

@@ -52,6 +52,11 @@ def files_url(version: BriefVersion, lang: str | None = None) -> str:
     return url
 
 
+def page_url(version: BriefVersion) -> str:
+    """The public address of the version's page (``BASE_URL`` based), in every language."""
+    return files_url(version).rstrip("/")
+
+
 def render_outputs(version: BriefVersion, *, lang: str) -> list[Output]:
     """Every output file of ``version`` in ``lang`` (``app.briefs.render.render_brief``: HTML
     page, PDF, CSV per table with the data package, XLSX, JSON, charts), its narrative, notes
@@ -60,7 +65,9 @@ def render_outputs(version: BriefVersion, *, lang: str) -> list[Output]:
     brief = content_of(version)
     if brief is None:
         raise ValueError(f"brief version {version.id} has no content to render")
-    rendered = render_brief(brief, lang=lang, base_url=files_url(version, lang))
+    rendered = render_brief(
+        brief, lang=lang, base_url=files_url(version, lang), page_url=page_url(version)
+    )
     return [Output(a.name, _with_charset(a.media_type), a.data) for a in rendered.artefacts]
 
 

@@ -179,10 +179,26 @@ def test_quotes_in_another_language_than_the_page_carry_it(demo):
     assert marked and set(marked) == {("/BlockQuote", "de")}
 
 
-def test_an_esco_link_without_a_loaded_classification_says_what_it_is(demo):
+def test_the_demos_esco_skill_group_reads_its_preferred_label_beside_its_code(demo):
+    """The demo theme is linked to ESCO's skill group S5, which no skill file lists: the
+    brief names it by ESCO's preferred label, the code beside it, in every format."""
+    uri = "http://data.europa.eu/esco/skill/S5"
     _, result = demo(2)
-    emerging = _section(_html(result), "emerging-skills")
-    assert '<a href="http://data.europa.eu/esco/skill/S5">ESCO skill S5</a>' in emerging
+    html = _html(result)
+    emerging = _section(html, "emerging-skills")
+    assert f'<a href="{uri}">working with computers (S5)</a>' in emerging
+    assert "ESCO skill S5" not in html
+    plain = result["brief-plain.html"].data.decode("utf-8")
+    assert f'<a href="{uri}">working with computers (S5)</a>' in plain
+    rows = list(csv.DictReader(io.StringIO(result["data/emerging_skills.csv"].data.decode())))
+    assert [(r["esco_uri"], r["esco_label"]) for r in rows if r["esco_uri"]] == [
+        (uri, "working with computers")
+    ]
+    document = json.loads(result["brief.json"].data)
+    assert document["themes"][0]["esco"] == [{"uri": uri, "label": "working with computers"}]
+    # a page in another language marks the English label as English
+    _, german = demo(2, "de")
+    assert f'<a href="{uri}" lang="en">working with computers (S5)</a>' in _html(german)
 
 
 @pytest.mark.parametrize("number", [1, 2])

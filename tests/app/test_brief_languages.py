@@ -11,6 +11,7 @@ import re
 import time
 from datetime import UTC, datetime
 from html import unescape
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -129,7 +130,7 @@ def test_every_language_is_rendered_one_after_another_and_stored_in_one_go(make_
             assert pdf.data.startswith(b"%PDF")
             # the page's downloads are the files of its own language
             prefix = "" if lang == "en" else f"{lang}/"
-            assert f"/briefs/{version.brief_id}/v/1/{prefix}brief.pdf" in html
+            assert f'href="1/{prefix}brief.pdf"' in html
         assert version.artefact("brief.pdf", "de").data != version.artefact("brief.pdf").data
         assert version.artefact("brief.html", None) is version.artefact("brief.html", "en")
         assert version.artefact("brief.pdf", "it") is None
@@ -203,7 +204,7 @@ def test_the_public_page_is_in_the_readers_language_with_links_to_the_others(mak
         assert f'<a href="{url}?lang={lang}" hreflang="{lang}" lang="{lang}">{name}</a>' in html
         alternate = f'<link rel="alternate" hreflang="{lang}" href="{BASE}{url}?lang={lang}">'
         assert alternate in html
-    assert f'href="/briefs/{brief_id}/v/1/brief.pdf"' in html
+    assert 'href="1/brief.pdf"' in html
 
     german = reader.get(url + "?lang=de")
     html = _html(german.get_data())
@@ -212,9 +213,8 @@ def test_the_public_page_is_in_the_readers_language_with_links_to_the_others(mak
     assert "Accept-Language" in german.headers["Vary"]
     assert f'<a href="{url}?lang=en" hreflang="en" lang="en">English</a>' in html
     assert '<span lang="de" aria-current="true">Deutsch</span>' in html
-    # the notice's downloads are the German files, and so are the page's own links
-    assert f'href="/briefs/{brief_id}/v/1/de/brief.pdf"' in html
-    assert f'href="/briefs/{brief_id}/v/1/brief.pdf"' not in html
+    # the page's downloads are the German files
+    assert 'href="1/de/brief.pdf"' in html and 'href="1/brief.pdf"' not in html
     assert "Veröffentlicht" in html or "veröffentlicht" in html  # the notice in German too
     # the choice is remembered for the next page without ?lang
     assert '<html lang="de">' in _html(reader.get(url).get_data())
@@ -275,6 +275,75 @@ def test_the_public_page_leads_back_to_the_site_and_is_cached(make_app):
     assert reader.get(f"/briefs/{brief_id}/v/1/de/nothing.pdf").status_code == 404
 
 
+#: What a download's address ends with, by the kind of file it is.
+DOWNLOADS = (".pdf", ".xlsx", ".zip", ".json")
+
+
+def _downloads(html: str) -> list[str]:
+    """The addresses of the page's links to files (not its fragments, pages or languages)."""
+    hrefs = re.findall(r'<a href="([^"#][^"]*)"', html)
+    return [h for h in hrefs if urlsplit(h).path.endswith(DOWNLOADS)]
+
+
+def test_the_pages_downloads_lead_to_its_files_wherever_the_site_is_served(make_app):
+    """The stored pages link their files relative to the page, so the links lead to the
+    same site when it is served on another address than ``BASE_URL``, or below a path;
+    the documents read apart from the site (JSON, data package) keep absolute addresses."""
+    app = make_app(LANGUAGES=("en", "de"), BASE_URL="https://briefs.example.org")
+    people = _people(app)
+    with app.app_context():
+        version = _published(people)
+        assert render_version(version.id) is RenderStatus.ready
+        brief_id = version.brief_id
+        stored = {a.name: a.data for a in version.artefacts}
+    url = f"/briefs/{brief_id}/v/1"
+    for site in ("http://localhost/", "http://mirror.example/skills/"):
+        reader = app.test_client()
+        for query, folder in (("?lang=en", ""), ("?lang=de", "de/"), ("?lang=en&view=plain", "")):
+            page = urljoin(site, url.lstrip("/")) + query
+            html = _html(reader.get(url + query, base_url=site).get_data())
+            links = _downloads(html)
+            assert links, (site, query)
+            assert not [h for h in links if h.startswith(("https://briefs.example.org", "/"))]
+            names = set()
+            for href in links:
+                address = urljoin(page, href)
+                assert address.startswith(site), (page, href)
+                name = address.removeprefix(urljoin(page, "1/"))
+                got = reader.get(address.removeprefix(site.rstrip("/")), base_url=site)
+                assert got.status_code == 200, address
+                assert got.data == stored.get(name, stored.get(name.removeprefix(folder))), name
+                names.add(name)
+            wanted = {"brief.pdf", "brief.xlsx", "brief-csv.zip", "brief.json"}
+            assert {folder + n for n in wanted} <= names, (query, names)
+    document = json.loads(stored["brief.json"])
+    assert document["formats"]["pdf"] == f"https://briefs.example.org{url}/brief.pdf"
+    package = json.loads(stored["datapackage.json"])
+    assert package["homepage"] == f"https://briefs.example.org{url}/"
+
+
+def test_the_public_page_lists_its_downloads_once(make_app):
+    """The notice says what happened to the version; the files are the page's own list, in
+    the page's language; the staff page of the version still lists every file."""
+    app = make_app(LANGUAGES=("en", "de"))
+    people = _people(app)
+    with app.app_context():
+        version = _published(people)
+        assert render_version(version.id) is RenderStatus.ready
+        brief_id = version.brief_id
+    url = f"/briefs/{brief_id}/v/1"
+    for query, pdf in (("", "1/brief.pdf"), ("?lang=de", "1/de/brief.pdf")):
+        html = _html(app.test_client().get(url + query).get_data())
+        assert [h for h in _downloads(html) if h.endswith(".pdf")] == [pdf]
+        assert _downloads(_notice(html)) == []
+        assert "Files:" not in html and "Dateien:" not in html
+    staff = app.test_client()
+    with app.app_context():
+        sign_in(staff, _user(people["publisher"]).email)
+    notice = _notice(_html(staff.get(f"/staff/briefs/{brief_id}/v/1").get_data()))
+    assert f'href="/briefs/{brief_id}/v/1/brief.pdf"' in notice
+
+
 def test_a_version_stored_in_the_default_language_only_is_served_in_it_saying_so(make_app):
     app = make_app(BRIEF_RENDERING="off")
     people = _people(app)
@@ -298,7 +367,7 @@ def test_a_version_stored_in_the_default_language_only_is_served_in_it_saying_so
     note = re.search(r'<p lang="de"><strong>([^<]*)</strong></p>', html)
     assert note and "Englisch" in note.group(1), html[:3000]
     assert 'hreflang="de"' not in html  # no link to a language that is not there
-    assert f'href="/briefs/{brief_id}/v/1/brief.pdf"' in html
+    assert 'href="1/brief.pdf"' in html
     assert app.test_client().get(url + "/de/brief.pdf").status_code == 404
     staff = app.test_client()
     sign_in(staff, email)

@@ -139,9 +139,10 @@ def test_esco_links_carry_the_labels_of_the_loaded_classification(make_demo_app,
             for lang in ("en", "de", "fr")
         }
     html = {lang: r["brief.html"].data.decode() for lang, r in pages.items()}
-    assert f'<a href="{uri}">working with computers</a>' in html["en"]
-    assert f'<a href="{uri}">mit Computern arbeiten</a>' in html["de"]
+    # a skill group's code beside its label
+    assert f'<a href="{uri}">working with computers (S5)</a>' in html["en"]
+    assert f'<a href="{uri}">mit Computern arbeiten (S5)</a>' in html["de"]
     # no French file: the consultation's default language, marked as such
-    assert f'<a href="{uri}" lang="en">working with computers</a>' in html["fr"]
+    assert f'<a href="{uri}" lang="en">working with computers (S5)</a>' in html["fr"]
     document = json.loads(pages["de"]["brief.json"].data)
     assert document["themes"][0]["esco"] == [{"uri": uri, "label": "mit Computern arbeiten"}]

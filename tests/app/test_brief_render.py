@@ -34,7 +34,13 @@ from app.briefs.content import (
 )
 from app.briefs.diff import diff_contents
 from app.briefs.record import sample_round_items
-from app.briefs.render import diff_html, preview_context, render_brief, text_language
+from app.briefs.render import (
+    diff_html,
+    esco_view,
+    preview_context,
+    render_brief,
+    text_language,
+)
 from tests.conftest import _compile_translations, base_config
 
 BASE = "https://briefs.example.org/briefs/7/v1/"
@@ -174,6 +180,30 @@ def test_page_is_standalone_accessible_and_in_design_order(rendered):
         assert part in html
     assert f'href="{BASE}brief.pdf"' in html
     assert "PDF/UA" not in html
+
+
+def test_a_tables_long_texts_keep_a_readable_column_on_a_screen(rendered):
+    """A table of many columns does not squeeze its question column into a strip a word
+    wide: that column keeps a width to read on a screen, and the table scrolls in its
+    region instead; columns of figures and short words are left to the browser."""
+    html = rendered("en")["brief.html"].data.decode()
+    tables = re.findall(r'<table class="data" id="([^"]+)">(.*?)</table>', html, re.S)
+    wide = {}
+    for table_id, body in tables:
+        heads = re.findall(r"<th scope=\"col\"([^>]*)>([^<]*)</th>", body)
+        wide[table_id] = [text for attrs, text in heads if 'class="wide"' in attrs]
+    assert wide["table-skill-needs"] == ["Skill need"]
+    assert all(len(names) <= 1 for names in wide.values())
+    assert wide["table-panel-response"] == []  # groups and figures only
+    # the region scrolls, the column keeps its width on screens only (the PDF lays out its
+    # columns by their texts, app.briefs.pdf.column_widths)
+    before = html[: html.index('<table class="data" id="table-skill-needs">')]
+    assert '<div class="table-scroll"' in before[before.rindex("<div") :]
+    style = html[html.index("<style>") : html.index("</style>")]
+    assert re.search(
+        r"@media screen \{ \.brief table\.data th\.wide \{ min-width: \d+rem; \} \}", style
+    )
+    assert ".table-scroll { position: relative; max-width: 100%; overflow-x: auto;" in style
 
 
 def test_every_chart_has_its_data_table_beside_it(rendered):
@@ -476,6 +506,31 @@ def test_a_quote_is_told_by_its_words(quote, lang):
     assert text_language(quote) == lang
 
 
+@pytest.mark.parametrize(
+    ("link", "shown"),
+    [
+        # an individual skill: its label, without its opaque identifier
+        (
+            EscoLink(
+                "http://data.europa.eu/esco/skill/14832d87-2f2f-4895-b290-e4760ebae42a",
+                labels={"en": "solve technical problems"},
+            ),
+            "solve technical problems",
+        ),
+        # a skill group: its label, and its code beside it
+        (
+            EscoLink("http://data.europa.eu/esco/skill/S1.2", labels={"en": "presenting"}),
+            "presenting (S1.2)",
+        ),
+        # a skill that no classification loaded knows: what the code is
+        (EscoLink("http://data.europa.eu/esco/skill/S9"), "ESCO skill S9"),
+    ],
+)
+def test_an_esco_link_reads_its_label_and_a_groups_code(app, link, shown):
+    with app.test_request_context():
+        assert esco_view(link, "en", "en")["label"].text == shown
+
+
 def test_quotes_in_another_language_are_marked_on_the_page(app):
     content = _content()
     skills = EmergingSkillsSection(
@@ -492,7 +547,7 @@ def test_quotes_in_another_language_are_marked_on_the_page(app):
     assert '<blockquote class="quote" lang="de"><p>Wärmepumpen einbauen und warten.</p>' in html
     assert '<blockquote class="quote"><p>Servicing heat pumps for the customers.</p>' in html
     # an ESCO label only in German, on an English page: marked as German
-    assert '<a href="http://data.europa.eu/esco/skill/S5" lang="de">mit Computern</a>' in html
+    assert '<a href="http://data.europa.eu/esco/skill/S5" lang="de">mit Computern (S5)</a>' in html
     german = _preview(app, content, "de")
     assert '<blockquote class="quote"><p>Wärmepumpen einbauen und warten.</p>' in german
     assert '<blockquote class="quote" lang="en"><p>Servicing heat pumps' in german

@@ -104,6 +104,41 @@ def test_csv_neutralises_formula_like_text_and_keeps_numbers_numeric():
     assert not table_csv(table).startswith(b"\xef\xbb\xbf")
 
 
+def test_only_formula_like_text_is_protected_and_numbers_never():
+    """A signed figure's reading ("+74 thousand jobs") starts with "+", which a spreadsheet
+    reads as a formula: it is protected; unsigned readings, and every number, are not."""
+    rows = _csv_rows(table_csv(brief_tables(_content(), "en")["key_facts"]))
+    header = rows[0]
+    label, value = header.index("value_label"), header.index("value")
+    labels = {r[header.index("fact")]: r[label] for r in rows[1:]}
+    assert labels["base_employment"] == "1,200 thousand jobs"
+    assert labels["employment_change"].startswith("'+")
+    protected = [t for t in labels.values() if t.startswith("'")]
+    assert protected and all(t[1] in "=+-@\t\r" for t in protected)
+    # numbers are written as numbers, negative ones too (S11)
+    assert all(isinstance(float(r[value]), float) for r in rows[1:] if r[value])
+
+
+def test_caveats_read_as_sentences_one_after_another():
+    """Caveats are sentences: written one after another, each ending once, in the key facts'
+    and the sources' files alike."""
+    content = _content()
+    caveats = ("Projections assume no recession in the period.", "  Figures are rounded  ")
+    facts = tuple(
+        replace(f, reliability=replace(f.reliability, caveats=caveats)) if f.reliability else f
+        for f in content.facts()
+    )
+    content = replace(content, key_facts=replace(content.key_facts, facts=facts))
+    tables = brief_tables(content, "en")
+    rows = _csv_rows(table_csv(tables["key_facts"]))
+    column = rows[0].index("caveats")
+    written = {r[column] for r in rows[1:] if r[column]}
+    assert written == {"Projections assume no recession in the period. Figures are rounded."}
+    for table in tables:
+        text = table_csv(table).decode("utf-8")
+        assert ".;" not in text and ". ;" not in text and ".." not in text, table.name
+
+
 def test_xlsx_one_sheet_per_table_typed_numbers_and_no_formulas():
     tables = list(brief_tables(_risky_content(), "en"))
     data = tables_xlsx(tables, title="Brief", about=[("Sector", "=1+1")])
