@@ -117,10 +117,13 @@ def register_web(app: Flask) -> None:
                 f"frame-ancestors {ancestors}; "
                 "form-action 'self'; "
             )
-        headers.setdefault(
-            "Content-Security-Policy", policy + f"report-uri {CSP_REPORT_PATH}; report-to csp"
-        )
-        headers.setdefault("Reporting-Endpoints", f'csp="{CSP_REPORT_PATH}"')
+        # A 304 leaves the policy the kept page came with: its headers replace the kept
+        # ones, and a new nonce would block the kept page's own styles and scripts.
+        if response.status_code != 304:
+            headers.setdefault(
+                "Content-Security-Policy", policy + f"report-uri {CSP_REPORT_PATH}; report-to csp"
+            )
+            headers.setdefault("Reporting-Endpoints", f'csp="{CSP_REPORT_PATH}"')
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         if not embedded:

@@ -53,6 +53,48 @@ def serious_violations(results) -> list[dict]:
     return [v for v in violations if v.get("impact") in ("serious", "critical")]
 
 
+@pytest.fixture(scope="session")
+def portal_site(tmp_path_factory):
+    """The demonstration's portal served on 127.0.0.1, its published brief stored in every
+    interface language (the seed stores the first only): yields the base address, which is
+    also the application's ``BASE_URL``, so the addresses written in stored pages work."""
+    from sqlalchemy import select
+
+    from app import create_app
+    from app.briefs.models import BriefStatus, BriefVersion
+    from app.briefs.rendering import render_version
+    from app.demo.seed import seed_demo
+    from app.extensions import db
+    from tests.conftest import base_config
+
+    tmp = tmp_path_factory.mktemp("portal")
+    app = create_app(
+        base_config(
+            "sqlite:///" + str(tmp / "live.db"),
+            STUDY_KEY_DIR=str(tmp / "keys"),
+            PANEL_UPLOAD_DIR=str(tmp / "uploads"),
+        )
+    )
+    try:
+        with serving(app) as base:
+            app.config["BASE_URL"] = base
+            with app.app_context():
+                db.create_all()
+                seed_demo()
+                db.session.commit()
+                current = select(BriefVersion.id).where(
+                    BriefVersion.status == BriefStatus.published
+                )
+                for version_id in db.session.scalars(current).all():
+                    render_version(version_id)
+                db.session.remove()
+            yield base
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 @contextmanager
 def serving(app):
     """Serve ``app`` on 127.0.0.1 (a free port) in a thread; yields the base address."""

@@ -6,43 +6,22 @@ from __future__ import annotations
 
 import pytest
 
-from app import create_app
-from app.extensions import db
-from tests.browser.conftest import PHONE, SCREENS, layout_problems, serving
-from tests.conftest import base_config
+from app.briefs.readers import VIEWS
+from app.config import Config
+from tests.browser.conftest import PHONE, SCREENS, layout_problems
 
 pytestmark = pytest.mark.browser
 
+LANGUAGES = Config.LANGUAGES
+
 PAGES = ("/", "/search?q=heat+pumps", "/search?q=nothing+like+this", "/sectors", "/sectors/F")
 PAGES += ("/compare", "/compare?b=1", "/method", "/accessibility")
+#: The demo's published brief in each of its views, and the page that embeds it elsewhere.
+PAGES += tuple(f"/briefs/1/v/2?view={view}" for view in VIEWS)
+PAGES += ("/embed", "/embed/briefs/1")
 
 
-@pytest.fixture(scope="module")
-def portal_site(tmp_path_factory):
-    from app.demo.seed import seed_demo
-
-    tmp = tmp_path_factory.mktemp("portal")
-    app = create_app(
-        base_config(
-            "sqlite:///" + str(tmp / "live.db"),
-            STUDY_KEY_DIR=str(tmp / "keys"),
-            PANEL_UPLOAD_DIR=str(tmp / "uploads"),
-        )
-    )
-    with app.app_context():
-        db.create_all()
-        seed_demo()
-        db.session.commit()
-    try:
-        with serving(app) as base:
-            yield base
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-
-
-@pytest.mark.parametrize("lang", ["en", "de", "fr"])
+@pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("screen", SCREENS)
 def test_portal_pages_fit_a_phone_and_200_percent_zoom(portal_site, browser, screen, lang):
     context = browser.new_context(**SCREENS[screen])
