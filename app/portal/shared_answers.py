@@ -43,6 +43,9 @@ _MARK = b"\x00nonce\x00"
 #: Request headers an answer may vary on and still be kept: the key holds them.
 _KEYED_VARY = {"accept-language", "cookie"}
 
+#: Headers of a kept answer that a 304 does not carry.
+_NOT_ON_304 = {"Content-Security-Policy", "Reporting-Endpoints"}
+
 #: The one question asked per served answer: when was anything last made public.
 STAMP_SQL = (
     "SELECT (SELECT max(id) FROM brief_artefact),"
@@ -200,6 +203,9 @@ class SharedAnswers:
         etag = kept.etag
         if not is_resource_modified(environ, etag=etag, last_modified=kept.last_modified):
             remove_entity_headers(headers)
+            # a browser puts a 304's headers on the page it keeps: a policy with this
+            # answer's nonce would refuse the kept page's styles and scripts
+            headers = [(k, v) for k, v in headers if k not in _NOT_ON_304]
             start_response("304 NOT MODIFIED", headers)
             return [b""]
         body = nonce.encode().join(kept.parts)

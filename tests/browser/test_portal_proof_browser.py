@@ -128,16 +128,7 @@ HEADER_JS = "getComputedStyle(document.querySelector('.brief-page > header')).ba
 
 @pytest.mark.parametrize(
     "arrival",
-    [
-        "with a language chosen",
-        pytest.param(
-            "without a cookie",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="app.portal.shared_answers answers 304 with a new nonce in its policy",
-            ),
-        ),
-    ],
+    ["with a language chosen", "without a cookie"],
 )
 def test_the_brief_page_keeps_its_styles_when_opened_again(portal_site, browser, arrival):
     context = browser.new_context(locale="en-GB")

@@ -69,3 +69,19 @@ def test_every_text_of_the_interface_is_in_the_catalogues(tmp_path):
     for lang in LANGUAGES:
         have = {ids[0] for _m, ids, _s in _messages(lang)}
         assert sorted(wanted - have) == [], lang
+
+
+#: A per cent sign that is neither a placeholder nor an escaped ``%%``.
+LONE_PERCENT = re.compile(r"%(?!\([a-z_]+\)[sd]|%)")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_translation_has_a_bare_per_cent_sign_only_where_its_text_has_one(lang):
+    """Templates format every text (``{% trans %}``, ``_()`` with the new-style gettext), so
+    a translation that writes "200%" where the text says "200 percent" breaks its page."""
+    stray = []
+    for _message, ids, strings in _messages(lang):
+        for text, string in zip((ids[0], ids[-1]), (strings[0], strings[-1]), strict=True):
+            if len(LONE_PERCENT.findall(string)) > len(LONE_PERCENT.findall(text)):
+                stray.append(string)
+    assert stray == []
