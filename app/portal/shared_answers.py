@@ -3,9 +3,10 @@
 A published version's page and its API document are the same for every anonymous reader
 asking with the same address and language, until something is published, superseded,
 corrected or stored after them. The views that make such answers mark them (``share``);
-this WSGI layer keeps each marked answer (200, public caching, no cookie set) and serves it
-again to the next reader who sends no cookie and no credentials, with a fresh CSP nonce and
-request id, and ``304 Not Modified`` when the reader's validators match. Before serving a
+this WSGI layer learns which addresses give marked answers, keeps each such answer (200,
+public caching, no cookie set) from the address's next request on, and serves it again to
+the next reader who sends no cookie and no credentials, with a fresh CSP nonce and request
+id, and ``304 Not Modified`` when the reader's validators match. Before serving a
 kept answer it asks the database one question, what was last published, superseded,
 corrected or stored (``publication_stamp``), and serves the answer only if that is what it
 was made under; so several processes and instances serve a page that a publication made
@@ -136,6 +137,8 @@ class SharedAnswers:
         self.recheck = recheck
         self._known: tuple[float, Hashable] | None = None
         self._kept: OrderedDict[Hashable, _Kept] = OrderedDict()
+        #: Addresses (without the language asked) whose answers were marked shared.
+        self._shareable: OrderedDict[Hashable, None] = OrderedDict()
         self._lock = threading.Lock()
 
     def current_stamp(self) -> Hashable:
@@ -152,6 +155,7 @@ class SharedAnswers:
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._shareable.clear()
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -177,6 +181,19 @@ class SharedAnswers:
         key = self._key(environ)
         if key is None:
             return self.wsgi_app(environ, start_response)
+        address = key[:-1]
+        with self._lock:
+            known = address in self._shareable
+        if not known:
+            # an address not yet seen to give a shared answer: the application answers
+            # without any question asked here; one that does is kept from its next request
+            answer = self.wsgi_app(environ, start_response)
+            if environ.get(SHARE_KEY):
+                with self._lock:
+                    self._shareable[address] = None
+                    while len(self._shareable) > self.limit * 4:
+                        self._shareable.popitem(last=False)
+            return answer
         try:
             stamp = self.current_stamp()
         except Exception:  # the application answers (503 when the database is away)
