@@ -148,10 +148,11 @@ def test_s12_sizes_read_as_people_read_them():
 def test_s12_checks_take_well_under_a_second_for_a_workbook_at_the_limits():
     rows = b'<row><c r="A1" t="s"><v>1</v></c><c r="B1" t="s"><v>2</v></c></row>' * 700_000
     data = bombs.with_parts({"xl/worksheets/sheet1.xml": bombs.worksheet(rows)}, level=1)
-    started = time.perf_counter()
+    # processor time of this process: what the checks cost, whatever else the machine runs
+    started = time.process_time()
     seen = check_xlsx(data)
     assert seen.cells == 1_400_000 and seen.unpacked_bytes > 44 * checks.MIB
-    assert time.perf_counter() - started < 2
+    assert time.process_time() - started < 2
 
 
 _GOOD = bombs.workbook([["Anna", "anna@example.org", "Bau AG", "employers", "de"]])
