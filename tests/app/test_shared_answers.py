@@ -20,8 +20,8 @@ def _nonce(response) -> str:
     return found.group(1)
 
 
-def _published(make_app):
-    app = make_app()
+def _published(make_app, **config):
+    app = make_app(**config)
     calls: list[str] = []
     app.before_request(lambda: calls.append(__import__("flask").request.path))
     people = _people(app)
@@ -162,14 +162,7 @@ def test_the_layer_can_be_turned_off(make_app):
 
 
 def test_each_process_believes_what_was_published_for_the_recheck_time_only(make_app):
-    app = make_app(SHARED_ANSWERS_RECHECK=30)
-    people = _people(app)
-    with app.app_context():
-        first = _approved(people)
-        services.publish(first, by=_user(people.publisher))
-        db.session.commit()
-        render_version(first.id, languages=("en",))
-        brief_id = first.brief_id
+    app, people, brief_id, _calls = _published(make_app, SHARED_ANSWERS_RECHECK=30)
     layer = app.extensions["skillsdelphi-shared-answers"]
     client = app.test_client()
     page = f"/briefs/{brief_id}/v/1"
