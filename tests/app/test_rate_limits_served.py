@@ -175,4 +175,4 @@ def test_s14_login_limit_is_global_over_workers_and_a_restart(
     assert len([s for s in statuses if s != 429]) == limit, statuses
     assert statuses[:limit] == [401] * limit  # the form again, with its error
     assert statuses[limit:] == [429] * (2 * limit)
-    assert len(set(served)) >= 2, served  # answered by more than one worker
+    assert len(set(served)) >= 3, served  # answered by several workers (7 of 8 once)
