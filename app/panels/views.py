@@ -8,12 +8,13 @@ cannot be made again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -25,7 +26,9 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
+from limits import parse as parse_limit
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.routing import BuildError
 
@@ -914,16 +917,35 @@ def tracking(consultation_id: int):
 # ----------------------------------------------------------------------------- invitation link
 
 
-def _invitation_limit() -> str:
-    return current_app.config["INVITATION_RATE_LIMIT"]
+#: What the failed links of one address are counted under in the limiter's storage.
+LINK_SCOPE = "invitation-link"
+
+
+def _count_link_attempt() -> Callable[[], None] | None:
+    """Count this link attempt against the address's limit (``INVITATION_RATE_LIMIT``) before
+    the link is looked up, in one atomic step of the limiter's storage that every worker and
+    instance shares: so however many guesses arrive at once, no more are looked up than the
+    limit allows. None when the address is over its limit; else what gives the attempt back
+    (a link that works is not a failure)."""
+    if not limiter.enabled:
+        return lambda: None
+    item = parse_limit(current_app.config["INVITATION_RATE_LIMIT"])
+    who = get_remote_address()
+    if not limiter.limiter.hit(item, LINK_SCOPE, who):
+        return None
+    return lambda: limiter.limiter.hit(item, LINK_SCOPE, who, cost=-1)
 
 
 @bp.get("/i")
 @public
-@limiter.limit(_invitation_limit, deduct_when=lambda response: response.status_code != 303)
 def redeem_link():
     """Exchange a personal link for a panellist session; answer 303 to a token-free page."""
+    give_back = _count_link_attempt()
+    if give_back is None:
+        abort(429)
     panellist = redeem(request.args.get("t"))
+    if panellist is not None:
+        give_back()
     if panellist is None:
         with unit_of_work():
             record("invitation-link-refused", actor="anonymous")
