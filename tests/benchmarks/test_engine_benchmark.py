@@ -24,6 +24,7 @@ from app.consensus import (
     item_statistics,
     round_stability,
 )
+from tests.benchmarks.report import record
 
 PANELLISTS, ITEMS, DROPOUTS, SEED = 5_000, 200, 150, 20240601
 RATIO_LIMIT, BOOTSTRAP_LIMIT_S, MEMORY_LIMIT_BYTES = 3.0, 5.0, 1.5 * 1024**3
@@ -132,6 +133,15 @@ def test_engine_against_pandas_baseline():
     print(f"ratio engine / baseline     {ratio:.2f}    {ratio_cpu:.2f}   (limit {RATIO_LIMIT})")
     print(f"engine traced peak:         {traced_peak / 1024**2:.1f} MiB")
     print(f"process peak RSS:           {rss_peak / 1024**2:.1f} MiB")
+    record(
+        "engine, 1,000,000 answers (CPU)",
+        engine_cpu,
+        baseline_cpu,
+        "s",
+        f"<= {RATIO_LIMIT:g} x groupby quantile",
+        traced_peak / 1024**2,
+        met=ratio_cpu <= RATIO_LIMIT,
+    )
     assert ratio_cpu <= RATIO_LIMIT
     assert rss_peak < MEMORY_LIMIT_BYTES
 
@@ -164,6 +174,15 @@ def test_bootstrap_speed():
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     for name, seconds in timings.items():
         print(f"\nbootstrap B=2000, {n_items} items, {name}: {seconds:.4f} s")
+        record(
+            f"bootstrap B=2000, {name}",
+            seconds,
+            None,
+            "s",
+            f"< {BOOTSTRAP_LIMIT_S:g} s",
+            rss_peak / 1024**2,
+            met=seconds < BOOTSTRAP_LIMIT_S,
+        )
     print(f"process peak RSS:           {rss_peak / 1024**2:.1f} MiB")
     assert max(timings.values()) < BOOTSTRAP_LIMIT_S
     assert rss_peak < MEMORY_LIMIT_BYTES
