@@ -94,8 +94,10 @@ def main(argv: list[str]) -> int:
                 records = [json.loads(line) for line in lines if line.strip()]
         print("\n" + "=" * 30 + " all benchmarks " + "=" * 30)
         print(
-            "ratio = value / baseline (both measured in the same run); peak MiB: the traced "
-            "or resident peak of the figure's process, for servers their largest process"
+            "ratio = value / baseline (both measured in the same run). peak MiB: memory traced "
+            "while the figure was measured (engine, themes, bootstrap, brief render); the test "
+            "process's resident high-water mark, earlier benchmarks included (forecast "
+            "import); the largest process of the server (portal, submission)."
         )
         print("\n".join(table(records)) if records else "no figures were recorded")
         for line in skipped(junit):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import resource
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 #: The environment variable naming the file of records (JSON lines).
@@ -52,6 +54,17 @@ def record(
 def self_peak_mib() -> float:
     """This process's peak resident memory so far, in MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def traced_peak_mib(function: Callable[[], object]) -> float:
+    """The peak of the memory Python (and numpy) allocated while ``function`` ran, in MiB."""
+    tracemalloc.start()
+    try:
+        function()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 1024**2
 
 
 def process_tree_peak_mib(pid: int) -> float | None:
