@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := app
 
-.PHONY: run test install install-test translations lint browser-deps
+.PHONY: run test install install-test translations lint browser-deps bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest -q -n 2
+
+# Every benchmark (tests/benchmarks), then one table of their figures, baselines and targets.
+bench: install-test
+	$(BIN)/python tools/bench.py
 
 lint: install-test
 	$(BIN)/ruff check .

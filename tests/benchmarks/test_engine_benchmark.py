@@ -24,10 +24,12 @@ from app.consensus import (
     item_statistics,
     round_stability,
 )
+from tests.benchmarks.report import record, traced_peak_mib
 
 PANELLISTS, ITEMS, DROPOUTS, SEED = 5_000, 200, 150, 20240601
 RATIO_LIMIT, BOOTSTRAP_LIMIT_S, MEMORY_LIMIT_BYTES = 3.0, 5.0, 1.5 * 1024**3
 REPEATS = 7
+STATISTICS = ("median", "agreement", "disagreement")
 
 
 def _rounds() -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -132,6 +134,15 @@ def test_engine_against_pandas_baseline():
     print(f"ratio engine / baseline     {ratio:.2f}    {ratio_cpu:.2f}   (limit {RATIO_LIMIT})")
     print(f"engine traced peak:         {traced_peak / 1024**2:.1f} MiB")
     print(f"process peak RSS:           {rss_peak / 1024**2:.1f} MiB")
+    record(
+        "engine, 1,000,000 answers (CPU)",
+        engine_cpu,
+        baseline_cpu,
+        "s",
+        f"<= {RATIO_LIMIT:g} x groupby quantile",
+        traced_peak / 1024**2,
+        met=ratio_cpu <= RATIO_LIMIT,
+    )
     assert ratio_cpu <= RATIO_LIMIT
     assert rss_peak < MEMORY_LIMIT_BYTES
 
@@ -151,19 +162,31 @@ def test_bootstrap_speed():
     # Item i loses i // 2 answers: n runs 101..200, so at most two items share an index matrix.
     ragged = answers.copy()
     ragged.loc[ragged["panellist"] < ragged.index // n_panellists // 2, "value"] = np.nan
-    timings = {}
+    timings, traced = {}, {}
     for name, frame in (
         ("200 panellists per item", answers),
         ("100 distinct n (101..200)", ragged),
     ):
         start = time.perf_counter()
-        intervals = bootstrap_intervals(frame, ("median", "agreement", "disagreement"), 2000)
+        intervals = bootstrap_intervals(frame, STATISTICS, 2000)
         timings[name] = time.perf_counter() - start
         assert len(intervals) == n_items and intervals.notna().all(axis=None)
+        traced[name] = traced_peak_mib(
+            lambda frame=frame: bootstrap_intervals(frame, STATISTICS, 2000)
+        )
     assert ragged.groupby("item")["value"].count().nunique() == n_items // 2
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     for name, seconds in timings.items():
         print(f"\nbootstrap B=2000, {n_items} items, {name}: {seconds:.4f} s")
+        record(
+            f"bootstrap B=2000, {name}",
+            seconds,
+            None,
+            "s",
+            f"< {BOOTSTRAP_LIMIT_S:g} s",
+            traced[name],
+            met=seconds < BOOTSTRAP_LIMIT_S,
+        )
     print(f"process peak RSS:           {rss_peak / 1024**2:.1f} MiB")
     assert max(timings.values()) < BOOTSTRAP_LIMIT_S
     assert rss_peak < MEMORY_LIMIT_BYTES

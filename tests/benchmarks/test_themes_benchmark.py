@@ -18,6 +18,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from app.themes import SkillIndex, load_esco_skills, match_esco, split_statements, suggest_themes
+from tests.benchmarks.report import record, traced_peak_mib
 
 ROOT = Path(__file__).resolve().parents[2]
 STATEMENTS_CSV = ROOT / "tests" / "data" / "themes" / "skill_statements.csv"
@@ -87,6 +88,18 @@ def test_suggest_themes_speed() -> None:
         f"  best {fixed_best * 1e3:7.1f} ms  ratio {fixed / baseline:5.1f}x"
     )
     print(f"split_statements ({len(answers)} answers)     median {splitting * 1e3:7.1f} ms")
+    traced = traced_peak_mib(lambda: suggest_themes(statements))
+    print(f"suggest_themes traced peak          {traced:7.1f} MiB")
+    for name, seconds in (("automatic number", automatic), ("n_themes=12", fixed)):
+        record(
+            f"suggest_themes, {N_STATEMENTS} statements, {name}",
+            seconds * 1e3,
+            baseline * 1e3,
+            "ms",
+            "< 1000 ms",
+            traced,
+            met=seconds < 1.0,
+        )
 
     if CLASSIFICATIONS.is_dir():
         skills = load_esco_skills(
