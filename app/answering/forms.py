@@ -11,10 +11,14 @@ the fields with :meth:`RoundFormBase.add_problems`.
 
 from __future__ import annotations
 
+import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -285,14 +289,45 @@ def _rationale_field(spec: SpecItem, *, with_feedback: bool) -> tuple[Field | No
     return field, required
 
 
+#: Form classes made, by what they are made of; the least recently used dropped beyond
+#: ``_FORMS_KEPT`` (a round's form is the same for every panellist of a language).
+_FORMS: OrderedDict[tuple, type] = OrderedDict()
+_FORMS_KEPT = 64
+_FORMS_LOCK = threading.Lock()
+
+
 def build_round_form(
     items: list[Item], lang: str, *, feedback_keys: frozenset[str] | set[str] = frozenset()
 ) -> type[RoundFormBase]:
     """A FlaskForm class for the items of a round, with texts in ``lang``.
 
     ``feedback_keys`` are the items shown with feedback from the previous round: their
-    reason field asks why the panellist moves away from the group view.
+    reason field asks why the panellist moves away from the group view. Made once per
+    process for the same items, texts, language and feedback (a 60-item form takes some
+    milliseconds to make), then reused.
     """
+    key = (
+        lang,
+        str(get_locale()),
+        frozenset(feedback_keys),
+        tuple((item.key, json.dumps(item.spec, sort_keys=True, default=str)) for item in items),
+    )
+    with _FORMS_LOCK:
+        found = _FORMS.get(key)
+        if found is not None:
+            _FORMS.move_to_end(key)
+            return found
+    made = _make_round_form(items, lang, feedback_keys)
+    with _FORMS_LOCK:
+        _FORMS[key] = made
+        while len(_FORMS) > _FORMS_KEPT:
+            _FORMS.popitem(last=False)
+    return made
+
+
+def _make_round_form(
+    items: list[Item], lang: str, feedback_keys: frozenset[str] | set[str]
+) -> type[RoundFormBase]:
     attrs: dict[str, Any] = {}
     layout: list[ItemLayout] = []
     for number, item in enumerate(items, 1):
