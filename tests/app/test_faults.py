@@ -43,12 +43,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.auth.models import Role, User
 from app.consultations import services
 from app.consultations.models import Answer, Response, ResponseStatus, Round
-from app.consultations.responses import own_answers, own_response
+from app.consultations.responses import AnswerInput, own_answers, own_response, save_response
 from app.database import utcnow
 from app.extensions import db
 from app.panels.models import Panellist
@@ -785,3 +785,31 @@ def test_r2_postgresql_outage_answers_503_keeps_the_form_and_recovers_by_itself(
     responses, answers, per = row_counts(app, world)
     assert responses == len(world.tokens)  # nothing stored twice
     assert per == [ITEMS] * len(world.tokens)  # no partial write
+
+
+def test_r1_a_panellists_60_answers_are_read_in_a_few_queries(app, tmp_path):
+    """The page of a 60-item round reads the stored answers with a fixed number of queries,
+    not one per answer: under load every query of GET /r counts against the p95."""
+    world = build_round(app, 1, tmp_path)
+    with app.app_context():
+        round_ = db.session.get(Round, world.round_id)
+        pid = next(iter(world.tokens))
+        person = db.session.get(Panellist, pid)
+        answers = {key: AnswerInput(value=3) for key in world.keys}
+        save_response(round_, person, answers, submission_id="s-1", submit=True)
+        db.session.commit()
+        db.session.expunge_all()
+        round_ = db.session.get(Round, world.round_id)
+        person = db.session.get(Panellist, pid)
+        statements: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            read = own_answers(round_, person)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert {key: a.value for key, a in read.items()} == {key: 3 for key in world.keys}
+    assert len(statements) <= 5, statements
