@@ -363,6 +363,9 @@ class Outcome:
     acked: dict[int, dict[str, int]]
     log: Log
     kill: float
+    #: When the master had forked the replacement worker (monotonic). The master has
+    #: imported the app already (``on_starting`` in gunicorn.conf.py), so the new worker only
+    #: builds the app object; every request from then on is checked for errors.
     respawned: float
     begun: float
     unexpected: list[str]
@@ -511,13 +514,14 @@ def check_r1(
         "double submits": outcome.doubles,
         "cut off by the kill": len(broken),
         "5xx": len(fives),
-        "5xx or cut off after respawn": len(errors_after),
-        "respawn s": outcome.respawned - outcome.kill,
+        "5xx or cut off after that": len(errors_after),
+        "replacement worker forked after s": outcome.respawned - outcome.kill,
         "p95 ms": latency * 1000,
         "p95 GET ms": p95([r.seconds for r in records if r.status and r.method == "GET"]) * 1000,
         "p95 POST ms": p95([r.seconds for r in records if r.status and r.method == "POST"]) * 1000,
     }
-    print(f"\nR1 {label}: " + ", ".join(f"{k} {v:.0f}" for k, v in figures.items()))
+    shown = ", ".join(f"{k} {v:.2f}" if v < 10 else f"{k} {v:.0f}" for k, v in figures.items())
+    print(f"\nR1 {label}: {shown}")
     assert outcome.unexpected == [], outcome.unexpected[:5]
     assert len(outcome.acked) == len(world.tokens)  # every panellist got answers acknowledged
     assert lost == [] and never == [], f"{len(lost)} panellists' last acknowledged answers lost"
