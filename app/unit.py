@@ -8,7 +8,10 @@ stored, and never for work that was rolled back.
 
 On SQLite a unit that writes starts with ``BEGIN IMMEDIATE``, so that waiting for another writer
 uses the busy timeout instead of failing on the lock upgrade; everything else (page views,
-reports, charts) reads in ordinary deferred transactions, which never block one another.
+reports, charts) reads in ordinary deferred transactions, which never block one another. A
+writer that still finds the lock taken when the busy timeout ends (a backup, a long import, a
+command holding it) asks again, up to ``RETRIES`` more times: it waits about 20 s in all
+before the request answers 503 (SECURITY.md R2: wait or 503, never "database is locked").
 
 ::
 
@@ -31,13 +34,14 @@ gets no retries.
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.extensions import db
 
@@ -83,7 +87,7 @@ def unit_of_work(
     if write and db.engine.dialect.name == "sqlite":
         if db.session().in_transaction():
             db.session.commit()  # only reads so far; the unit must begin as a writer
-        db.session.connection(execution_options={WRITE_OPTION: True})
+        _begin_writing()
     unit = Unit()
     try:
         yield unit
@@ -97,6 +101,28 @@ def unit_of_work(
     unit.committed = True
     for action in unit.actions:
         action()
+
+
+def _begin_writing() -> None:
+    """Take SQLite's write lock (``BEGIN IMMEDIATE``), asking again up to ``RETRIES`` more
+    times when another connection kept it for the whole busy timeout. Nothing has been done
+    in the unit yet, so asking again is always safe; the last refusal propagates."""
+    attempt = 0
+    while True:
+        try:
+            db.session.connection(execution_options={WRITE_OPTION: True})
+            return
+        except OperationalError as exc:
+            if attempt >= RETRIES or not _busy(exc):
+                raise
+            db.session.rollback()
+        attempt += 1
+
+
+def _busy(exc: OperationalError) -> bool:
+    """Whether SQLite refused for a lock held by another connection (SQLITE_BUSY)."""
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == sqlite3.SQLITE_BUSY
 
 
 def run_unit(

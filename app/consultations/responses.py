@@ -261,7 +261,9 @@ def own_answers(round_: Round, panellist: Panellist) -> dict[str, AnswerInput]:
     response = own_response(round_, panellist)
     if response is None:
         return {}
-    return {a.item.key: AnswerInput.from_answer(a) for a in response.answers}
+    # the round's items in one query, not one per answer (60 on a 60-item round)
+    keys = {item.id: item.key for item in round_.items}
+    return {keys[a.item_id]: AnswerInput.from_answer(a) for a in response.answers}
 
 
 def save_response(
