@@ -521,7 +521,7 @@ def check_r1(
         "p95 POST ms": p95([r.seconds for r in records if r.status and r.method == "POST"]) * 1000,
     }
     shown = ", ".join(f"{k} {v:.2f}" if v < 10 else f"{k} {v:.0f}" for k, v in figures.items())
-    print(f"\nR1 {label}: {shown}")
+    print(f"\nR1 {label}: {shown} (p95 target 500 ms)")
     assert outcome.unexpected == [], outcome.unexpected[:5]
     assert len(outcome.acked) == len(world.tokens)  # every panellist got answers acknowledged
     assert lost == [] and never == [], f"{len(lost)} panellists' last acknowledged answers lost"
