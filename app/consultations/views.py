@@ -413,6 +413,7 @@ def confirm_round_action(consultation_id: int, number: int, action: str):
 @bp.route("/<int:consultation_id>/rounds/<int:number>/open", methods=["POST"])
 @staff(Role.secretariat)
 def open_round(consultation_id: int, number: int):
+    services.get_round_for(_user(), consultation_id, number)  # another council's: 404 first
     deadline = _deadline()
     if deadline is None:
         return redirect(
@@ -450,6 +451,7 @@ def open_round(consultation_id: int, number: int):
 @bp.route("/<int:consultation_id>/rounds/<int:number>/extend", methods=["POST"])
 @staff(Role.secretariat)
 def extend_round(consultation_id: int, number: int):
+    services.get_round_for(_user(), consultation_id, number)  # another council's: 404 first
     deadline = _deadline()
     if deadline is None:
         return redirect(url_for(".show", consultation_id=consultation_id), code=303)
