@@ -70,6 +70,11 @@ def _lang_field(description: str = "Language of the texts (en, de, fr, es).") ->
     )
 
 
+#: At least one character that is not an invisible control character (app.inputs.INVISIBLE),
+#: written so that it reads the same in Python (from the start) and in JSON Schema (anywhere).
+VISIBLE = r"^[\s\S]*[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 class BriefListQuery(_Query):
     page = fields.Integer(
         load_default=1,
@@ -109,9 +114,12 @@ class BriefListQuery(_Query):
         },
     )
     q = fields.String(
-        validate=validate.Length(
-            min=1, max=MAX_QUERY, error=_l("must be 1 to 200 characters long")
-        ),
+        validate=[
+            validate.Length(min=1, max=MAX_QUERY, error=_l("must be 1 to 200 characters long")),
+            # invisible control characters are removed from every request (app.inputs):
+            # words made of nothing else are no words
+            validate.Regexp(VISIBLE, error=_l("must be 1 to 200 characters long")),
+        ],
         metadata={"description": "Words to look for in a brief's title, sector and skills."},
     )
     lang = _lang_field("Only briefs stored in this language (en, de, fr, es).")

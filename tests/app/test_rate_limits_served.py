@@ -17,11 +17,13 @@ import signal
 import pytest
 import redis
 
+from app import create_app
 from app.auth.models import Role
 from app.extensions import db
 from app.panels.tokens import new_token
 from tests.app.factories import PASSWORD, make_staff
 from tests.app.served import Client, Server, production_env, sign_in
+from tests.conftest import base_config
 
 REDIS_URL = "redis://127.0.0.1:6379/7"
 GUESSER = "203.0.113.10"
@@ -50,11 +52,30 @@ def limits_storage():
 
 
 @pytest.fixture
-def staff_email(make_app):
-    app = make_app()
+def served_database(database_url, make_app, tmp_path):
+    """The database the served app uses: on SQLite a file of its own (servers killed and
+    restarted while they write never touch the file the rest of the suite runs on), on
+    PostgreSQL the suite's."""
+    if database_url.startswith("sqlite"):
+        url = "sqlite:///" + str(tmp_path / "served.db")
+        app = create_app(base_config(url, STUDY_KEY_DIR=str(tmp_path / "keys")))
+        with app.app_context():
+            db.create_all()
+            db.session.remove()
+            db.engine.dispose()
+        return url
+    make_app()
+    return database_url
+
+
+@pytest.fixture
+def staff_email(served_database, tmp_path):
+    app = create_app(base_config(served_database, STUDY_KEY_DIR=str(tmp_path / "keys")))
     with app.app_context():
         email = make_staff(Role.secretariat, email="sec@example.org").email
         db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
     return email
 
 
@@ -92,13 +113,13 @@ def _guesses(port: int, count: int, address: str = GUESSER) -> list[int]:
 
 @pytest.mark.commits  # gunicorn reads the staff account from other processes
 def test_s6_guessed_links_over_four_workers_one_killed(
-    database_url, limits_storage, staff_email, tmp_path
+    served_database, limits_storage, staff_email, tmp_path
 ):
     """S6: GUESSES guessed links from one address: 0 hits; 429 after exactly 20 failures,
     counted on across a worker SIGKILLed with 10 failures counted; every later guess 429,
     also across a worker stopped (SIGTERM) midway; another address and staff sign-in from
     the guessing address are not held back."""
-    server = Server(production_env(database_url, REDIS_URL), tmp_path).start()
+    server = Server(production_env(served_database, REDIS_URL), tmp_path).start()
     try:
         workers = server.wait_for_workers()
         statuses = [_guess(server.port) for _ in range(LINK_FAILURES // 2)]
@@ -134,12 +155,12 @@ def test_s6_guessed_links_over_four_workers_one_killed(
 
 @pytest.mark.commits  # gunicorn reads the staff account from other processes
 def test_s6_concurrent_guesses_get_no_more_than_the_limit_answered(
-    database_url, limits_storage, staff_email, tmp_path
+    served_database, limits_storage, staff_email, tmp_path
 ):
     """S6, from its first request on with 8 connections at once over 4 workers: each
     attempt is counted before its link is looked up, in one atomic step in Redis, so
     exactly 20 failures are answered however many guesses are in flight; no hit."""
-    server = Server(production_env(database_url, REDIS_URL), tmp_path).start()
+    server = Server(production_env(served_database, REDIS_URL), tmp_path).start()
     try:
         statuses = _guesses(server.port, 400)
     finally:
@@ -152,13 +173,15 @@ def test_s6_concurrent_guesses_get_no_more_than_the_limit_answered(
 
 @pytest.mark.commits  # gunicorn reads the staff account from other processes
 def test_s14_login_limit_is_global_over_workers_and_a_restart(
-    database_url, limits_storage, staff_email, tmp_path
+    served_database, limits_storage, staff_email, tmp_path
 ):
     """S14: LOGIN_RATE_LIMIT = L = 10; 3L wrong passwords, a new connection each (spread
     over the 4 workers by the kernel), the whole server restarted after L/2: exactly L are
     answered, the rest refused with 429 (the right password too); another address signs in."""
     limit = 10
-    env = production_env(database_url, REDIS_URL, FLASK_LOGIN_RATE_LIMIT=f"{limit} per 15 minutes")
+    env = production_env(
+        served_database, REDIS_URL, FLASK_LOGIN_RATE_LIMIT=f"{limit} per 15 minutes"
+    )
     server = Server(env, tmp_path).start()
     statuses = []
     try:
