@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 
 import pytest
 import redis
@@ -79,6 +80,17 @@ def staff_email(served_database, tmp_path):
     return email
 
 
+def _logged(server: Server, count: int) -> list[int]:
+    """The workers that answered the guesses, once ``count`` are in the access log (a worker
+    writes its line just after it answered), or after 10 s."""
+    deadline = time.monotonic() + 10
+    served = server.served_by("GET /i")
+    while len(served) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+        served = server.served_by("GET /i")
+    return served
+
+
 def _guess(port: int, address: str = GUESSER) -> int:
     return Client(port, address).get(f"/i?t={new_token()}")[0]
 
@@ -123,6 +135,7 @@ def test_s6_guessed_links_over_four_workers_one_killed(
     try:
         workers = server.wait_for_workers()
         statuses = [_guess(server.port) for _ in range(LINK_FAILURES // 2)]
+        _logged(server, len(statuses))  # no access-log line is lost with the killed worker
 
         victim = min(workers)
         os.kill(victim, signal.SIGKILL)
@@ -141,7 +154,7 @@ def test_s6_guessed_links_over_four_workers_one_killed(
         assert statuses.count(303) == 0  # no guessed link opened a session
         assert statuses.count(404) == LINK_FAILURES
         assert statuses[LINK_FAILURES:] == [429] * (GUESSES - LINK_FAILURES)
-        served = server.served_by("GET /i")
+        served = _logged(server, GUESSES)
         assert len(served) == GUESSES  # every guess was answered by a worker
         # answered by several workers (which ones take a connection is the kernel's choice)
         assert len(set(served)) >= 2
