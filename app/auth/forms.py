@@ -48,6 +48,17 @@ def _six_digits(form, field) -> None:
 class _CodeOrRecovery:
     """Mixin: a TOTP code or a recovery code, one of the two."""
 
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[Optional(), _six_digits],
+        render_kw=_CODE_ATTRS,
+    )
+    recovery_code = StringField(
+        _l("Recovery code"),
+        validators=[Optional(), Length(max=40)],
+        render_kw=_RECOVERY_ATTRS,
+    )
+
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)  # type: ignore[misc]
         code = (self.code.data or "").strip()
@@ -66,16 +77,6 @@ class _CodeOrRecovery:
 
 
 class SecondStepForm(_CodeOrRecovery, FlaskForm):
-    code = StringField(
-        _l("Code from your authenticator app"),
-        validators=[Optional(), _six_digits],
-        render_kw=_CODE_ATTRS,
-    )
-    recovery_code = StringField(
-        _l("Recovery code"),
-        validators=[Optional(), Length(max=40)],
-        render_kw=_RECOVERY_ATTRS,
-    )
     submit = SubmitField(_l("Continue"))
 
 
@@ -95,16 +96,6 @@ class ConfirmSecondFactorForm(_CodeOrRecovery, FlaskForm):
         _l("Password"),
         validators=[DataRequired(_l("Enter your password.")), Length(max=1024)],
         render_kw={"autocomplete": "current-password"},
-    )
-    code = StringField(
-        _l("Code from your authenticator app"),
-        validators=[Optional(), _six_digits],
-        render_kw=_CODE_ATTRS,
-    )
-    recovery_code = StringField(
-        _l("Recovery code"),
-        validators=[Optional(), Length(max=40)],
-        render_kw=_RECOVERY_ATTRS,
     )
     submit = SubmitField(_l("Confirm"))
 
